@@ -1,0 +1,51 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "mini-proxy",
+    products: [
+        .executable(name: "mini-proxy", targets: ["MiniProxyCLI"]),
+        .library(name: "UVProxy", targets: ["UVProxy"]),
+        .library(name: "Providers", targets: ["Providers"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLibUV",
+            path: "Sources/CLibUV",
+            pkgConfig: "libuv",
+            providers: [.apt(["libuv1-dev"])]
+        ),
+        .systemLibrary(
+            name: "COpenSSL",
+            path: "Sources/COpenSSL",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        // API formats and translations: bytes in, bytes out. No libuv, no OpenSSL.
+        .target(
+            name: "Providers",
+            swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+        ),
+        .target(
+            name: "UVProxy",
+            dependencies: [
+                "CLibUV", "COpenSSL", "Providers",
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .executableTarget(
+            name: "MiniProxyCLI",
+            dependencies: [
+                "UVProxy", "Providers",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "ProvidersTests", dependencies: ["Providers"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "UVProxyTests", dependencies: ["UVProxy", "Providers", "CLibUV", "COpenSSL"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

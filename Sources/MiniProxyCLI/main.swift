@@ -1,0 +1,2 @@
+import UVProxy
+print("mini-proxy \(MiniProxyVersion.string)")
