@@ -1,0 +1,114 @@
+/// The contract between the proxy (UVProxy) and the API formats (Providers).
+///
+/// A translator is made per request by `Translators.make` and holds that request's stream state.
+/// Everything here is bytes in, bytes out: no sockets, no libuv.
+
+/// An API dialect spoken by a client (ingress) or an upstream (egress).
+public enum Dialect: String, Sendable, CaseIterable {
+    case openAIChat = "openai-chat"
+    case anthropicMessages = "anthropic-messages"
+    case bedrockAnthropic = "bedrock-anthropic"
+    /// Any method, any content type, bytes forwarded unchanged. Handled by the proxy, not by a translator.
+    case passthrough
+}
+
+/// Per-route options a translator needs.
+public struct TranslationOptions: Sendable {
+    /// For an OpenAI egress: the upstream path. For a Bedrock egress: a template with `{model}` and
+    /// `{action}` (`invoke` or `invoke-with-response-stream`), e.g. `/v1/bedrock/model/{model}/{action}`.
+    public var upstreamPath: String
+    /// Rewrite a client's `max_tokens` into `max_completion_tokens` (OpenAI egress).
+    public var renameMaxTokens: Bool
+    /// `max_tokens` sent to Anthropic when an OpenAI client gave none.
+    public var defaultMaxTokens: Int
+    /// Client model name → upstream model id, consulted before the built-in Bedrock id rules.
+    public var modelAliases: [String: String]
+
+    public init(
+        upstreamPath: String, renameMaxTokens: Bool = false, defaultMaxTokens: Int = 4096,
+        modelAliases: [String: String] = [:]
+    ) {
+        self.upstreamPath = upstreamPath
+        self.renameMaxTokens = renameMaxTokens
+        self.defaultMaxTokens = defaultMaxTokens
+        self.modelAliases = modelAliases
+    }
+}
+
+/// What the translator sees of the client's request.
+public struct ClientRequest: Sendable {
+    public var body: [UInt8]
+    /// Values of the client's `anthropic-beta` headers, already split on commas and trimmed.
+    public var anthropicBeta: [String]
+
+    public init(body: [UInt8], anthropicBeta: [String] = []) {
+        self.body = body
+        self.anthropicBeta = anthropicBeta
+    }
+}
+
+/// The request the proxy sends upstream (the proxy adds Host, credentials and configured headers).
+public struct UpstreamRequest: Sendable {
+    public var path: String
+    public var body: [UInt8]
+    /// The client asked for a stream.
+    public var stream: Bool
+    public var contentType: String
+    public var accept: String
+
+    public init(
+        path: String, body: [UInt8], stream: Bool, contentType: String = "application/json",
+        accept: String = "application/json"
+    ) {
+        self.path = path
+        self.body = body
+        self.stream = stream
+        self.contentType = contentType
+        self.accept = accept
+    }
+}
+
+/// A complete response for the client.
+public struct ClientResponse: Sendable {
+    public var status: Int
+    public var contentType: String
+    public var body: [UInt8]
+    /// Extra headers to pass to the client, e.g. `Retry-After` kept from an upstream 429.
+    public var headers: [(name: String, value: String)]
+
+    public init(status: Int, contentType: String, body: [UInt8], headers: [(name: String, value: String)] = []) {
+        self.status = status
+        self.contentType = contentType
+        self.body = body
+        self.headers = headers
+    }
+}
+
+/// One request's translation, both directions. Made per request; holds stream state.
+public protocol ExchangeTranslator: AnyObject {
+    /// The client's request body → the upstream request. Bad input throws an `APIError` (status 400...),
+    /// which the proxy renders in the ingress dialect.
+    func upstreamRequest(for request: ClientRequest) throws(APIError) -> UpstreamRequest
+
+    /// A complete upstream response (any status; non-streamed, or an error body) → the client's response.
+    /// `upstreamHeaders` lets the translator keep e.g. `Retry-After`.
+    func clientResponse(status: Int, contentType: String?, body: [UInt8], retryAfter: String?) -> ClientResponse
+
+    /// Content-Type of the streamed response sent to the client.
+    var streamContentType: String { get }
+
+    /// Bytes of a 2xx upstream stream, exactly as read (split anywhere). Appends client bytes to `out`
+    /// as soon as whole events exist; never waits for more than the current event.
+    func streamChunk(_ bytes: UnsafeRawBufferPointer, into out: inout [UInt8])
+
+    /// The upstream stream ended cleanly. Appends whatever the client still needs (e.g. `data: [DONE]`).
+    func streamEnd(into out: inout [UInt8])
+
+    /// The upstream failed after the stream started. Appends an error event in the client's dialect
+    /// and a clean end of stream (on an event boundary).
+    func streamFail(_ error: APIError, into out: inout [UInt8])
+
+    /// Appends a keep-alive that clients ignore (an SSE comment, or an Anthropic `ping` event), sent while
+    /// waiting for a slow first token. Only called on an event boundary.
+    func keepAlive(into out: inout [UInt8])
+}
