@@ -1,0 +1,141 @@
+import Foundation
+import Providers
+
+/// Hands a value to a closure on another loop's thread. The closure only ever runs on its own loop.
+private struct LoopBound<T>: @unchecked Sendable { let value: T }
+
+/// The credential of one upstream: a static value, an environment variable, or a token printed by a
+/// command. Shared by every worker; the command runs once at a time (single flight across all
+/// loops) and its token is cached until its JWT `exp` minus the skew, or the configured TTL.
+/// Tokens never reach a log line or an error message.
+final class CredentialSource: @unchecked Sendable {
+    typealias Completion = (Result<String, APIError>) -> Void
+
+    let config: AuthConfig
+    private let lock = NSLock()
+    private var token: String?
+    private var expiresAt: Double = 0
+    private var running = false
+    private var waiters: [(loop: EventLoop, done: Completion)] = []
+    private let clock: @Sendable () -> Double
+    /// How many times the command ran (tests assert single flight).
+    private(set) var runs = 0
+
+    init(config: AuthConfig, clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) {
+        self.config = config
+        self.clock = clock
+    }
+
+    /// The header to send, or nil when the upstream has no auth.
+    /// `rejected` is a token the upstream just refused (401): it is dropped and the command runs again.
+    func value(on loop: EventLoop, rejected: String? = nil, _ done: @escaping Completion) {
+        switch config.source {
+        case .staticValue(let v):
+            done(.success(config.prefix + v))
+        case .env(let name):
+            if let v = ProcessInfo.processInfo.environment[name], !v.isEmpty {
+                done(.success(config.prefix + v))
+            } else {
+                done(.failure(APIError(status: 502, type: "api_error",
+                                       message: "upstream credential: environment variable \(name) is not set")))
+            }
+        case .command(let command):
+            lock.lock()
+            if let rejected, token.map({ config.prefix + $0 }) == rejected {
+                token = nil
+            }
+            if let token, clock() < expiresAt {
+                lock.unlock()
+                done(.success(config.prefix + token))
+                return
+            }
+            waiters.append((loop, done))
+            let start = !running
+            running = true
+            if start { runs += 1 }
+            lock.unlock()
+            if start { run(command, on: loop) }
+        }
+    }
+
+    /// True when a 401 from the upstream is worth a refresh and one retry.
+    var canRefresh: Bool {
+        if case .command = config.source { return true }
+        return false
+    }
+
+    private func run(_ command: AuthConfig.Command, on loop: EventLoop) {
+        let argv: [String]
+        switch command {
+        case .argv(let a): argv = a
+        case .shell(let s): argv = ["/bin/sh", "-c", s]
+        }
+        let timeout = config.commandTimeout
+        ProcessRunner(loop: loop).run(argv, timeoutMs: UInt64(timeout)) { [self] outcome in
+            let result = self.interpret(outcome, timeoutMs: timeout)
+            lock.lock()
+            if case .success(let t) = result {
+                token = t
+                expiresAt = Self.expiry(of: t, now: clock(), ttlMs: config.ttl, skewMs: config.refreshSkew)
+            }
+            running = false
+            let ready = waiters
+            waiters.removeAll()
+            lock.unlock()
+            let prefixed = result.map { config.prefix + $0 }
+            for w in ready {
+                if w.loop === loop {
+                    w.done(prefixed)
+                } else {
+                    let bound = LoopBound(value: (w.done, prefixed))
+                    w.loop.execute { bound.value.0(bound.value.1) }
+                }
+            }
+        }
+    }
+
+    private func interpret(_ outcome: ProcessOutcome, timeoutMs: Int) -> Result<String, APIError> {
+        func failure(_ status: Int, _ why: String) -> Result<String, APIError> {
+            .failure(APIError(status: status, type: "api_error", message: "upstream credential command \(why)", code: "credential_command_failed"))
+        }
+        switch outcome {
+        case .timedOut:
+            return failure(503, "timed out after \(timeoutMs) ms")
+        case .signaled(let sig):
+            return failure(502, "was killed by signal \(sig)")
+        case .failedToStart(let e):
+            return failure(502, "could not start: \(e.message)")
+        case .exited(let status, let out, let err):
+            if status != 0 {
+                // stderr is diagnostic ("not logged in"); stdout may hold a token and is never shown.
+                let firstLine = String(decoding: err.prefix(200), as: UTF8.self)
+                    .split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+                return failure(502, "exited with status \(status)" + (firstLine.isEmpty ? "" : ": \(firstLine)"))
+            }
+            let t = String(decoding: out, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            if t.isEmpty { return failure(502, "printed no token") }
+            if t.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" }) {
+                return failure(502, "printed more than one line")
+            }
+            return .success(t)
+        }
+    }
+
+    /// A JWT's `exp` minus the skew, or now plus the TTL when the token is not a JWT.
+    static func expiry(of token: String, now: Double, ttlMs: Int, skewMs: Int) -> Double {
+        if let exp = jwtExpiry(token) { return exp - Double(skewMs) / 1000 }
+        return now + Double(ttlMs) / 1000
+    }
+
+    static func jwtExpiry(_ token: String) -> Double? {
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3 else { return nil }
+        var b64 = parts[1].replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while b64.count % 4 != 0 { b64 += "=" }
+        guard let data = Data(base64Encoded: b64),
+              let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let exp = obj["exp"] as? NSNumber
+        else { return nil }
+        return exp.doubleValue
+    }
+}

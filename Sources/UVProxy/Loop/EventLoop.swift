@@ -1,0 +1,101 @@
+import CLibUV
+import Foundation
+
+/// One libuv loop, confined to the thread that runs it. Only `execute(_:)` and `stop()` may be
+/// called from other threads: they go through a `uv_async_t`.
+public final class EventLoop {
+    let handle: UnsafeMutablePointer<uv_loop_t>
+    private let wakeup: UnsafeMutablePointer<uv_async_t>
+    private let lock = NSLock()
+    private var jobs: [@Sendable () -> Void] = []
+    /// Read memory shared by every stream of this loop. libuv calls the alloc callback right before
+    /// the read callback on the same thread, so one buffer per loop is enough; a stream that keeps
+    /// bytes copies them out. This keeps idle connections cheap (no per-connection read buffer).
+    let readBuffer: UnsafeMutableRawBufferPointer
+    /// Plaintext decrypted from TLS, handed to a delegate before the next read.
+    let clearBuffer: UnsafeMutableRawBufferPointer
+    /// Ciphertext produced by TLS, reused for each write.
+    var encryptScratch: [UInt8] = []
+
+    public init() {
+        handle = .allocate(capacity: 1)
+        uv_loop_init(handle)
+        readBuffer = .allocate(byteCount: 64 * 1024, alignment: 16)
+        clearBuffer = .allocate(byteCount: 64 * 1024, alignment: 16)
+        encryptScratch.reserveCapacity(80 * 1024)
+        wakeup = .allocate(capacity: 1)
+        uv_async_init(handle, wakeup, eventLoopWakeupCallback)
+        // Lifetime: released in deinit, after the loop has been closed (the async handle lives as long as the loop).
+        wakeup.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+        handle.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+    }
+
+    deinit {
+        uv_close(UnsafeMutableRawPointer(wakeup).assumingMemoryBound(to: uv_handle_t.self), nil)
+        // Let every handle's close callback run, then free the loop.
+        uv_run(handle, UV_RUN_DEFAULT)
+        uv_loop_close(handle)
+        handle.deallocate()
+        wakeup.deallocate()
+        readBuffer.deallocate()
+        clearBuffer.deallocate()
+    }
+
+    /// Runs until `stop()` or until no active handle is left.
+    public func run() {
+        uv_run(handle, UV_RUN_DEFAULT)
+    }
+
+    /// Runs one pass without blocking (tests).
+    public func runOnce() {
+        uv_run(handle, UV_RUN_NOWAIT)
+    }
+
+    /// Milliseconds, the loop's cached clock.
+    public var now: UInt64 { uv_now(handle) }
+
+    /// Queues `job` to run on this loop's thread. Safe from any thread.
+    public func execute(_ job: @escaping @Sendable () -> Void) {
+        lock.lock()
+        jobs.append(job)
+        lock.unlock()
+        uv_async_send(wakeup)
+    }
+
+    /// Stops `run()` from any thread.
+    public func stop() {
+        execute { [unowned self] in uv_stop(self.handle) }
+    }
+
+    fileprivate func runJobs() {
+        lock.lock()
+        let pending = jobs
+        jobs.removeAll()
+        lock.unlock()
+        for job in pending { job() }
+    }
+
+    /// Lets `run()` return when only the wake-up handle is left.
+    public func unrefWakeup() {
+        uv_unref(UnsafeMutableRawPointer(wakeup).assumingMemoryBound(to: uv_handle_t.self))
+    }
+}
+
+extension EventLoop: @unchecked Sendable {}
+
+private func eventLoopWakeupCallback(_ async: UnsafeMutablePointer<uv_async_t>?) {
+    guard let async, let data = async.pointee.data else { return }
+    Unmanaged<EventLoop>.fromOpaque(data).takeUnretainedValue().runJobs()
+}
+
+/// A handle pointer seen as `uv_handle_t*`.
+@inline(__always)
+func asHandle<T>(_ p: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<uv_handle_t> {
+    UnsafeMutableRawPointer(p).assumingMemoryBound(to: uv_handle_t.self)
+}
+
+/// A handle pointer seen as `uv_stream_t*`.
+@inline(__always)
+func asStream<T>(_ p: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<uv_stream_t> {
+    UnsafeMutableRawPointer(p).assumingMemoryBound(to: uv_stream_t.self)
+}

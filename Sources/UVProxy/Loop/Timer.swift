@@ -1,0 +1,64 @@
+import CLibUV
+
+/// A one-shot or repeating libuv timer. Loop-confined. `close()` must be called when done; the
+/// handle memory is freed after its close callback.
+public final class Timer {
+    private let handle: UnsafeMutablePointer<uv_timer_t>
+    private var action: (() -> Void)?
+    private var closed = false
+
+    public init(loop: EventLoop) {
+        handle = .allocate(capacity: 1)
+        uv_timer_init(loop.handle, handle)
+        // Lifetime: balanced in timerCloseCallback.
+        handle.pointee.data = Unmanaged.passRetained(self).toOpaque()
+        uv_unref(asHandle(handle))
+    }
+
+    deinit { handle.deallocate() }
+
+    /// Fires `action` after `timeout` ms (and every `repeat` ms if non-zero). Restarting replaces the previous schedule.
+    public func start(after timeout: UInt64, repeat interval: UInt64 = 0, _ action: @escaping () -> Void) {
+        guard !closed else { return }
+        self.action = action
+        uv_timer_start(handle, timerFireCallback, timeout, interval)
+    }
+
+    /// Keeps the loop alive while this timer is pending (timers are unref'd by default so that an
+    /// armed timeout never keeps a finished loop running).
+    public func keepLoopAlive() { uv_ref(asHandle(handle)) }
+
+    public func stop() {
+        guard !closed else { return }
+        uv_timer_stop(handle)
+        action = nil
+    }
+
+    public func close() {
+        guard !closed else { return }
+        closed = true
+        action = nil
+        uv_close(asHandle(handle), timerCloseCallback)
+    }
+
+    fileprivate func fire() {
+        if uv_timer_get_repeat(handle) == 0 {
+            let a = action
+            action = nil
+            a?()
+        } else {
+            action?()
+        }
+    }
+}
+
+private func timerFireCallback(_ t: UnsafeMutablePointer<uv_timer_t>?) {
+    guard let t, let data = t.pointee.data else { return }
+    Unmanaged<Timer>.fromOpaque(data).takeUnretainedValue().fire()
+}
+
+private func timerCloseCallback(_ h: UnsafeMutablePointer<uv_handle_t>?) {
+    guard let h, let data = h.pointee.data else { return }
+    // Lifetime: releases the retain taken in init.
+    Unmanaged<Timer>.fromOpaque(data).release()
+}

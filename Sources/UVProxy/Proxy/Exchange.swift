@@ -1,0 +1,602 @@
+import Providers
+
+/// One proxied request, from the client's body to the end of the upstream's response.
+///
+/// States: credentials → connecting → waiting for the response head → reading the body (collected
+/// whole, or streamed to the client event by event with backpressure) → done. Every failure ends
+/// as an error in the client's dialect, or, once a stream started, an error event and a clean end.
+final class Exchange: UpstreamConnectionUser, ClientObserver {
+    private enum Phase { case preparing, connecting, waitingHead, body, done }
+    private enum BodyMode { case collect, translateStream, rawStream }
+
+    private let worker: ProxyWorker
+    private let route: CompiledRoute
+    private let upstream: UpstreamConfig
+    private let client: HTTPServerConnection
+    private let request: HTTPRequest
+    private let path: String
+    private let requestId: String
+    private let startedAt: UInt64
+    private let translator: (any ExchangeTranslator)?
+    private var upstreamRequest: UpstreamRequest?
+    private var method = "POST"
+    private var authValue: String?
+    private var phase = Phase.preparing
+    private var connection: UpstreamConnection?
+    private var reusedConnection = false
+    private var retriedStale = false
+    private var retriedAuth = false
+    private var gotResponseByte = false
+    private var responseParser: HTTPResponseParser
+    private var headBuffer: [UInt8] = []
+    private var responseHead: HTTPResponseHead?
+    private var mode = BodyMode.collect
+    private var remaining = 0
+    private var chunked = ChunkedDecoder(maxBodyBytes: Int.max)
+    private var collected: [UInt8] = []
+    private var out: [UInt8] = []
+    private var clientStreamStarted = false
+    private var paused = false
+    private var lastReadAt: UInt64 = 0
+    private var phaseTimer: Timer?
+    private var totalTimer: Timer?
+    private var pingTimer: Timer?
+    private var upstreamStatus = 0
+    private var bytesToClient = 0
+    private var logNote: String?
+
+    init(worker: ProxyWorker, route: CompiledRoute, request: HTTPRequest, path: String,
+         client: HTTPServerConnection, requestId: String, startedAt: UInt64) {
+        self.worker = worker
+        self.route = route
+        self.upstream = route.upstream!
+        self.request = request
+        self.path = path
+        self.client = client
+        self.requestId = requestId
+        self.startedAt = startedAt
+        translator = route.action.isPassthrough ? nil
+            : Translators.make(ingress: route.config.ingress, egress: route.config.egress, options: route.translation)
+        responseParser = HTTPResponseParser(limits: HTTPLimits(maxHeadBytes: 64 * 1024, maxHeaderCount: 200,
+                                                                maxBodyBytes: Int.max))
+    }
+
+    private var loop: EventLoop { worker.loop }
+    private var timeouts: UpstreamTimeouts { route.timeouts }
+
+    // MARK: Start
+
+    func start() {
+        client.observer = self
+        method = request.head.methodString
+        if let translator {
+            let beta = request.head.values("anthropic-beta").flatMap { $0.split(separator: ",") }
+                .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            do {
+                upstreamRequest = try translator.upstreamRequest(for: ClientRequest(body: request.body, anthropicBeta: beta))
+            } catch {
+                finishWithError(error)
+                return
+            }
+        } else {
+            let query = request.head.targetString.firstIndex(of: "?").map { String(request.head.targetString[$0...]) } ?? ""
+            let rest = route.config.isPrefix ? String(path.dropFirst(route.config.path.count)) : ""
+            upstreamRequest = UpstreamRequest(path: route.config.upstreamPath + rest + query, body: request.body, stream: false,
+                                              contentType: request.head.value("content-type") ?? "", accept: request.head.value("accept") ?? "")
+        }
+        if route.config.keepAliveInterval > 0, upstreamRequest?.stream == true, translator != nil {
+            let t = Timer(loop: loop)
+            pingTimer = t
+            let interval = UInt64(route.config.keepAliveInterval)
+            t.start(after: interval, repeat: interval) { [weak self] in self?.sendKeepAlive() }
+        }
+        if timeouts.total > 0 {
+            let t = Timer(loop: loop)
+            totalTimer = t
+            t.start(after: UInt64(timeouts.total)) { [weak self] in
+                self?.fail(APIError(status: 504, type: "timeout_error", message: "upstream request exceeded the total timeout of \(self?.timeouts.total ?? 0) ms", code: "upstream_timeout"))
+            }
+        }
+        fetchCredential(rejected: nil)
+    }
+
+    private func fetchCredential(rejected: String?) {
+        guard let credential = route.credential else {
+            acquireConnection()
+            return
+        }
+        credential.value(on: loop, rejected: rejected) { [weak self] result in
+            guard let self, self.phase != .done else { return }
+            switch result {
+            case .success(let v):
+                self.authValue = v
+                self.acquireConnection()
+            case .failure(let e):
+                self.fail(e)
+            }
+        }
+    }
+
+    private func acquireConnection() {
+        phase = .connecting
+        if let c = worker.pool(for: upstream).take() {
+            reusedConnection = true
+            use(c)
+        } else {
+            reusedConnection = false
+            worker.pool(for: upstream).open(for: self, timeouts: timeouts)
+        }
+    }
+
+    func upstreamConnected(_ connection: UpstreamConnection, error: StreamError?) {
+        guard phase == .connecting else {
+            connection.close()
+            return
+        }
+        if let error {
+            connection.close()
+            fail(Self.connectError(error, upstream: upstream))
+            return
+        }
+        use(connection)
+    }
+
+    private func use(_ c: UpstreamConnection) {
+        connection = c
+        c.user = self
+        phase = .waitingHead
+        gotResponseByte = false
+        responseParser.reset()
+        headBuffer.removeAll(keepingCapacity: true)
+        c.stream.write(buildRequest())
+        c.stream.startReading()
+        armPhaseTimer(UInt64(timeouts.firstByte), "first byte")
+    }
+
+    /// The request line, headers and body for the upstream.
+    private func buildRequest() -> [UInt8] {
+        let req = upstreamRequest!
+        var b = [UInt8]()
+        b.reserveCapacity(512 + req.body.count)
+        HTTPWriter.appendRequestLine(method: method, target: upstream.url.basePath + req.path, into: &b)
+        HTTPWriter.appendHeader("Host", upstream.url.hostHeader, into: &b)
+        HTTPWriter.appendHeader("User-Agent", "mini-proxy/\(MiniProxyVersion.string)", into: &b)
+        HTTPWriter.appendHeader("X-Request-Id", requestId, into: &b)
+        let removes = route.config.removeHeaders
+        if translator == nil {
+            // Pass-through: the client's end-to-end headers, minus credentials, hop-by-hop and configured removals.
+            let head = request.head
+            for i in 0..<head.fields.count {
+                let name = head.name(at: i).lowercased()
+                if Self.neverForwarded.contains(name) || removes.contains(name) { continue }
+                if route.config.setHeaders.contains(where: { $0.name.lowercased() == name }) { continue }
+                HTTPWriter.appendHeader(head.name(at: i), head.value(at: i), into: &b)
+            }
+        } else {
+            if !req.contentType.isEmpty { HTTPWriter.appendHeader("Content-Type", req.contentType, into: &b) }
+            if !req.accept.isEmpty { HTTPWriter.appendHeader("Accept", req.stream ? "text/event-stream" : req.accept, into: &b) }
+        }
+        for h in upstream.headers where !removes.contains(h.name.lowercased()) { HTTPWriter.appendHeader(h.name, h.value, into: &b) }
+        for h in route.config.setHeaders { HTTPWriter.appendHeader(h.name, h.value, into: &b) }
+        if let authValue, let auth = upstream.auth { HTTPWriter.appendHeader(auth.header, authValue, into: &b) }
+        if !req.body.isEmpty || method == "POST" || method == "PUT" || method == "PATCH" {
+            HTTPWriter.appendHeader("Content-Length", String(req.body.count), into: &b)
+        }
+        b.append(13); b.append(10)
+        b.append(contentsOf: req.body)
+        return b
+    }
+
+    static let neverForwarded: Set<String> = [
+        "host", "authorization", "x-api-key", "cookie", "connection", "keep-alive", "proxy-connection",
+        "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "content-length", "expect",
+        "x-request-id",
+    ]
+
+    // MARK: Response
+
+    func upstreamRead(_ c: UpstreamConnection, _ bytes: UnsafeRawBufferPointer) {
+        guard c === connection else { return }
+        lastReadAt = loop.now
+        gotResponseByte = true
+        switch phase {
+        case .waitingHead:
+            readHead(bytes)
+        case .body:
+            readBody(bytes)
+        default:
+            break
+        }
+    }
+
+    private func readHead(_ bytes: UnsafeRawBufferPointer) {
+        var input = bytes
+        if !headBuffer.isEmpty {
+            headBuffer.append(contentsOf: bytes)
+        }
+        while true {
+            let result: HTTPHeadParseResult<HTTPResponseHead> =
+                headBuffer.isEmpty ? responseParser.parse(input, requestMethodIsHEAD: method == "HEAD")
+                                   : headBuffer.withUnsafeBytes { responseParser.parse($0, requestMethodIsHEAD: method == "HEAD") }
+            switch result {
+            case .incomplete:
+                if headBuffer.isEmpty { headBuffer.append(contentsOf: input) }
+                return
+            case .failure(let e):
+                fail(.badGateway("upstream sent an invalid response head: \(e.message)"), closeUpstream: true)
+                return
+            case .complete(let head, let consumed):
+                let rest: [UInt8]
+                if headBuffer.isEmpty {
+                    rest = Array(UnsafeRawBufferPointer(rebasing: input[consumed...]))
+                } else {
+                    rest = Array(headBuffer[consumed...])
+                }
+                headBuffer.removeAll(keepingCapacity: true)
+                responseParser.reset()
+                if head.status >= 100, head.status < 200 {
+                    // Interim response (100 Continue): skip it and parse the real head.
+                    if rest.isEmpty { return }
+                    headBuffer = rest
+                    input = UnsafeRawBufferPointer(start: nil, count: 0)
+                    continue
+                }
+                beginBody(head)
+                if !rest.isEmpty, phase == .body { rest.withUnsafeBytes { readBody($0) } }
+                if phase == .body, case .none = head.framing { completeBody() }
+                return
+            }
+        }
+    }
+
+    private func beginBody(_ head: HTTPResponseHead) {
+        responseHead = head
+        upstreamStatus = head.status
+        phase = .body
+        let contentType = head.value("content-type")?.lowercased() ?? ""
+        let isStream = contentType.hasPrefix("text/event-stream") || contentType.hasPrefix("application/vnd.amazon.eventstream")
+        if translator == nil {
+            mode = .rawStream
+        } else if (200..<300).contains(head.status), isStream {
+            mode = .translateStream
+        } else {
+            mode = .collect
+        }
+        switch head.framing {
+        case .contentLength(let n): remaining = n
+        case .chunked: chunked = ChunkedDecoder(maxBodyBytes: Int.max)
+        default: break
+        }
+        if head.status == 401, !retriedAuth, route.credential?.canRefresh == true, !clientStreamStarted {
+            mode = .collect  // read it to the end, then retry with a fresh token
+        }
+        switch mode {
+        case .collect:
+            break
+        case .translateStream:
+            stopPings()
+            if !clientStreamStarted {
+                clientStreamStarted = true
+                client.startStream(status: head.status, headers: streamHeaders(contentType: translator!.streamContentType, upstream: head))
+            }
+        case .rawStream:
+            clientStreamStarted = true
+            client.startStream(status: head.status, headers: passthroughHeaders(head))
+        }
+        armPhaseTimer(UInt64(timeouts.idle), "idle")
+    }
+
+    private func readBody(_ bytes: UnsafeRawBufferPointer) {
+        guard let head = responseHead else { return }
+        switch head.framing {
+        case .contentLength:
+            let n = min(remaining, bytes.count)
+            remaining -= n
+            deliver(UnsafeRawBufferPointer(rebasing: bytes[0..<n]))
+            if remaining == 0, phase == .body { completeBody() }
+        case .chunked:
+            var done = false
+            var failure: HTTPParseError?
+            switch chunked.decode(bytes, body: { deliver($0) }) {
+            case .needMore: break
+            case .done: done = true
+            case .failure(let e): failure = e
+            }
+            if let failure {
+                fail(.badGateway("upstream sent invalid chunked framing: \(failure.message)"), closeUpstream: true)
+            } else if done, phase == .body {
+                completeBody()
+            }
+        case .untilClose:
+            deliver(bytes)
+        case .none:
+            break
+        }
+        if phase == .body, clientStreamStarted, client.isClientBackedUp, !paused {
+            paused = true
+            connection?.stream.stopReading()
+        }
+    }
+
+    private func deliver(_ piece: UnsafeRawBufferPointer) {
+        guard phase == .body, piece.count > 0 else { return }
+        switch mode {
+        case .collect:
+            if collected.count + piece.count > Self.maxCollectedBytes {
+                fail(.badGateway("upstream response is larger than \(Self.maxCollectedBytes) bytes"), closeUpstream: true)
+                return
+            }
+            collected.append(contentsOf: piece)
+        case .translateStream:
+            out.removeAll(keepingCapacity: true)
+            translator!.streamChunk(piece, into: &out)
+            if !out.isEmpty {
+                bytesToClient += out.count
+                client.streamWrite(out)
+            }
+        case .rawStream:
+            bytesToClient += piece.count
+            client.streamWrite(piece)
+        }
+    }
+
+    static let maxCollectedBytes = 64 << 20
+
+    private func completeBody() {
+        guard phase == .body, let head = responseHead else { return }
+        let reusable = head.keepAlive && head.framing != .untilClose
+        releaseConnection(reusable: reusable)
+        switch mode {
+        case .collect:
+            if head.status == 401, !retriedAuth, route.credential?.canRefresh == true, !clientStreamStarted {
+                retriedAuth = true
+                phase = .preparing
+                collected.removeAll()
+                fetchCredential(rejected: authValue)
+                return
+            }
+            let retryAfter = head.value("retry-after")
+            let response = translator!.clientResponse(status: head.status, contentType: head.value("content-type"),
+                                                      body: collected, retryAfter: retryAfter)
+            if clientStreamStarted {
+                // Keep-alive pings already started a 200 stream: the upstream's error becomes an error event.
+                out.removeAll(keepingCapacity: true)
+                translator!.streamFail(APIError.fromClientResponse(response), into: &out)
+                client.streamWrite(out)
+                client.endStream()
+            } else {
+                var headers = baseHeaders(contentType: response.contentType)
+                headers += response.headers
+                headers += forwardedUpstreamHeaders(head)
+                bytesToClient = response.body.count
+                client.respond(status: response.status, headers: headers, body: response.body)
+            }
+            finish(status: response.status)
+        case .translateStream:
+            out.removeAll(keepingCapacity: true)
+            translator!.streamEnd(into: &out)
+            if !out.isEmpty { client.streamWrite(out) }
+            client.endStream()
+            finish(status: head.status)
+        case .rawStream:
+            client.endStream()
+            finish(status: head.status)
+        }
+    }
+
+    func upstreamEnded(_ c: UpstreamConnection, error: StreamError?) {
+        guard c === connection else { return }
+        switch phase {
+        case .waitingHead:
+            if reusedConnection, !gotResponseByte, !retriedStale {
+                // A stale pooled connection: nothing reached the client yet, so one retry on a fresh one is safe.
+                retriedStale = true
+                releaseConnection(reusable: false)
+                phase = .connecting
+                reusedConnection = false
+                worker.pool(for: upstream).open(for: self, timeouts: timeouts)
+                return
+            }
+            let why = error.map { ": \($0)" } ?? ""
+            fail(.badGateway("upstream \(upstream.name) closed the connection before sending a response\(why)"), closeUpstream: true)
+        case .body:
+            if error == nil, case .untilClose = responseHead?.framing {
+                completeBody()
+                return
+            }
+            let why = error.map { "\($0)" } ?? "connection closed"
+            fail(.badGateway("upstream \(upstream.name) failed mid-response (\(why))"), closeUpstream: true)
+        default:
+            break
+        }
+    }
+
+    // MARK: Client side
+
+    func clientWritable() {
+        guard paused, phase == .body else { return }
+        paused = false
+        connection?.stream.startReading()
+    }
+
+    func clientGone() {
+        guard phase != .done else { return }
+        logNote = "client disconnected"
+        releaseConnection(reusable: false)
+        finish(status: 499)
+    }
+
+    private func sendKeepAlive() {
+        guard phase != .done, phase != .body || mode == .collect, let translator else { return }
+        if !clientStreamStarted {
+            clientStreamStarted = true
+            client.startStream(status: 200, headers: streamHeaders(contentType: translator.streamContentType, upstream: nil))
+        }
+        out.removeAll(keepingCapacity: true)
+        translator.keepAlive(into: &out)
+        client.streamWrite(out)
+    }
+
+    // MARK: Headers
+
+    private func baseHeaders(contentType: String) -> [(name: String, value: String)] {
+        var h: [(name: String, value: String)] = [("Content-Type", contentType), ("X-Request-Id", requestId)]
+        if let cors = route.cors { h += ProxyWorker.corsHeaders(cors, preflight: false) }
+        return h
+    }
+
+    private func streamHeaders(contentType: String, upstream head: HTTPResponseHead?) -> [(name: String, value: String)] {
+        var h = baseHeaders(contentType: contentType)
+        h.append(("Cache-Control", "no-cache"))
+        h.append(("X-Accel-Buffering", "no"))
+        if let head { h += forwardedUpstreamHeaders(head) }
+        return h
+    }
+
+    /// Rate-limit and request-id headers a client may act on.
+    private func forwardedUpstreamHeaders(_ head: HTTPResponseHead) -> [(name: String, value: String)] {
+        var h: [(name: String, value: String)] = []
+        for i in 0..<head.fields.count {
+            let name = head.name(at: i).lowercased()
+            if name.hasPrefix("x-ratelimit-") || name.hasPrefix("anthropic-ratelimit-") || name.hasPrefix("openai-")
+                || name == "x-amzn-requestid" || name == "request-id" {
+                h.append((head.name(at: i), head.value(at: i)))
+            }
+        }
+        return h
+    }
+
+    private func passthroughHeaders(_ head: HTTPResponseHead) -> [(name: String, value: String)] {
+        var h: [(name: String, value: String)] = [("X-Request-Id", requestId)]
+        if let cors = route.cors { h += ProxyWorker.corsHeaders(cors, preflight: false) }
+        for i in 0..<head.fields.count {
+            let name = head.name(at: i).lowercased()
+            if Self.hopByHopResponse.contains(name) { continue }
+            h.append((head.name(at: i), head.value(at: i)))
+        }
+        return h
+    }
+
+    static let hopByHopResponse: Set<String> = [
+        "connection", "keep-alive", "transfer-encoding", "content-length", "te", "trailer", "upgrade",
+        "proxy-connection", "x-request-id",
+    ]
+
+    // MARK: Timers
+
+    private func armPhaseTimer(_ ms: UInt64, _ what: String) {
+        guard ms > 0 else {
+            phaseTimer?.stop()
+            return
+        }
+        let t = phaseTimer ?? Timer(loop: loop)
+        phaseTimer = t
+        lastReadAt = loop.now
+        t.start(after: ms) { [weak self] in self?.phaseTimerFired(ms, what) }
+    }
+
+    /// Fires at most once per period; re-arms itself while bytes keep coming or the client is the slow side.
+    private func phaseTimerFired(_ ms: UInt64, _ what: String) {
+        guard phase == .waitingHead || phase == .body else { return }
+        let idleFor = loop.now - lastReadAt
+        if paused || (phase == .body && idleFor < ms) {
+            phaseTimer?.start(after: paused ? ms : ms - idleFor) { [weak self] in self?.phaseTimerFired(ms, what) }
+            return
+        }
+        let message = phase == .waitingHead
+            ? "upstream \(upstream.name) sent no response within \(ms) ms"
+            : "upstream \(upstream.name) sent nothing for \(ms) ms mid-response"
+        fail(APIError(status: 504, type: "timeout_error", message: message, code: "upstream_timeout"), closeUpstream: true)
+    }
+
+    private func stopPings() {
+        pingTimer?.close()
+        pingTimer = nil
+    }
+
+    // MARK: Ending
+
+    private func releaseConnection(reusable: Bool) {
+        guard let c = connection else { return }
+        connection = nil
+        if reusable && !paused {
+            worker.pool(for: upstream).park(c)
+        } else {
+            c.close()
+        }
+    }
+
+    /// Ends the exchange with an error: an error response, or an error event once a stream started.
+    private func fail(_ error: APIError, closeUpstream: Bool = true) {
+        guard phase != .done else { return }
+        releaseConnection(reusable: false)
+        logNote = error.message
+        if clientStreamStarted {
+            if let translator {
+                out.removeAll(keepingCapacity: true)
+                translator.streamFail(error, into: &out)
+                client.streamWrite(out)
+                client.endStream()
+            } else {
+                // Raw pass-through cannot inject an error into an arbitrary body: cut it so the client sees truncation.
+                client.abortStream()
+            }
+            finish(status: upstreamStatus == 0 ? error.status : upstreamStatus)
+        } else {
+            finishWithError(error)
+        }
+    }
+
+    private func finishWithError(_ error: APIError) {
+        var headers = baseHeaders(contentType: "application/json")
+        if let ra = error.retryAfter { headers.append(("Retry-After", ra)) }
+        logNote = logNote ?? error.message
+        let body = error.body(for: route.errorDialect)
+        bytesToClient = body.count
+        client.respond(status: error.status, headers: headers, body: body)
+        finish(status: error.status)
+    }
+
+    private func finish(status: Int) {
+        guard phase != .done else { return }
+        phase = .done
+        phaseTimer?.close()
+        phaseTimer = nil
+        totalTimer?.close()
+        totalTimer = nil
+        stopPings()
+        if client.observer === self { client.observer = nil }
+        worker.log.record(method: method, path: path, status: status, startedAt: startedAt, now: loop.now,
+                          requestId: requestId, upstream: upstream.name, upstreamStatus: upstreamStatus,
+                          bytes: bytesToClient, note: logNote)
+    }
+
+    static func connectError(_ error: StreamError, upstream: UpstreamConfig) -> APIError {
+        let target = "\(upstream.url.host):\(upstream.url.port)"
+        switch error {
+        case .timeout(let what):
+            return APIError(status: 504, type: "timeout_error", message: "\(what) to upstream \(upstream.name) (\(target)) timed out", code: "upstream_timeout")
+        case .tls(let e):
+            return .badGateway("TLS with upstream \(upstream.name) (\(target)) failed: \(e)")
+        case .uv(let e):
+            return .badGateway("cannot connect to upstream \(upstream.name) (\(target)): \(e)")
+        }
+    }
+}
+
+extension RouteAction {
+    var isPassthrough: Bool { if case .passthrough = self { return true } else { return false } }
+}
+
+extension APIError {
+    /// The error a complete client response describes (for turning it into a stream error event).
+    static func fromClientResponse(_ r: ClientResponse) -> APIError {
+        var message = "upstream error \(r.status)"
+        if case .object(let o)? = try? JSONParser.parse(r.body) {
+            if case .object(let e)? = o["error"], case .string(let m)? = e["message"] { message = m }
+            else if case .string(let m)? = o["message"] { message = m }
+        }
+        let retry = r.headers.first { $0.name.lowercased() == "retry-after" }?.value
+        return APIError(status: r.status, type: r.status == 429 ? "rate_limit_error" : "api_error", message: message, retryAfter: retry)
+    }
+}

@@ -1,0 +1,119 @@
+import Providers
+
+/// What a matched route does.
+enum RouteAction: Sendable {
+    /// Translate (or edit) and forward to the upstream.
+    case exchange
+    /// Forward any method, any content type, bytes unchanged (prefix rewritten).
+    case passthrough
+    /// Serve the configured model list in this dialect.
+    case models(Dialect)
+}
+
+/// A route ready to serve: its config, upstream and credential resolved once at start.
+struct CompiledRoute: @unchecked Sendable {
+    let index: Int
+    let config: RouteConfig
+    let action: RouteAction
+    let upstream: UpstreamConfig?
+    let credential: CredentialSource?
+    let cors: CORSConfig?
+    let translation: TranslationOptions
+    let timeouts: UpstreamTimeouts
+    /// Methods as bytes for allocation-free matching; empty = any.
+    let methods: [[UInt8]]
+
+    /// The dialect errors are rendered in.
+    var errorDialect: Dialect {
+        if case .models(let d) = action { return d }
+        return config.ingress
+    }
+
+    func allows(method: UnsafeRawBufferPointer) -> Bool {
+        methods.isEmpty || methods.contains { $0.elementsEqual(method) }
+    }
+}
+
+/// Everything immutable a worker needs, built once from the config and shared by all workers.
+final class ProxyRuntime: @unchecked Sendable {
+    let config: ProxyConfig
+    let routes: [CompiledRoute]
+    private let exact: [String: [Int]]
+    private let prefixes: [(prefix: String, index: Int)]
+    let credentials: [String: CredentialSource]
+    let tlsContexts: [String: TLSContext]
+    let models: [ModelInfo]
+    let inboundKeys: [[UInt8]]
+
+    init(config: ProxyConfig) throws {
+        self.config = config
+        var creds: [String: CredentialSource] = [:]
+        var tls: [String: TLSContext] = [:]
+        for (name, u) in config.upstreams {
+            if let auth = u.auth { creds[name] = CredentialSource(config: auth) }
+            if u.url.isTLS {
+                tls[name] = try TLSContext.client(caFile: u.caFile, insecureSkipVerify: u.insecureSkipVerify)
+            }
+        }
+        credentials = creds
+        tlsContexts = tls
+        var compiled: [CompiledRoute] = []
+        var seenModelPaths = Set<String>()
+        func add(_ r: RouteConfig, _ action: RouteAction, methods: [String]) {
+            let upstream = config.upstreams[r.upstream]
+            let timeouts = r.timeouts ?? upstream?.timeouts ?? UpstreamTimeouts()
+            compiled.append(CompiledRoute(
+                index: compiled.count, config: r, action: action, upstream: upstream,
+                credential: creds[r.upstream], cors: r.cors ?? config.cors,
+                translation: TranslationOptions(
+                    upstreamPath: r.upstreamPath, renameMaxTokens: r.renameMaxTokens,
+                    defaultMaxTokens: r.defaultMaxTokens, modelAliases: r.modelAliases),
+                timeouts: timeouts, methods: methods.map { Array($0.uppercased().utf8) }))
+        }
+        for r in config.routes {
+            add(r, r.ingress == .passthrough ? .passthrough : .exchange, methods: r.methods)
+        }
+        // Each chat/messages route also serves its dialect's models list beside it, unless configured.
+        for r in config.routes where r.ingress != .passthrough {
+            let path = r.modelsPath ?? Self.siblingModelsPath(r.path)
+            guard let path, !seenModelPaths.contains(path), !config.routes.contains(where: { $0.path == path }) else { continue }
+            seenModelPaths.insert(path)
+            var m = r
+            m.path = path
+            m.isPrefix = false
+            add(m, .models(r.ingress == .anthropicMessages ? .anthropicMessages : .openAIChat), methods: ["GET", "HEAD"])
+        }
+        routes = compiled
+        var ex: [String: [Int]] = [:]
+        var px: [(String, Int)] = []
+        for r in compiled {
+            if r.config.isPrefix { px.append((r.config.path, r.index)) } else { ex[r.config.path, default: []].append(r.index) }
+        }
+        exact = ex
+        prefixes = px.sorted { $0.0.count > $1.0.count }
+        models = config.models.map {
+            ModelInfo(id: $0.id, ownedBy: $0.ownedBy, created: $0.created, displayName: $0.displayName)
+        }
+        inboundKeys = config.inboundKeys.map { Array($0.utf8) }
+    }
+
+    /// `/openai/v1/chat/completions` → `/openai/v1/models`; `/bedrock/claude/v1/messages` → `/bedrock/claude/v1/models`.
+    static func siblingModelsPath(_ path: String) -> String? {
+        if path.hasSuffix("/chat/completions") { return String(path.dropLast("/chat/completions".count)) + "/models" }
+        if path.hasSuffix("/messages") { return String(path.dropLast("/messages".count)) + "/models" }
+        return nil
+    }
+
+    /// The routes whose path matches (method checked by the caller, so that 405 can be told from 404).
+    func candidates(path: String) -> [Int] {
+        if let hit = exact[path] { return hit }
+        for p in prefixes where path.hasPrefix(p.prefix) { return [p.index] }
+        return []
+    }
+
+    /// Models a route lists: those configured for its upstream's dialect (all when a model names none).
+    func modelList(for route: CompiledRoute) -> [ModelInfo] {
+        let egress = route.config.egress
+        return zip(config.models, models).filter { $0.0.dialects.map { $0.contains(egress) } ?? true }.map(\.1)
+    }
+}

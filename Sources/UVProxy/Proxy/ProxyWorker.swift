@@ -1,0 +1,167 @@
+import Providers
+
+/// One worker's proxy: routes requests, answers local endpoints (health, models, CORS preflight),
+/// and starts an `Exchange` for each proxied request. Owns this loop's upstream pools.
+final class ProxyWorker: HTTPRequestHandler {
+    let loop: EventLoop
+    let runtime: ProxyRuntime
+    let log: AccessLog
+    private let resolver: Resolver
+    private var pools: [String: UpstreamPool] = [:]
+    private var requestCounter: UInt64 = 0
+    private let workerTag: String
+
+    init(loop: EventLoop, runtime: ProxyRuntime, log: AccessLog, workerIndex: Int) {
+        self.loop = loop
+        self.runtime = runtime
+        self.log = log
+        resolver = Resolver(loop: loop)
+        workerTag = String(workerIndex, radix: 36)
+    }
+
+    func pool(for upstream: UpstreamConfig) -> UpstreamPool {
+        if let p = pools[upstream.name] { return p }
+        let p = UpstreamPool(loop: loop, upstream: upstream, resolver: resolver, tlsContext: runtime.tlsContexts[upstream.name])
+        pools[upstream.name] = p
+        return p
+    }
+
+    func closePools() { for p in pools.values { p.closeAll() } }
+
+    /// A request id unique per process run: random prefix, worker, counter.
+    func nextRequestId() -> String {
+        requestCounter &+= 1
+        return "mp-\(RequestIds.processPrefix)-\(workerTag)-\(String(requestCounter, radix: 36))"
+    }
+
+    // MARK: HTTPRequestHandler
+
+    func handle(_ request: HTTPRequest, on connection: HTTPServerConnection) {
+        let started = loop.now
+        let head = request.head
+        let target = head.targetString
+        let path = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? target
+        let requestId = head.value("x-request-id").flatMap { RequestIds.isAcceptable($0) ? $0 : nil } ?? nextRequestId()
+
+        if path == "/healthz" || path == "/health" {
+            connection.respond(status: 200, headers: [("Content-Type", "application/json"), ("X-Request-Id", requestId)],
+                               body: Array(#"{"status":"ok"}"#.utf8))
+            log.record(method: head.methodString, path: path, status: 200, startedAt: started, now: loop.now, requestId: requestId, upstream: nil)
+            return
+        }
+        let candidates = runtime.candidates(path: path)
+        guard let first = candidates.first else {
+            respondError(APIError(status: 404, type: "not_found_error", message: "no route for \(head.methodString) \(path)"),
+                         dialect: Self.guessDialect(path), cors: nil, requestId: requestId, connection: connection, head: head, started: started)
+            return
+        }
+        let route = head.bytes.withUnsafeBytes { raw -> CompiledRoute? in
+            let m = UnsafeRawBufferPointer(rebasing: raw[head.method])
+            return candidates.lazy.map { self.runtime.routes[$0] }.first { $0.allows(method: m) }
+        }
+        if head.methodIs("OPTIONS"), let cors = (route ?? runtime.routes[first]).cors {
+            var headers = Self.corsHeaders(cors, preflight: true)
+            headers.append(("X-Request-Id", requestId))
+            connection.respond(status: 204, headers: headers, body: [])
+            log.record(method: "OPTIONS", path: path, status: 204, startedAt: started, now: loop.now, requestId: requestId, upstream: nil)
+            return
+        }
+        guard let route else {
+            let r = runtime.routes[first]
+            respondError(APIError(status: 405, type: "invalid_request_error", message: "method \(head.methodString) is not allowed on \(path)"),
+                         dialect: r.errorDialect, cors: r.cors, requestId: requestId, connection: connection, head: head, started: started)
+            return
+        }
+        if !runtime.inboundKeys.isEmpty, !InboundAuth.accepts(head, keys: runtime.inboundKeys) {
+            respondError(APIError(status: 401, type: "authentication_error", message: "missing or invalid API key", code: "invalid_api_key"),
+                         dialect: route.errorDialect, cors: route.cors, requestId: requestId, connection: connection, head: head, started: started)
+            return
+        }
+        switch route.action {
+        case .models(let dialect):
+            var headers: [(name: String, value: String)] = [("Content-Type", "application/json"), ("X-Request-Id", requestId)]
+            if let cors = route.cors { headers += Self.corsHeaders(cors, preflight: false) }
+            connection.respond(status: 200, headers: headers, body: ModelList.body(runtime.modelList(for: route), dialect: dialect))
+            log.record(method: head.methodString, path: path, status: 200, startedAt: started, now: loop.now, requestId: requestId, upstream: nil)
+        case .exchange, .passthrough:
+            let exchange = Exchange(worker: self, route: route, request: request, path: path, client: connection,
+                                    requestId: requestId, startedAt: started)
+            exchange.start()
+        }
+    }
+
+    func errorResponse(status: Int, message: String, target: String?) -> (contentType: String, body: [UInt8]) {
+        var dialect = Dialect.openAIChat
+        if let target {
+            let path = String(target.split(separator: "?").first ?? "")
+            if let i = runtime.candidates(path: path).first { dialect = runtime.routes[i].errorDialect } else { dialect = Self.guessDialect(path) }
+        }
+        let type = status == 413 ? "request_too_large" : (status == 408 ? "timeout_error" : "invalid_request_error")
+        return ("application/json", APIError(status: status, type: type, message: message).body(for: dialect))
+    }
+
+    func respondError(_ error: APIError, dialect: Dialect, cors: CORSConfig?, requestId: String,
+                      connection: HTTPServerConnection, head: HTTPRequestHead, started: UInt64) {
+        var headers: [(name: String, value: String)] = [("Content-Type", "application/json"), ("X-Request-Id", requestId)]
+        if let cors { headers += Self.corsHeaders(cors, preflight: false) }
+        if let ra = error.retryAfter { headers.append(("Retry-After", ra)) }
+        connection.respond(status: error.status, headers: headers, body: error.body(for: dialect))
+        log.record(method: head.methodString, path: head.targetString, status: error.status, startedAt: started,
+                   now: loop.now, requestId: requestId, upstream: nil, note: error.message)
+    }
+
+    static func guessDialect(_ path: String) -> Dialect {
+        path.contains("/messages") || path.hasPrefix("/bedrock/") || path.hasPrefix("/anthropic/") ? .anthropicMessages : .openAIChat
+    }
+
+    static func corsHeaders(_ cors: CORSConfig, preflight: Bool) -> [(name: String, value: String)] {
+        var h: [(name: String, value: String)] = [("Access-Control-Allow-Origin", cors.allowOrigin)]
+        if cors.allowOrigin != "*" { h.append(("Vary", "Origin")) }
+        if preflight {
+            h.append(("Access-Control-Allow-Methods", cors.allowMethods))
+            h.append(("Access-Control-Allow-Headers", cors.allowHeaders))
+            h.append(("Access-Control-Max-Age", String(cors.maxAge)))
+        } else if !cors.exposeHeaders.isEmpty {
+            h.append(("Access-Control-Expose-Headers", cors.exposeHeaders))
+        }
+        return h
+    }
+}
+
+enum RequestIds {
+    /// Random per process, so ids from restarts never collide.
+    static let processPrefix: String = String(UInt32.random(in: 0...UInt32.max), radix: 36)
+
+    /// A client's id is kept when it is short and plain (it goes into headers and logs).
+    static func isAcceptable(_ s: String) -> Bool {
+        !s.isEmpty && s.utf8.count <= 128 && s.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7f }
+    }
+}
+
+/// Optional inbound API keys (`Authorization: Bearer <key>` or `x-api-key`), compared in constant time.
+enum InboundAuth {
+    static func accepts(_ head: HTTPRequestHead, keys: [[UInt8]]) -> Bool {
+        var presented: [UInt8]?
+        if let v = head.value("x-api-key") {
+            presented = Array(v.utf8)
+        } else if let v = head.value("authorization") {
+            let lower = v.lowercased()
+            if lower.hasPrefix("bearer ") { presented = Array(v.utf8.dropFirst(7)) }
+        }
+        guard let presented else { return false }
+        var ok = false
+        for k in keys { ok = constantTimeEqual(k, presented) || ok }
+        return ok
+    }
+
+    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        var diff = UInt8(a.count == b.count ? 0 : 1)
+        let n = max(a.count, b.count)
+        for i in 0..<n {
+            let x = i < a.count ? a[i] : 0
+            let y = i < b.count ? b[i] : 0
+            diff |= x ^ y
+        }
+        return diff == 0
+    }
+}

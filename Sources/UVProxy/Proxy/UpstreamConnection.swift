@@ -1,0 +1,53 @@
+/// What an upstream connection reports to the exchange that holds it.
+protocol UpstreamConnectionUser: AnyObject {
+    func upstreamConnected(_ connection: UpstreamConnection, error: StreamError?)
+    func upstreamRead(_ connection: UpstreamConnection, _ bytes: UnsafeRawBufferPointer)
+    func upstreamEnded(_ connection: UpstreamConnection, error: StreamError?)
+}
+
+/// A connection to one upstream (TCP, or TLS over memory BIOs), owned by one exchange at a time
+/// and parked in the pool between requests. Loop-confined.
+final class UpstreamConnection: TCPStreamDelegate {
+    let stream: TCPStream
+    let pool: UpstreamPool
+    weak var user: (any UpstreamConnectionUser)?
+    /// Requests this connection has carried (0 for a fresh one).
+    var requestsServed = 0
+    /// When it was parked in the pool (loop ms), for idle expiry.
+    var parkedAt: UInt64 = 0
+
+    init(stream: TCPStream, pool: UpstreamPool) {
+        self.stream = stream
+        self.pool = pool
+        stream.delegate = self
+    }
+
+    var isClosed: Bool { stream.isClosed }
+
+    func streamConnected(_ stream: TCPStream, error: StreamError?) {
+        user?.upstreamConnected(self, error: error)
+    }
+
+    func streamRead(_ stream: TCPStream, _ bytes: UnsafeRawBufferPointer) {
+        if let user {
+            user.upstreamRead(self, bytes)
+        } else {
+            // Bytes on an idle pooled connection: the server broke the protocol. Drop the connection.
+            close()
+        }
+    }
+
+    func streamEnded(_ stream: TCPStream, error: StreamError?) {
+        if let user {
+            user.upstreamEnded(self, error: error)
+        } else {
+            close()
+        }
+    }
+
+    func close() {
+        user = nil
+        pool.forget(self)
+        stream.close()
+    }
+}

@@ -1,0 +1,309 @@
+import CLibUV
+
+/// Settings every server connection of a listener shares.
+struct ServerSettings {
+    var limits: HTTPLimits
+    var headTimeoutMs: UInt64 = 30_000
+    var bodyTimeoutMs: UInt64 = 60_000
+    var keepAliveTimeoutMs: UInt64 = 75_000
+    /// Bytes of pipelined requests held while a response is in flight before reads pause.
+    var maxPipelinedBytes = 64 * 1024
+}
+
+/// One client connection: parses requests incrementally (keep-alive, pipelining, Content-Length and
+/// chunked bodies, `Expect: 100-continue`), hands each complete request to the handler, and writes
+/// responses in order, whole or streamed with chunked framing. Loop-confined.
+final class HTTPServerConnection: TCPStreamDelegate {
+    private enum State {
+        case head
+        case contentLength(remaining: Int)
+        case chunked
+        case waitingResponse
+        case streaming
+        case closed
+    }
+
+    let stream: TCPStream
+    private let settings: ServerSettings
+    private unowned let handler: any HTTPRequestHandler
+    private var parser: HTTPRequestParser
+    private var chunked: ChunkedDecoder
+    private var state = State.head
+    /// Unparsed input: empty unless a read ended inside a head or pipelined requests wait.
+    private var pending: [UInt8] = []
+    private var head: HTTPRequestHead?
+    private var body: [UInt8] = []
+    private var processing = false
+    private var closeAfterResponse = false
+    private var streamIsChunked = true
+    private let timer: Timer
+    /// The exchange in flight, told about backpressure and disconnects.
+    weak var observer: (any ClientObserver)?
+    /// Called once when the connection is closed (the server counts connections).
+    var onClose: (() -> Void)?
+    /// When set, the connection finishes its current response and closes (graceful shutdown).
+    var draining = false { didSet { if draining, case .head = state, pending.isEmpty { close() } } }
+    /// Requests served on this connection (for access logs and tests).
+    private(set) var requestCount = 0
+
+    init(stream: TCPStream, settings: ServerSettings, handler: any HTTPRequestHandler) {
+        self.stream = stream
+        self.settings = settings
+        self.handler = handler
+        parser = HTTPRequestParser(limits: settings.limits)
+        chunked = ChunkedDecoder(maxBodyBytes: settings.limits.maxBodyBytes)
+        timer = Timer(loop: stream.loop)
+        stream.delegate = self
+        armTimer(settings.headTimeoutMs, "request head")
+        stream.startReading()
+    }
+
+    var isClosed: Bool { if case .closed = state { return true } else { return false } }
+
+    /// True while the client's write queue is above the high watermark: stop feeding it.
+    var isClientBackedUp: Bool { stream.isAboveHighWatermark }
+
+    // MARK: Reading requests
+
+    func streamRead(_ stream: TCPStream, _ bytes: UnsafeRawBufferPointer) {
+        if pending.isEmpty {
+            let used = process(bytes)
+            if used < bytes.count, !isClosed { pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[used...])) }
+        } else {
+            pending.append(contentsOf: bytes)
+            processPending()
+        }
+        if case .waitingResponse = state, pending.count > settings.maxPipelinedBytes { stream.stopReading() }
+        if case .streaming = state, pending.count > settings.maxPipelinedBytes { stream.stopReading() }
+    }
+
+    private func processPending() {
+        guard !processing, !pending.isEmpty else { return }
+        let used = pending.withUnsafeBytes { process($0) }
+        if isClosed { return }
+        pending.removeFirst(used)
+    }
+
+    /// Consumes as much of `buf` as the current state allows and returns how much it used.
+    private func process(_ buf: UnsafeRawBufferPointer) -> Int {
+        processing = true
+        defer { processing = false }
+        var offset = 0
+        while offset < buf.count {
+            switch state {
+            case .head:
+                switch parser.parse(UnsafeRawBufferPointer(rebasing: buf[offset...])) {
+                case .incomplete:
+                    return offset
+                case .failure(let error):
+                    fail(status: error.status, message: error.message, target: nil)
+                    return buf.count
+                case .complete(let h, let consumed):
+                    offset += consumed
+                    parser.reset()
+                    if !beginBody(h) { return buf.count }
+                }
+            case .contentLength(let remaining):
+                let n = min(remaining, buf.count - offset)
+                body.append(contentsOf: UnsafeRawBufferPointer(rebasing: buf[offset..<(offset + n)]))
+                offset += n
+                if remaining - n == 0 { dispatch() } else { state = .contentLength(remaining: remaining - n) }
+            case .chunked:
+                let input = UnsafeRawBufferPointer(rebasing: buf[offset...])
+                switch chunked.decode(input, body: { body.append(contentsOf: $0) }) {
+                case .needMore(let consumed):
+                    offset += consumed
+                case .done(let consumed):
+                    offset += consumed
+                    dispatch()
+                case .failure(let error):
+                    fail(status: error.status, message: error.message, target: head?.targetString)
+                    return buf.count
+                }
+            case .waitingResponse, .streaming, .closed:
+                return offset
+            }
+        }
+        // A complete head with no body bytes needed arrives with an empty remainder.
+        return offset
+    }
+
+    /// Starts reading the body the head announces. Returns false when the connection was failed.
+    private func beginBody(_ h: HTTPRequestHead) -> Bool {
+        head = h
+        body = []
+        requestCount += 1
+        armTimer(settings.bodyTimeoutMs, "request body")
+        switch h.framing {
+        case .none, .untilClose:
+            dispatch()
+        case .contentLength(let n):
+            if n > settings.limits.maxBodyBytes {
+                fail(status: 413, message: "request body of \(n) bytes is larger than the limit of \(settings.limits.maxBodyBytes) bytes", target: h.targetString)
+                return false
+            }
+            if h.expectContinue, n > 0 { stream.write(Self.continueLine) }
+            body.reserveCapacity(n)
+            if n == 0 { dispatch() } else { state = .contentLength(remaining: n) }
+        case .chunked:
+            if h.expectContinue { stream.write(Self.continueLine) }
+            chunked = ChunkedDecoder(maxBodyBytes: settings.limits.maxBodyBytes)
+            state = .chunked
+        }
+        return !isClosed
+    }
+
+    private static let continueLine: [UInt8] = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
+
+    private func dispatch() {
+        guard let h = head else { return }
+        state = .waitingResponse
+        timer.stop()
+        if !h.keepAlive { closeAfterResponse = true }
+        let request = HTTPRequest(head: h, body: body)
+        body = []
+        handler.handle(request, on: self)
+    }
+
+    // MARK: Writing responses
+
+    /// The common response headers: framing and connection management.
+    private func appendHead(status: Int, headers: [(name: String, value: String)], framing: String, into out: inout [UInt8]) {
+        HTTPWriter.appendStatusLine(status, into: &out)
+        for h in headers { HTTPWriter.appendHeader(h.name, h.value, into: &out) }
+        out.append(contentsOf: framing.utf8)
+        if closeAfterResponse || draining {
+            out.append(contentsOf: "Connection: close\r\n\r\n".utf8)
+        } else {
+            out.append(contentsOf: "\r\n".utf8)
+        }
+    }
+
+    /// Writes a whole response and moves on to the next request.
+    func respond(status: Int, headers: [(name: String, value: String)], body: [UInt8]) {
+        guard case .waitingResponse = state else { return }
+        var out = [UInt8]()
+        out.reserveCapacity(256 + body.count)
+        let isHead = head.map { $0.methodIs("HEAD") } ?? false
+        appendHead(status: status, headers: headers, framing: "Content-Length: \(body.count)\r\n", into: &out)
+        if !isHead { out.append(contentsOf: body) }
+        stream.write(out)
+        finishResponse()
+    }
+
+    /// Sends the head of a streamed response (chunked for HTTP/1.1 clients, close-delimited for 1.0).
+    func startStream(status: Int, headers: [(name: String, value: String)]) {
+        guard case .waitingResponse = state else { return }
+        state = .streaming
+        streamIsChunked = (head?.minorVersion ?? 1) >= 1
+        if !streamIsChunked { closeAfterResponse = true }
+        var out = [UInt8]()
+        out.reserveCapacity(256)
+        appendHead(status: status, headers: headers, framing: streamIsChunked ? "Transfer-Encoding: chunked\r\n" : "", into: &out)
+        stream.write(out)
+    }
+
+    /// Writes bytes of a streamed response at once (one chunk).
+    func streamWrite(_ bytes: UnsafeRawBufferPointer) {
+        guard case .streaming = state, bytes.count > 0 else { return }
+        guard streamIsChunked else {
+            stream.write(bytes)
+            return
+        }
+        var out = [UInt8]()
+        out.reserveCapacity(bytes.count + 16)
+        HTTPWriter.appendChunk(bytes, into: &out)
+        stream.write(out)
+    }
+
+    func streamWrite(_ bytes: [UInt8]) { bytes.withUnsafeBytes { streamWrite($0) } }
+
+    /// Ends a streamed response cleanly.
+    func endStream() {
+        guard case .streaming = state else { return }
+        if streamIsChunked {
+            var out = [UInt8]()
+            HTTPWriter.appendLastChunk(into: &out)
+            stream.write(out)
+        }
+        finishResponse()
+    }
+
+    /// Aborts a streamed response that cannot be ended cleanly: the client sees a truncated body.
+    func abortStream() {
+        close()
+    }
+
+    private func finishResponse() {
+        observer = nil
+        head = nil
+        if closeAfterResponse || draining {
+            state = .closed
+            timer.close()
+            stream.closeAfterFlush()
+            fireOnClose()
+            return
+        }
+        state = .head
+        armTimer(settings.keepAliveTimeoutMs, "keep-alive")
+        stream.startReading()
+        if !processing, !pending.isEmpty {
+            armTimer(settings.headTimeoutMs, "request head")
+            processPending()
+        }
+    }
+
+    /// Answers an error the connection found itself and closes (the framing can no longer be trusted).
+    private func fail(status: Int, message: String, target: String?) {
+        closeAfterResponse = true
+        let (contentType, body) = handler.errorResponse(status: status, message: message, target: target)
+        state = .waitingResponse
+        respond(status: status, headers: [("Content-Type", contentType)], body: body)
+        pending = []
+    }
+
+    // MARK: Events
+
+    func streamEnded(_ stream: TCPStream, error: StreamError?) {
+        close()
+    }
+
+    func streamWritable(_ stream: TCPStream) {
+        observer?.clientWritable()
+    }
+
+    private func armTimer(_ ms: UInt64, _ what: String) {
+        guard ms > 0 else { timer.stop(); return }
+        timer.start(after: ms) { [weak self] in
+            guard let self else { return }
+            switch self.state {
+            case .head where self.pending.isEmpty && self.parserIdle:
+                self.close()  // idle keep-alive (or a silent client): close quietly
+            case .head, .contentLength, .chunked:
+                self.fail(status: 408, message: "\(what) not received within \(ms) ms", target: self.head?.targetString)
+            default:
+                break
+            }
+        }
+    }
+
+    /// No byte of a next request has arrived.
+    private var parserIdle: Bool { head == nil }
+
+    func close() {
+        if case .closed = state, stream.isClosed { return }
+        state = .closed
+        timer.close()
+        let o = observer
+        observer = nil
+        stream.close()
+        o?.clientGone()
+        fireOnClose()
+    }
+
+    private func fireOnClose() {
+        let f = onClose
+        onClose = nil
+        f?()
+    }
+}
