@@ -1,0 +1,91 @@
+/// Byte classes and small scanning helpers shared by the parsers and the writer. Everything here is
+/// branch-light and allocation-free; the character classes are bitmaps rather than tables so that no
+/// global needs lazy initialisation on the hot path.
+enum HTTPBytes {
+    static let cr: UInt8 = 13
+    static let lf: UInt8 = 10
+    static let sp: UInt8 = 32
+    static let ht: UInt8 = 9
+    static let colon: UInt8 = 58
+    static let comma: UInt8 = 44
+    static let semicolon: UInt8 = 59
+
+    /// `tchar` of RFC 9110 section 5.6.2 as a 128-bit set (bytes 0-63 and 64-127).
+    private static let tokenLow: UInt64 = 0x03ff_6cfa_0000_0000
+    private static let tokenHigh: UInt64 = 0x57ff_ffff_c7ff_fffe
+
+    @inline(__always)
+    static func isToken(_ b: UInt8) -> Bool {
+        if b < 64 { return (tokenLow >> UInt64(b)) & 1 != 0 }
+        if b < 128 { return (tokenHigh >> UInt64(b &- 64)) & 1 != 0 }
+        return false
+    }
+
+    /// Control characters other than HT (which field values may carry), including DEL.
+    @inline(__always)
+    static func isForbiddenControl(_ b: UInt8) -> Bool {
+        (b < 0x20 && b != ht) || b == 0x7F
+    }
+
+    @inline(__always)
+    static func isOWS(_ b: UInt8) -> Bool { b == sp || b == ht }
+
+    @inline(__always)
+    static func lower(_ b: UInt8) -> UInt8 { (b >= 65 && b <= 90) ? b | 0x20 : b }
+
+    /// True if any of the 8 bytes in `w` is below 0x20 or is DEL (SWAR: one test per 8 bytes).
+    /// Bytes >= 0x80 are never flagged, so obs-text passes the fast path.
+    @inline(__always)
+    static func hasControl(_ w: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let below20 = (w &- ones &* 0x20) & ~w & highs
+        let x = w ^ (ones &* 0x7F)
+        let del = (x &- ones) & ~x & highs
+        return (below20 | del) != 0
+    }
+
+    @inline(__always)
+    static func hexValue(_ b: UInt8) -> Int? {
+        switch b {
+        case 48...57: return Int(b &- 48)
+        case 65...70: return Int(b &- 55)
+        case 97...102: return Int(b &- 87)
+        default: return nil
+        }
+    }
+
+    /// Case-insensitive ASCII comparison of `p[range]` with `name` (either side may be any case).
+    @inline(__always)
+    static func equalsIgnoringCase(_ p: UnsafeRawBufferPointer, _ range: Range<Int>, _ name: UnsafeRawBufferPointer) -> Bool {
+        guard range.count == name.count else { return false }
+        var i = 0
+        var j = range.lowerBound
+        while i < name.count {
+            if lower(p[j]) != lower(name[i]) { return false }
+            i &+= 1
+            j &+= 1
+        }
+        return true
+    }
+
+    /// Splits `p[range]` at commas and calls `each` with every element trimmed of OWS. Empty elements
+    /// are passed too (as empty ranges) so callers can decide whether they matter.
+    @inline(__always)
+    static func forEachListElement(_ p: UnsafeRawBufferPointer, _ range: Range<Int>, _ each: (Range<Int>) -> Bool) {
+        var start = range.lowerBound
+        var i = start
+        while true {
+            if i == range.upperBound || p[i] == comma {
+                var s = start
+                var e = i
+                while s < e && isOWS(p[s]) { s &+= 1 }
+                while e > s && isOWS(p[e &- 1]) { e &-= 1 }
+                if !each(s..<e) { return }
+                if i == range.upperBound { return }
+                start = i &+ 1
+            }
+            i &+= 1
+        }
+    }
+}

@@ -1,0 +1,90 @@
+/// One header field: spans into its head's `bytes`, so a head costs one allocation for the bytes
+/// and one for the fields however many fields it has.
+public struct HTTPHeaderField: Sendable, Equatable {
+    public var name: Range<Int>
+    /// The value without surrounding OWS (may be empty).
+    public var value: Range<Int>
+
+    public init(name: Range<Int>, value: Range<Int>) {
+        self.name = name
+        self.value = value
+    }
+}
+
+/// What request and response heads share: the bytes and the field spans, and lookups over them.
+/// Lookups compare names case-insensitively and allocate only when they return a `String`.
+public protocol HTTPHead: Sendable {
+    /// The head's bytes from the start line through the blank line that ends it.
+    var bytes: [UInt8] { get }
+    var fields: [HTTPHeaderField] { get }
+}
+
+extension HTTPHead {
+    /// True if field `i`'s name equals `lowercased` (ASCII, compared case-insensitively). No allocation.
+    public func nameEquals(_ i: Int, lowercased: [UInt8]) -> Bool {
+        guard fields.indices.contains(i) else { return false }
+        return bytes.withUnsafeBytes { p in
+            lowercased.withUnsafeBytes { HTTPBytes.equalsIgnoringCase(p, fields[i].name, $0) }
+        }
+    }
+
+    /// The index of the first field named `name` (case-insensitive), if any.
+    public func firstIndex(of name: String) -> Int? {
+        var name = name
+        return name.withUTF8 { n in
+            bytes.withUnsafeBytes { p in
+                fields.firstIndex { HTTPBytes.equalsIgnoringCase(p, $0.name, UnsafeRawBufferPointer(n)) }
+            }
+        }
+    }
+
+    /// The value of the first field named `lowercasedName` (compared case-insensitively).
+    public func value(_ lowercasedName: String) -> String? {
+        firstIndex(of: lowercasedName).map { value(at: $0) }
+    }
+
+    /// The values of every field so named, in order (each field's value as sent, lists not split).
+    public func values(_ lowercasedName: String) -> [String] {
+        var name = lowercasedName
+        return name.withUTF8 { n in
+            bytes.withUnsafeBytes { p in
+                fields.compactMap { field in
+                    HTTPBytes.equalsIgnoringCase(p, field.name, UnsafeRawBufferPointer(n))
+                        ? String(decoding: p[field.value], as: UTF8.self) : nil
+                }
+            }
+        }
+    }
+
+    /// True if any field so named lists `token` as one of its comma-separated elements
+    /// (case-insensitive), e.g. `has("connection", token: "close")`.
+    public func has(_ name: String, token: String) -> Bool {
+        var name = name
+        var token = token
+        return name.withUTF8 { n in
+            token.withUTF8 { t in
+                bytes.withUnsafeBytes { p in
+                    var found = false
+                    for field in fields where HTTPBytes.equalsIgnoringCase(p, field.name, UnsafeRawBufferPointer(n)) {
+                        HTTPBytes.forEachListElement(p, field.value) { element in
+                            found = HTTPBytes.equalsIgnoringCase(p, element, UnsafeRawBufferPointer(t))
+                            return !found
+                        }
+                        if found { return true }
+                    }
+                    return false
+                }
+            }
+        }
+    }
+
+    /// Field `i`'s name as sent.
+    public func name(at i: Int) -> String {
+        String(decoding: bytes[fields[i].name], as: UTF8.self)
+    }
+
+    /// Field `i`'s value, OWS trimmed. Bytes that are not UTF-8 (obs-text) become U+FFFD.
+    public func value(at i: Int) -> String {
+        String(decoding: bytes[fields[i].value], as: UTF8.self)
+    }
+}

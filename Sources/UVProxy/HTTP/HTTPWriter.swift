@@ -1,0 +1,174 @@
+/// Append-only builders of HTTP/1.1 wire bytes into a caller-owned `[UInt8]` (reserve capacity
+/// once, append many). Nothing here trusts its input: header names must be tokens and values may
+/// not carry CR, LF, NUL or other control characters, so no caller can be tricked into writing a
+/// second header or a second message (response splitting).
+public enum HTTPWriter {
+    /// `HTTP/1.1 <status> <reason>\r\n`.
+    public static func appendStatusLine(_ status: Int, into out: inout [UInt8]) {
+        out.append(contentsOf: "HTTP/1.1 ".utf8)
+        appendDecimal(status, into: &out)
+        out.append(HTTPBytes.sp)
+        out.append(contentsOf: reasonPhrase(status).utf8)
+        appendCRLF(into: &out)
+    }
+
+    /// `<method> <target> HTTP/1.1\r\n`. Returns false (and appends nothing) if the method is not a
+    /// token or the target has bytes outside visible ASCII.
+    @discardableResult
+    public static func appendRequestLine(method: String, target: String, into out: inout [UInt8]) -> Bool {
+        guard isValidToken(method), !target.isEmpty, target.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+            return false
+        }
+        out.append(contentsOf: method.utf8)
+        out.append(HTTPBytes.sp)
+        out.append(contentsOf: target.utf8)
+        out.append(contentsOf: " HTTP/1.1\r\n".utf8)
+        return true
+    }
+
+    /// `<name>: <value>\r\n`. Returns false (and appends nothing) if the name is not a token or the
+    /// value is not a valid field value; callers validate configured headers at start and treat a
+    /// refusal here as a bug or hostile input.
+    @discardableResult
+    public static func appendHeader(_ name: String, _ value: String, into out: inout [UInt8]) -> Bool {
+        guard isValidToken(name), isValidHeaderValue(value) else { return false }
+        out.append(contentsOf: name.utf8)
+        out.append(HTTPBytes.colon)
+        out.append(HTTPBytes.sp)
+        out.append(contentsOf: value.utf8)
+        appendCRLF(into: &out)
+        return true
+    }
+
+    /// `<name>: <decimal>\r\n` without building a String (for Content-Length).
+    public static func appendHeader(_ name: StaticString, _ value: Int, into out: inout [UInt8]) {
+        out.append(contentsOf: UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+        out.append(HTTPBytes.colon)
+        out.append(HTTPBytes.sp)
+        appendDecimal(value, into: &out)
+        appendCRLF(into: &out)
+    }
+
+    /// Copies one field of a parsed head (name and value as received; the parser already validated them).
+    public static func appendField(_ i: Int, of head: some HTTPHead, into out: inout [UInt8]) {
+        let field = head.fields[i]
+        out.append(contentsOf: head.bytes[field.name])
+        out.append(HTTPBytes.colon)
+        out.append(HTTPBytes.sp)
+        out.append(contentsOf: head.bytes[field.value])
+        appendCRLF(into: &out)
+    }
+
+    /// The blank line that ends a head.
+    public static func appendEndOfHead(into out: inout [UInt8]) {
+        appendCRLF(into: &out)
+    }
+
+    /// One chunk: `<hex size>\r\n<bytes>\r\n`. An empty buffer appends nothing: a zero-size chunk
+    /// would end the body.
+    public static func appendChunk(_ bytes: UnsafeRawBufferPointer, into out: inout [UInt8]) {
+        guard bytes.count > 0 else { return }
+        appendHex(bytes.count, into: &out)
+        appendCRLF(into: &out)
+        out.append(contentsOf: bytes)
+        appendCRLF(into: &out)
+    }
+
+    /// The last chunk with no trailers: `0\r\n\r\n`.
+    public static func appendLastChunk(into out: inout [UInt8]) {
+        out.append(contentsOf: "0\r\n\r\n".utf8)
+    }
+
+    /// True if `s` is a non-empty token (RFC 9110 section 5.6.2): what a method or field name must be.
+    public static func isValidToken(_ s: String) -> Bool {
+        !s.isEmpty && s.utf8.allSatisfy(HTTPBytes.isToken)
+    }
+
+    /// True if `s` can be sent as a field value: no CR, LF, NUL or other control character except HT,
+    /// and no leading or trailing whitespace (which a recipient would strip).
+    public static func isValidHeaderValue(_ s: String) -> Bool {
+        let u = s.utf8
+        if let first = u.first, HTTPBytes.isOWS(first) { return false }
+        if let last = u.last, HTTPBytes.isOWS(last) { return false }
+        return !u.contains(where: HTTPBytes.isForbiddenControl)
+    }
+
+    /// The standard reason phrase (RFC 9110 section 15), or an empty-safe generic one.
+    public static func reasonPhrase(_ status: Int) -> String {
+        switch status {
+        case 100: "Continue"
+        case 101: "Switching Protocols"
+        case 200: "OK"
+        case 201: "Created"
+        case 202: "Accepted"
+        case 204: "No Content"
+        case 206: "Partial Content"
+        case 301: "Moved Permanently"
+        case 302: "Found"
+        case 304: "Not Modified"
+        case 307: "Temporary Redirect"
+        case 308: "Permanent Redirect"
+        case 400: "Bad Request"
+        case 401: "Unauthorized"
+        case 403: "Forbidden"
+        case 404: "Not Found"
+        case 405: "Method Not Allowed"
+        case 408: "Request Timeout"
+        case 409: "Conflict"
+        case 411: "Length Required"
+        case 413: "Content Too Large"
+        case 414: "URI Too Long"
+        case 415: "Unsupported Media Type"
+        case 417: "Expectation Failed"
+        case 422: "Unprocessable Content"
+        case 429: "Too Many Requests"
+        case 431: "Request Header Fields Too Large"
+        case 500: "Internal Server Error"
+        case 501: "Not Implemented"
+        case 502: "Bad Gateway"
+        case 503: "Service Unavailable"
+        case 504: "Gateway Timeout"
+        case 505: "HTTP Version Not Supported"
+        default:
+            switch status / 100 {
+            case 1: "Informational"
+            case 2: "Success"
+            case 3: "Redirection"
+            case 4: "Client Error"
+            default: "Server Error"
+            }
+        }
+    }
+
+    @inline(__always)
+    static func appendCRLF(into out: inout [UInt8]) {
+        out.append(HTTPBytes.cr)
+        out.append(HTTPBytes.lf)
+    }
+
+    /// Decimal digits of `value` (negative values are written as 0: lengths and statuses only).
+    public static func appendDecimal(_ value: Int, into out: inout [UInt8]) {
+        var v = Swift.max(value, 0)
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: room for Int.max's 19 digits
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { d in
+            repeat {
+                d[23 &- count] = UInt8(truncatingIfNeeded: 48 &+ v % 10)
+                v /= 10
+                count &+= 1
+            } while v > 0
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: d[(24 &- count)...]))
+        }
+    }
+
+    /// Lowercase hexadecimal digits of `value` (> 0).
+    public static func appendHex(_ value: Int, into out: inout [UInt8]) {
+        var shift = (Int.bitWidth &- 4)
+        while shift > 0 && (value >> shift) & 0xF == 0 { shift &-= 4 }
+        while shift >= 0 {
+            let d = UInt8(truncatingIfNeeded: (value >> shift) & 0xF)
+            out.append(d < 10 ? 48 &+ d : 87 &+ d)
+            shift &-= 4
+        }
+    }
+}
