@@ -1,0 +1,171 @@
+import Foundation
+import Yams
+
+/// Reads the YAML config into a validated `ProxyConfig`.
+///
+/// The document is composed into a Yams node tree (not decoded with Codable) so that every problem is
+/// reported with its key path. Loading is a cold path: Foundation and allocation are fine here.
+public enum ConfigLoader {
+    static let topLevelKeys = [
+        "listen", "workers", "limits", "upstreams", "routes", "models", "inbound_keys", "auth_keys", "cors",
+        "log_level", "access_log",
+    ]
+    static let logLevels = ["debug", "info", "warning", "error"]
+
+    public static func load(
+        path: String, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(ConfigError) -> ProxyConfig {
+        let text: String
+        do {
+            let data = try Data(contentsOf: URL(fileURLWithPath: path))
+            guard let decoded = String(data: data, encoding: .utf8) else {
+                throw ConfigError(path: "(file)", message: "\(path) is not UTF-8 text")
+            }
+            text = decoded
+        } catch let error as ConfigError {
+            throw error
+        } catch {
+            throw ConfigError(path: "(file)", message: "cannot read \(path): \(error.localizedDescription)")
+        }
+        return try parse(yaml: text, environment: environment)
+    }
+
+    public static func parse(yaml: String, environment: [String: String]) throws(ConfigError) -> ProxyConfig {
+        let rootNode: Yams.Node?
+        do {
+            rootNode = try Yams.compose(yaml: yaml)
+        } catch let error as YamlError {
+            throw ConfigError(path: "(yaml)", message: yamlMessage(error))
+        } catch {
+            throw ConfigError(path: "(yaml)", message: "\(error)")
+        }
+        guard let rootNode else { throw ConfigError(path: "(root)", message: "the config is empty") }
+        let root = ConfigNode(node: rootNode, path: "", environment: environment)
+        guard case .mapping = rootNode else {
+            throw ConfigError(path: "(root)", message: "expected a mapping of settings, got \(root.kind)")
+        }
+        let top = try root.mapping(allowed: topLevelKeys)
+        var config = ProxyConfig()
+        var warnings: [String] = []
+
+        if let node = top["listen"] { config.listen = try HostPort.parse(try node.string(), path: node.path) }
+        if let node = top["workers"] { config.workers = try node.int(in: 1...64) }
+        if let node = top["limits"] { config.limits = try parseLimits(node) }
+        if let node = top["log_level"] {
+            var level = try node.string().lowercased()
+            if level == "warn" { level = "warning" }
+            guard logLevels.contains(level) else {
+                throw node.error("expected one of \(logLevels.joined(separator: ", ")), got '\(level)'")
+            }
+            config.logLevel = level
+        }
+        if let node = top["access_log"] { config.accessLog = try node.bool() }
+        config.inboundKeys = try parseInboundKeys(top)
+        if let node = top["cors"] { config.cors = try parseCORS(node, base: nil) }
+
+        if let node = top["upstreams"] {
+            for (name, value) in try node.mapping().entries {
+                config.upstreams[name] = try parseUpstream(name: name, value, warnings: &warnings)
+            }
+        }
+        guard let routesNode = top["routes"] else {
+            throw ConfigError(path: "routes", message: "required key is missing (at least one route)")
+        }
+        let routeNodes = try routesNode.sequence()
+        guard !routeNodes.isEmpty else { throw routesNode.error("at least one route is required") }
+        for node in routeNodes {
+            config.routes.append(try parseRoute(node, config: config, warnings: &warnings))
+        }
+        if let node = top["models"] { config.models = try parseModels(node) }
+
+        try checkRouteConflicts(config.routes, warnings: &warnings)
+        warnings += usageWarnings(config)
+        config.warnings = warnings
+        return config
+    }
+
+    /// YAML syntax errors, with the line and column but without Yams's multi-line snippet.
+    private static func yamlMessage(_ error: YamlError) -> String {
+        switch error {
+        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
+            .composer(_, let problem, let mark, _):
+            return "line \(mark.line), column \(mark.column): \(problem)"
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            return "line \(context.mark.line), column \(context.mark.column): duplicate key "
+                + duplicates.map { "'\($0)'" }.joined(separator: ", ")
+        default:
+            return "\(error)".split(separator: "\n").first.map(String.init) ?? "invalid YAML"
+        }
+    }
+
+    static func parseLimits(_ node: ConfigNode) throws(ConfigError) -> ServerLimits {
+        let m = try node.mapping(allowed: [
+            "max_head_bytes", "max_header_count", "max_body_bytes", "max_connections", "head_timeout",
+            "body_timeout", "keep_alive_timeout", "shutdown_grace",
+        ])
+        var limits = ServerLimits()
+        if let n = m["max_head_bytes"] { limits.maxHeadBytes = try n.byteCount(in: 1024...(16 << 20)) }
+        if let n = m["max_header_count"] { limits.maxHeaderCount = try n.int(in: 1...10_000) }
+        if let n = m["max_body_bytes"] { limits.maxBodyBytes = try n.byteCount(in: 1...(4 << 30)) }
+        if let n = m["max_connections"] { limits.maxConnections = try n.int(in: 1...1_000_000) }
+        if let n = m["head_timeout"] { limits.headTimeout = try positiveDuration(n) }
+        if let n = m["body_timeout"] { limits.bodyTimeout = try positiveDuration(n) }
+        if let n = m["keep_alive_timeout"] { limits.keepAliveTimeout = try positiveDuration(n) }
+        if let n = m["shutdown_grace"] { limits.shutdownGrace = try n.duration() }
+        return limits
+    }
+
+    static func positiveDuration(_ node: ConfigNode) throws(ConfigError) -> Int {
+        let ms = try node.duration()
+        guard ms > 0 else { throw node.error("must be greater than 0") }
+        return ms
+    }
+
+    static func parseInboundKeys(_ top: ConfigMapping) throws(ConfigError) -> [String] {
+        if top.has("inbound_keys") && top.has("auth_keys") {
+            throw ConfigError(path: "auth_keys", message: "auth_keys and inbound_keys are the same setting; use one")
+        }
+        guard let node = top["inbound_keys"] ?? top["auth_keys"] else { return [] }
+        var keys: [String] = []
+        for element in try node.sequence() {
+            let key = try element.string()
+            if key.isEmpty { continue }
+            guard key.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+                throw element.error("inbound keys must be printable ASCII without spaces")
+            }
+            keys.append(key)
+        }
+        return keys
+    }
+
+    /// `cors: true | false | {mapping}`. A mapping overrides keys of `base` (the global settings for
+    /// a route) or of the defaults.
+    static func parseCORS(_ node: ConfigNode, base: CORSConfig?) throws(ConfigError) -> CORSConfig? {
+        if case .scalar = node.node { return try node.bool() ? (base ?? CORSConfig()) : nil }
+        let m = try node.mapping(allowed: [
+            "allow_origin", "allow_methods", "allow_headers", "expose_headers", "max_age", "allow_credentials",
+        ])
+        var cors = base ?? CORSConfig()
+        func headerList(_ key: String) throws(ConfigError) -> String? {
+            guard let n = m[key] else { return nil }
+            let value = try n.stringList().joined(separator: ", ")
+            if let problem = ConfigSyntax.headerValueProblem(value) { throw n.error(problem) }
+            return value
+        }
+        if let v = try headerList("allow_origin") { cors.allowOrigin = v }
+        if let v = try headerList("allow_methods") { cors.allowMethods = v }
+        if let v = try headerList("allow_headers") { cors.allowHeaders = v }
+        if let v = try headerList("expose_headers") { cors.exposeHeaders = v }
+        if let n = m["max_age"] { cors.maxAge = try n.duration() / 1000 }
+        if let n = m["allow_credentials"] { cors.allowCredentials = try n.bool() }
+        if cors.allowOrigin.contains(",") {
+            throw ConfigError(path: "\(node.path).allow_origin", message: "give one origin or '*', not a list")
+        }
+        if cors.allowCredentials && cors.allowOrigin == "*" {
+            throw ConfigError(
+                path: "\(node.path).allow_credentials",
+                message: "browsers refuse credentials with allow_origin '*'; name the origin")
+        }
+        return cors
+    }
+}

@@ -1,0 +1,56 @@
+import Providers
+
+/// The whole configuration, validated: every upstream name resolves, every dialect pair is supported,
+/// every header is sendable. Built by `ConfigLoader`; the server reads it and never mutates it.
+public struct ProxyConfig: Sendable {
+    /// `listen`, default `127.0.0.1:3001`.
+    public var listen: HostPort
+    /// `workers`: event loops (threads), 1...64, default 1.
+    public var workers: Int
+    public var limits: ServerLimits
+    public var upstreams: [String: UpstreamConfig]
+    /// In file order; matching is first-match.
+    public var routes: [RouteConfig]
+    public var models: [ModelConfig]
+    /// `inbound_keys` (or `auth_keys`): when non-empty, clients must send one of them as
+    /// `Authorization: Bearer <key>` or `x-api-key: <key>`. Entries that expand to empty are dropped.
+    public var inboundKeys: [String]
+    /// The global `cors:`; routes already carry their effective settings in `RouteConfig.cors`.
+    public var cors: CORSConfig?
+    /// `log_level`: `debug`, `info` (default), `warning` or `error`.
+    public var logLevel: String
+    /// `access_log`: one line per exchange. Default true.
+    public var accessLog: Bool
+    /// Things that load but deserve a look (TLS verification off, public listener without keys...).
+    /// Each is `key.path: message`. The CLI prints them at start and in `check`.
+    public var warnings: [String]
+
+    public init(
+        listen: HostPort = HostPort(host: "127.0.0.1", port: 3001), workers: Int = 1,
+        limits: ServerLimits = ServerLimits(), upstreams: [String: UpstreamConfig] = [:],
+        routes: [RouteConfig] = [], models: [ModelConfig] = [], inboundKeys: [String] = [],
+        cors: CORSConfig? = nil, logLevel: String = "info", accessLog: Bool = true, warnings: [String] = []
+    ) {
+        self.listen = listen
+        self.workers = workers
+        self.limits = limits
+        self.upstreams = upstreams
+        self.routes = routes
+        self.models = models
+        self.inboundKeys = inboundKeys
+        self.cors = cors
+        self.logLevel = logLevel
+        self.accessLog = accessLog
+        self.warnings = warnings
+    }
+
+    /// The models a route's models endpoint lists: those whose `dialects` include the route's egress.
+    public func models(for route: RouteConfig) -> [ModelConfig] {
+        models.filter { $0.dialects?.contains(route.egress) ?? true }
+    }
+
+    /// The timeouts that apply to a route: its own (merged at load) or its upstream's.
+    public func timeouts(for route: RouteConfig) -> UpstreamTimeouts {
+        route.timeouts ?? upstreams[route.upstream]?.timeouts ?? UpstreamTimeouts()
+    }
+}

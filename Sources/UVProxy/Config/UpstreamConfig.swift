@@ -1,0 +1,33 @@
+/// One upstream server (YAML `upstreams.<name>`): where it is, how to trust it, what to send it.
+public struct UpstreamConfig: Sendable {
+    /// The key under `upstreams:`; routes refer to it.
+    public var name: String
+    public var url: UpstreamURL
+    /// `ca_file`: PEM bundle trusted in addition to the system store. Empty (`${VAR:-}`) means unset.
+    public var caFile: String?
+    /// `insecure_skip_verify`: turns certificate and hostname checks off. Default false; true warns.
+    public var insecureSkipVerify: Bool
+    /// `headers`: static headers added to every request, in file order. Names are tokens, values have
+    /// no CR/LF/NUL; a value that expands to empty is dropped (with a warning), so optional
+    /// `${VAR:-}` headers simply disappear.
+    public var headers: [(name: String, value: String)]
+    public var auth: AuthConfig?
+    public var timeouts: UpstreamTimeouts
+    /// `max_idle_connections`: idle keep-alive connections kept per worker. Default 64.
+    public var maxIdleConnections: Int
+
+    public init(
+        name: String, url: UpstreamURL, caFile: String? = nil, insecureSkipVerify: Bool = false,
+        headers: [(name: String, value: String)] = [], auth: AuthConfig? = nil,
+        timeouts: UpstreamTimeouts = UpstreamTimeouts(), maxIdleConnections: Int = 64
+    ) {
+        self.name = name
+        self.url = url
+        self.caFile = caFile
+        self.insecureSkipVerify = insecureSkipVerify
+        self.headers = headers
+        self.auth = auth
+        self.timeouts = timeouts
+        self.maxIdleConnections = maxIdleConnections
+    }
+}
