@@ -1,0 +1,101 @@
+/// What a top-level value starts with; enough to check a field's type without decoding it.
+public enum JSONKind: Sendable, Equatable {
+    case object, array, string, number, bool, null
+
+    init(firstByte c: UInt8) {
+        switch c {
+        case 0x7B: self = .object
+        case 0x5B: self = .array
+        case 0x22: self = .string
+        case 0x74, 0x66: self = .bool
+        case 0x6E: self = .null
+        default: self = .number
+        }
+    }
+}
+
+/// The result of scanning a JSON object document: where each top-level member sits in the bytes.
+public struct JSONObjectScan: Sendable {
+    public struct Member: Sendable, Equatable {
+        /// The decoded key.
+        public var key: String
+        /// The key's bytes including its quotes.
+        public var keyRange: Range<Int>
+        /// The value's bytes, exactly as written (no surrounding whitespace).
+        public var valueRange: Range<Int>
+        public var kind: JSONKind
+    }
+
+    public var members: [Member]
+    /// Offsets of the object's `{` and `}` in the scanned bytes.
+    public var openBrace: Int
+    public var closeBrace: Int
+
+    /// The first member named `key`.
+    public func first(_ key: String) -> Member? {
+        for m in members where m.key == key { return m }
+        return nil
+    }
+
+    public func contains(_ key: String) -> Bool { first(key) != nil }
+}
+
+/// Validates a whole document that must be a JSON object and returns each top-level member's key and
+/// byte ranges, in one pass and without building a tree. Used for byte-exact pass-through: the proxy
+/// edits the few members it owns and copies every other byte (see `JSONEdit`).
+public enum JSONObjectScanner {
+    public static func scan(_ bytes: UnsafeRawBufferPointer) throws(JSONError) -> JSONObjectScan {
+        var r = JSONReader(bytes)
+        r.skipWhitespace()
+        guard r.peek() == 0x7B else {
+            if r.atEnd { throw r.error("empty document, expected a JSON object") }
+            throw r.error("expected a JSON object")
+        }
+        let open = r.index
+        r.index += 1
+        var members: [JSONObjectScan.Member] = []
+        members.reserveCapacity(12)
+        r.skipWhitespace()
+        var close = r.index
+        if r.peek() == 0x7D {
+            r.index += 1
+        } else {
+            while true {
+                r.skipWhitespace()
+                guard r.peek() == 0x22 else { throw r.atEnd ? r.unexpected() : r.error("expected a string key") }
+                let keyStart = r.index
+                let k = try r.scanString()
+                let keyEnd = r.index
+                r.skipWhitespace()
+                try r.expect(0x3A, "':'")
+                r.skipWhitespace()
+                let valueStart = r.index
+                try r.skipValue(depth: 1)
+                members.append(
+                    JSONObjectScan.Member(
+                        key: r.decodeString(start: k.start, end: k.end, escaped: k.escaped),
+                        keyRange: keyStart..<keyEnd, valueRange: valueStart..<r.index,
+                        kind: JSONKind(firstByte: bytes[valueStart])))
+                r.skipWhitespace()
+                guard let d = r.peek() else { throw r.error("unexpected end of input, expected ',' or '}'") }
+                if d == 0x7D {
+                    close = r.index
+                    r.index += 1
+                    break
+                }
+                guard d == 0x2C else { throw r.error("expected ',' or '}'") }
+                r.index += 1
+            }
+        }
+        r.skipWhitespace()
+        guard r.atEnd else { throw r.error("unexpected data after the JSON value") }
+        return JSONObjectScan(members: members, openBrace: open, closeBrace: close)
+    }
+
+    public static func scan(_ bytes: [UInt8]) throws(JSONError) -> JSONObjectScan {
+        let result: Result<JSONObjectScan, JSONError> = bytes.withUnsafeBytes { buffer in
+            do throws(JSONError) { return .success(try scan(buffer)) } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+}
