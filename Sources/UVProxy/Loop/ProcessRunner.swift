@@ -102,7 +102,7 @@ final class ProcessRunner {
         }
         guard nread > 0, let base else { return }
         let bytes = UnsafeRawBufferPointer(start: base, count: nread)
-        let isOut = UnsafeMutableRawPointer(pipe) == UnsafeMutableRawPointer(outPipe)
+        let isOut = UnsafeMutableRawPointer(pipe) == UnsafeMutableRawPointer(mutating: UnsafeRawPointer(outPipe))
         if isOut {
             if stdout.count < maxOutput { stdout.append(contentsOf: bytes.prefix(maxOutput - stdout.count)) }
         } else if stderr.count < maxOutput {

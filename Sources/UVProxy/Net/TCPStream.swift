@@ -344,6 +344,18 @@ final class TCPStream {
         uv_close(asHandle(handle), tcpStreamCloseCallback)
     }
 
+    /// Closes with a TCP reset (the peer sees ECONNRESET). Used by the mock upstream's fault injection.
+    func resetAndClose() {
+        guard !isClosed else { return }
+        isClosed = true
+        wantsRead = false
+        connectTimer?.close()
+        connectTimer = nil
+        if uv_tcp_close_reset(handle, tcpStreamCloseCallback) != 0 {
+            uv_close(asHandle(handle), tcpStreamCloseCallback)
+        }
+    }
+
     fileprivate func didClose() {
         delegate = nil
         tls = nil

@@ -4,7 +4,7 @@ import Providers
 /// and starts an `Exchange` for each proxied request. Owns this loop's upstream pools.
 final class ProxyWorker: HTTPRequestHandler {
     let loop: EventLoop
-    let runtime: ProxyRuntime
+    private(set) var runtime: ProxyRuntime
     let log: AccessLog
     private let resolver: Resolver
     private var pools: [String: UpstreamPool] = [:]
@@ -27,6 +27,14 @@ final class ProxyWorker: HTTPRequestHandler {
     }
 
     func closePools() { for p in pools.values { p.closeAll() } }
+
+    /// Serves new requests with a reloaded config. In-flight exchanges keep the route they started
+    /// with; connections they return to a retired pool are closed.
+    func replace(runtime: ProxyRuntime) {
+        for p in pools.values { p.retire() }
+        pools = [:]
+        self.runtime = runtime
+    }
 
     /// A request id unique per process run: random prefix, worker, counter.
     func nextRequestId() -> String {
@@ -59,7 +67,7 @@ final class ProxyWorker: HTTPRequestHandler {
             let m = UnsafeRawBufferPointer(rebasing: raw[head.method])
             return candidates.lazy.map { self.runtime.routes[$0] }.first { $0.allows(method: m) }
         }
-        if head.methodIs("OPTIONS"), let cors = (route ?? runtime.routes[first]).cors {
+        if head.isMethod("OPTIONS"), let cors = (route ?? runtime.routes[first]).cors {
             var headers = Self.corsHeaders(cors, preflight: true)
             headers.append(("X-Request-Id", requestId))
             connection.respond(status: 204, headers: headers, body: [])

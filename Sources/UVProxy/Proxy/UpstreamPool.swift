@@ -19,6 +19,13 @@ final class UpstreamPool {
     }
 
     var idleCount: Int { idle.count }
+    private var retired = false
+
+    /// After a reload: close idle connections and accept no more.
+    func retire() {
+        retired = true
+        closeAll()
+    }
 
     /// An idle connection, or nil when a new one must be opened.
     func take() -> UpstreamConnection? {
@@ -47,7 +54,7 @@ final class UpstreamPool {
             case .success(let address):
                 var session: TLSSession?
                 if url.isTLS, let ctx = tlsContext {
-                    do {
+                    do throws(TLSError) {
                         session = try TLSSession(context: ctx, serverName: url.host)
                     } catch {
                         user.upstreamConnected(connection, error: .tls(error))
@@ -64,7 +71,7 @@ final class UpstreamPool {
     /// Parks a connection whose response was read completely.
     func park(_ connection: UpstreamConnection) {
         connection.user = nil
-        guard !connection.isClosed, idle.count < maxIdle else {
+        guard !connection.isClosed, !retired, idle.count < maxIdle else {
             connection.close()
             return
         }

@@ -184,7 +184,7 @@ final class HTTPServerConnection: TCPStreamDelegate {
         guard case .waitingResponse = state else { return }
         var out = [UInt8]()
         out.reserveCapacity(256 + body.count)
-        let isHead = head.map { $0.methodIs("HEAD") } ?? false
+        let isHead = head.map { $0.isMethod("HEAD") } ?? false
         appendHead(status: status, headers: headers, framing: "Content-Length: \(body.count)\r\n", into: &out)
         if !isHead { out.append(contentsOf: body) }
         stream.write(out)
@@ -227,6 +227,12 @@ final class HTTPServerConnection: TCPStreamDelegate {
             stream.write(out)
         }
         finishResponse()
+    }
+
+    /// Writes bytes as they are, outside HTTP framing (the mock upstream's broken responses).
+    func writeRaw(_ bytes: [UInt8]) {
+        state = .streaming
+        stream.write(bytes)
     }
 
     /// Aborts a streamed response that cannot be ended cleanly: the client sees a truncated body.

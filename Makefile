@@ -1,0 +1,48 @@
+# mini-proxy: `make run` serves config/demo.yaml on 127.0.0.1:3001 against the bundled mock upstream;
+# `make test` installs what it needs and runs every test (Swift units + integration, then the SDK suite).
+SHELL := /bin/bash
+SWIFT ?= swift
+BIN_DIR = $(shell $(SWIFT) build -c release --show-bin-path 2>/dev/null)
+PYTHON ?= python3
+APT_PACKAGES = libuv1-dev libssl-dev pkg-config openssl curl
+PY_PACKAGES = openai anthropic pytest
+
+.PHONY: deps build release run test test-swift test-e2e bench clean
+
+# Installs the system libraries and Python clients when they are missing (Debian).
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get install -y -q $$missing >/dev/null 2>&1 || { $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q $$missing; }; \
+	fi
+	@$(PYTHON) -c "import openai, anthropic, pytest" 2>/dev/null || $(PYTHON) -m pip install -q $(PY_PACKAGES)
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+# The proxy on 127.0.0.1:3001 in front of the mock upstream on 127.0.0.1:3002 (no credentials needed).
+run: release
+	@$(BIN_DIR)/mini-proxy mock --listen 127.0.0.1:3002 & MOCK=$$!; \
+	trap "kill $$MOCK 2>/dev/null" EXIT INT TERM; \
+	$(BIN_DIR)/mini-proxy serve --config config/demo.yaml
+
+test: deps test-swift test-e2e
+
+test-swift:
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+# The official openai and anthropic SDKs, and curl, through the release binary over real sockets.
+test-e2e: release
+	MINI_PROXY_BIN=$(BIN_DIR)/mini-proxy $(PYTHON) -m pytest -q tests/e2e
+
+bench: release
+	bash bench/run.sh
+
+clean:
+	rm -rf .build

@@ -1,0 +1,82 @@
+import ArgumentParser
+import Foundation
+import UVProxy
+
+@main
+struct MiniProxy: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mini-proxy",
+        abstract: "A small, fast LLM API gateway: OpenAI and Anthropic clients to AI-Gateway, Bedrock and more.",
+        version: MiniProxyVersion.string,
+        subcommands: [Serve.self, Check.self, Mock.self],
+        defaultSubcommand: Serve.self
+    )
+}
+
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Serve the proxy with a config file.")
+
+    @Option(name: .shortAndLong, help: "The YAML config file.")
+    var config: String
+
+    @Option(help: "Listen address HOST:PORT (overrides the config).")
+    var listen: String?
+
+    @Option(help: "Worker threads, each with its own event loop (overrides the config).")
+    var workers: Int?
+
+    func run() throws {
+        let cfg: ProxyConfig
+        do {
+            cfg = try ConfigLoader.load(path: config)
+        } catch {
+            throw ValidationError("\(config): \(error)")
+        }
+        var address: HostPort?
+        if let listen {
+            do { address = try HostPort.parse(listen) } catch { throw ValidationError("--listen: \(error)") }
+        }
+        if let workers, !(1...64).contains(workers) { throw ValidationError("--workers must be between 1 and 64") }
+        let server = try ProxyServer(config: cfg, configPath: config, listen: address, workers: workers)
+        try server.run()
+    }
+}
+
+struct Check: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Validate a config file and print its routes.")
+
+    @Option(name: .shortAndLong, help: "The YAML config file.")
+    var config: String
+
+    func run() throws {
+        do {
+            let cfg = try ConfigLoader.load(path: config)
+            print(ConfigLoader.describe(cfg))
+            for w in cfg.warnings { print("warning: \(w)") }
+        } catch {
+            throw ValidationError("\(config): \(error)")
+        }
+    }
+}
+
+struct Mock: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Serve the bundled mock upstream (AI-Gateway's OpenAI and Bedrock routes).")
+
+    @Option(help: "Listen address HOST:PORT.")
+    var listen: String = "127.0.0.1:3002"
+
+    @Option(help: "PEM certificate chain: serve HTTPS.")
+    var tlsCert: String?
+
+    @Option(help: "PEM private key for --tls-cert.")
+    var tlsKey: String?
+
+    func run() throws {
+        let address: HostPort
+        do { address = try HostPort.parse(listen) } catch { throw ValidationError("--listen: \(error)") }
+        if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
+        let server = try MockServer(host: address.host, port: address.port, tlsCertificate: tlsCert, tlsKey: tlsKey)
+        FileHandle.standardError.write("mini-proxy mock: listening on \(address.host):\(server.port)\(tlsCert != nil ? " (TLS)" : "")\n".data(using: .utf8)!)
+        server.run()
+    }
+}

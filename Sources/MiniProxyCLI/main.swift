@@ -1,2 +1,0 @@
-import UVProxy
-print("mini-proxy \(MiniProxyVersion.string)")

@@ -1,0 +1,103 @@
+import Providers
+
+/// The bodies the mock upstream sends, in AI-Gateway's OpenAI and Bedrock shapes.
+enum MockBodies {
+    static let created = 1_700_000_000
+    static let reply = "Hello from the mini-proxy mock upstream. This fixed reply has about six hundred bytes in all, so that benchmarks measure a realistic completion."
+
+    static func token(_ i: Int, scenario: String) -> String {
+        if scenario == "unicode" { return ["héllo ", "✓ ", "日本語 ", "😀 ", "\"quoted\"\n"][i % 5] }
+        return "tok\(i) "
+    }
+
+    static func jsonString(_ s: String) -> String {
+        var out = [UInt8]()
+        JSON.string(s).write(to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    // MARK: OpenAI
+
+    static func chatCompletion(model: String, content: String) -> [UInt8] {
+        let body = #"{"id":"chatcmpl-mock","object":"chat.completion","created":\#(created),"model":\#(jsonString(model)),"choices":[{"index":0,"message":{"role":"assistant","content":\#(jsonString(content)),"refusal":null,"annotations":[]},"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":12,"completion_tokens":40,"total_tokens":52,"prompt_tokens_details":{"cached_tokens":0,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":0,"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}},"service_tier":"default","system_fingerprint":"fp_mock"}"#
+        return Array(body.utf8)
+    }
+
+    static func chatChunk(model: String, delta: String, finish: String?) -> [UInt8] {
+        let f = finish.map { "\"\($0)\"" } ?? "null"
+        return Array("data: {\"id\":\"chatcmpl-mock\",\"object\":\"chat.completion.chunk\",\"created\":\(created),\"model\":\(jsonString(model)),\"system_fingerprint\":\"fp_mock\",\"choices\":[{\"index\":0,\"delta\":\(delta),\"logprobs\":null,\"finish_reason\":\(f)}]}\n\n".utf8)
+    }
+
+    static func chatUsageChunk(model: String, completionTokens: Int) -> [UInt8] {
+        Array("data: {\"id\":\"chatcmpl-mock\",\"object\":\"chat.completion.chunk\",\"created\":\(created),\"model\":\(jsonString(model)),\"choices\":[],\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":\(completionTokens),\"total_tokens\":\(12 + completionTokens)}}\n\n".utf8)
+    }
+
+    static func openAIError(status: Int, message: String) -> [UInt8] {
+        let type = status == 429 ? "rate_limit_exceeded" : (status >= 500 ? "server_error" : "invalid_request_error")
+        return Array(#"{"error":{"message":\#(jsonString(message)),"type":"\#(type)","param":null,"code":"mock_\#(status)"}}"#.utf8)
+    }
+
+    // MARK: Anthropic on Bedrock
+
+    static func usage(output: Int) -> String {
+        #"{"input_tokens":12,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":\#(output)}"#
+    }
+
+    static func message(model: String, scenario: String, text: String) -> [UInt8] {
+        var content: [String] = []
+        var stop = "end_turn"
+        if scenario == "thinking" {
+            content.append(#"{"type":"thinking","thinking":"Let me think about this.","signature":"EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds"}"#)
+        }
+        content.append(#"{"type":"text","text":\#(jsonString(text))}"#)
+        if scenario == "tools" || scenario == "parallel-tools" {
+            content.append(#"{"type":"tool_use","id":"toolu_mock_1","name":"get_weather","input":{"city":"Paris","unit":"celsius"}}"#)
+            if scenario == "parallel-tools" {
+                content.append(#"{"type":"tool_use","id":"toolu_mock_2","name":"get_time","input":{}}"#)
+            }
+            stop = "tool_use"
+        }
+        let body = #"{"id":"msg_mock","type":"message","role":"assistant","model":\#(jsonString(model)),"content":[\#(content.joined(separator: ","))],"stop_reason":"\#(stop)","stop_sequence":null,"usage":\#(usage(output: 40))}"#
+        return Array(body.utf8)
+    }
+
+    /// Anthropic stream events (JSON), in order, for a scenario.
+    static func anthropicEvents(model: String, scenario: String, chunks: Int) -> [String] {
+        var e: [String] = []
+        e.append(#"{"type":"message_start","message":{"id":"msg_mock","type":"message","role":"assistant","model":\#(jsonString(model)),"content":[],"stop_reason":null,"stop_sequence":null,"usage":\#(usage(output: 1))}}"#)
+        var index = 0
+        if scenario == "thinking" {
+            e.append(#"{"type":"content_block_start","index":0,"content_block":{"type":"thinking","thinking":"","signature":""}}"#)
+            e.append(#"{"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"Let me think."}}"#)
+            e.append(#"{"type":"content_block_delta","index":0,"delta":{"type":"signature_delta","signature":"EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds"}}"#)
+            e.append(#"{"type":"content_block_stop","index":0}"#)
+            index = 1
+        }
+        e.append(#"{"type":"content_block_start","index":\#(index),"content_block":{"type":"text","text":""}}"#)
+        for i in 0..<chunks {
+            e.append(#"{"type":"content_block_delta","index":\#(index),"delta":{"type":"text_delta","text":\#(jsonString(token(i, scenario: scenario)))}}"#)
+        }
+        e.append(#"{"type":"content_block_stop","index":\#(index)}"#)
+        var stop = "end_turn"
+        if scenario == "tools" || scenario == "parallel-tools" {
+            stop = "tool_use"
+            let tools = scenario == "tools" ? [("toolu_mock_1", "get_weather", ["{\"city\": ", "\"Par", "is\"}"])]
+                : [("toolu_mock_1", "get_weather", ["{\"city\": ", "\"Par", "is\"}"]), ("toolu_mock_2", "get_time", ["{\"tz\":", "\"UTC\"}"])]
+            for (id, name, pieces) in tools {
+                index += 1
+                e.append(#"{"type":"content_block_start","index":\#(index),"content_block":{"type":"tool_use","id":"\#(id)","name":"\#(name)","input":{}}}"#)
+                for p in pieces {
+                    e.append(#"{"type":"content_block_delta","index":\#(index),"delta":{"type":"input_json_delta","partial_json":\#(jsonString(p))}}"#)
+                }
+                e.append(#"{"type":"content_block_stop","index":\#(index)}"#)
+            }
+        }
+        e.append(#"{"type":"message_delta","delta":{"stop_reason":"\#(stop)","stop_sequence":null},"usage":{"output_tokens":\#(chunks + 1)}}"#)
+        e.append(#"{"type":"message_stop","amazon-bedrock-invocationMetrics":{"inputTokenCount":12,"outputTokenCount":\#(chunks + 1),"invocationLatency":120,"firstByteLatency":20}}"#)
+        return e
+    }
+
+    static func bedrockError(status: Int, message: String) -> [UInt8] {
+        Array(#"{"message":\#(jsonString(message))}"#.utf8)
+    }
+}

@@ -1,0 +1,45 @@
+/// How the mock upstream should answer one request. Options come from `x-mock-*` headers, or from
+/// `+key=value` suffixes on the model name (`claude-sonnet+tools+chunks=3`), which also travel
+/// through translated routes where client headers do not reach the upstream.
+struct MockOptions {
+    var chunks = 8
+    var delayMs = 0
+    var scenario = "text"          // text, tools, parallel-tools, thinking, unicode, echo
+    var fault: String?             // see MockUpstream.applyFault
+    var status: Int?               // answer with this error status
+    var streamBytes = 0            // a long SSE stream of about this many bytes (backpressure tests)
+    var anthropicEvents = false    // standard Anthropic SSE (`event:` lines) instead of data-only
+
+    mutating func apply(key: String, value: String?) {
+        switch key {
+        case "chunks": if let v = value.flatMap(Int.init) { chunks = max(0, min(v, 100_000)) }
+        case "delay", "delay-ms", "delay_ms": if let v = value.flatMap(Int.init) { delayMs = max(0, min(v, 600_000)) }
+        case "fault": fault = value
+        case "status": status = value.flatMap(Int.init)
+        case "bytes", "stream-bytes": if let v = value.flatMap(Int.init) { streamBytes = max(0, v) }
+        case "sse": anthropicEvents = value == "anthropic"
+        case "scenario": if let value { scenario = value }
+        default: scenario = key  // a bare word names the scenario: +tools, +thinking, +echo
+        }
+    }
+
+    /// Reads `+opt` suffixes off a model name; returns the plain model.
+    mutating func parseModel(_ model: String) -> String {
+        var parts = model.split(separator: "+", omittingEmptySubsequences: true).map(String.init)
+        guard !parts.isEmpty else { return model }
+        let base = parts.removeFirst()
+        for p in parts {
+            let kv = p.split(separator: "=", maxSplits: 1).map(String.init)
+            apply(key: kv[0], value: kv.count > 1 ? kv[1] : nil)
+        }
+        return base
+    }
+
+    mutating func parseHeaders(_ head: HTTPRequestHead) {
+        for i in 0..<head.fields.count {
+            let name = head.name(at: i).lowercased()
+            guard name.hasPrefix("x-mock-") else { continue }
+            apply(key: String(name.dropFirst(7)), value: head.value(at: i))
+        }
+    }
+}

@@ -1,0 +1,305 @@
+import Foundation
+import Providers
+
+/// The bundled upstream: speaks AI-Gateway's OpenAI route (JSON and SSE) and its Bedrock invoke
+/// routes (Anthropic JSON and data-only SSE), fast, on the same libuv stack as the proxy, with
+/// faults on request for the tests (`x-mock-fault` header or `+fault=` on the model name).
+final class MockUpstream: HTTPRequestHandler {
+    let loop: EventLoop
+
+    init(loop: EventLoop) { self.loop = loop }
+
+    func errorResponse(status: Int, message: String, target: String?) -> (contentType: String, body: [UInt8]) {
+        ("application/json", MockBodies.openAIError(status: status, message: message))
+    }
+
+    func handle(_ request: HTTPRequest, on connection: HTTPServerConnection) {
+        let target = request.head.targetString
+        let path = String(target.split(separator: "?").first ?? "")
+        var options = MockOptions()
+        options.parseHeaders(request.head)
+        if path == "/healthz" {
+            connection.respond(status: 200, headers: [("Content-Type", "application/json")], body: Array(#"{"status":"ok"}"#.utf8))
+            return
+        }
+        if let auth = request.head.value("authorization"), auth.contains("rejected") {
+            // Lets tests check that a 401 makes the proxy refresh its token and retry once.
+            connection.respond(status: 401, headers: [("Content-Type", "application/json")],
+                               body: MockBodies.openAIError(status: 401, message: "token rejected by the mock upstream"))
+            return
+        }
+        let json = try? JSONParser.parse(request.body)
+        if path.hasSuffix("/chat/completions") || path.hasSuffix("/responses") {
+            var model = json?["model"]?.stringValue ?? "mock-model"
+            model = options.parseModel(model)
+            let stream = json?["stream"]?.boolValue ?? false
+            let includeUsage = json?["stream_options"]?["include_usage"]?.boolValue ?? false
+            if applyFault(options, connection: connection, openAI: true) { return }
+            if options.scenario == "echo" {
+                let echo = Self.echo(request, path: path)
+                connection.respond(status: 200, headers: [("Content-Type", "application/json")],
+                                   body: MockBodies.chatCompletion(model: model, content: echo))
+                return
+            }
+            if stream {
+                var frames: [[UInt8]] = [MockBodies.chatChunk(model: model, delta: #"{"role":"assistant","content":""}"#, finish: nil)]
+                for i in 0..<options.chunks {
+                    frames.append(MockBodies.chatChunk(model: model, delta: "{\"content\":\(MockBodies.jsonString(MockBodies.token(i, scenario: options.scenario)))}", finish: nil))
+                }
+                frames.append(MockBodies.chatChunk(model: model, delta: "{}", finish: "stop"))
+                if includeUsage { frames.append(MockBodies.chatUsageChunk(model: model, completionTokens: options.chunks)) }
+                frames.append(Array("data: [DONE]\n\n".utf8))
+                MockStreamer(connection: connection, frames: frames, options: options, openAI: true).start()
+            } else {
+                connection.respond(status: 200, headers: [("Content-Type", "application/json"), ("x-ratelimit-remaining-requests", "999")],
+                                   body: MockBodies.chatCompletion(model: model, content: MockBodies.reply))
+            }
+            return
+        }
+        if path.hasPrefix("/v1/bedrock/model/") || path.hasPrefix("/model/") {
+            let parts = path.split(separator: "/")
+            guard parts.count >= 3, let action = parts.last else {
+                connection.respond(status: 404, headers: [("Content-Type", "application/json")], body: MockBodies.bedrockError(status: 404, message: "no such route"))
+                return
+            }
+            let model = String(parts[parts.count - 2]).removingPercentEncoding ?? String(parts[parts.count - 2])
+            _ = options.parseModel(model)
+            if json?["anthropic_version"]?.stringValue != "bedrock-2023-05-31" {
+                connection.respond(status: 400, headers: [("Content-Type", "application/json")],
+                                   body: MockBodies.bedrockError(status: 400, message: "anthropic_version must be bedrock-2023-05-31"))
+                return
+            }
+            if json?["model"] != nil || json?["stream"] != nil {
+                connection.respond(status: 400, headers: [("Content-Type", "application/json")],
+                                   body: MockBodies.bedrockError(status: 400, message: "Malformed input request: extraneous key [model or stream] is not permitted"))
+                return
+            }
+            if applyFault(options, connection: connection, openAI: false) { return }
+            if options.scenario == "echo" {
+                connection.respond(status: 200, headers: [("Content-Type", "application/json")],
+                                   body: MockBodies.message(model: model, scenario: "text", text: Self.echo(request, path: path)))
+                return
+            }
+            if action == "invoke-with-response-stream" {
+                let events = MockBodies.anthropicEvents(model: model, scenario: options.scenario, chunks: options.chunks)
+                var frames: [[UInt8]] = []
+                for (i, e) in events.enumerated() {
+                    if options.fault == "midstream-error", i == 3 {
+                        frames.append(Array("data: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}\n\n".utf8))
+                        break
+                    }
+                    if options.anthropicEvents {
+                        let type = (try? JSONParser.parse(Array(e.utf8)))?["type"]?.stringValue ?? "unknown"
+                        frames.append(Array("event: \(type)\ndata: \(e)\n\n".utf8))
+                    } else {
+                        frames.append(Array("data: \(e)\n\n".utf8))
+                    }
+                }
+                MockStreamer(connection: connection, frames: frames, options: options, openAI: false).start()
+            } else {
+                connection.respond(status: 200, headers: [("Content-Type", "application/json")],
+                                   body: MockBodies.message(model: model, scenario: options.scenario, text: MockBodies.reply))
+            }
+            return
+        }
+        // Anything else: echo, so pass-through routes can be checked end to end.
+        if applyFault(options, connection: connection, openAI: true) { return }
+        if options.streamBytes > 0 {
+            MockStreamer(connection: connection, frames: [], options: options, openAI: true).start()
+            return
+        }
+        connection.respond(status: 200, headers: [("Content-Type", "application/json")], body: Array(Self.echo(request, path: path).utf8))
+    }
+
+    /// What the upstream received, as JSON text (method, path, headers, body).
+    static func echo(_ request: HTTPRequest, path: String) -> String {
+        var headers = JSONObject()
+        for i in 0..<request.head.fields.count {
+            headers[request.head.name(at: i).lowercased()] = .string(request.head.value(at: i))
+        }
+        let body = String(decoding: request.body, as: UTF8.self)
+        let o = JSON.object(JSONObject([
+            ("method", .string(request.head.methodString)), ("path", .string(request.head.targetString)),
+            ("headers", .object(headers)), ("body", .string(body)),
+        ]))
+        return String(decoding: o.bytes, as: UTF8.self)
+    }
+
+    /// Answers with a fault when one was asked for. Returns true when it did.
+    private func applyFault(_ options: MockOptions, connection: HTTPServerConnection, openAI: Bool) -> Bool {
+        if let status = options.status {
+            var headers: [(name: String, value: String)] = [("Content-Type", "application/json")]
+            if status == 429 || status == 503 { headers.append(("Retry-After", "7")) }
+            let message = "mock upstream error \(status)"
+            connection.respond(status: status, headers: headers,
+                               body: openAI ? MockBodies.openAIError(status: status, message: message) : MockBodies.bedrockError(status: status, message: message))
+            return true
+        }
+        guard let fault = options.fault else { return false }
+        let stream = connection.stream
+        switch fault {
+        case "reset-before-head":
+            stream.resetAndClose()
+        case "close-before-head":
+            stream.close()
+        case "stall-head":
+            break  // never answers; the proxy's first-byte timeout must fire
+        case "bad-status":
+            connection.writeRaw(Array("HTTP/1.1 2x0 OK\r\nContent-Length: 2\r\n\r\n{}".utf8))
+            stream.closeAfterFlush()
+        case "bad-header":
+            connection.writeRaw(Array("HTTP/1.1 200 OK\r\nContent-Type application/json\r\n\r\n".utf8))
+            stream.closeAfterFlush()
+        case "bad-chunk":
+            connection.writeRaw(Array("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n".utf8))
+            stream.closeAfterFlush()
+        case "truncated-json":
+            connection.writeRaw(Array("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"id\":\"chatcmpl-mock\",\"choi".utf8))
+            stream.closeAfterFlush()
+        case "close-delimited":
+            let body = openAI ? MockBodies.chatCompletion(model: "mock", content: "close-delimited") : MockBodies.message(model: "mock", scenario: "text", text: "close-delimited")
+            connection.writeRaw(Array("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n".utf8) + body)
+            stream.closeAfterFlush()
+        default:
+            return false  // stream faults (reset-mid, stall-mid, midstream-error, invalid-sse) are the streamer's
+        }
+        return true
+    }
+}
+
+/// Writes a stream's frames with the requested delay between them, honouring backpressure.
+final class MockStreamer: ClientObserver {
+    private let connection: HTTPServerConnection
+    private var frames: [[UInt8]]
+    private let options: MockOptions
+    private let openAI: Bool
+    private var next = 0
+    private var timer: Timer?
+    private var bytesLeft: Int
+    private var waitingWritable = false
+    private var selfRetain: MockStreamer?
+    private static let bulkFrame: [UInt8] = {
+        let payload = String(repeating: "x", count: 16 * 1024 - 64)
+        return Array("data: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"\(payload)\"}}\n\n".utf8)
+    }()
+
+    init(connection: HTTPServerConnection, frames: [[UInt8]], options: MockOptions, openAI: Bool) {
+        self.connection = connection
+        self.frames = frames
+        self.options = options
+        self.openAI = openAI
+        bytesLeft = options.streamBytes
+    }
+
+    func start() {
+        selfRetain = self  // Lifetime: released in finish().
+        connection.observer = self
+        if options.fault == "invalid-sse" {
+            frames.insert(Array("data: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_del\n\n".utf8), at: min(2, frames.count))
+        }
+        connection.startStream(status: 200, headers: [("Content-Type", "text/event-stream"), ("Cache-Control", "no-cache")])
+        timer = Timer(loop: connection.stream.loop)
+        timer?.keepLoopAlive()
+        step()
+    }
+
+    private func step() {
+        if connection.isClosed { return finish() }
+        if bytesLeft > 0 {
+            // Bulk mode: write while the client keeps up; wait for writability otherwise.
+            while bytesLeft > 0 {
+                if connection.isClientBackedUp {
+                    waitingWritable = true
+                    return
+                }
+                connection.streamWrite(Self.bulkFrame)
+                bytesLeft -= Self.bulkFrame.count
+                if connection.isClosed { return finish() }
+            }
+            connection.streamWrite(Array("data: [DONE]\n\n".utf8))
+            connection.endStream()
+            return finish()
+        }
+        while next < frames.count {
+            if next == 3 {
+                switch options.fault {
+                case "reset-mid", "reset-mid-body":
+                    connection.stream.resetAndClose()
+                    return finish()
+                case "stall-mid":
+                    return  // holds the connection open, sending nothing more
+                case "close-mid":
+                    connection.stream.close()
+                    return finish()
+                default: break
+                }
+            }
+            connection.streamWrite(frames[next])
+            next += 1
+            if options.delayMs > 0, next < frames.count {
+                timer?.start(after: UInt64(options.delayMs)) { [weak self] in self?.step() }
+                return
+            }
+        }
+        connection.endStream()
+        finish()
+    }
+
+    func clientWritable() {
+        guard waitingWritable else { return }
+        waitingWritable = false
+        step()
+    }
+
+    func clientGone() { finish() }
+
+    private func finish() {
+        timer?.close()
+        timer = nil
+        selfRetain = nil
+    }
+}
+
+/// Runs the mock upstream on its own thread (for tests and `make run`).
+public final class MockServer: @unchecked Sendable {
+    private let loop = EventLoop()
+    private var server: HTTPServer!
+    private var handler: MockUpstream!
+    private let finished = DispatchSemaphore(value: 0)
+    public private(set) var port = 0
+
+    public init(host: String = "127.0.0.1", port: Int = 0, tlsCertificate: String? = nil, tlsKey: String? = nil) throws {
+        handler = MockUpstream(loop: loop)
+        var tls: TLSContext?
+        if let tlsCertificate, let tlsKey { tls = try TLSContext.server(certificateFile: tlsCertificate, keyFile: tlsKey) }
+        let settings = ServerSettings(limits: HTTPLimits(), headTimeoutMs: 30_000, bodyTimeoutMs: 60_000, keepAliveTimeoutMs: 120_000)
+        server = try HTTPServer(loop: loop, host: host, port: port, reusePort: false, settings: settings,
+                                maxConnections: 20_000, handler: handler, tls: tls)
+        self.port = server.port
+    }
+
+    /// Serves on a background thread.
+    public func start() {
+        let t = Thread { [self] in
+            loop.unrefWakeup()
+            loop.run()
+            finished.signal()
+        }
+        t.name = "mini-proxy-mock"
+        t.start()
+    }
+
+    /// Serves on the calling thread until the process ends.
+    public func run() {
+        loop.unrefWakeup()
+        loop.run()
+    }
+
+    public func stop() {
+        loop.execute { [self] in
+            server.drain {}
+            server.closeAll()
+        }
+        finished.wait()
+    }
+}
