@@ -1,0 +1,227 @@
+import Foundation
+import XCTest
+@testable import UVProxy
+
+/// The proxy and the mock upstream over real loopback sockets (plain HTTP upstream; TLS has its own tests).
+final class ProxyIntegrationTests: XCTestCase {
+    var stack: TestStack!
+
+    override func setUpWithError() throws {
+        stack = try TestStack(yaml: TestStack.basicConfig)
+    }
+
+    override func tearDown() {
+        stack?.stop()
+        stack = nil
+    }
+
+    func testHealthz() throws {
+        let c = try stack.client()
+        c.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        let r = try XCTUnwrap(c.readResponse())
+        XCTAssertEqual(r.status, 200)
+        XCTAssertEqual(r.text, #"{"status":"ok"}"#)
+        XCTAssertNotNil(r.header("x-request-id"))
+    }
+
+    func testNonStreamChatPassesThrough() throws {
+        let c = try stack.client()
+        c.send(RawHTTPClient.post("/openai/v1/chat/completions", body: #"{"model":"gpt-5","messages":[{"role":"user","content":"hi"}]}"#))
+        let r = try XCTUnwrap(c.readResponse())
+        XCTAssertEqual(r.status, 200)
+        let choices = try XCTUnwrap(r.json?["choices"] as? [[String: Any]])
+        XCTAssertEqual((choices[0]["message"] as? [String: Any])?["role"] as? String, "assistant")
+        XCTAssertEqual(r.header("x-ratelimit-remaining-requests"), "999")
+    }
+
+    func testUpstreamSeesEditedBodyAndHeadersButNoClientCredentials() throws {
+        let c = try stack.client()
+        let body = #"{"model":"gpt-5+echo","messages":[{"role":"user","content":"hi"}],"max_tokens":  77,"x_unknown":{"a":[1,2.50,"\u00e9"]}}"#
+        c.send(RawHTTPClient.post("/openai/v1/chat/completions", body: body,
+                                  headers: ["Authorization": "Bearer client-secret", "x-api-key": "k", "Cookie": "c=1", "X-Request-Id": "abc-123"]))
+        let r = try XCTUnwrap(c.readResponse())
+        XCTAssertEqual(r.status, 200)
+        XCTAssertEqual(r.header("x-request-id"), "abc-123")
+        let content = try XCTUnwrap(((r.json?["choices"] as? [[String: Any]])?[0]["message"] as? [String: Any])?["content"] as? String)
+        let echo = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(content.utf8)) as? [String: Any])
+        XCTAssertEqual(echo["path"] as? String, "/v1/openai/v1/chat/completions")
+        let headers = try XCTUnwrap(echo["headers"] as? [String: String])
+        XCTAssertNil(headers["authorization"])
+        XCTAssertNil(headers["x-api-key"])
+        XCTAssertNil(headers["cookie"])
+        XCTAssertEqual(headers["x-atlassian-cloudid"], "cloud-1")
+        XCTAssertEqual(headers["x-request-id"], "abc-123")
+        XCTAssertTrue(headers["user-agent"]?.hasPrefix("mini-proxy/") ?? false)
+        XCTAssertEqual(headers["host"], "127.0.0.1:\(stack.mock.port)")
+        let upstreamBody = try XCTUnwrap(echo["body"] as? String)
+        XCTAssertTrue(upstreamBody.contains(#""max_completion_tokens":  77"#), upstreamBody)
+        XCTAssertFalse(upstreamBody.contains(#""max_tokens""#), upstreamBody)
+        XCTAssertTrue(upstreamBody.contains(#""x_unknown":{"a":[1,2.50,"\u00e9"]}"#), "unknown fields must pass byte-exact: \(upstreamBody)")
+    }
+
+    func testStreamArrivesEventByEvent() throws {
+        let c = try stack.client()
+        c.send(RawHTTPClient.post("/openai/v1/chat/completions",
+                                  body: #"{"model":"gpt-5+chunks=4+delay=80","stream":true,"messages":[]}"#))
+        let head = try XCTUnwrap(c.readHeadOnly())
+        XCTAssertEqual(head.status, 200)
+        XCTAssertEqual(head.header("content-type"), "text/event-stream")
+        var arrivals: [Date] = []
+        let body = try XCTUnwrap(c.readChunked { _ in arrivals.append(Date()) })
+        let text = String(decoding: body, as: UTF8.self)
+        XCTAssertTrue(text.hasSuffix("data: [DONE]\n\n"), text)
+        XCTAssertEqual(text.components(separatedBy: "data: ").count - 1, 4 + 3)
+        // Events 80 ms apart upstream must reach the client as separate writes, not one batch.
+        XCTAssertGreaterThanOrEqual(arrivals.count, 4)
+        let spread = arrivals.last!.timeIntervalSince(arrivals.first!)
+        XCTAssertGreaterThan(spread, 0.2)
+    }
+
+    func testKeepAliveAndPipelinedRequestsAnsweredInOrder() throws {
+        let c = try stack.client()
+        let a = RawHTTPClient.post("/openai/v1/chat/completions", body: #"{"model":"first+echo","messages":[]}"#)
+        let b = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+        let d = RawHTTPClient.post("/openai/v1/chat/completions", body: #"{"model":"third+echo","messages":[]}"#)
+        c.send(a + b + d)
+        let r1 = try XCTUnwrap(c.readResponse())
+        let r2 = try XCTUnwrap(c.readResponse())
+        let r3 = try XCTUnwrap(c.readResponse())
+        XCTAssertTrue(r1.text.contains("first"))
+        XCTAssertEqual(r2.text, #"{"status":"ok"}"#)
+        XCTAssertTrue(r3.text.contains("third"))
+    }
+
+    func testBodyInSplitWritesAndChunkedAndExpectContinue() throws {
+        let c = try stack.client()
+        let body = #"{"model":"gpt-5","messages":[]}"#
+        c.send("POST /openai/v1/chat/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n")
+        let cont = try XCTUnwrap(c.readHeadOnly())
+        XCTAssertEqual(cont.status, 100)
+        let bytes = Array(body.utf8)
+        c.send(String(format: "%x\r\n", 5) + String(decoding: bytes[0..<5], as: UTF8.self) + "\r\n")
+        usleep(20_000)
+        c.send(String(format: "%x\r\n", bytes.count - 5) + String(decoding: bytes[5...], as: UTF8.self) + "\r\n0\r\n\r\n")
+        let r = try XCTUnwrap(c.readResponse())
+        XCTAssertEqual(r.status, 200)
+    }
+
+    func testRejectsSmugglingAndCloses() throws {
+        let vectors = [
+            "POST /openai/v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!",
+            "POST /openai/v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+            "POST /openai/v1/chat/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffffffff\r\n",
+            "GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: b\r\n c\r\n\r\n",
+            "GET /healthz HTTP/1.1\r\nHost: x\rX: y\r\n\r\n",
+        ]
+        for v in vectors {
+            let c = try stack.client()
+            c.send(v)
+            let r = try XCTUnwrap(c.readResponse(), v)
+            XCTAssertEqual(r.status, 400, v)
+            XCTAssertNotNil((r.json?["error"] as? [String: Any])?["message"] as? String, v)
+            XCTAssertEqual(r.header("connection"), "close", v)
+            XCTAssertTrue(c.readEOF(), v)
+        }
+    }
+
+    func testLimits() throws {
+        let c = try stack.client()
+        c.send("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: \(String(repeating: "a", count: 70_000))\r\n\r\n")
+        XCTAssertEqual(c.readResponse()?.status, 431)
+        let d = try stack.client()
+        d.send("POST /openai/v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999\r\n\r\n")
+        XCTAssertEqual(d.readResponse()?.status, 413)
+    }
+
+    func testErrorsInEachDialect() throws {
+        let c = try stack.client()
+        c.send(RawHTTPClient.post("/openai/v1/chat/completions", body: "{not json"))
+        let r = try XCTUnwrap(c.readResponse())
+        XCTAssertEqual(r.status, 400)
+        XCTAssertEqual((r.json?["error"] as? [String: Any])?["type"] as? String, "invalid_request_error")
+
+        c.send(RawHTTPClient.post("/bedrock/claude/v1/messages", body: #"{"messages":[]}"#))
+        let a = try XCTUnwrap(c.readResponse())
+        XCTAssertEqual(a.status, 400)
+        XCTAssertEqual(a.json?["type"] as? String, "error")
+
+        c.send("GET /nope HTTP/1.1\r\nHost: x\r\n\r\n")
+        XCTAssertEqual(c.readResponse()?.status, 404)
+        c.send("GET /openai/v1/chat/completions HTTP/1.1\r\nHost: x\r\n\r\n")
+        let m = try XCTUnwrap(c.readResponse())
+        XCTAssertEqual(m.status, 405)
+        XCTAssertNotNil(m.json?["error"])
+    }
+
+    func testModelsList() throws {
+        let c = try stack.client()
+        c.send("GET /openai/v1/models HTTP/1.1\r\nHost: x\r\n\r\n")
+        let r = try XCTUnwrap(c.readResponse())
+        XCTAssertEqual(r.status, 200)
+        XCTAssertEqual(r.json?["object"] as? String, "list")
+        XCTAssertEqual(((r.json?["data"] as? [[String: Any]])?.first)?["id"] as? String, "gpt-5")
+    }
+
+    func testPassthroughPrefixRewriteAnyMethod() throws {
+        let c = try stack.client()
+        c.send("PUT /google/v1/things/7?alt=sse HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nX-Custom: yes\r\nContent-Length: 3\r\n\r\nabc")
+        let r = try XCTUnwrap(c.readResponse())
+        XCTAssertEqual(r.status, 200)
+        let echo = try XCTUnwrap(r.json)
+        XCTAssertEqual(echo["method"] as? String, "PUT")
+        XCTAssertEqual(echo["path"] as? String, "/v1/google/v1/things/7?alt=sse")
+        XCTAssertEqual(echo["body"] as? String, "abc")
+        XCTAssertEqual((echo["headers"] as? [String: String])?["x-custom"], "yes")
+    }
+
+    func testUpstreamErrorKeepsStatusAndRetryAfter() throws {
+        let c = try stack.client()
+        c.send(RawHTTPClient.post("/openai/v1/chat/completions", body: #"{"model":"gpt-5+status=429","messages":[]}"#))
+        let r = try XCTUnwrap(c.readResponse())
+        XCTAssertEqual(r.status, 429)
+        XCTAssertEqual(r.header("retry-after"), "7")
+        XCTAssertNotNil(r.json?["error"])
+    }
+
+    func testUpstreamFaultsBecomeGatewayErrors() throws {
+        for (fault, status) in [("reset-before-head", 502), ("bad-status", 502), ("bad-chunk", 502), ("truncated-json", 502)] {
+            let c = try stack.client()
+            c.send(RawHTTPClient.post("/openai/v1/chat/completions", body: "{\"model\":\"gpt-5+fault=\(fault)\",\"messages\":[]}"))
+            let r = try XCTUnwrap(c.readResponse(), fault)
+            XCTAssertEqual(r.status, status, fault)
+            XCTAssertNotNil((r.json?["error"] as? [String: Any])?["message"], fault)
+        }
+        let c = try stack.client()
+        c.send(RawHTTPClient.post("/openai/v1/chat/completions", body: #"{"model":"gpt-5+fault=close-delimited","messages":[]}"#))
+        XCTAssertEqual(c.readResponse()?.status, 200)
+    }
+
+    func testMidStreamFailureEndsWithErrorEvent() throws {
+        let c = try stack.client()
+        c.send(RawHTTPClient.post("/openai/v1/chat/completions", body: #"{"model":"gpt-5+fault=reset-mid","stream":true,"messages":[]}"#))
+        let head = try XCTUnwrap(c.readHeadOnly())
+        XCTAssertEqual(head.status, 200)
+        let text = String(decoding: try XCTUnwrap(c.readChunked()), as: UTF8.self)
+        XCTAssertTrue(text.contains(#"data: {"error":"#), text)
+        XCTAssertTrue(text.hasSuffix("data: [DONE]\n\n"), text)
+    }
+
+    func testManyConcurrentClients() throws {
+        let group = DispatchGroup()
+        let failures = NSLock()
+        var failed = 0
+        for _ in 0..<50 {
+            group.enter()
+            DispatchQueue.global().async { [stack] in
+                defer { group.leave() }
+                guard let c = try? stack!.client() else { failures.lock(); failed += 1; failures.unlock(); return }
+                for _ in 0..<10 {
+                    c.send(RawHTTPClient.post("/openai/v1/chat/completions", body: #"{"model":"gpt-5","messages":[]}"#))
+                    if c.readResponse()?.status != 200 { failures.lock(); failed += 1; failures.unlock(); return }
+                }
+            }
+        }
+        XCTAssertEqual(group.wait(timeout: .now() + 30), .success)
+        XCTAssertEqual(failed, 0)
+    }
+}
