@@ -3,7 +3,8 @@
 /// Rules, in order:
 /// 1. A configured alias wins (its target is used as is).
 /// 2. Ids already in Bedrock form pass unchanged: ARNs (`arn:...`), anything with a provider or
-///    inference-profile prefix (`anthropic.`, `us.`, `eu.`, `apac.`, `global.`, ...: any name with a dot),
+///    inference-profile prefix (`anthropic.`, `us.`, `eu.`, `apac.`, `global.`, ...: a first dot-separated
+///    word with no `-` in it),
 ///    and names with a `:N` version suffix.
 /// 3. A `claude…` name that already ends in a version (`-v2`, `-v1`, `-v2.1`) gets `anthropic.` and `:0`:
 ///    `claude-v2` → `anthropic.claude-v2:0` (DESIGN: "a `-v2` suffix → `-v2:0`").
@@ -21,10 +22,16 @@ public enum BedrockModelID {
     /// The id before percent-encoding.
     public static func id(for model: String, aliases: [String: String]) -> String {
         if let alias = aliases[model] { return alias }
-        if model.hasPrefix("arn:") || model.contains(".") || model.contains(":") { return model }
+        if model.hasPrefix("arn:") || model.contains(":") || hasQualifierPrefix(model) { return model }
         guard model.hasPrefix("claude") else { return model }
         if hasVersionSuffix(model) { return "anthropic." + model + ":0" }
         return "anthropic." + model + "-v1:0"
+    }
+
+    /// True when the name starts with a `word.` (provider or inference-profile region) with no `-`.
+    private static func hasQualifierPrefix(_ model: String) -> Bool {
+        guard let dot = model.firstIndex(of: "."), dot != model.startIndex else { return false }
+        return !model[..<dot].contains("-")
     }
 
     /// True for names ending in `-v<digits>` or `-v<digits>.<digits>`.
