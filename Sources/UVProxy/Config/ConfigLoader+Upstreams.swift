@@ -33,10 +33,10 @@ extension ConfigLoader {
         if let n = m["timeouts"] { upstream.timeouts = try parseTimeouts(n, base: UpstreamTimeouts()) }
         if let n = m["max_idle_connections"] { upstream.maxIdleConnections = try n.int(in: 0...10_000) }
         if let auth = upstream.auth,
-            upstream.headers.contains(where: { $0.name.lowercased() == auth.header.lowercased() })
+            let clash = upstream.headers.first(where: { $0.name.lowercased() == auth.header.lowercased() })
         {
             throw ConfigError(
-                path: "\(node.path).headers.\(auth.header)", message: "also set by auth; configure it in one place")
+                path: "\(node.path).headers.\(clash.name)", message: "also set by auth; configure it in one place")
         }
         return upstream
     }
