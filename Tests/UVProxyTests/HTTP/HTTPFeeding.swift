@@ -142,3 +142,10 @@ struct RequestStream {
 extension String {
     var bytes: [UInt8] { Array(utf8) }
 }
+
+/// What a vector expects: a value, or a failure with this code.
+enum Expectation<Value> {
+    case value(Value)
+    case error(HTTPParseError.Code)
+}
+extension Expectation: Sendable where Value: Sendable {}
