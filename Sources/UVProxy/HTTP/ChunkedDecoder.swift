@@ -31,7 +31,7 @@ public struct ChunkedDecoder: Sendable {
     private var remaining = 0
     private var lineBytes = 0
     private var trailerBytes = 0
-    /// Body bytes decoded so far.
+    /// Body bytes handed to the caller so far.
     public private(set) var bodyBytes = 0
     /// Input bytes consumed so far (for error positions).
     private var position = 0
@@ -51,6 +51,7 @@ public struct ChunkedDecoder: Sendable {
         _ input: UnsafeRawBufferPointer, body: (UnsafeRawBufferPointer) -> Void
     ) -> ChunkedDecodeResult {
         if let failure { return .failure(failure) }
+        if state == .done { return .done(consumed: 0) }
         let n = input.count
         var i = 0
         while i < n {
@@ -58,6 +59,7 @@ public struct ChunkedDecoder: Sendable {
                 let take = Swift.min(remaining, n &- i)
                 body(UnsafeRawBufferPointer(rebasing: input[i..<(i &+ take)]))
                 remaining &-= take
+                bodyBytes &+= take
                 i &+= take
                 if remaining == 0 { state = .dataCR }
                 continue
@@ -75,7 +77,6 @@ public struct ChunkedDecoder: Sendable {
             }
         }
         position &+= n
-        if state == .done { return .done(consumed: 0) }
         return .needMore(consumed: n)
     }
 
@@ -130,7 +131,6 @@ public struct ChunkedDecoder: Sendable {
             if remaining == 0 {
                 state = .trailerStart
             } else {
-                bodyBytes &+= remaining
                 state = .data
             }
         case .data:
@@ -191,7 +191,8 @@ public struct ChunkedDecoder: Sendable {
         return HTTPParseError(.badChunkSize, what)
     }
 
-    /// Called when the size's digits end: the chunk must fit in what is left of the body limit.
+    /// Called when the size's digits end: the chunk must fit in what is left of the body limit
+    /// (every earlier chunk has been delivered whole by now, so `bodyBytes` is the body so far).
     private func checkSize() -> HTTPParseError? {
         if remaining > maxBodyBytes {
             return HTTPParseError(.chunkTooLarge, "a chunk is larger than the \(maxBodyBytes)-byte body limit")

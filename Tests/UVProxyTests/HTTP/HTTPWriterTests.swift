@@ -1,0 +1,112 @@
+import XCTest
+
+@testable import UVProxy
+
+final class HTTPWriterTests: XCTestCase {
+    func text(_ build: (inout [UInt8]) -> Void) -> String {
+        var out: [UInt8] = []
+        build(&out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    func testStatusAndRequestLines() {
+        XCTAssertEqual(text { HTTPWriter.appendStatusLine(200, into: &$0) }, "HTTP/1.1 200 OK\r\n")
+        XCTAssertEqual(text { HTTPWriter.appendStatusLine(431, into: &$0) }, "HTTP/1.1 431 Request Header Fields Too Large\r\n")
+        XCTAssertEqual(text { HTTPWriter.appendStatusLine(599, into: &$0) }, "HTTP/1.1 599 Server Error\r\n")
+        XCTAssertEqual(text { HTTPWriter.appendRequestLine(method: "POST", target: "/v1/x?a=b", into: &$0) },
+                       "POST /v1/x?a=b HTTP/1.1\r\n")
+        var out: [UInt8] = []
+        XCTAssertFalse(HTTPWriter.appendRequestLine(method: "PO ST", target: "/", into: &out))
+        XCTAssertFalse(HTTPWriter.appendRequestLine(method: "GET", target: "/a b", into: &out))
+        XCTAssertFalse(HTTPWriter.appendRequestLine(method: "GET", target: "/a\r\nX: y", into: &out))
+        XCTAssertFalse(HTTPWriter.appendRequestLine(method: "GET", target: "", into: &out))
+        XCTAssertTrue(out.isEmpty, "a refused line appends nothing")
+    }
+
+    func testHeadersRefuseInjection() {
+        XCTAssertEqual(text { HTTPWriter.appendHeader("X-Request-Id", "abc", into: &$0) }, "X-Request-Id: abc\r\n")
+        XCTAssertEqual(text { HTTPWriter.appendHeader("Content-Length", 1234567, into: &$0) }, "Content-Length: 1234567\r\n")
+        XCTAssertEqual(text { HTTPWriter.appendHeader("Content-Length", 0, into: &$0) }, "Content-Length: 0\r\n")
+        var out: [UInt8] = []
+        for value in ["a\r\nX-Injected: 1", "a\nb", "a\rb", "a\u{0}b", "a\u{7F}", "a\u{1B}[31m", " lead", "trail\t"] {
+            XCTAssertFalse(HTTPWriter.isValidHeaderValue(value), value.debugDescription)
+            XCTAssertFalse(HTTPWriter.appendHeader("X", value, into: &out), value.debugDescription)
+        }
+        for name in ["", "X Y", "X:", "X\r\n", "caf\u{E9}"] {
+            XCTAssertFalse(HTTPWriter.isValidToken(name), name.debugDescription)
+            XCTAssertFalse(HTTPWriter.appendHeader(name, "v", into: &out), name.debugDescription)
+        }
+        XCTAssertTrue(out.isEmpty)
+        XCTAssertTrue(HTTPWriter.isValidHeaderValue(""))
+        XCTAssertTrue(HTTPWriter.isValidHeaderValue("Bearer abc.def-ghi_==\twith tab and caf\u{E9}"))
+        XCTAssertTrue(HTTPWriter.isValidToken("X-Api-Key!#$%&'*+.^_`|~09"))
+    }
+
+    func testChunks() {
+        XCTAssertEqual(text { out in Array("hello".utf8).withUnsafeBytes { HTTPWriter.appendChunk($0, into: &out) } }, "5\r\nhello\r\n")
+        let big = [UInt8](repeating: 0x61, count: 0x1ab)
+        let s = text { out in big.withUnsafeBytes { HTTPWriter.appendChunk($0, into: &out) } }
+        XCTAssertTrue(s.hasPrefix("1ab\r\naaa"))
+        XCTAssertEqual(s.utf8.count, 5 + 0x1ab + 2)
+        XCTAssertEqual(text { out in [UInt8]().withUnsafeBytes { HTTPWriter.appendChunk($0, into: &out) } }, "",
+                       "an empty chunk would end the body")
+        XCTAssertEqual(text { HTTPWriter.appendLastChunk(into: &$0) }, "0\r\n\r\n")
+    }
+
+    func testNumbers() {
+        for v in [0, 1, 9, 10, 99, 100, 65535, Int(Int32.max), Int.max] {
+            XCTAssertEqual(text { HTTPWriter.appendDecimal(v, into: &$0) }, String(v))
+        }
+        for v in [1, 9, 10, 15, 16, 255, 256, 0xabcdef, Int.max] {
+            XCTAssertEqual(text { HTTPWriter.appendHex(v, into: &$0) }, String(v, radix: 16))
+        }
+        XCTAssertEqual(text { HTTPWriter.appendDecimal(-5, into: &$0) }, "0")
+    }
+
+    func testReasonPhrases() {
+        XCTAssertEqual(HTTPWriter.reasonPhrase(413), "Content Too Large")
+        XCTAssertEqual(HTTPWriter.reasonPhrase(502), "Bad Gateway")
+        XCTAssertEqual(HTTPWriter.reasonPhrase(418), "Client Error")
+        for status in 100...599 { XCTAssertFalse(HTTPWriter.reasonPhrase(status).isEmpty) }
+    }
+
+    /// What the writer produces, the parsers and the decoder accept and read back the same.
+    func testRoundTrip() throws {
+        var out: [UInt8] = []
+        HTTPWriter.appendRequestLine(method: "POST", target: "/v1/openai/v1/chat/completions", into: &out)
+        HTTPWriter.appendHeader("Host", "ai-gateway.example", into: &out)
+        HTTPWriter.appendHeader("Transfer-Encoding", "chunked", into: &out)
+        HTTPWriter.appendEndOfHead(into: &out)
+        let headLength = out.count
+        let parts = ["{\"model\":", String(repeating: "x", count: 300), "}"]
+        for part in parts { Array(part.utf8).withUnsafeBytes { HTTPWriter.appendChunk($0, into: &out) } }
+        HTTPWriter.appendLastChunk(into: &out)
+
+        var parser = HTTPRequestParser()
+        guard case .complete(let head, let consumed) = out.withUnsafeBytes({ parser.parse($0) }) else { return XCTFail() }
+        XCTAssertEqual(consumed, headLength)
+        XCTAssertEqual(head.framing, .chunked)
+        XCTAssertEqual(head.value("host"), "ai-gateway.example")
+
+        var decoder = ChunkedDecoder(maxBodyBytes: 1 << 20)
+        var body: [UInt8] = []
+        let result = out.withUnsafeBytes { decoder.decode(UnsafeRawBufferPointer(rebasing: $0[consumed...])) { body += $0 } }
+        XCTAssertEqual(result, .done(consumed: out.count - consumed))
+        XCTAssertEqual(String(decoding: body, as: UTF8.self), parts.joined())
+
+        var response: [UInt8] = []
+        HTTPWriter.appendStatusLine(201, into: &response)
+        HTTPWriter.appendField(0, of: head, into: &response)
+        HTTPWriter.appendHeader("Content-Length", 2, into: &response)
+        HTTPWriter.appendEndOfHead(into: &response)
+        response += Array("ok".utf8)
+        var rparser = HTTPResponseParser()
+        guard case .complete(let rhead, _) = response.withUnsafeBytes({ rparser.parse($0, requestMethodIsHEAD: false) }) else {
+            return XCTFail()
+        }
+        XCTAssertEqual(rhead.status, 201)
+        XCTAssertEqual(rhead.reasonString, "Created")
+        XCTAssertEqual(rhead.value("host"), "ai-gateway.example")
+        XCTAssertEqual(rhead.framing, .contentLength(2))
+    }
+}
