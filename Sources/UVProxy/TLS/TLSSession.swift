@@ -141,7 +141,8 @@ public final class TLSSession {
     // MARK: handshake
 
     /// Runs the handshake as far as the ciphertext fed so far allows. Drain encOut afterwards:
-    /// each flight the handshake produces is waiting there.
+    /// each flight the handshake produces is waiting there, and after `.failed` it may hold the
+    /// alert that tells the peer why (write it before closing the socket).
     public func advanceHandshake() -> TLSHandshakeResult {
         if let failure { return .failed(failure) }
         if handshakeDone { return .complete }
@@ -200,16 +201,16 @@ public final class TLSSession {
     // MARK: clearIn
 
     /// clearIn: encrypts all of `bytes` into encOut. Only after the handshake completed and before
-    /// `shutdown()`. Renegotiation is disabled, so a write never has to wait for a read.
+    /// `shutdown()` (an empty write is always a no-op). Renegotiation is disabled, so a write never has to wait for a read.
     public func writeClear(_ bytes: UnsafeRawBufferPointer) throws(TLSError) {
         if let failure { throw failure }
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
         guard handshakeDone else {
             throw TLSError(kind: .protocolError, message: "cannot write before the TLS handshake completed")
         }
         guard !shutdownQueued else {
             throw TLSError(kind: .protocolError, message: "cannot write after the TLS session was shut down")
         }
-        guard let base = bytes.baseAddress else { return }
         var offset = 0
         while offset < bytes.count {
             var written = 0
