@@ -24,9 +24,9 @@ internal import COpenSSL
 public final class TLSSession {
     let ssl: OpaquePointer
     /// encIn: the read BIO OpenSSL decrypts from. Owned by `ssl`.
-    private let encInBIO: OpaquePointer
+    private var encInBIO: OpaquePointer
     /// encOut: the write BIO OpenSSL encrypts into. Owned by `ssl`.
-    private let encOutBIO: OpaquePointer
+    private var encOutBIO: OpaquePointer
     private let context: TLSContext
     /// The name or address the client dialled, as used for verification and error messages.
     private let peerName: String?
@@ -39,6 +39,7 @@ public final class TLSSession {
     private var failure: TLSError?
     private var receivedCloseNotify = false
     private var shutdownQueued = false
+    private var eofNotified = false
 
     /// Client: `serverName` sets SNI (DNS names only, never IP literals) and turns on hostname or
     /// IP address verification. Server sessions take `nil`.
@@ -135,7 +136,28 @@ public final class TLSSession {
     /// The socket reported EOF: from now on an empty encIn means end of stream, so a read that
     /// needs more ciphertext fails with `.unexpectedEOF` unless close_notify came first.
     public func notifyEOF() {
+        eofNotified = true
         _ = COpenSSL_BIO_set_mem_eof_return(encInBIO, 0)
+    }
+
+    /// Gives back the memory the two BIOs grew to. A memory BIO keeps its high-water capacity
+    /// (a 64 KiB socket read leaves 64 KiB behind), which adds up over thousands of idle pooled
+    /// connections; call this when a connection goes idle (e.g. parked in the pool). It replaces
+    /// both BIOs with fresh empty ones, and does nothing while either holds bytes or before the
+    /// handshake completed. Not for hot paths: it allocates two small BIOs.
+    public func releaseIdleBuffers() {
+        guard handshakeDone, BIO_ctrl_pending(encInBIO) == 0, BIO_ctrl_pending(encOutBIO) == 0 else { return }
+        guard let freshIn = BIO_new(BIO_s_mem()) else { return }
+        guard let freshOut = BIO_new(BIO_s_mem()) else {
+            BIO_free(freshIn)
+            return
+        }
+        _ = COpenSSL_BIO_set_mem_eof_return(freshIn, eofNotified ? 0 : -1)
+        // Lifetime: SSL frees each old BIO and owns the fresh one from here.
+        SSL_set0_rbio(ssl, freshIn)
+        SSL_set0_wbio(ssl, freshOut)
+        encInBIO = freshIn
+        encOutBIO = freshOut
     }
 
     // MARK: handshake
