@@ -40,7 +40,8 @@ extension TLSSession {
         let name = peerNameForMessages
         switch Int32(result) {
         case X509_V_ERR_HOSTNAME_MISMATCH:
-            return TLSError(kind: .hostnameMismatch, message: "hostname mismatch: certificate is not valid for '\(name)'")
+            return TLSError(
+                kind: .hostnameMismatch, message: "hostname mismatch: certificate is not valid for '\(name)'")
         case X509_V_ERR_IP_ADDRESS_MISMATCH:
             return TLSError(
                 kind: .hostnameMismatch, message: "IP address mismatch: certificate is not valid for '\(name)'")

@@ -223,7 +223,8 @@ public final class TLSSession {
     // MARK: clearIn
 
     /// clearIn: encrypts all of `bytes` into encOut. Only after the handshake completed and before
-    /// `shutdown()` (an empty write is always a no-op). Renegotiation is disabled, so a write never has to wait for a read.
+    /// `shutdown()` (an empty write is always a no-op). Renegotiation is disabled, so a write never
+    /// has to wait for a read.
     public func writeClear(_ bytes: UnsafeRawBufferPointer) throws(TLSError) {
         if let failure { throw failure }
         guard let base = bytes.baseAddress, !bytes.isEmpty else { return }

@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 
 @testable import UVProxy
@@ -151,7 +152,10 @@ final class TLSSessionTests: XCTestCase {
             }
         }
         XCTAssertEqual(received, message)
-        XCTAssertEqual(small.withUnsafeMutableBytes { pair.server.session.readClear(into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<0])) }, .bytes(0))
+        XCTAssertEqual(
+            small.withUnsafeMutableBytes {
+                pair.server.session.readClear(into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<0]))
+            }, .bytes(0))
     }
 
     func testDrainAppendsToCallersArray() throws {
@@ -171,11 +175,58 @@ final class TLSSessionTests: XCTestCase {
 
     func testWriteBeforeHandshakeIsRefused() throws {
         let pair = try makePair()
-        XCTAssertThrowsError(try [UInt8](repeating: 1, count: 4).withUnsafeBytes { try pair.client.session.writeClear($0) }) {
+        XCTAssertThrowsError(
+            try [UInt8](repeating: 1, count: 4).withUnsafeBytes { try pair.client.session.writeClear($0) }
+        ) {
             XCTAssertEqual(($0 as? TLSError)?.kind, .protocolError)
         }
         // The refusal is not sticky: the handshake still succeeds afterwards.
         pair.run()
         XCTAssertEqual(pair.client.handshake, .complete)
+    }
+}
+
+/// One context per worker is shared by every connection; workers run on their own threads.
+final class TLSContextSharingTests: XCTestCase {
+    func testContextsAreSharedAcrossThreads() throws {
+        let pki = try TestPKI.load()
+        let server = try TLSContext.server(certificateFile: pki.serverCertificate, keyFile: pki.serverKey)
+        let client = try TLSContext.client(caFile: pki.caFile)
+        let completed = Counter()
+        DispatchQueue.concurrentPerform(iterations: 4) { worker in
+            for round in 0..<10 {
+                // Alternate good and bad names so failures (and their error queues) interleave.
+                let name = round % 2 == 0 ? "localhost" : "wrong.example"
+                guard let pair = try? TLSPair(clientContext: client, serverContext: server, serverName: name) else {
+                    return XCTFail("worker \(worker): session setup failed")
+                }
+                pair.run()
+                if round % 2 == 0 {
+                    XCTAssertEqual(pair.client.handshake, .complete, "worker \(worker) round \(round)")
+                    completed.increment()
+                } else {
+                    XCTAssertEqual(pair.client.failure?.kind, .hostnameMismatch, "worker \(worker) round \(round)")
+                }
+            }
+        }
+        XCTAssertEqual(completed.value, 20)
+    }
+}
+
+/// A lock-protected count for the threads above.
+private final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+
+    func increment() {
+        lock.lock()
+        count += 1
+        lock.unlock()
+    }
+
+    var value: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return count
     }
 }

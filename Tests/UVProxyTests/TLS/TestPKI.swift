@@ -29,21 +29,32 @@ struct TestPKI: Sendable {
             "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
         ]
 
-        try openssl(["req", "-x509"] + ecKey + ["-keyout", path("ca.key"), "-out", path("ca.pem"), "-days", "30",
-            "-subj", "/CN=mini-proxy test CA"] + caExtensions)
-        try openssl(["req", "-x509"] + ecKey + ["-keyout", path("other-ca.key"), "-out", path("other-ca.pem"),
-            "-days", "30", "-subj", "/CN=unrelated test CA"] + caExtensions)
-        try openssl(["req", "-new"] + ecKey + ["-keyout", path("server.key"), "-out", path("server.csr"),
-            "-subj", "/CN=localhost"])
+        try openssl(
+            ["req", "-x509"] + ecKey + [
+                "-keyout", path("ca.key"), "-out", path("ca.pem"), "-days", "30",
+                "-subj", "/CN=mini-proxy test CA",
+            ] + caExtensions)
+        try openssl(
+            ["req", "-x509"] + ecKey + [
+                "-keyout", path("other-ca.key"), "-out", path("other-ca.pem"),
+                "-days", "30", "-subj", "/CN=unrelated test CA",
+            ] + caExtensions)
+        try openssl(
+            ["req", "-new"] + ecKey + [
+                "-keyout", path("server.key"), "-out", path("server.csr"),
+                "-subj", "/CN=localhost",
+            ])
         try """
-            basicConstraints=CA:FALSE
-            keyUsage=critical,digitalSignature
-            extendedKeyUsage=serverAuth
-            subjectAltName=DNS:localhost,IP:127.0.0.1
+        basicConstraints=CA:FALSE
+        keyUsage=critical,digitalSignature
+        extendedKeyUsage=serverAuth
+        subjectAltName=DNS:localhost,IP:127.0.0.1
 
-            """.write(toFile: path("server.ext"), atomically: true, encoding: .utf8)
-        let sign = ["x509", "-req", "-in", path("server.csr"), "-CA", path("ca.pem"), "-CAkey", path("ca.key"),
-            "-extfile", path("server.ext")]
+        """.write(toFile: path("server.ext"), atomically: true, encoding: .utf8)
+        let sign = [
+            "x509", "-req", "-in", path("server.csr"), "-CA", path("ca.pem"), "-CAkey", path("ca.key"),
+            "-extfile", path("server.ext"),
+        ]
         try openssl(sign + ["-set_serial", "2", "-days", "30", "-out", path("server.pem")])
         // OpenSSL 3.0's `x509 -days -1` puts notAfter a day before notBefore (now): expired, with
         // no need for a fake clock.
