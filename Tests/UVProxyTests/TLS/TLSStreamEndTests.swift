@@ -97,7 +97,7 @@ final class TLSStreamEndTests: XCTestCase {
         Array("HTTP/1.1 400 Bad Request\r\n\r\n".utf8).withUnsafeBytes { client.feedEncrypted($0) }
         guard case .failed(let error) = client.advanceHandshake() else { return XCTFail("expected failure") }
         XCTAssertEqual(error.kind, .handshake)
-        XCTAssertTrue(error.message.hasPrefix("TLS handshake failed: "), error.message)
+        XCTAssertEqual(error.message, "TLS handshake failed: wrong version number (is the peer speaking TLS?)")
         XCTAssertEqual(ERR_peek_error(), 0)
         var buffer = [UInt8](repeating: 0, count: 8)
         XCTAssertEqual(buffer.withUnsafeMutableBytes { client.readClear(into: $0) }, .failed(error))
