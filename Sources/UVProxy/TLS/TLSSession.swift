@@ -1,11 +1,5 @@
 internal import COpenSSL
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
 /// One TLS connection as a pure engine over two OpenSSL memory BIOs; it never touches a socket.
 ///
 /// The loop that owns the socket moves bytes through four doors (node's TLSWrap words):
