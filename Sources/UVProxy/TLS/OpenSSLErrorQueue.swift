@@ -9,10 +9,12 @@ enum OpenSSLErrorQueue {
     /// At most this many queued errors make it into a message: the first is usually the cause.
     private static let maximumReasons = 3
 
-    /// The reason of the earliest queued error, without removing anything.
-    static func peekReason() -> Int32 {
+    /// The reason of the earliest queued error if the SSL library raised it (reason numbers are
+    /// per library), without removing anything; 0 otherwise.
+    static func peekSSLReason() -> Int32 {
         let code = ERR_peek_error()
-        return code == 0 ? 0 : ERR_GET_REASON(code)
+        guard code != 0, ERR_GET_LIB(code) == ERR_LIB_SSL else { return 0 }
+        return ERR_GET_REASON(code)
     }
 
     /// Removes every queued error and joins their reasons (plus OpenSSL's detail text, such as the

@@ -11,7 +11,7 @@ extension TLSSession {
     /// A failed handshake: first the verify result (the precise reason a certificate was refused),
     /// then EOF, then whatever the error queue holds (alerts from the peer, version mismatch, ...).
     func handshakeFailure(_ code: Int32) -> TLSError {
-        let reason = OpenSSLErrorQueue.peekReason()
+        let reason = OpenSSLErrorQueue.peekSSLReason()
         let queued = OpenSSLErrorQueue.drainMessage()
         let verifyResult = SSL_get_verify_result(ssl)
         if !isServerSide, verifiesPeer, verifyResult != X509_V_OK {
@@ -23,12 +23,17 @@ extension TLSSession {
         if code == SSL_ERROR_ZERO_RETURN {
             return TLSError(kind: .unexpectedEOF, message: "peer closed the TLS session during the handshake")
         }
-        return TLSError(kind: .handshake, message: "TLS handshake failed: " + (queued ?? "error \(code)"))
+        var message = "TLS handshake failed: " + (queued ?? "error \(code)")
+        if reason == SSL_R_WRONG_VERSION_NUMBER || reason == SSL_R_PACKET_LENGTH_TOO_LONG {
+            // What a plain-HTTP answer to a ClientHello looks like: name the likely cause.
+            message += " (is the peer speaking TLS?)"
+        }
+        return TLSError(kind: .handshake, message: message)
     }
 
     /// A failed read or write after the handshake.
     func streamFailure(_ code: Int32) -> TLSError {
-        let reason = OpenSSLErrorQueue.peekReason()
+        let reason = OpenSSLErrorQueue.peekSSLReason()
         let queued = OpenSSLErrorQueue.drainMessage()
         if reason == SSL_R_UNEXPECTED_EOF_WHILE_READING || (code == SSL_ERROR_SYSCALL && queued == nil) {
             return TLSError(kind: .unexpectedEOF, message: "connection closed without TLS close_notify")
@@ -40,7 +45,8 @@ extension TLSSession {
         let name = peerNameForMessages
         switch Int32(result) {
         case X509_V_ERR_HOSTNAME_MISMATCH:
-            return TLSError(kind: .hostnameMismatch, message: "hostname mismatch: certificate is not valid for '\(name)'")
+            return TLSError(
+                kind: .hostnameMismatch, message: "hostname mismatch: certificate is not valid for '\(name)'")
         case X509_V_ERR_IP_ADDRESS_MISMATCH:
             return TLSError(
                 kind: .hostnameMismatch, message: "IP address mismatch: certificate is not valid for '\(name)'")

@@ -1,11 +1,5 @@
 internal import COpenSSL
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
 /// One TLS connection as a pure engine over two OpenSSL memory BIOs; it never touches a socket.
 ///
 /// The loop that owns the socket moves bytes through four doors (node's TLSWrap words):
@@ -24,9 +18,9 @@ internal import COpenSSL
 public final class TLSSession {
     let ssl: OpaquePointer
     /// encIn: the read BIO OpenSSL decrypts from. Owned by `ssl`.
-    private let encInBIO: OpaquePointer
+    private var encInBIO: OpaquePointer
     /// encOut: the write BIO OpenSSL encrypts into. Owned by `ssl`.
-    private let encOutBIO: OpaquePointer
+    private var encOutBIO: OpaquePointer
     private let context: TLSContext
     /// The name or address the client dialled, as used for verification and error messages.
     private let peerName: String?
@@ -39,6 +33,7 @@ public final class TLSSession {
     private var failure: TLSError?
     private var receivedCloseNotify = false
     private var shutdownQueued = false
+    private var eofNotified = false
 
     /// Client: `serverName` sets SNI (DNS names only, never IP literals) and turns on hostname or
     /// IP address verification. Server sessions take `nil`.
@@ -135,13 +130,35 @@ public final class TLSSession {
     /// The socket reported EOF: from now on an empty encIn means end of stream, so a read that
     /// needs more ciphertext fails with `.unexpectedEOF` unless close_notify came first.
     public func notifyEOF() {
+        eofNotified = true
         _ = COpenSSL_BIO_set_mem_eof_return(encInBIO, 0)
+    }
+
+    /// Gives back the memory the two BIOs grew to. A memory BIO keeps its high-water capacity
+    /// (a 64 KiB socket read leaves 64 KiB behind), which adds up over thousands of idle pooled
+    /// connections; call this when a connection goes idle (e.g. parked in the pool). It replaces
+    /// both BIOs with fresh empty ones, and does nothing while either holds bytes or before the
+    /// handshake completed. Not for hot paths: it allocates two small BIOs.
+    public func releaseIdleBuffers() {
+        guard handshakeDone, BIO_ctrl_pending(encInBIO) == 0, BIO_ctrl_pending(encOutBIO) == 0 else { return }
+        guard let freshIn = BIO_new(BIO_s_mem()) else { return }
+        guard let freshOut = BIO_new(BIO_s_mem()) else {
+            BIO_free(freshIn)
+            return
+        }
+        _ = COpenSSL_BIO_set_mem_eof_return(freshIn, eofNotified ? 0 : -1)
+        // Lifetime: SSL frees each old BIO and owns the fresh one from here.
+        SSL_set0_rbio(ssl, freshIn)
+        SSL_set0_wbio(ssl, freshOut)
+        encInBIO = freshIn
+        encOutBIO = freshOut
     }
 
     // MARK: handshake
 
     /// Runs the handshake as far as the ciphertext fed so far allows. Drain encOut afterwards:
-    /// each flight the handshake produces is waiting there.
+    /// each flight the handshake produces is waiting there, and after `.failed` it may hold the
+    /// alert that tells the peer why (write it before closing the socket).
     public func advanceHandshake() -> TLSHandshakeResult {
         if let failure { return .failed(failure) }
         if handshakeDone { return .complete }
@@ -200,16 +217,17 @@ public final class TLSSession {
     // MARK: clearIn
 
     /// clearIn: encrypts all of `bytes` into encOut. Only after the handshake completed and before
-    /// `shutdown()`. Renegotiation is disabled, so a write never has to wait for a read.
+    /// `shutdown()` (an empty write is always a no-op). Renegotiation is disabled, so a write never
+    /// has to wait for a read.
     public func writeClear(_ bytes: UnsafeRawBufferPointer) throws(TLSError) {
         if let failure { throw failure }
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
         guard handshakeDone else {
             throw TLSError(kind: .protocolError, message: "cannot write before the TLS handshake completed")
         }
         guard !shutdownQueued else {
             throw TLSError(kind: .protocolError, message: "cannot write after the TLS session was shut down")
         }
-        guard let base = bytes.baseAddress else { return }
         var offset = 0
         while offset < bytes.count {
             var written = 0
