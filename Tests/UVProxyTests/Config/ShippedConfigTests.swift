@@ -159,4 +159,18 @@ final class ShippedConfigTests: XCTestCase {
             XCTAssertTrue(error.message.hasPrefix("cannot read /nonexistent/mini-proxy.yaml"), error.message)
         }
     }
+
+    /// The example in config/README.md must stay a valid config.
+    func testReadmeExampleLoads() throws {
+        let readme = try String(
+            contentsOf: ConfigFixtures.packageRoot.appendingPathComponent("config/README.md"), encoding: .utf8)
+        let start = try XCTUnwrap(readme.range(of: "```yaml\n"))
+        let end = try XCTUnwrap(readme.range(of: "\n```", range: start.upperBound..<readme.endIndex))
+        let yaml = String(readme[start.upperBound..<end.lowerBound])
+        let config = try ConfigLoader.parse(yaml: yaml, environment: ["OPENAI_API_KEY": "k1", "GEMINI_API_KEY": "k2"])
+        XCTAssertEqual(config.routes.count, 2)
+        XCTAssertEqual(config.upstreams["gemini"]?.auth?.token, "k2")
+        XCTAssertEqual(config.routes[1].upstreamPath(forRequestPath: "/google/models/m"), "/v1beta/models/m")
+        XCTAssertEqual(config.warnings, [])
+    }
 }
