@@ -25,3 +25,36 @@ extension Array where Element == UInt8 {
 }
 
 func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
+
+import Foundation
+
+enum Fixture {
+    static func url(_ folder: String, _ name: String) -> URL? {
+        Bundle.module.url(forResource: "Fixtures/\(folder)/\(name)", withExtension: nil)
+            ?? Bundle.module.resourceURL?.appendingPathComponent("Fixtures/\(folder)/\(name)")
+    }
+
+    static func bytes(_ folder: String, _ name: String, file: StaticString = #filePath, line: UInt = #line) -> [UInt8] {
+        guard let url = url(folder, name), let data = try? Data(contentsOf: url) else {
+            XCTFail("missing fixture \(folder)/\(name)", file: file, line: line)
+            return []
+        }
+        return [UInt8](data)
+    }
+
+    static func names(_ folder: String, suffix: String) -> [String] {
+        guard let dir = Bundle.module.resourceURL?.appendingPathComponent("Fixtures/\(folder)"),
+            let files = try? FileManager.default.contentsOfDirectory(atPath: dir.path)
+        else { return [] }
+        return files.filter { $0.hasSuffix(suffix) }.map { String($0.dropLast(suffix.count)) }.sorted()
+    }
+}
+
+/// Replays upstream stream chunks through a fresh translator; returns the client bytes as a string.
+func replayStream(_ make: () -> any ExchangeTranslator, _ chunks: [[UInt8]], end: Bool = true) -> String {
+    let t = make()
+    var out: [UInt8] = []
+    for c in chunks { c.withUnsafeBytes { t.streamChunk($0, into: &out) } }
+    if end { t.streamEnd(into: &out) }
+    return out.utf8String
+}

@@ -99,3 +99,64 @@ public enum JSONObjectScanner {
         return try result.get()
     }
 }
+
+extension JSONObjectScanner {
+    /// The byte ranges of the elements of the array at `range` of `bytes` (ranges are offsets into `bytes`).
+    /// Validates the array.
+    public static func arrayElements(_ bytes: UnsafeRawBufferPointer, in range: Range<Int>) throws(JSONError) -> [Range<Int>] {
+        var r = JSONReader(UnsafeRawBufferPointer(rebasing: bytes[range]))
+        let base = range.lowerBound
+        r.skipWhitespace()
+        guard r.peek() == 0x5B else { throw JSONError(message: "expected an array", offset: base + r.index) }
+        r.index += 1
+        var elements: [Range<Int>] = []
+        r.skipWhitespace()
+        if r.peek() == 0x5D { return elements }
+        while true {
+            r.skipWhitespace()
+            let start = r.index
+            do throws(JSONError) {
+                try r.skipValue(depth: 1)
+            } catch {
+                throw JSONError(message: error.message, offset: base + error.offset)
+            }
+            elements.append((base + start)..<(base + r.index))
+            r.skipWhitespace()
+            guard let d = r.peek() else { throw JSONError(message: "unterminated array", offset: base + r.index) }
+            r.index += 1
+            if d == 0x5D { return elements }
+            guard d == 0x2C else { throw JSONError(message: "expected ',' or ']'", offset: base + r.index - 1) }
+        }
+    }
+
+    /// Scans the object at `range` of `bytes`; the returned ranges are offsets into `bytes`.
+    public static func scan(_ bytes: UnsafeRawBufferPointer, in range: Range<Int>) throws(JSONError) -> JSONObjectScan {
+        let base = range.lowerBound
+        var s: JSONObjectScan
+        do throws(JSONError) {
+            s = try scan(UnsafeRawBufferPointer(rebasing: bytes[range]))
+        } catch {
+            throw JSONError(message: error.message, offset: base + error.offset)
+        }
+        s.openBrace += base
+        s.closeBrace += base
+        for i in s.members.indices {
+            s.members[i].keyRange = (s.members[i].keyRange.lowerBound + base)..<(s.members[i].keyRange.upperBound + base)
+            s.members[i].valueRange =
+                (s.members[i].valueRange.lowerBound + base)..<(s.members[i].valueRange.upperBound + base)
+        }
+        return s
+    }
+
+    /// Decodes the string value at `range` (which must be a validated JSON string, quotes included).
+    public static func decodeString(_ bytes: UnsafeRawBufferPointer, at range: Range<Int>) -> String? {
+        guard range.count >= 2, bytes[range.lowerBound] == 0x22 else { return nil }
+        var escaped = false
+        for i in (range.lowerBound + 1)..<(range.upperBound - 1) where bytes[i] == 0x5C {
+            escaped = true
+            break
+        }
+        let r = JSONReader(bytes)
+        return r.decodeString(start: range.lowerBound + 1, end: range.upperBound - 1, escaped: escaped)
+    }
+}

@@ -1,0 +1,65 @@
+/// A model served by a models endpoint (from config).
+public struct ModelInfo: Sendable, Equatable {
+    public var id: String
+    public var ownedBy: String
+    /// Unix seconds.
+    public var created: Int
+    public var displayName: String?
+
+    public init(id: String, ownedBy: String, created: Int, displayName: String? = nil) {
+        self.id = id
+        self.ownedBy = ownedBy
+        self.created = created
+        self.displayName = displayName
+    }
+}
+
+/// Model list bodies in each dialect's shape.
+public enum ModelList {
+    /// OpenAI: `{"object":"list","data":[{"id","object":"model","created","owned_by"}]}`.
+    /// Anthropic: `{"data":[{"type":"model","id","display_name","created_at"}],"has_more":false,"first_id","last_id"}`.
+    public static func body(_ models: [ModelInfo], dialect: Dialect) -> [UInt8] {
+        switch dialect {
+        case .anthropicMessages, .bedrockAnthropic:
+            let data: [JSON] = models.map { m in
+                [
+                    "type": "model", "id": .string(m.id), "display_name": .string(m.displayName ?? m.id),
+                    "created_at": .string(rfc3339(m.created)),
+                ]
+            }
+            let list: JSON = [
+                "data": .array(data), "has_more": false,
+                "first_id": models.first.map { .string($0.id) } ?? .null,
+                "last_id": models.last.map { .string($0.id) } ?? .null,
+            ]
+            return list.bytes
+        case .openAIChat, .passthrough:
+            let data: [JSON] = models.map { m in
+                ["id": .string(m.id), "object": "model", "created": .number(JSONNumber(m.created)),
+                 "owned_by": .string(m.ownedBy)]
+            }
+            let list: JSON = ["object": "list", "data": .array(data)]
+            return list.bytes
+        }
+    }
+
+    /// Unix seconds → `YYYY-MM-DDTHH:MM:SSZ` (UTC), with Howard Hinnant's civil-from-days algorithm.
+    public static func rfc3339(_ seconds: Int) -> String {
+        let days = seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400
+        let secs = seconds - days * 86400
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
+        func pad(_ v: Int, _ width: Int) -> String {
+            let s = String(v)
+            return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
+        }
+        return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(secs / 3600, 2)):\(pad(secs % 3600 / 60, 2)):\(pad(secs % 60, 2))Z"
+    }
+}

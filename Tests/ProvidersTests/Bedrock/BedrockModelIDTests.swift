@@ -1,0 +1,44 @@
+import XCTest
+@testable import Providers
+
+final class BedrockModelIDTests: XCTestCase {
+    func testTable() {
+        let aliases = ["sonnet": "us.anthropic.claude-sonnet-4-20250514-v1:0", "claude-v2": "anthropic.claude-v2:1"]
+        let table: [(String, String)] = [
+            ("claude-3-7-sonnet-20250219", "anthropic.claude-3-7-sonnet-20250219-v1:0"),
+            ("claude-sonnet-4-20250514", "anthropic.claude-sonnet-4-20250514-v1:0"),
+            ("claude-3-5-haiku-20241022", "anthropic.claude-3-5-haiku-20241022-v1:0"),
+            ("claude-v2", "anthropic.claude-v2:1"),  // alias first
+            ("claude-instant-v1", "anthropic.claude-instant-v1:0"),
+            ("claude-3-5-sonnet-20241022-v2", "anthropic.claude-3-5-sonnet-20241022-v2:0"),
+            ("claude-2-v2.1", "anthropic.claude-2-v2.1:0"),
+            ("sonnet", "us.anthropic.claude-sonnet-4-20250514-v1:0"),
+            ("anthropic.claude-3-7-sonnet-20250219-v1:0", "anthropic.claude-3-7-sonnet-20250219-v1:0"),
+            ("us.anthropic.claude-3-7-sonnet-20250219-v1:0", "us.anthropic.claude-3-7-sonnet-20250219-v1:0"),
+            ("eu.anthropic.claude-3-7-sonnet-20250219-v1:0", "eu.anthropic.claude-3-7-sonnet-20250219-v1:0"),
+            ("apac.anthropic.claude-3-7-sonnet-20250219-v1:0", "apac.anthropic.claude-3-7-sonnet-20250219-v1:0"),
+            ("global.anthropic.claude-sonnet-4-20250514-v1:0", "global.anthropic.claude-sonnet-4-20250514-v1:0"),
+            ("arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-3-7-sonnet-20250219-v1:0",
+             "arn:aws:bedrock:us-east-1:123456789012:inference-profile%2Fus.anthropic.claude-3-7-sonnet-20250219-v1:0"),
+            ("gpt-4o", "gpt-4o"),
+            ("claude x/y", "anthropic.claude%20x%2Fy-v1:0"),
+            ("claude-é", "anthropic.claude-%C3%A9-v1:0"),
+        ]
+        for (input, expected) in table {
+            XCTAssertEqual(BedrockModelID.resolve(input, aliases: input == "claude-v2" || input == "sonnet" ? aliases : [:]), expected, input)
+        }
+        // Without the alias, `claude-v2` follows the `-v2` rule.
+        XCTAssertEqual(BedrockModelID.resolve("claude-v2", aliases: [:]), "anthropic.claude-v2:0")
+        XCTAssertEqual(BedrockModelID.resolve("claude-v", aliases: [:]), "anthropic.claude-v-v1:0")
+        XCTAssertEqual(BedrockModelID.resolve("claude-v2.", aliases: [:]), "anthropic.claude-v2.-v1:0")
+    }
+
+    func testPathTemplate() {
+        XCTAssertEqual(
+            BedrockModelID.path(template: "/v1/bedrock/model/{model}/{action}", model: "claude-v2", aliases: [:], stream: false),
+            "/v1/bedrock/model/anthropic.claude-v2:0/invoke")
+        XCTAssertEqual(
+            BedrockModelID.path(template: "/model/{model}/{action}?x={model}", model: "a.b", aliases: [:], stream: true),
+            "/model/a.b/invoke-with-response-stream?x=a.b")
+    }
+}
