@@ -11,7 +11,7 @@ final class OpenAIToBedrockRequestTests: XCTestCase {
         let required = [
             "text-basic", "system-developer-sampling", "images-stream-alias", "tool-single-history",
             "tool-parallel-history", "tool-choice-default-no-parallel", "tool-choice-none-thinking",
-            "no-tools-drops-tool-choice", "model-path-encoded", "model-path-dots", "unicode-escapes",
+            "no-tools-drops-tool-choice", "model-path-encoded", "error-model-dots", "unicode-escapes",
             "error-missing-model", "error-missing-messages", "error-n-2", "error-logprobs",
             "error-response-format-json-schema", "error-tool-arguments-invalid", "error-body-not-json",
             "error-audio-modality",

@@ -59,7 +59,7 @@ final class OpenAIToBedrockStreamTests: XCTestCase {
             "tool-single-usage", "tool-parallel-empty-args", "thinking-signature", "stop-sequence", "max-tokens",
             "cache-usage", "error-event-mid-stream", "bedrock-exception-mid-stream", "unicode-split", "truncated-no-stop",
             "truncated-tool-call", "stream-fail-mid-stream", "empty-stream", "invalid-json-event", "multiline-data-event",
-            "last-line-without-newline",
+            "last-line-without-newline", "bom-then-text",
         ]
         for name in required { XCTAssertTrue(names.contains(name), "missing stream fixture \(name)") }
         for name in names {

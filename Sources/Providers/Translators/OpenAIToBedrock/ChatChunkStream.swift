@@ -42,6 +42,7 @@ struct ChatChunkStream: SSELineSink {
     /// several lines, joined with `\n`. Anthropic never does this, but a faithful decoder must.
     private var pendingData: [UInt8] = []
     let maxEventBytes: Int
+    private var sawFirstLine = false
 
     init(model: String, includeUsage: Bool, created: Int, maxEventBytes: Int) {
         self.model = model
@@ -52,8 +53,14 @@ struct ChatChunkStream: SSELineSink {
 
     // MARK: SSE lines
 
-    mutating func line(_ bytes: UnsafeRawBufferPointer, into out: inout [UInt8]) {
+    mutating func line(_ line: UnsafeRawBufferPointer, into out: inout [UInt8]) {
         if phase == .done { return }
+        var bytes = line
+        if !sawFirstLine {
+            // SSE allows a UTF-8 byte order mark before the first line.
+            sawFirstLine = true
+            if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = UnsafeRawBufferPointer(rebasing: bytes[3...]) }
+        }
         if bytes.isEmpty {
             // End of an SSE event: data still pending never became valid JSON.
             if !pendingData.isEmpty {
@@ -186,18 +193,8 @@ struct ChatChunkStream: SSELineSink {
     /// An OpenAI error chunk, then `[DONE]`.
     mutating func fail(_ error: APIError, into out: inout [UInt8]) {
         if phase == .done { return }
-        ChunkBytes.append("data: {\"error\":{\"message\":", to: &out)
-        ChunkBytes.appendString(error.message, to: &out)
-        ChunkBytes.append(",\"type\":", to: &out)
-        ChunkBytes.appendString(error.type, to: &out)
-        ChunkBytes.append(",\"param\":null,\"code\":", to: &out)
-        if let code = error.code {
-            ChunkBytes.appendString(code, to: &out)
-        } else {
-            ChunkBytes.append("null", to: &out)
-        }
-        ChunkBytes.append("}}\n\n", to: &out)
-        writeDone(into: &out)
+        error.writeOpenAIStreamError(into: &out)
+        phase = .done
     }
 
     // MARK: Frames

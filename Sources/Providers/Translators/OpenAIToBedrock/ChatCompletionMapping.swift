@@ -64,55 +64,14 @@ enum ChatCompletionMapping {
         return ClientResponse(status: 200, contentType: "application/json", body: JSON.object(completion).bytes)
     }
 
-    /// A non-2xx upstream response → an OpenAI error with the upstream's status and message.
-    ///
-    /// Bedrock errors are `{"message":"..."}` (AWS sometimes capitalises it `Message`); Anthropic's are
-    /// `{"type":"error","error":{"type":...,"message":...}}`. A body that is neither (an HTML page from a
-    /// gateway, say) gives a generic message naming the status. `Retry-After` is kept.
+    /// A non-2xx upstream response → an OpenAI error with the upstream's status and message, and its
+    /// `Retry-After`. Bedrock's `{"message":...}`, Anthropic's `{"type":"error","error":{...}}` and
+    /// non-JSON bodies are all read by `UpstreamErrorBody`.
     static func upstreamError(status: Int, body: [UInt8], retryAfter: String?) -> ClientResponse {
-        var message: String?
-        var type: String?
-        if let parsed = try? JSONParser.parse(body) {
-            if let error = parsed["error"], error.objectValue != nil {
-                message = error["message"]?.stringValue
-                type = error["type"]?.stringValue
-            } else {
-                message = parsed["message"]?.stringValue ?? parsed["Message"]?.stringValue
-            }
-        }
-        let error = APIError(
-            status: status, type: type ?? errorType(forStatus: status),
-            message: message ?? "upstream returned HTTP \(status)", retryAfter: retryAfter)
-        return errorResponse(error)
+        UpstreamErrorBody.openAIError(status: status, body: body, retryAfter: retryAfter).response(for: .openAIChat)
     }
 
-    /// OpenAI's error `type` for an HTTP status.
-    static func errorType(forStatus status: Int) -> String {
-        switch status {
-        case 400, 404, 409, 413, 422: "invalid_request_error"
-        case 401: "authentication_error"
-        case 403: "permission_error"
-        case 429: "rate_limit_error"
-        case 503, 529: "overloaded_error"
-        default: "api_error"
-        }
-    }
-
-    /// `{"error":{"message","type","param","code"}}` with the error's status and `Retry-After`.
     static func errorResponse(_ error: APIError) -> ClientResponse {
-        let body = JSONObject([
-            (
-                "error",
-                .object(
-                    JSONObject([
-                        ("message", .string(error.message)), ("type", .string(error.type)), ("param", .null),
-                        ("code", error.code.map { .string($0) } ?? .null),
-                    ]))
-            )
-        ])
-        var headers: [(name: String, value: String)] = []
-        if let retryAfter = error.retryAfter { headers.append(("Retry-After", retryAfter)) }
-        return ClientResponse(
-            status: error.status, contentType: "application/json", body: JSON.object(body).bytes, headers: headers)
+        error.response(for: .openAIChat)
     }
 }

@@ -78,10 +78,14 @@ struct ChatRequestMapping {
         }
         self.body = .object(body)
 
-        let modelID = BedrockModelID.resolve(model, aliases: options.modelAliases)
-        path = Self.fill(
-            options.upstreamPath, model: Self.percentEncoded(modelID),
-            action: stream ? "invoke-with-response-stream" : "invoke")
+        // The id is percent-encoded into one path segment by `BedrockModelID`; a segment of only dots
+        // would still climb the path (`/model/../invoke`), and is never a model id.
+        let modelID = BedrockModelID.id(for: model, aliases: options.modelAliases)
+        if modelID.utf8.allSatisfy({ $0 == UInt8(ascii: ".") }) {
+            throw .invalidRequest("Invalid value for 'model': '\(model)' is not a model id.")
+        }
+        path = BedrockModelID.path(
+            template: options.upstreamPath, model: model, aliases: options.modelAliases, stream: stream)
     }
 
     // MARK: Fields
@@ -221,36 +225,5 @@ struct ChatRequestMapping {
         guard let value = RequestField.optional(object, key) else { return nil }
         guard case .number(let number) = value else { throw RequestField.typeError(key, "a number", value) }
         return number
-    }
-
-    // MARK: Path
-
-    private static func fill(_ template: String, model: String, action: String) -> String {
-        template.replacing("{model}", with: model).replacing("{action}", with: action)
-    }
-
-    /// The model id becomes one path segment: anything outside `A-Z a-z 0-9 - . _ ~ :` is
-    /// percent-encoded, so a client's model name can never add segments, a query or a fragment; and a
-    /// segment of only dots (`.`, `..`) is encoded whole, so it can never climb the path either.
-    static func percentEncoded(_ segment: String) -> String {
-        if segment.utf8.allSatisfy({ $0 == UInt8(ascii: ".") }) {
-            return String(repeating: "%2E", count: segment.utf8.count)
-        }
-        var out: [UInt8] = []
-        out.reserveCapacity(segment.utf8.count)
-        for byte in segment.utf8 {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
-                UInt8(ascii: "~"), UInt8(ascii: ":"):
-                out.append(byte)
-            default:
-                let hex: StaticString = "0123456789ABCDEF"
-                out.append(UInt8(ascii: "%"))
-                out.append(hex.utf8Start[Int(byte >> 4)])
-                out.append(hex.utf8Start[Int(byte & 0x0F)])
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 }
