@@ -100,7 +100,7 @@ final class OpenAIToBedrockStreamTests: XCTestCase {
     func testOneIDAndCreatedPerStream() throws {
         let (directory, _) = try OpenAIBedrockFixtures.names("stream")
         let testCase = try load(directory, "tool-single-usage")
-        let clock = Clock()
+        let clock = TickingClock()
         let translator = OpenAIToBedrockTranslator(options: OpenAIBedrockFixtures.options, now: { clock.tick() })
         _ = try translator.upstreamRequest(for: ClientRequest(body: testCase.request))
         var out: [UInt8] = []
@@ -141,7 +141,7 @@ final class OpenAIToBedrockStreamTests: XCTestCase {
 }
 
 /// A clock that moves one second per reading.
-final class Clock: @unchecked Sendable {
+final class TickingClock: @unchecked Sendable {
     private var now = 1_700_000_000
     func tick() -> Int {
         now += 1
