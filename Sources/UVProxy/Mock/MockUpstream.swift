@@ -62,7 +62,11 @@ final class MockUpstream: HTTPRequestHandler {
                 connection.respond(status: 404, headers: [("Content-Type", "application/json")], body: MockBodies.bedrockError(status: 404, message: "no such route"))
                 return
             }
-            let model = String(parts[parts.count - 2]).removingPercentEncoding ?? String(parts[parts.count - 2])
+            var model = String(parts[parts.count - 2]).removingPercentEncoding ?? String(parts[parts.count - 2])
+            // Options ride on the client's model name; the proxy appended Bedrock's `-v1:0` after them.
+            if let r = model.range(of: #"-v[0-9]+(:[0-9]+)?$"#, options: .regularExpression), model.contains("+") {
+                model.removeSubrange(r)
+            }
             _ = options.parseModel(model)
             if json?["anthropic_version"]?.stringValue != "bedrock-2023-05-31" {
                 connection.respond(status: 400, headers: [("Content-Type", "application/json")],
