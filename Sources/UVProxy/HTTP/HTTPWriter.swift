@@ -16,9 +16,12 @@ public enum HTTPWriter {
     /// token or the target has bytes outside visible ASCII.
     @discardableResult
     public static func appendRequestLine(method: String, target: String, into out: inout [UInt8]) -> Bool {
-        guard isValidToken(method), !target.isEmpty, target.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
-            return false
+        var t = target
+        let visible = t.withUTF8 { u in
+            for c in u where c <= 0x20 || c >= 0x7F { return false }
+            return true
         }
+        guard isValidToken(method), !target.isEmpty, visible else { return false }
         out.append(contentsOf: method.utf8)
         out.append(HTTPBytes.sp)
         out.append(contentsOf: target.utf8)
@@ -81,16 +84,25 @@ public enum HTTPWriter {
 
     /// True if `s` is a non-empty token (RFC 9110 section 5.6.2): what a method or field name must be.
     public static func isValidToken(_ s: String) -> Bool {
-        !s.isEmpty && s.utf8.allSatisfy(HTTPBytes.isToken)
+        var s = s
+        // A loop over contiguous UTF-8: this runs for every header written on the hot path.
+        return s.withUTF8 { u in
+            guard !u.isEmpty else { return false }
+            for c in u where !HTTPBytes.isToken(c) { return false }
+            return true
+        }
     }
 
     /// True if `s` can be sent as a field value: no CR, LF, NUL or other control character except HT,
     /// and no leading or trailing whitespace (which a recipient would strip).
     public static func isValidHeaderValue(_ s: String) -> Bool {
-        let u = s.utf8
-        if let first = u.first, HTTPBytes.isOWS(first) { return false }
-        if let last = u.last, HTTPBytes.isOWS(last) { return false }
-        return !u.contains(where: HTTPBytes.isForbiddenControl)
+        var s = s
+        return s.withUTF8 { u in
+            if let first = u.first, HTTPBytes.isOWS(first) { return false }
+            if let last = u.last, HTTPBytes.isOWS(last) { return false }
+            for c in u where HTTPBytes.isForbiddenControl(c) { return false }
+            return true
+        }
     }
 
     /// The standard reason phrase (RFC 9110 section 15), or an empty-safe generic one.

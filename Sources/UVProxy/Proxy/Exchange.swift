@@ -156,32 +156,26 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     private func buildRequest() -> [UInt8] {
         let req = upstreamRequest!
         var b = [UInt8]()
-        b.reserveCapacity(512 + req.body.count)
+        b.reserveCapacity(384 + route.fixedUpstreamHeaders.count + req.body.count)
         HTTPWriter.appendRequestLine(method: method, target: upstream.url.basePath + req.path, into: &b)
-        HTTPWriter.appendHeader("Host", upstream.url.hostHeader, into: &b)
-        HTTPWriter.appendHeader("User-Agent", "mini-proxy/\(MiniProxyVersion.string)", into: &b)
+        b.append(contentsOf: route.fixedUpstreamHeaders)
         HTTPWriter.appendHeader("X-Request-Id", requestId, into: &b)
-        let removes = route.config.removeHeaders
         if translator == nil {
             // Pass-through: the client's end-to-end headers, minus credentials, hop-by-hop and configured removals.
             let head = request.head
-            for i in 0..<head.fields.count {
-                let name = head.name(at: i).lowercased()
-                if Self.neverForwarded.contains(name) || removes.contains(name) { continue }
-                if route.config.setHeaders.contains(where: { $0.name.lowercased() == name }) { continue }
-                HTTPWriter.appendHeader(head.name(at: i), head.value(at: i), into: &b)
+            let dropped = route.droppedClientHeaders
+            for i in 0..<head.fields.count where !dropped.contains(head.name(at: i).lowercased()) {
+                HTTPWriter.appendField(i, of: head, into: &b)
             }
         } else {
             if !req.contentType.isEmpty { HTTPWriter.appendHeader("Content-Type", req.contentType, into: &b) }
             if !req.accept.isEmpty { HTTPWriter.appendHeader("Accept", req.stream ? "text/event-stream" : req.accept, into: &b) }
         }
-        for h in upstream.headers where !removes.contains(h.name.lowercased()) { HTTPWriter.appendHeader(h.name, h.value, into: &b) }
-        for h in route.config.setHeaders { HTTPWriter.appendHeader(h.name, h.value, into: &b) }
         if let authValue, let auth = upstream.auth { HTTPWriter.appendHeader(auth.header, authValue, into: &b) }
         if !req.body.isEmpty || method == "POST" || method == "PUT" || method == "PATCH" {
-            HTTPWriter.appendHeader("Content-Length", String(req.body.count), into: &b)
+            HTTPWriter.appendHeader("Content-Length", req.body.count, into: &b)
         }
-        b.append(13); b.append(10)
+        HTTPWriter.appendEndOfHead(into: &b)
         b.append(contentsOf: req.body)
         return b
     }
@@ -440,7 +434,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
 
     private func baseHeaders(contentType: String) -> [(name: String, value: String)] {
         var h: [(name: String, value: String)] = [("Content-Type", contentType), ("X-Request-Id", requestId)]
-        if let cors = route.cors { h += ProxyWorker.corsHeaders(cors, preflight: false) }
+        h += route.corsHeaders
         return h
     }
 
@@ -452,22 +446,21 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         return h
     }
 
-    /// Rate-limit and request-id headers a client may act on.
+    /// Rate-limit and request-id headers a client may act on (compared as bytes: no String per field).
     private func forwardedUpstreamHeaders(_ head: HTTPResponseHead) -> [(name: String, value: String)] {
         var h: [(name: String, value: String)] = []
-        for i in 0..<head.fields.count {
-            let name = head.name(at: i).lowercased()
-            if name.hasPrefix("x-ratelimit-") || name.hasPrefix("anthropic-ratelimit-") || name.hasPrefix("openai-")
-                || name == "x-amzn-requestid" || name == "request-id" {
-                h.append((head.name(at: i), head.value(at: i)))
-            }
+        for i in 0..<head.fields.count where Self.forwardedPrefixes.contains(where: { head.nameHasPrefix(i, $0) }) {
+            h.append((head.name(at: i), head.value(at: i)))
         }
         return h
     }
 
+    static let forwardedPrefixes: [[UInt8]] = ["x-ratelimit-", "anthropic-ratelimit-", "openai-", "x-amzn-requestid", "request-id"]
+        .map { Array($0.utf8) }
+
     private func passthroughHeaders(_ head: HTTPResponseHead) -> [(name: String, value: String)] {
         var h: [(name: String, value: String)] = [("X-Request-Id", requestId)]
-        if let cors = route.cors { h += ProxyWorker.corsHeaders(cors, preflight: false) }
+        h += route.corsHeaders
         for i in 0..<head.fields.count {
             let name = head.name(at: i).lowercased()
             if Self.hopByHopResponse.contains(name) { continue }

@@ -10,8 +10,9 @@ enum RouteAction: Sendable {
     case models(Dialect)
 }
 
-/// A route ready to serve: its config, upstream and credential resolved once at start.
-struct CompiledRoute: @unchecked Sendable {
+/// A route ready to serve: its config, upstream and credential resolved once at start. A class, so
+/// that an exchange holds it with one reference instead of copying a large struct per request.
+final class CompiledRoute: @unchecked Sendable {
     let index: Int
     let config: RouteConfig
     let action: RouteAction
@@ -22,6 +23,47 @@ struct CompiledRoute: @unchecked Sendable {
     let timeouts: UpstreamTimeouts
     /// Methods as bytes for allocation-free matching; empty = any.
     let methods: [[UInt8]]
+    /// The upstream header lines that never change (Host, User-Agent, configured and route headers),
+    /// rendered once.
+    let fixedUpstreamHeaders: [UInt8]
+    /// Lowercased names a pass-through must not copy from the client (credentials, hop-by-hop,
+    /// configured removals, names the config sets itself).
+    let droppedClientHeaders: Set<String>
+    /// The CORS header lines added to every response of this route, rendered once.
+    let corsHeaders: [(name: String, value: String)]
+
+    init(index: Int, config: RouteConfig, action: RouteAction, upstream: UpstreamConfig?, credential: CredentialSource?,
+         cors: CORSConfig?, translation: TranslationOptions, timeouts: UpstreamTimeouts, methods: [[UInt8]]) {
+        self.index = index
+        self.config = config
+        self.action = action
+        self.upstream = upstream
+        self.credential = credential
+        self.cors = cors
+        self.translation = translation
+        self.timeouts = timeouts
+        self.methods = methods
+        corsHeaders = cors.map { ProxyWorker.corsHeaders($0, preflight: false) } ?? []
+        var fixed = [UInt8]()
+        var dropped = Exchange.neverForwarded
+        for name in config.removeHeaders { dropped.insert(name.lowercased()) }
+        for h in config.setHeaders { dropped.insert(h.name.lowercased()) }
+        if let upstream {
+            HTTPWriter.appendHeader("Host", upstream.url.hostHeader, into: &fixed)
+            HTTPWriter.appendHeader("User-Agent", "mini-proxy/\(MiniProxyVersion.string)", into: &fixed)
+            let removes = Set(config.removeHeaders.map { $0.lowercased() })
+            for h in upstream.headers where !removes.contains(h.name.lowercased()) && !config.setHeaders.contains(where: {
+                $0.name.lowercased() == h.name.lowercased()
+            }) {
+                HTTPWriter.appendHeader(h.name, h.value, into: &fixed)
+                dropped.insert(h.name.lowercased())
+            }
+            for h in config.setHeaders { HTTPWriter.appendHeader(h.name, h.value, into: &fixed) }
+            if let auth = upstream.auth { dropped.insert(auth.header.lowercased()) }
+        }
+        fixedUpstreamHeaders = fixed
+        droppedClientHeaders = dropped
+    }
 
     /// The dialect errors are rendered in.
     var errorDialect: Dialect {

@@ -168,17 +168,23 @@ final class HTTPServerConnection: TCPStreamDelegate {
 
     // MARK: Writing responses
 
-    /// The common response headers: framing and connection management.
-    private func appendHead(status: Int, headers: [(name: String, value: String)], framing: String, into out: inout [UInt8]) {
+    private enum ResponseFraming { case contentLength(Int), chunked, untilClose }
+
+    /// The status line, the handler's headers, framing and connection management.
+    private func appendHead(status: Int, headers: [(name: String, value: String)], framing: ResponseFraming, into out: inout [UInt8]) {
         HTTPWriter.appendStatusLine(status, into: &out)
         for h in headers { HTTPWriter.appendHeader(h.name, h.value, into: &out) }
-        out.append(contentsOf: framing.utf8)
-        if closeAfterResponse || draining {
-            out.append(contentsOf: "Connection: close\r\n\r\n".utf8)
-        } else {
-            out.append(contentsOf: "\r\n".utf8)
+        switch framing {
+        case .contentLength(let n): HTTPWriter.appendHeader("Content-Length", n, into: &out)
+        case .chunked: out.append(contentsOf: Self.chunkedLine)
+        case .untilClose: break
         }
+        if closeAfterResponse || draining { out.append(contentsOf: Self.closeLine) }
+        HTTPWriter.appendEndOfHead(into: &out)
     }
+
+    private static let chunkedLine: [UInt8] = Array("Transfer-Encoding: chunked\r\n".utf8)
+    private static let closeLine: [UInt8] = Array("Connection: close\r\n".utf8)
 
     /// Writes a whole response and moves on to the next request.
     func respond(status: Int, headers: [(name: String, value: String)], body: [UInt8]) {
@@ -186,7 +192,7 @@ final class HTTPServerConnection: TCPStreamDelegate {
         var out = [UInt8]()
         out.reserveCapacity(256 + body.count)
         let isHead = head.map { $0.isMethod("HEAD") } ?? false
-        appendHead(status: status, headers: headers, framing: "Content-Length: \(body.count)\r\n", into: &out)
+        appendHead(status: status, headers: headers, framing: status == 204 || status == 304 ? .untilClose : .contentLength(body.count), into: &out)
         if !isHead { out.append(contentsOf: body) }
         stream.write(out)
         finishResponse()
@@ -200,7 +206,7 @@ final class HTTPServerConnection: TCPStreamDelegate {
         if !streamIsChunked { closeAfterResponse = true }
         var out = [UInt8]()
         out.reserveCapacity(256)
-        appendHead(status: status, headers: headers, framing: streamIsChunked ? "Transfer-Encoding: chunked\r\n" : "", into: &out)
+        appendHead(status: status, headers: headers, framing: streamIsChunked ? .chunked : .untilClose, into: &out)
         stream.write(out)
     }
 
