@@ -24,6 +24,26 @@ public final class Timer {
         uv_timer_start(handle, timerFireCallback, timeout, interval)
     }
 
+    /// Sets the action once, for timers re-armed often (per request): `restart` then allocates nothing.
+    public func setAction(_ action: @escaping () -> Void) {
+        self.action = action
+        persistent = true
+    }
+
+    /// Re-arms a timer whose action was set with `setAction`.
+    public func restart(after timeout: UInt64) {
+        guard !closed else { return }
+        uv_timer_start(handle, timerFireCallback, timeout, 0)
+    }
+
+    /// Disarms without forgetting a persistent action.
+    public func pause() {
+        guard !closed else { return }
+        uv_timer_stop(handle)
+    }
+
+    private var persistent = false
+
     /// Keeps the loop alive while this timer is pending (timers are unref'd by default so that an
     /// armed timeout never keeps a finished loop running).
     public func keepLoopAlive() { uv_ref(asHandle(handle)) }
@@ -42,6 +62,10 @@ public final class Timer {
     }
 
     fileprivate func fire() {
+        if persistent {
+            action?()
+            return
+        }
         if uv_timer_get_repeat(handle) == 0 {
             let a = action
             action = nil

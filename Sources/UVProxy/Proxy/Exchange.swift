@@ -38,7 +38,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     private var clientStreamStarted = false
     private var paused = false
     private var lastReadAt: UInt64 = 0
-    private var phaseTimer: Timer?
+    private var phaseMs: UInt64 = 0
     private var totalTimer: Timer?
     private var pingTimer: Timer?
     private var upstreamStatus = 0
@@ -70,8 +70,9 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         client.observer = self
         method = request.head.methodString
         if let translator {
-            let beta = request.head.values("anthropic-beta").flatMap { $0.split(separator: ",") }
-                .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            // Only Anthropic clients send `anthropic-beta`; skip the lookup for everyone else.
+            let beta = route.config.ingress != .anthropicMessages ? [] : request.head.values("anthropic-beta")
+                .flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             do {
                 upstreamRequest = try translator.upstreamRequest(for: ClientRequest(body: request.body, anthropicBeta: beta))
             } catch {
@@ -149,7 +150,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         headBuffer.removeAll(keepingCapacity: true)
         c.stream.write(buildRequest())
         c.stream.startReading()
-        armPhaseTimer(UInt64(timeouts.firstByte), "first byte")
+        armPhaseTimer(UInt64(timeouts.firstByte))
     }
 
     /// The request line, headers and body for the upstream.
@@ -270,13 +271,13 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
             stopPings()
             if !clientStreamStarted {
                 clientStreamStarted = true
-                client.startStream(status: head.status, headers: streamHeaders(contentType: translator!.streamContentType, upstream: head))
+                client.startStream(status: head.status, headerBlock: streamHeaders(contentType: translator!.streamContentType, upstream: head))
             }
         case .rawStream:
             clientStreamStarted = true
-            client.startStream(status: head.status, headers: passthroughHeaders(head))
+            client.startStream(status: head.status, headerBlock: passthroughHeaders(head))
         }
-        armPhaseTimer(UInt64(timeouts.idle), "idle")
+        armPhaseTimer(UInt64(timeouts.idle))
     }
 
     private func readBody(_ bytes: UnsafeRawBufferPointer) {
@@ -358,11 +359,13 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
                 client.streamWrite(out)
                 client.endStream()
             } else {
-                var headers = baseHeaders(contentType: response.contentType)
-                headers += response.headers
-                headers += forwardedUpstreamHeaders(head)
+                var block = [UInt8]()
+                block.reserveCapacity(256)
+                baseHeaders(contentType: response.contentType, into: &block)
+                for h in response.headers { HTTPWriter.appendHeader(h.name, h.value, into: &block) }
+                appendForwardedUpstreamHeaders(head, into: &block)
                 bytesToClient = response.body.count
-                client.respond(status: response.status, headers: headers, body: response.body)
+                client.respond(status: response.status, headerBlock: block, body: response.body)
             }
             finish(status: response.status)
         case .translateStream:
@@ -423,7 +426,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         guard phase != .done, phase != .body || mode == .collect, let translator else { return }
         if !clientStreamStarted {
             clientStreamStarted = true
-            client.startStream(status: 200, headers: streamHeaders(contentType: translator.streamContentType, upstream: nil))
+            client.startStream(status: 200, headerBlock: streamHeaders(contentType: translator.streamContentType, upstream: nil))
         }
         out.removeAll(keepingCapacity: true)
         translator.keepAlive(into: &out)
@@ -432,41 +435,43 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
 
     // MARK: Headers
 
-    private func baseHeaders(contentType: String) -> [(name: String, value: String)] {
-        var h: [(name: String, value: String)] = [("Content-Type", contentType), ("X-Request-Id", requestId)]
-        h += route.corsHeaders
-        return h
+    /// Content-Type, X-Request-Id and the route's CORS lines.
+    private func baseHeaders(contentType: String, into b: inout [UInt8]) {
+        HTTPWriter.appendHeader("Content-Type", contentType, into: &b)
+        HTTPWriter.appendHeader("X-Request-Id", requestId, into: &b)
+        b.append(contentsOf: route.corsHeaderBlock)
     }
 
-    private func streamHeaders(contentType: String, upstream head: HTTPResponseHead?) -> [(name: String, value: String)] {
-        var h = baseHeaders(contentType: contentType)
-        h.append(("Cache-Control", "no-cache"))
-        h.append(("X-Accel-Buffering", "no"))
-        if let head { h += forwardedUpstreamHeaders(head) }
-        return h
+    private func streamHeaders(contentType: String, upstream head: HTTPResponseHead?) -> [UInt8] {
+        var b = [UInt8]()
+        b.reserveCapacity(256)
+        baseHeaders(contentType: contentType, into: &b)
+        b.append(contentsOf: Self.streamLines)
+        if let head { appendForwardedUpstreamHeaders(head, into: &b) }
+        return b
     }
 
-    /// Rate-limit and request-id headers a client may act on (compared as bytes: no String per field).
-    private func forwardedUpstreamHeaders(_ head: HTTPResponseHead) -> [(name: String, value: String)] {
-        var h: [(name: String, value: String)] = []
+    private static let streamLines: [UInt8] = Array("Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\n".utf8)
+
+    /// Rate-limit and request-id headers a client may act on, copied as received (no String per field).
+    private func appendForwardedUpstreamHeaders(_ head: HTTPResponseHead, into b: inout [UInt8]) {
         for i in 0..<head.fields.count where Self.forwardedPrefixes.contains(where: { head.nameHasPrefix(i, $0) }) {
-            h.append((head.name(at: i), head.value(at: i)))
+            HTTPWriter.appendField(i, of: head, into: &b)
         }
-        return h
     }
 
     static let forwardedPrefixes: [[UInt8]] = ["x-ratelimit-", "anthropic-ratelimit-", "openai-", "x-amzn-requestid", "request-id"]
         .map { Array($0.utf8) }
 
-    private func passthroughHeaders(_ head: HTTPResponseHead) -> [(name: String, value: String)] {
-        var h: [(name: String, value: String)] = [("X-Request-Id", requestId)]
-        h += route.corsHeaders
-        for i in 0..<head.fields.count {
-            let name = head.name(at: i).lowercased()
-            if Self.hopByHopResponse.contains(name) { continue }
-            h.append((head.name(at: i), head.value(at: i)))
+    private func passthroughHeaders(_ head: HTTPResponseHead) -> [UInt8] {
+        var b = [UInt8]()
+        b.reserveCapacity(head.bytes.count + 128)
+        HTTPWriter.appendHeader("X-Request-Id", requestId, into: &b)
+        b.append(contentsOf: route.corsHeaderBlock)
+        for i in 0..<head.fields.count where !Self.hopByHopResponse.contains(head.name(at: i).lowercased()) {
+            HTTPWriter.appendField(i, of: head, into: &b)
         }
-        return h
+        return b
     }
 
     static let hopByHopResponse: Set<String> = [
@@ -476,23 +481,20 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
 
     // MARK: Timers
 
-    private func armPhaseTimer(_ ms: UInt64, _ what: String) {
-        guard ms > 0 else {
-            phaseTimer?.stop()
-            return
-        }
-        let t = phaseTimer ?? Timer(loop: loop)
-        phaseTimer = t
+    /// First-byte and idle deadlines run on the client connection's timer (no timer per exchange).
+    private func armPhaseTimer(_ ms: UInt64) {
+        phaseMs = ms
         lastReadAt = loop.now
-        t.start(after: ms) { [weak self] in self?.phaseTimerFired(ms, what) }
+        client.armExchangeTimer(ms)
     }
 
     /// Fires at most once per period; re-arms itself while bytes keep coming or the client is the slow side.
-    private func phaseTimerFired(_ ms: UInt64, _ what: String) {
-        guard phase == .waitingHead || phase == .body else { return }
+    func exchangeTimerFired() {
+        guard phase == .waitingHead || phase == .body, phaseMs > 0 else { return }
+        let ms = phaseMs
         let idleFor = loop.now - lastReadAt
         if paused || (phase == .body && idleFor < ms) {
-            phaseTimer?.start(after: paused ? ms : ms - idleFor) { [weak self] in self?.phaseTimerFired(ms, what) }
+            client.armExchangeTimer(paused ? ms : ms - idleFor)
             return
         }
         let message = phase == .waitingHead
@@ -540,20 +542,19 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     }
 
     private func finishWithError(_ error: APIError) {
-        var headers = baseHeaders(contentType: "application/json")
-        if let ra = error.retryAfter { headers.append(("Retry-After", ra)) }
+        var block = [UInt8]()
+        baseHeaders(contentType: "application/json", into: &block)
+        if let ra = error.retryAfter { HTTPWriter.appendHeader("Retry-After", ra, into: &block) }
         logNote = logNote ?? error.message
         let body = error.body(for: route.errorDialect)
         bytesToClient = body.count
-        client.respond(status: error.status, headers: headers, body: body)
+        client.respond(status: error.status, headerBlock: block, body: body)
         finish(status: error.status)
     }
 
     private func finish(status: Int) {
         guard phase != .done else { return }
         phase = .done
-        phaseTimer?.close()
-        phaseTimer = nil
         totalTimer?.close()
         totalTimer = nil
         stopPings()

@@ -31,6 +31,7 @@ final class CompiledRoute: @unchecked Sendable {
     let droppedClientHeaders: Set<String>
     /// The CORS header lines added to every response of this route, rendered once.
     let corsHeaders: [(name: String, value: String)]
+    let corsHeaderBlock: [UInt8]
 
     init(index: Int, config: RouteConfig, action: RouteAction, upstream: UpstreamConfig?, credential: CredentialSource?,
          cors: CORSConfig?, translation: TranslationOptions, timeouts: UpstreamTimeouts, methods: [[UInt8]]) {
@@ -44,6 +45,7 @@ final class CompiledRoute: @unchecked Sendable {
         self.timeouts = timeouts
         self.methods = methods
         corsHeaders = cors.map { ProxyWorker.corsHeaders($0, preflight: false) } ?? []
+        corsHeaderBlock = HTTPServerConnection.headerBlock(corsHeaders)
         var fixed = [UInt8]()
         var dropped = Exchange.neverForwarded
         for name in config.removeHeaders { dropped.insert(name.lowercased()) }

@@ -21,4 +21,10 @@ protocol ClientObserver: AnyObject {
     func clientWritable()
     /// The client went away (EOF, reset, timeout): abandon the upstream at once.
     func clientGone()
+    /// The deadline armed with `HTTPServerConnection.armExchangeTimer` passed.
+    func exchangeTimerFired()
+}
+
+extension ClientObserver {
+    func exchangeTimerFired() {}
 }

@@ -55,7 +55,8 @@ final class HTTPServerConnection: TCPStreamDelegate {
         chunked = ChunkedDecoder(maxBodyBytes: settings.limits.maxBodyBytes)
         timer = Timer(loop: stream.loop)
         stream.delegate = self
-        armTimer(settings.headTimeoutMs, "request head")
+        timer.setAction { [unowned self] in self.timerFired() }
+        armTimer(settings.headTimeoutMs, .head)
         stream.startReading()
     }
 
@@ -134,7 +135,7 @@ final class HTTPServerConnection: TCPStreamDelegate {
         head = h
         body = []
         requestCount += 1
-        armTimer(settings.bodyTimeoutMs, "request body")
+        armTimer(settings.bodyTimeoutMs, .body)
         switch h.framing {
         case .none, .untilClose:
             dispatch()
@@ -159,7 +160,7 @@ final class HTTPServerConnection: TCPStreamDelegate {
     private func dispatch() {
         guard let h = head else { return }
         state = .waitingResponse
-        timer.stop()
+        timer.pause()
         if !h.keepAlive { closeAfterResponse = true }
         let request = HTTPRequest(head: h, body: body)
         body = []
@@ -170,10 +171,10 @@ final class HTTPServerConnection: TCPStreamDelegate {
 
     private enum ResponseFraming { case contentLength(Int), chunked, untilClose }
 
-    /// The status line, the handler's headers, framing and connection management.
-    private func appendHead(status: Int, headers: [(name: String, value: String)], framing: ResponseFraming, into out: inout [UInt8]) {
+    /// The status line, the handler's header lines, framing and connection management.
+    private func appendHead(status: Int, headerBlock: [UInt8], framing: ResponseFraming, into out: inout [UInt8]) {
         HTTPWriter.appendStatusLine(status, into: &out)
-        for h in headers { HTTPWriter.appendHeader(h.name, h.value, into: &out) }
+        out.append(contentsOf: headerBlock)
         switch framing {
         case .contentLength(let n): HTTPWriter.appendHeader("Content-Length", n, into: &out)
         case .chunked: out.append(contentsOf: Self.chunkedLine)
@@ -186,13 +187,27 @@ final class HTTPServerConnection: TCPStreamDelegate {
     private static let chunkedLine: [UInt8] = Array("Transfer-Encoding: chunked\r\n".utf8)
     private static let closeLine: [UInt8] = Array("Connection: close\r\n".utf8)
 
+    /// Header lines (`Name: value\r\n`) from name/value pairs, each validated by the writer.
+    static func headerBlock(_ headers: [(name: String, value: String)]) -> [UInt8] {
+        var block = [UInt8]()
+        block.reserveCapacity(headers.count * 40)
+        for h in headers { HTTPWriter.appendHeader(h.name, h.value, into: &block) }
+        return block
+    }
+
     /// Writes a whole response and moves on to the next request.
     func respond(status: Int, headers: [(name: String, value: String)], body: [UInt8]) {
+        respond(status: status, headerBlock: Self.headerBlock(headers), body: body)
+    }
+
+    /// Writes a whole response (head and body in one write) and moves on to the next request.
+    func respond(status: Int, headerBlock: [UInt8], body: [UInt8]) {
         guard case .waitingResponse = state else { return }
         var out = [UInt8]()
-        out.reserveCapacity(256 + body.count)
+        out.reserveCapacity(128 + headerBlock.count + body.count)
         let isHead = head.map { $0.isMethod("HEAD") } ?? false
-        appendHead(status: status, headers: headers, framing: status == 204 || status == 304 ? .untilClose : .contentLength(body.count), into: &out)
+        let framing: ResponseFraming = status == 204 || status == 304 ? .untilClose : .contentLength(body.count)
+        appendHead(status: status, headerBlock: headerBlock, framing: framing, into: &out)
         if !isHead { out.append(contentsOf: body) }
         stream.write(out)
         finishResponse()
@@ -200,13 +215,17 @@ final class HTTPServerConnection: TCPStreamDelegate {
 
     /// Sends the head of a streamed response (chunked for HTTP/1.1 clients, close-delimited for 1.0).
     func startStream(status: Int, headers: [(name: String, value: String)]) {
+        startStream(status: status, headerBlock: Self.headerBlock(headers))
+    }
+
+    func startStream(status: Int, headerBlock: [UInt8]) {
         guard case .waitingResponse = state else { return }
         state = .streaming
         streamIsChunked = (head?.minorVersion ?? 1) >= 1
         if !streamIsChunked { closeAfterResponse = true }
         var out = [UInt8]()
-        out.reserveCapacity(256)
-        appendHead(status: status, headers: headers, framing: streamIsChunked ? .chunked : .untilClose, into: &out)
+        out.reserveCapacity(64 + headerBlock.count)
+        appendHead(status: status, headerBlock: headerBlock, framing: streamIsChunked ? .chunked : .untilClose, into: &out)
         stream.write(out)
     }
 
@@ -258,10 +277,10 @@ final class HTTPServerConnection: TCPStreamDelegate {
             return
         }
         state = .head
-        armTimer(settings.keepAliveTimeoutMs, "keep-alive")
+        armTimer(settings.keepAliveTimeoutMs, .keepAlive)
         stream.startReading()
         if !processing, !pending.isEmpty {
-            armTimer(settings.headTimeoutMs, "request head")
+            armTimer(settings.headTimeoutMs, .head)
             processPending()
         }
     }
@@ -285,18 +304,34 @@ final class HTTPServerConnection: TCPStreamDelegate {
         observer?.clientWritable()
     }
 
-    private func armTimer(_ ms: UInt64, _ what: String) {
-        guard ms > 0 else { timer.stop(); return }
-        timer.start(after: ms) { [weak self] in
-            guard let self else { return }
-            switch self.state {
-            case .head where self.pending.isEmpty && self.parserIdle:
-                self.close()  // idle keep-alive (or a silent client): close quietly
-            case .head, .contentLength, .chunked:
-                self.fail(status: 408, message: "\(what) not received within \(ms) ms", target: self.head?.targetString)
-            default:
-                break
-            }
+    /// What the connection's one timer currently guards.
+    private enum TimerPurpose { case head, body, keepAlive, exchange }
+    private var timerPurpose = TimerPurpose.head
+    private var timerMs: UInt64 = 0
+
+    private func armTimer(_ ms: UInt64, _ purpose: TimerPurpose) {
+        timerPurpose = purpose
+        timerMs = ms
+        if ms == 0 { timer.pause() } else { timer.restart(after: ms) }
+    }
+
+    /// Lets the exchange in flight use this connection's timer for its own deadlines (first byte,
+    /// idle): one timer per connection, re-armed without allocating.
+    func armExchangeTimer(_ ms: UInt64) {
+        armTimer(ms, .exchange)
+    }
+
+    private func timerFired() {
+        switch (timerPurpose, state) {
+        case (.exchange, .waitingResponse), (.exchange, .streaming):
+            observer?.exchangeTimerFired()
+        case (.keepAlive, .head) where pending.isEmpty && parserIdle, (.head, .head) where pending.isEmpty && parserIdle:
+            close()  // idle keep-alive (or a silent client): close quietly
+        case (_, .head), (_, .contentLength), (_, .chunked):
+            let what = timerPurpose == .body ? "request body" : "request head"
+            fail(status: 408, message: "\(what) not received within \(timerMs) ms", target: head?.targetString)
+        default:
+            break
         }
     }
 
