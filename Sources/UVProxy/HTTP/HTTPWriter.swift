@@ -22,9 +22,10 @@ public enum HTTPWriter {
             return true
         }
         guard isValidToken(method), !target.isEmpty, visible else { return false }
-        out.append(contentsOf: method.utf8)
+        var m = method
+        m.withUTF8 { out.append(contentsOf: $0) }
         out.append(HTTPBytes.sp)
-        out.append(contentsOf: target.utf8)
+        t.withUTF8 { out.append(contentsOf: $0) }
         out.append(contentsOf: " HTTP/1.1\r\n".utf8)
         return true
     }
@@ -35,10 +36,13 @@ public enum HTTPWriter {
     @discardableResult
     public static func appendHeader(_ name: String, _ value: String, into out: inout [UInt8]) -> Bool {
         guard isValidToken(name), isValidHeaderValue(value) else { return false }
-        out.append(contentsOf: name.utf8)
+        // Contiguous UTF-8 copies: appending a String's UTF8View element by element is slow.
+        var n = name
+        var v = value
+        n.withUTF8 { out.append(contentsOf: $0) }
         out.append(HTTPBytes.colon)
         out.append(HTTPBytes.sp)
-        out.append(contentsOf: value.utf8)
+        v.withUTF8 { out.append(contentsOf: $0) }
         appendCRLF(into: &out)
         return true
     }

@@ -20,6 +20,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     private let translator: (any ExchangeTranslator)?
     private var upstreamRequest: UpstreamRequest?
     private var method = "POST"
+    private var isHeadRequest = false
     private var authValue: String?
     private var phase = Phase.preparing
     private var connection: UpstreamConnection?
@@ -69,6 +70,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     func start() {
         client.observer = self
         method = request.head.methodString
+        isHeadRequest = request.head.isMethod("HEAD")
         if let translator {
             // Only Anthropic clients send `anthropic-beta`; skip the lookup for everyone else.
             let beta = route.config.ingress != .anthropicMessages ? [] : request.head.values("anthropic-beta")
@@ -80,7 +82,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
                 return
             }
         } else {
-            let query = request.head.targetString.firstIndex(of: "?").map { String(request.head.targetString[$0...]) } ?? ""
+            let query = request.head.queryString
             upstreamRequest = UpstreamRequest(path: route.config.upstreamPath(forRequestPath: path) + query, body: request.body, stream: false,
                                               contentType: request.head.value("content-type") ?? "", accept: request.head.value("accept") ?? "")
         }
@@ -173,7 +175,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
             if !req.accept.isEmpty { HTTPWriter.appendHeader("Accept", req.stream ? "text/event-stream" : req.accept, into: &b) }
         }
         if let authValue, let auth = upstream.auth { HTTPWriter.appendHeader(auth.header, authValue, into: &b) }
-        if !req.body.isEmpty || method == "POST" || method == "PUT" || method == "PATCH" {
+        if !req.body.isEmpty || request.head.isMethod("POST") || request.head.isMethod("PUT") || request.head.isMethod("PATCH") {
             HTTPWriter.appendHeader("Content-Length", req.body.count, into: &b)
         }
         HTTPWriter.appendEndOfHead(into: &b)
@@ -210,8 +212,8 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         }
         while true {
             let result: HTTPHeadParseResult<HTTPResponseHead> =
-                headBuffer.isEmpty ? responseParser.parse(input, requestMethodIsHEAD: method == "HEAD")
-                                   : headBuffer.withUnsafeBytes { responseParser.parse($0, requestMethodIsHEAD: method == "HEAD") }
+                headBuffer.isEmpty ? responseParser.parse(input, requestMethodIsHEAD: isHeadRequest)
+                                   : headBuffer.withUnsafeBytes { responseParser.parse($0, requestMethodIsHEAD: isHeadRequest) }
             switch result {
             case .incomplete:
                 if headBuffer.isEmpty { headBuffer.append(contentsOf: input) }

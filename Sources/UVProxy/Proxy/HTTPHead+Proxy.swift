@@ -15,3 +15,23 @@ extension HTTPHead {
         }
     }
 }
+
+extension HTTPRequestHead {
+    /// Where the query starts in `bytes` (the `?`), or the end of the target.
+    private var queryStart: Int {
+        bytes.withUnsafeBufferPointer { p in
+            var i = target.lowerBound
+            while i < target.upperBound, p[i] != UInt8(ascii: "?") { i += 1 }
+            return i
+        }
+    }
+
+    /// The target without its query, built once from bytes.
+    var pathString: String { String(decoding: bytes[target.lowerBound..<queryStart], as: UTF8.self) }
+
+    /// The query with its `?`, or empty.
+    var queryString: String {
+        let q = queryStart
+        return q == target.upperBound ? "" : String(decoding: bytes[q..<target.upperBound], as: UTF8.self)
+    }
+}

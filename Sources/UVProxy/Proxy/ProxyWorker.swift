@@ -47,8 +47,7 @@ final class ProxyWorker: HTTPRequestHandler {
     func handle(_ request: HTTPRequest, on connection: HTTPServerConnection) {
         let started = loop.now
         let head = request.head
-        let target = head.targetString
-        let path = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? target
+        let path = head.pathString
         let requestId = head.value("x-request-id").flatMap { RequestIds.isAcceptable($0) ? $0 : nil } ?? nextRequestId()
 
         if path == "/healthz" || path == "/health" {
@@ -101,7 +100,7 @@ final class ProxyWorker: HTTPRequestHandler {
     func errorResponse(status: Int, message: String, target: String?) -> (contentType: String, body: [UInt8]) {
         var dialect = Dialect.openAIChat
         if let target {
-            let path = String(target.split(separator: "?").first ?? "")
+            let path = target.firstIndex(of: "?").map { String(target[..<$0]) } ?? target
             if let i = runtime.candidates(path: path).first { dialect = runtime.routes[i].errorDialect } else { dialect = Self.guessDialect(path) }
         }
         let type = status == 413 ? "request_too_large" : (status == 408 ? "timeout_error" : "invalid_request_error")

@@ -10,7 +10,9 @@ protocol UpstreamConnectionUser: AnyObject {
 final class UpstreamConnection: TCPStreamDelegate {
     let stream: TCPStream
     let pool: UpstreamPool
-    weak var user: (any UpstreamConnectionUser)?
+    /// The exchange using this connection. Strong (a weak reference costs a side-table allocation per
+    /// exchange); the cycle ends when the exchange parks or closes the connection.
+    var user: (any UpstreamConnectionUser)?
     /// Requests this connection has carried (0 for a fresh one).
     var requestsServed = 0
     /// When it was parked in the pool (loop ms), for idle expiry.
