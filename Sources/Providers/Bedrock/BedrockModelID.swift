@@ -22,7 +22,9 @@ public enum BedrockModelID {
     /// The id before percent-encoding.
     public static func id(for model: String, aliases: [String: String]) -> String {
         if let alias = aliases[model] { return alias }
-        if model.hasPrefix("arn:") || model.contains(":") || hasQualifierPrefix(model) { return model }
+        if model.hasPrefix("arn:") || model.utf8.contains(UInt8(ascii: ":")) || hasQualifierPrefix(model) {
+            return model
+        }
         guard model.hasPrefix("claude") else { return model }
         if hasVersionSuffix(model) { return "anthropic." + model + ":0" }
         return "anthropic." + model + "-v1:0"
@@ -30,8 +32,9 @@ public enum BedrockModelID {
 
     /// True when the name starts with a `word.` (provider or inference-profile region) with no `-`.
     private static func hasQualifierPrefix(_ model: String) -> Bool {
-        guard let dot = model.firstIndex(of: "."), dot != model.startIndex else { return false }
-        return !model[..<dot].contains("-")
+        let u = model.utf8
+        guard let dot = u.firstIndex(of: UInt8(ascii: ".")), dot != u.startIndex else { return false }
+        return !u[..<dot].contains(UInt8(ascii: "-"))
     }
 
     /// True for names ending in `-v<digits>` or `-v<digits>.<digits>`.
@@ -77,23 +80,27 @@ public enum BedrockModelID {
     /// `invoke-with-response-stream`.
     public static func path(template: String, model: String, aliases: [String: String], stream: Bool) -> String {
         let id = resolve(model, aliases: aliases)
-        return template.replacingAll("{model}", with: id)
-            .replacingAll("{action}", with: stream ? "invoke-with-response-stream" : "invoke")
-    }
-}
-
-extension String {
-    /// `replacingOccurrences` without Foundation.
-    func replacingAll(_ target: String, with replacement: String) -> String {
-        guard !target.isEmpty, contains(target) else { return self }
-        var result = ""
-        var rest = self[...]
-        while let r = rest.firstRange(of: target) {
-            result += rest[..<r.lowerBound]
-            result += replacement
-            rest = rest[r.upperBound...]
+        let action = stream ? "invoke-with-response-stream" : "invoke"
+        // One pass over the template's bytes.
+        var out: [UInt8] = []
+        out.reserveCapacity(template.utf8.count + id.utf8.count + 32)
+        var rest = template.utf8[...]
+        while let c = rest.first {
+            if c == UInt8(ascii: "{") {
+                if rest.starts(with: "{model}".utf8) {
+                    out.append(contentsOf: id.utf8)
+                    rest = rest.dropFirst(7)
+                    continue
+                }
+                if rest.starts(with: "{action}".utf8) {
+                    out.append(contentsOf: action.utf8)
+                    rest = rest.dropFirst(8)
+                    continue
+                }
+            }
+            out.append(c)
+            rest = rest.dropFirst()
         }
-        result += rest
-        return result
+        return String(decoding: out, as: UTF8.self)
     }
 }

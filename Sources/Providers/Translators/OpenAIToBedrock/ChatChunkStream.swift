@@ -1,0 +1,287 @@
+/// The stream half of the OpenAI → Bedrock translation: Anthropic stream events in, OpenAI
+/// `chat.completion.chunk` frames out.
+///
+/// It receives SSE lines (data-only SSE from AI-Gateway, or standard SSE with `event:` lines: the event's
+/// own `type` field says what it is, so `event:` lines are not needed) and writes each client frame as
+/// soon as the event that causes it is complete.
+///
+/// Choices made where the wire leaves room (also in the tests):
+/// - The role chunk (`role: "assistant"`, `content: ""`) is sent on `message_start`; the finish chunk on
+///   the first `message_delta` with a `stop_reason`; the usage chunk (if asked) and `[DONE]` on
+///   `message_stop`.
+/// - `finish_reason` is `tool_calls` whenever a tool call was streamed, whatever the stop reason.
+/// - The upstream ending without a stop reason (no `message_delta`) means the answer was cut short:
+///   the finish reason is then `length` (or `tool_calls`), so a client never takes it as complete text.
+/// - An upstream that ends before sending any event, an `error` event, a JSON object with only a
+///   `message` (Bedrock's exception shape), invalid JSON, or an oversized line: an OpenAI error chunk
+///   then `[DONE]`; nothing after that is sent.
+struct ChatChunkStream: SSELineSink {
+    enum Phase {
+        /// Nothing sent yet.
+        case waiting
+        /// The role chunk is out.
+        case streaming
+        /// The finish chunk is out; waiting for `message_stop`.
+        case finished
+        /// `[DONE]` is out; everything else is ignored.
+        case done
+    }
+
+    let model: String
+    let includeUsage: Bool
+    let created: Int
+    private(set) var phase = Phase.waiting
+    /// `data: {"id":…,"object":"chat.completion.chunk","created":…,"model":…,"choices":[`
+    private var prefix: [UInt8] = []
+    /// Anthropic content block index → OpenAI tool call index.
+    private var toolIndexByBlock: [Int: Int] = [:]
+    private var toolCount = 0
+    private var stopReason: String?
+    private var usage = AnthropicUsage()
+    /// A `data:` value that was not a whole JSON value on its own: SSE allows one event's data over
+    /// several lines, joined with `\n`. Anthropic never does this, but a faithful decoder must.
+    private var pendingData: [UInt8] = []
+    let maxEventBytes: Int
+    private var sawFirstLine = false
+
+    init(model: String, includeUsage: Bool, created: Int, maxEventBytes: Int) {
+        self.model = model
+        self.includeUsage = includeUsage
+        self.created = created
+        self.maxEventBytes = maxEventBytes
+    }
+
+    // MARK: SSE lines
+
+    mutating func line(_ line: UnsafeRawBufferPointer, into out: inout [UInt8]) {
+        if phase == .done { return }
+        var bytes = line
+        if !sawFirstLine {
+            // SSE allows a UTF-8 byte order mark before the first line.
+            sawFirstLine = true
+            if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = UnsafeRawBufferPointer(rebasing: bytes[3...]) }
+        }
+        if bytes.isEmpty {
+            // End of an SSE event: data still pending never became valid JSON.
+            if !pendingData.isEmpty {
+                pendingData.removeAll(keepingCapacity: true)
+                fail(.upstreamProtocol("upstream sent an event that is not valid JSON"), into: &out)
+            }
+            return
+        }
+        guard Self.hasDataField(bytes) else { return }  // comments, `event:`, `id:`, `retry:`
+        var valueStart = 5
+        if bytes.count > 5, bytes[5] == UInt8(ascii: " ") { valueStart = 6 }
+        let value = UnsafeRawBufferPointer(rebasing: bytes[valueStart...])
+        if pendingData.isEmpty {
+            if let event = try? JSONParser.parse(value) {
+                handle(event, into: &out)
+                return
+            }
+            if value.isEmpty { return }
+            if Self.isDoneMarker(value) { return }
+            pendingData.append(contentsOf: value)
+        } else {
+            if pendingData.count + value.count + 1 > maxEventBytes {
+                pendingData.removeAll()
+                fail(.upstreamProtocol("upstream sent an event larger than \(maxEventBytes) bytes"), into: &out)
+                return
+            }
+            pendingData.append(0x0A)
+            pendingData.append(contentsOf: value)
+        }
+        guard !pendingData.isEmpty, let event = try? JSONParser.parse(pendingData) else { return }
+        pendingData.removeAll(keepingCapacity: true)
+        handle(event, into: &out)
+    }
+
+    private static func hasDataField(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        bytes.count >= 5 && bytes[0] == UInt8(ascii: "d") && bytes[1] == UInt8(ascii: "a")
+            && bytes[2] == UInt8(ascii: "t") && bytes[3] == UInt8(ascii: "a") && bytes[4] == UInt8(ascii: ":")
+    }
+
+    private static func isDoneMarker(_ value: UnsafeRawBufferPointer) -> Bool {
+        value.elementsEqual("[DONE]".utf8)
+    }
+
+    // MARK: Anthropic events
+
+    mutating func handle(_ event: JSON, into out: inout [UInt8]) {
+        if phase == .done { return }
+        guard let type = event["type"]?.stringValue else {
+            // Bedrock exceptions in a data-only stream: `{"message":"..."}`.
+            if let message = event["message"]?.stringValue ?? event["Message"]?.stringValue {
+                fail(APIError(status: 502, type: "api_error", message: message), into: &out)
+            }
+            return
+        }
+        switch type {
+        case "message_start":
+            if phase == .waiting {
+                let message = event["message"]
+                usage.update(from: message?["usage"])
+                start(id: message?["id"]?.stringValue, into: &out)
+            }
+        case "content_block_start":
+            startIfNeeded(into: &out)
+            guard let block = event["content_block"], let index = event["index"]?.intValue else { return }
+            switch block["type"]?.stringValue {
+            case "text":
+                if let text = block["text"]?.stringValue, !text.isEmpty { writeContent(text, into: &out) }
+            case "tool_use":
+                let toolIndex = toolCount
+                toolCount += 1
+                toolIndexByBlock[index] = toolIndex
+                writeToolOpen(
+                    index: toolIndex, id: block["id"]?.stringValue ?? "", name: block["name"]?.stringValue ?? "",
+                    into: &out)
+            default:
+                break  // thinking, redacted_thinking, server tools: not content for an OpenAI client
+            }
+        case "content_block_delta":
+            startIfNeeded(into: &out)
+            guard let delta = event["delta"] else { return }
+            switch delta["type"]?.stringValue {
+            case "text_delta":
+                if let text = delta["text"]?.stringValue, !text.isEmpty { writeContent(text, into: &out) }
+            case "input_json_delta":
+                guard let index = event["index"]?.intValue, let toolIndex = toolIndexByBlock[index],
+                    let piece = delta["partial_json"]?.stringValue, !piece.isEmpty
+                else { return }
+                writeToolArguments(index: toolIndex, piece, into: &out)
+            default:
+                break  // thinking_delta, signature_delta
+            }
+        case "message_delta":
+            startIfNeeded(into: &out)
+            usage.update(from: event["usage"])
+            if let reason = event["delta"]?["stop_reason"]?.stringValue {
+                stopReason = reason
+                if phase == .streaming { writeFinish(into: &out) }
+            }
+        case "message_stop":
+            finishStream(into: &out)
+        case "error":
+            let error = event["error"]
+            fail(
+                APIError(
+                    status: 502, type: error?["type"]?.stringValue ?? "api_error",
+                    message: error?["message"]?.stringValue ?? "upstream error"),
+                into: &out)
+        default:
+            break  // ping, content_block_stop, and event types added later
+        }
+    }
+
+    /// The upstream ended. A stream that never started is an error; one that did is finished cleanly.
+    mutating func end(into out: inout [UInt8]) {
+        switch phase {
+        case .done:
+            return
+        case .waiting:
+            fail(.upstreamProtocol("upstream stream ended before any event"), into: &out)
+        case .streaming, .finished:
+            if !pendingData.isEmpty {
+                pendingData.removeAll()
+                fail(.upstreamProtocol("upstream sent an event that is not valid JSON"), into: &out)
+                return
+            }
+            finishStream(into: &out)
+        }
+    }
+
+    /// An OpenAI error chunk, then `[DONE]`.
+    mutating func fail(_ error: APIError, into out: inout [UInt8]) {
+        if phase == .done { return }
+        error.writeOpenAIStreamError(into: &out)
+        phase = .done
+    }
+
+    // MARK: Frames
+
+    private mutating func startIfNeeded(into out: inout [UInt8]) {
+        if phase == .waiting { start(id: nil, into: &out) }
+    }
+
+    private mutating func start(id: String?, into out: inout [UInt8]) {
+        prefix.removeAll(keepingCapacity: true)
+        ChunkBytes.append("data: {\"id\":", to: &prefix)
+        ChunkBytes.appendString("chatcmpl-" + (id ?? "bedrock"), to: &prefix)
+        ChunkBytes.append(",\"object\":\"chat.completion.chunk\",\"created\":", to: &prefix)
+        ChunkBytes.append(created, to: &prefix)
+        ChunkBytes.append(",\"model\":", to: &prefix)
+        ChunkBytes.appendString(model, to: &prefix)
+        ChunkBytes.append(",\"choices\":[", to: &prefix)
+        phase = .streaming
+        out.append(contentsOf: prefix)
+        ChunkBytes.append("{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"finish_reason\":null}]}\n\n", to: &out)
+    }
+
+    private func writeContent(_ text: String, into out: inout [UInt8]) {
+        out.append(contentsOf: prefix)
+        ChunkBytes.append("{\"index\":0,\"delta\":{\"content\":", to: &out)
+        ChunkBytes.appendString(text, to: &out)
+        ChunkBytes.append("},\"finish_reason\":null}]}\n\n", to: &out)
+    }
+
+    private func writeToolOpen(index: Int, id: String, name: String, into out: inout [UInt8]) {
+        out.append(contentsOf: prefix)
+        ChunkBytes.append("{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":", to: &out)
+        ChunkBytes.append(index, to: &out)
+        ChunkBytes.append(",\"id\":", to: &out)
+        ChunkBytes.appendString(id, to: &out)
+        ChunkBytes.append(",\"type\":\"function\",\"function\":{\"name\":", to: &out)
+        ChunkBytes.appendString(name, to: &out)
+        ChunkBytes.append(",\"arguments\":\"\"}}]},\"finish_reason\":null}]}\n\n", to: &out)
+    }
+
+    private func writeToolArguments(index: Int, _ piece: String, into out: inout [UInt8]) {
+        out.append(contentsOf: prefix)
+        ChunkBytes.append("{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":", to: &out)
+        ChunkBytes.append(index, to: &out)
+        ChunkBytes.append(",\"function\":{\"arguments\":", to: &out)
+        ChunkBytes.appendString(piece, to: &out)
+        ChunkBytes.append("}}]},\"finish_reason\":null}]}\n\n", to: &out)
+    }
+
+    private mutating func writeFinish(into out: inout [UInt8]) {
+        let reason: String
+        if toolCount > 0 {
+            reason = "tool_calls"
+        } else if let stopReason {
+            reason = FinishReason.openAI(forStopReason: stopReason)
+        } else {
+            reason = "length"
+        }
+        out.append(contentsOf: prefix)
+        ChunkBytes.append("{\"index\":0,\"delta\":{},\"finish_reason\":", to: &out)
+        ChunkBytes.appendString(reason, to: &out)
+        ChunkBytes.append("}]}\n\n", to: &out)
+        phase = .finished
+    }
+
+    /// Finish chunk if not yet sent, usage chunk if asked, `[DONE]`.
+    private mutating func finishStream(into out: inout [UInt8]) {
+        startIfNeeded(into: &out)
+        if phase == .streaming { writeFinish(into: &out) }
+        if includeUsage {
+            out.append(contentsOf: prefix)
+            ChunkBytes.append("],\"usage\":", to: &out)
+            usage.writeOpenAI(into: &out)
+            ChunkBytes.append("}\n\n", to: &out)
+        }
+        writeDone(into: &out)
+    }
+
+    private mutating func writeDone(into out: inout [UInt8]) {
+        ChunkBytes.append("data: [DONE]\n\n", to: &out)
+        phase = .done
+    }
+}
+
+extension APIError {
+    /// The upstream broke the protocol it promised: a 502 in OpenAI's words.
+    static func upstreamProtocol(_ message: String) -> APIError {
+        APIError(status: 502, type: "api_error", message: message, code: "bad_upstream_response")
+    }
+}

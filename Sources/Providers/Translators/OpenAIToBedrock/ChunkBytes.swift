@@ -1,0 +1,32 @@
+/// Small byte writers for the OpenAI chunks this translator streams.
+///
+/// Stream frames are written straight into the caller's output buffer, without building a JSON tree per
+/// event: the fixed parts are static ASCII, the variable parts are integers and escaped strings.
+enum ChunkBytes {
+    @inline(__always)
+    static func append(_ literal: StaticString, to out: inout [UInt8]) {
+        out.append(contentsOf: UnsafeRawBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+    }
+
+    static func append(_ value: Int, to out: inout [UInt8]) {
+        if value == 0 {
+            out.append(UInt8(ascii: "0"))
+            return
+        }
+        var magnitude = value.magnitude
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        let start = out.count
+        while magnitude > 0 {
+            out.append(UInt8(ascii: "0") &+ UInt8(magnitude % 10))
+            magnitude /= 10
+        }
+        out[start...].reverse()
+    }
+
+    /// Appends `text` as a JSON string literal (the JSON writer's escaping: raw UTF-8, escaped quotes,
+    /// backslashes and control characters).
+    @inline(__always)
+    static func appendString(_ text: String, to out: inout [UInt8]) {
+        JSON.writeString(text, to: &out)
+    }
+}
