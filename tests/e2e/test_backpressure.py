@@ -62,6 +62,7 @@ def test_slow_client_keeps_memory_bounded(proxy):
     finally:
         s.close()
     growth = max(samples) - baseline
+    print(f"backpressure: read {received} bytes in {elapsed:.1f}s, RSS baseline {baseline} KiB, growth {growth} KiB")
     assert received < STREAM_BYTES / 4, "the client read slowly; most of the stream must still be upstream"
     assert received > 2_000_000, f"stream too slow to test anything: {received} bytes in {elapsed:.1f}s"
     assert growth <= MAX_GROWTH_KIB, (
