@@ -332,3 +332,24 @@ def processes_with_arg(marker: str) -> list[int]:
         if marker in cmd:
             pids.append(int(entry))
     return pids
+
+
+def tcp_connections_to(pid: int, remote_port: int) -> int:
+    """Established TCP sockets of process pid whose peer is 127.0.0.1:remote_port (from /proc)."""
+    inodes = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    count = 0
+    with open("/proc/net/tcp") as f:
+        next(f)
+        for line in f:
+            parts = line.split()
+            remote, state, inode = parts[2], parts[3], parts[9]
+            if state == "01" and inode in inodes and int(remote.split(":")[1], 16) == remote_port:
+                count += 1
+    return count

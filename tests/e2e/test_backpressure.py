@@ -95,3 +95,30 @@ def test_fast_client_reads_whole_large_stream(proxy):
     assert n >= total
     assert tail.endswith(b"data: [DONE]\n\n"), tail
     assert time.monotonic() - t0 < 20
+
+
+def test_client_gone_mid_stream_closes_upstream(proxy, mock):
+    """A client that leaves mid-stream: the proxy drops its upstream connection at once (never pools it)."""
+    from helpers import RawConnection, request_bytes, tcp_connections_to
+    import json
+
+    body = json.dumps({"model": "gpt-5+chunks=100+delay=100", "messages": [], "stream": True}).encode()
+    c = RawConnection(proxy.port)
+    try:
+        c.send(request_bytes("POST", "/openai/v1/chat/completions", body, {"Content-Type": "application/json"}))
+        status, _, _ = c.read_head()
+        assert status == 200
+        c.read_until(b"tok1 ")  # the stream is flowing
+        during = tcp_connections_to(proxy.pid, mock["port"])
+        assert during >= 1
+    finally:
+        c.close()
+    deadline = time.monotonic() + 1.0
+    after = during
+    while time.monotonic() < deadline:
+        after = tcp_connections_to(proxy.pid, mock["port"])
+        if after == during - 1:
+            break
+        time.sleep(0.02)
+    assert after == during - 1, f"upstream connections: {during} while streaming, {after} 1 s after the client left"
+    assert httpx.get(proxy.base + "/healthz", timeout=5).status_code == 200
