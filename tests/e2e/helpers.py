@@ -353,3 +353,13 @@ def tcp_connections_to(pid: int, remote_port: int) -> int:
             if state == "01" and inode in inodes and int(remote.split(":")[1], 16) == remote_port:
                 count += 1
     return count
+
+
+def assert_arrivals_spread(arrivals: list[float], delay_s: float) -> None:
+    """Events sent `delay_s` apart must arrive apart. A proxy that buffers gives gaps of ~0; a busy
+    test machine may merge one pair now and then, so most gaps (not all) must show the delay."""
+    gaps = [b - a for a, b in zip(arrivals, arrivals[1:])]
+    assert len(gaps) >= 3, f"too few events to judge: {gaps}"
+    wide = [g for g in gaps if g > delay_s * 0.5]
+    assert len(wide) >= len(gaps) - 1, f"events arrived together, gaps {[round(g, 3) for g in gaps]}"
+    assert arrivals[-1] - arrivals[0] > delay_s * (len(gaps) - 1) * 0.8, f"span too short, gaps {gaps}"

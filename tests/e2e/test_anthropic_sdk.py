@@ -9,7 +9,7 @@ import anthropic
 import pytest
 
 from conftest import CLAUDE
-from helpers import assert_anthropic_error, httpx, sse_events
+from helpers import assert_anthropic_error, assert_arrivals_spread, httpx, sse_events
 
 MSG = [{"role": "user", "content": "What is the weather in Paris?"}]
 TOOLS = [{"name": "get_weather", "description": "Weather for a city",
@@ -58,8 +58,7 @@ def test_messages_stream_text_and_final_message(client):
             pieces.append(text)
         final = stream.get_final_message()
     assert "".join(pieces) == "tok0 tok1 tok2 tok3 tok4 "
-    gaps = [b - a for a, b in zip(arrivals, arrivals[1:])]
-    assert all(g > 0.04 for g in gaps), f"events arrived batched, gaps {gaps}"
+    assert_arrivals_spread(arrivals, 0.1)
     assert final.id == "msg_mock"
     assert final.content[0].text == "tok0 tok1 tok2 tok3 tok4 "
     assert final.stop_reason == "end_turn"

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 
-from helpers import HOST, httpx, vm_rss_kib
+from helpers import HOST, RawConnection, httpx, request_bytes, tcp_connections_to, vm_rss_kib
 
 STREAM_BYTES = 100_000_000
 READ_SECONDS = 8.0
@@ -99,9 +100,6 @@ def test_fast_client_reads_whole_large_stream(proxy):
 
 def test_client_gone_mid_stream_closes_upstream(proxy, mock):
     """A client that leaves mid-stream: the proxy drops its upstream connection at once (never pools it)."""
-    from helpers import RawConnection, request_bytes, tcp_connections_to
-    import json
-
     body = json.dumps({"model": "gpt-5+chunks=100+delay=100", "messages": [], "stream": True}).encode()
     c = RawConnection(proxy.port)
     try:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
-import time
 
 import pytest
 
@@ -172,13 +171,10 @@ def test_expect_100_continue_raw(proxy):
 def test_expect_100_continue_curl(proxy, tmp_path):
     f = tmp_path / "body.json"
     f.write_text(json.dumps({"model": "gpt-5", "messages": [{"role": "user", "content": "y" * 5000}]}))
-    t0 = time.monotonic()
     status, _, out, verbose = curl("-X", "POST", "-H", "Content-Type: application/json",
                                    "-H", "Expect: 100-continue", "--data-binary", f"@{f}", proxy.base + OPENAI)
     assert status == 200, out[:300]
-    assert "HTTP/1.1 100 Continue" in verbose
-    # curl waits up to 1 s for a 100 that never comes; a proxy that answers it is faster.
-    assert time.monotonic() - t0 < 0.9
+    assert "HTTP/1.1 100 Continue" in verbose, "curl saw no 100 Continue"
 
 
 def test_chunked_request_body(proxy):
