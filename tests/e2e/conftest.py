@@ -123,6 +123,7 @@ class Registry:
         self.processes: list[Process] = []
         self.token_dirs: list[Path] = []
         self.proxies: list[Proxy] = []
+        self.secrets: list[str] = []  # inbound keys and other values no log may show
 
     def tokens(self) -> list[str]:
         out = []
@@ -130,7 +131,7 @@ class Registry:
             f = d / "tokens"
             if f.exists():
                 out += [t for t in f.read_text().split() if t]
-        return out
+        return out + self.secrets
 
 
 @pytest.fixture(scope="session")
