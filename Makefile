@@ -35,7 +35,7 @@ test: deps test-swift test-e2e
 
 test-swift:
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	$(SWIFT) test --skip-build --disable-swift-testing
 
 # The official openai and anthropic SDKs, and curl, through the release binary over real sockets.
 test-e2e: release

@@ -60,6 +60,8 @@ public enum BedrockModelID {
 
     /// Percent-encodes everything but `A-Z a-z 0-9 - . _ ~ :`.
     public static func pathSegment(_ s: String) -> String {
+        // `.` and `..` would walk up the upstream's path: encode them whole.
+        if s == "." || s == ".." { return s.utf8.map { _ in "%2E" }.joined() }
         var out: [UInt8] = []
         out.reserveCapacity(s.utf8.count)
         for c in s.utf8 {

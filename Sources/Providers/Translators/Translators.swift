@@ -5,7 +5,7 @@ public enum Translators {
         switch (ingress, egress) {
         case (.openAIChat, .openAIChat): return OpenAIPassthroughTranslator(options: options)
         case (.anthropicMessages, .bedrockAnthropic): return AnthropicToBedrockTranslator(options: options)
-        case (.openAIChat, .bedrockAnthropic): return nil  // wired at merge: OpenAIToBedrockTranslator(options:)
+        case (.openAIChat, .bedrockAnthropic): return OpenAIToBedrockTranslator(options: options)
         default: return nil
         }
     }

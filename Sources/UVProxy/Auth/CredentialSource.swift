@@ -33,7 +33,8 @@ final class CredentialSource: @unchecked Sendable {
         case .staticValue(let v):
             done(.success(config.prefix + v))
         case .env(let name):
-            if let v = ProcessInfo.processInfo.environment[name], !v.isEmpty {
+            // The variable was read once, at load.
+            if let v = config.token, !v.isEmpty {
                 done(.success(config.prefix + v))
             } else {
                 done(.failure(APIError(status: 502, type: "api_error",

@@ -68,6 +68,8 @@ final class ProcessRunner {
                     options.args = args.baseAddress
                     options.stdio_count = 3
                     options.stdio = stdioPtr.baseAddress
+                    // Its own process group, so a timeout kills the children too (`sh -c 'sleep'`).
+                    options.flags = UInt32(UV_PROCESS_DETACHED.rawValue)
                     return uv_spawn(loop.handle, process, &options)
                 }
             }
@@ -90,7 +92,14 @@ final class ProcessRunner {
         t.start(after: timeoutMs) { [weak self] in
             guard let self, self.exitStatus == nil else { return }
             self.timedOut = true
+            kill(-self.process.pointee.pid, SIGKILL)
             uv_process_kill(self.process, SIGKILL)
+            // Answer now: a grandchild could still hold the pipes open.
+            self.complete(.timedOut)
+            for pipe in [self.outPipe, self.errPipe] where uv_is_closing(asHandle(pipe)) == 0 {
+                uv_read_stop(asStream(pipe))
+                uv_close(asHandle(pipe), processHandleCloseCallback)
+            }
         }
     }
 

@@ -9,12 +9,14 @@ struct MockOptions {
     var status: Int?               // answer with this error status
     var streamBytes = 0            // a long SSE stream of about this many bytes (backpressure tests)
     var anthropicEvents = false    // standard Anthropic SSE (`event:` lines) instead of data-only
+    var waitMs = 0                 // silence before the response head (a slow first token)
 
     mutating func apply(key: String, value: String?) {
         switch key {
         case "chunks": if let v = value.flatMap(Int.init) { chunks = max(0, min(v, 100_000)) }
         case "delay", "delay-ms", "delay_ms": if let v = value.flatMap(Int.init) { delayMs = max(0, min(v, 600_000)) }
         case "fault": fault = value
+        case "wait", "wait-ms": if let v = value.flatMap(Int.init) { waitMs = max(0, min(v, 600_000)) }
         case "status": status = value.flatMap(Int.init)
         case "bytes", "stream-bytes": if let v = value.flatMap(Int.init) { streamBytes = max(0, v) }
         case "sse": anthropicEvents = value == "anthropic"

@@ -14,6 +14,28 @@ final class MockUpstream: HTTPRequestHandler {
     }
 
     func handle(_ request: HTTPRequest, on connection: HTTPServerConnection) {
+        var options = MockOptions()
+        options.parseHeaders(request.head)
+        if let json = try? JSONParser.parse(request.body), let model = json["model"]?.stringValue {
+            _ = options.parseModel(model)
+        } else if let model = Self.pathModel(request.head.targetString) {
+            _ = options.parseModel(model)
+        }
+        if options.waitMs > 0 {
+            // A slow first token: answer later, unless the client went away meanwhile.
+            let t = Timer(loop: loop)
+            t.keepLoopAlive()
+            t.start(after: UInt64(options.waitMs)) { [weak self, weak connection] in
+                t.close()
+                guard let self, let connection, !connection.isClosed else { return }
+                self.answer(request, on: connection)
+            }
+            return
+        }
+        answer(request, on: connection)
+    }
+
+    private func answer(_ request: HTTPRequest, on connection: HTTPServerConnection) {
         let target = request.head.targetString
         let path = String(target.split(separator: "?").first ?? "")
         var options = MockOptions()
@@ -62,7 +84,7 @@ final class MockUpstream: HTTPRequestHandler {
                 connection.respond(status: 404, headers: [("Content-Type", "application/json")], body: MockBodies.bedrockError(status: 404, message: "no such route"))
                 return
             }
-            let model = String(parts[parts.count - 2]).removingPercentEncoding ?? String(parts[parts.count - 2])
+            let model = Self.pathModel(path) ?? ""
             _ = options.parseModel(model)
             if json?["anthropic_version"]?.stringValue != "bedrock-2023-05-31" {
                 connection.respond(status: 400, headers: [("Content-Type", "application/json")],
@@ -109,6 +131,20 @@ final class MockUpstream: HTTPRequestHandler {
             return
         }
         connection.respond(status: 200, headers: [("Content-Type", "application/json")], body: Array(Self.echo(request, path: path).utf8))
+    }
+
+    /// The model of a Bedrock invoke path (`/v1/bedrock/model/<id>/invoke`), without the `-v1:0` the
+    /// proxy appended after any `+options`.
+    static func pathModel(_ target: String) -> String? {
+        let path = target.split(separator: "?").first.map(String.init) ?? target
+        guard path.hasPrefix("/v1/bedrock/model/") || path.hasPrefix("/model/") else { return nil }
+        let parts = path.split(separator: "/")
+        guard parts.count >= 3 else { return nil }
+        var model = String(parts[parts.count - 2]).removingPercentEncoding ?? String(parts[parts.count - 2])
+        if model.contains("+"), let r = model.range(of: #"-v[0-9]+(:[0-9]+)?$"#, options: .regularExpression) {
+            model.removeSubrange(r)
+        }
+        return model
     }
 
     /// What the upstream received, as JSON text (method, path, headers, body).

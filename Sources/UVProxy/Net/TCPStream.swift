@@ -192,6 +192,15 @@ final class TCPStream {
                 delegate?.streamConnected(self, error: .tls(TLSError(kind: .unexpectedEOF, message: "connection closed during TLS handshake")))
                 return
             }
+            if let tls, code == UVError.eof.code {
+                // Decrypted bytes that arrived before the EOF still go out; then close_notify decides
+                // between a clean end and a truncation.
+                tls.notifyEOF()
+                wantsRead = true
+                deliverClear(tls)
+                wantsRead = false
+                return
+            }
             delegate?.streamEnded(self, error: code == UVError.eof.code ? nil : .uv(UVError(code)))
             return
         }

@@ -80,8 +80,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
             }
         } else {
             let query = request.head.targetString.firstIndex(of: "?").map { String(request.head.targetString[$0...]) } ?? ""
-            let rest = route.config.isPrefix ? String(path.dropFirst(route.config.path.count)) : ""
-            upstreamRequest = UpstreamRequest(path: route.config.upstreamPath + rest + query, body: request.body, stream: false,
+            upstreamRequest = UpstreamRequest(path: route.config.upstreamPath(forRequestPath: path) + query, body: request.body, stream: false,
                                               contentType: request.head.value("content-type") ?? "", accept: request.head.value("accept") ?? "")
         }
         if route.config.keepAliveInterval > 0, upstreamRequest?.stream == true, translator != nil {

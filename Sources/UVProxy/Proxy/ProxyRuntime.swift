@@ -42,7 +42,6 @@ final class ProxyRuntime: @unchecked Sendable {
     private let prefixes: [(prefix: String, index: Int)]
     let credentials: [String: CredentialSource]
     let tlsContexts: [String: TLSContext]
-    let models: [ModelInfo]
     let inboundKeys: [[UInt8]]
 
     init(config: ProxyConfig) throws {
@@ -61,10 +60,10 @@ final class ProxyRuntime: @unchecked Sendable {
         var seenModelPaths = Set<String>()
         func add(_ r: RouteConfig, _ action: RouteAction, methods: [String]) {
             let upstream = config.upstreams[r.upstream]
-            let timeouts = r.timeouts ?? upstream?.timeouts ?? UpstreamTimeouts()
+            let timeouts = config.timeouts(for: r)
             compiled.append(CompiledRoute(
                 index: compiled.count, config: r, action: action, upstream: upstream,
-                credential: creds[r.upstream], cors: r.cors ?? config.cors,
+                credential: creds[r.upstream], cors: r.cors,
                 translation: TranslationOptions(
                     upstreamPath: r.upstreamPath, renameMaxTokens: r.renameMaxTokens,
                     defaultMaxTokens: r.defaultMaxTokens, modelAliases: r.modelAliases),
@@ -91,9 +90,6 @@ final class ProxyRuntime: @unchecked Sendable {
         }
         exact = ex
         prefixes = px.sorted { $0.0.count > $1.0.count }
-        models = config.models.map {
-            ModelInfo(id: $0.id, ownedBy: $0.ownedBy, created: $0.created, displayName: $0.displayName)
-        }
         inboundKeys = config.inboundKeys.map { Array($0.utf8) }
     }
 
@@ -113,7 +109,8 @@ final class ProxyRuntime: @unchecked Sendable {
 
     /// Models a route lists: those configured for its upstream's dialect (all when a model names none).
     func modelList(for route: CompiledRoute) -> [ModelInfo] {
-        let egress = route.config.egress
-        return zip(config.models, models).filter { $0.0.dialects.map { $0.contains(egress) } ?? true }.map(\.1)
+        config.models(for: route.config).map {
+            ModelInfo(id: $0.id, ownedBy: $0.ownedBy, created: $0.created, displayName: $0.displayName)
+        }
     }
 }

@@ -77,6 +77,7 @@ final class UpstreamPool {
         }
         connection.requestsServed += 1
         connection.parkedAt = loop.now
+        connection.stream.tls?.releaseIdleBuffers()
         // Keep reading so that a server-side close (or stray bytes) is noticed while parked.
         connection.stream.startReading()
         idle.append(connection)

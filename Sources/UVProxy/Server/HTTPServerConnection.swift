@@ -37,8 +37,9 @@ final class HTTPServerConnection: TCPStreamDelegate {
     private var closeAfterResponse = false
     private var streamIsChunked = true
     private let timer: Timer
-    /// The exchange in flight, told about backpressure and disconnects.
-    weak var observer: (any ClientObserver)?
+    /// The exchange in flight, told about backpressure and disconnects. Held strongly: the
+    /// connection owns its exchange until the response is finished (the cycle ends there).
+    var observer: (any ClientObserver)?
     /// Called once when the connection is closed (the server counts connections).
     var onClose: (() -> Void)?
     /// When set, the connection finishes its current response and closes (graceful shutdown).

@@ -207,21 +207,15 @@ final class ProxyIntegrationTests: XCTestCase {
     }
 
     func testManyConcurrentClients() throws {
-        let group = DispatchGroup()
-        let failures = NSLock()
-        var failed = 0
-        for _ in 0..<50 {
-            group.enter()
-            DispatchQueue.global().async { [stack] in
-                defer { group.leave() }
-                guard let c = try? stack!.client() else { failures.lock(); failed += 1; failures.unlock(); return }
-                for _ in 0..<10 {
-                    c.send(RawHTTPClient.post("/openai/v1/chat/completions", body: #"{"model":"gpt-5","messages":[]}"#))
-                    if c.readResponse()?.status != 200 { failures.lock(); failed += 1; failures.unlock(); return }
-                }
+        let port = stack.proxyPort
+        let failed = FailureCounter()
+        DispatchQueue.concurrentPerform(iterations: 50) { _ in
+            guard let c = try? RawHTTPClient(port: port) else { return failed.add() }
+            for _ in 0..<10 {
+                c.send(RawHTTPClient.post("/openai/v1/chat/completions", body: #"{"model":"gpt-5","messages":[]}"#))
+                if c.readResponse()?.status != 200 { return failed.add() }
             }
         }
-        XCTAssertEqual(group.wait(timeout: .now() + 30), .success)
-        XCTAssertEqual(failed, 0)
+        XCTAssertEqual(failed.value, 0)
     }
 }

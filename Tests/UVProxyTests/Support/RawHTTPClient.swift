@@ -163,3 +163,11 @@ final class RawHTTPClient {
         return s + "\r\n" + body
     }
 }
+
+/// A thread-safe counter for concurrent tests.
+final class FailureCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var n = 0
+    func add() { lock.lock(); n += 1; lock.unlock() }
+    var value: Int { lock.lock(); defer { lock.unlock() }; return n }
+}
