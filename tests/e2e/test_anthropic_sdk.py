@@ -32,6 +32,7 @@ def test_messages_create(client):
     assert (m.usage.input_tokens, m.usage.output_tokens) == (12, 40)
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def test_messages_create_alias(client):
     m = client.messages.create(model="claude-sonnet-4-5", max_tokens=100, messages=MSG)
     assert m.content[0].text
