@@ -1,0 +1,43 @@
+"""The command line: --version, check (good and bad configs)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+
+def run(bin_path, *args):
+    return subprocess.run([bin_path, *args], capture_output=True, timeout=20, text=True)
+
+
+def test_version(bin_path):
+    r = run(bin_path, "--version")
+    assert r.returncode == 0
+    assert r.stdout.strip() and r.stdout.strip()[0].isdigit(), r.stdout
+
+
+def test_check_prints_routes(bin_path, proxy):
+    r = run(bin_path, "check", "--config", str(proxy.config_path))
+    assert r.returncode == 0, r.stderr
+    for path in ("/openai/v1/chat/completions", "/bedrock/claude/v1/messages",
+                 "/provider/bedrock/format/openai/v1/chat/completions"):
+        assert path in r.stdout, f"{path} not in check output:\n{r.stdout}"
+
+
+def test_check_names_the_bad_key(bin_path, tmp_path):
+    bad = {"listen": "127.0.0.1:1", "upstreams": {"u": {"url": "http://127.0.0.1:2"}},
+           "routes": [{"path": "/x", "upstream": "gateway", "ingress": "openai-chat", "upstream_path": "/y"}]}
+    f = tmp_path / "bad.yaml"
+    f.write_text(json.dumps(bad))
+    r = run(bin_path, "check", "--config", str(f))
+    assert r.returncode != 0
+    out = r.stdout + r.stderr
+    assert "routes[0].upstream" in out and "gateway" in out, out
+
+
+def test_serve_refuses_bad_config(bin_path, tmp_path):
+    f = tmp_path / "bad.yaml"
+    f.write_text('{"routes": [], "bogus_key": 1}')
+    r = run(bin_path, "serve", "--config", str(f))
+    assert r.returncode != 0
+    assert "bogus_key" in r.stdout + r.stderr or "routes" in r.stdout + r.stderr
