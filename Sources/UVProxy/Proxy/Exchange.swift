@@ -43,6 +43,14 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     private var totalTimer: Timer?
     private var pingTimer: Timer?
     private var upstreamStatus = 0
+    /// Pass-through bodies stream: the client's body goes upstream piece by piece as it arrives.
+    private var bodyStreamed = false
+    private var bodyChunked = false
+    private var bodyComplete = false
+    private var bodyBytesSent = 0
+    /// Body bytes that arrived before the upstream connection was ready (at most one read: the
+    /// client is paused meanwhile).
+    private var earlyBody: [UInt8] = []
     private var bytesToClient = 0
     private var logNote: String?
 
@@ -83,6 +91,10 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
             }
         } else {
             let query = request.head.queryString
+            if request.head.framing != .none {
+                bodyStreamed = true
+                bodyChunked = request.head.framing == .chunked
+            }
             upstreamRequest = UpstreamRequest(path: route.config.upstreamPath(forRequestPath: path) + query, body: request.body, stream: false,
                                               contentType: request.head.value("content-type") ?? "", accept: request.head.value("accept") ?? "")
         }
@@ -151,6 +163,14 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         responseParser.reset()
         headBuffer.removeAll(keepingCapacity: true)
         c.stream.write(buildRequest())
+        if bodyStreamed {
+            if !earlyBody.isEmpty {
+                let early = earlyBody
+                earlyBody = []
+                early.withUnsafeBytes { sendBody($0) }
+            }
+            if bodyComplete { sendBodyEnd() } else { client.resumeRequestBody() }
+        }
         c.stream.startReading()
         armPhaseTimer(UInt64(timeouts.firstByte))
     }
@@ -175,7 +195,12 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
             if !req.accept.isEmpty { HTTPWriter.appendHeader("Accept", req.stream ? "text/event-stream" : req.accept, into: &b) }
         }
         if let authValue, let auth = upstream.auth { HTTPWriter.appendHeader(auth.header, authValue, into: &b) }
-        if !req.body.isEmpty || request.head.isMethod("POST") || request.head.isMethod("PUT") || request.head.isMethod("PATCH") {
+        if bodyStreamed {
+            switch request.head.framing {
+            case .contentLength(let n): HTTPWriter.appendHeader("Content-Length", n, into: &b)
+            default: HTTPWriter.appendHeader("Transfer-Encoding", "chunked", into: &b)
+            }
+        } else if !req.body.isEmpty || request.head.isMethod("POST") || request.head.isMethod("PUT") || request.head.isMethod("PATCH") {
             HTTPWriter.appendHeader("Content-Length", req.body.count, into: &b)
         }
         HTTPWriter.appendEndOfHead(into: &b)
@@ -263,7 +288,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         case .chunked: chunked = ChunkedDecoder(maxBodyBytes: Int.max)
         default: break
         }
-        if head.status == 401, !retriedAuth, route.credential?.canRefresh == true, !clientStreamStarted {
+        if head.status == 401, !retriedAuth, route.credential?.canRefresh == true, !clientStreamStarted, !bodyStreamed {
             mode = .collect  // read it to the end, then retry with a fresh token
         }
         switch mode {
@@ -340,7 +365,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
 
     private func completeBody() {
         guard phase == .body, let head = responseHead else { return }
-        let reusable = head.keepAlive && head.framing != .untilClose
+        let reusable = head.keepAlive && head.framing != .untilClose && (!bodyStreamed || bodyComplete)
         releaseConnection(reusable: reusable)
         switch mode {
         case .collect:
@@ -386,7 +411,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         guard c === connection else { return }
         switch phase {
         case .waitingHead:
-            if reusedConnection, !gotResponseByte, !retriedStale {
+            if reusedConnection, !gotResponseByte, !retriedStale, bodyBytesSent == 0 {
                 // A stale pooled connection: nothing reached the client yet, so one retry on a fresh one is safe.
                 retriedStale = true
                 releaseConnection(reusable: false)
@@ -415,6 +440,48 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         guard paused, phase == .body else { return }
         paused = false
         connection?.stream.startReading()
+    }
+
+    func clientBody(_ bytes: UnsafeRawBufferPointer) {
+        guard phase != .done else { return }
+        guard let c = connection, phase == .waitingHead || phase == .body else {
+            // Not connected yet: keep this piece and pause the client until the upstream is ready.
+            earlyBody.append(contentsOf: bytes)
+            client.pauseRequestBody()
+            return
+        }
+        sendBody(bytes)
+        if c.stream.isAboveHighWatermark { client.pauseRequestBody() }
+    }
+
+    func clientBodyEnd() {
+        bodyComplete = true
+        if connection != nil, phase == .waitingHead || phase == .body { sendBodyEnd() }
+    }
+
+    func upstreamWritable(_ c: UpstreamConnection) {
+        guard c === connection, bodyStreamed, !bodyComplete else { return }
+        client.resumeRequestBody()
+    }
+
+    private func sendBody(_ bytes: UnsafeRawBufferPointer) {
+        guard let c = connection, bytes.count > 0 else { return }
+        bodyBytesSent += bytes.count
+        if bodyChunked {
+            var framed = [UInt8]()
+            framed.reserveCapacity(bytes.count + 16)
+            HTTPWriter.appendChunk(bytes, into: &framed)
+            c.stream.write(framed)
+        } else {
+            c.stream.write(bytes)
+        }
+    }
+
+    private func sendBodyEnd() {
+        guard bodyChunked, let c = connection else { return }
+        var last = [UInt8]()
+        HTTPWriter.appendLastChunk(into: &last)
+        c.stream.write(last)
     }
 
     func clientGone() {

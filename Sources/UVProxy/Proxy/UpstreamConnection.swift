@@ -3,6 +3,12 @@ protocol UpstreamConnectionUser: AnyObject {
     func upstreamConnected(_ connection: UpstreamConnection, error: StreamError?)
     func upstreamRead(_ connection: UpstreamConnection, _ bytes: UnsafeRawBufferPointer)
     func upstreamEnded(_ connection: UpstreamConnection, error: StreamError?)
+    /// The upstream's write queue drained below the low watermark (streamed request bodies).
+    func upstreamWritable(_ connection: UpstreamConnection)
+}
+
+extension UpstreamConnectionUser {
+    func upstreamWritable(_ connection: UpstreamConnection) {}
 }
 
 /// A connection to one upstream (TCP, or TLS over memory BIOs), owned by one exchange at a time
@@ -45,6 +51,10 @@ final class UpstreamConnection: TCPStreamDelegate {
         } else {
             close()
         }
+    }
+
+    func streamWritable(_ stream: TCPStream) {
+        user?.upstreamWritable(self)
     }
 
     func close() {

@@ -13,6 +13,14 @@ protocol HTTPRequestHandler: AnyObject {
     /// The body of an error the connection produces itself (bad request, limits, timeouts), in the
     /// dialect of the route that `target` names when it is known.
     func errorResponse(status: Int, message: String, target: String?) -> (contentType: String, body: [UInt8])
+
+    /// True when this request's body should be handed over piece by piece as it arrives (pass-through
+    /// routes) instead of being collected before `handle`.
+    func streamsRequestBody(_ head: HTTPRequestHead) -> Bool
+}
+
+extension HTTPRequestHandler {
+    func streamsRequestBody(_ head: HTTPRequestHead) -> Bool { false }
 }
 
 /// What an in-flight exchange hears from its client connection.
@@ -23,8 +31,14 @@ protocol ClientObserver: AnyObject {
     func clientGone()
     /// The deadline armed with `HTTPServerConnection.armExchangeTimer` passed.
     func exchangeTimerFired()
+    /// A piece of a streamed request body (valid only during the call).
+    func clientBody(_ bytes: UnsafeRawBufferPointer)
+    /// The streamed request body ended.
+    func clientBodyEnd()
 }
 
 extension ClientObserver {
     func exchangeTimerFired() {}
+    func clientBody(_ bytes: UnsafeRawBufferPointer) {}
+    func clientBodyEnd() {}
 }

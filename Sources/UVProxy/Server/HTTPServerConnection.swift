@@ -122,7 +122,11 @@ final class HTTPServerConnection: TCPStreamDelegate {
                     fail(status: error.status, message: error.message, target: head?.targetString)
                     return buf.count
                 }
-            case .waitingResponse, .streaming, .closed:
+            case .waitingResponse, .streaming:
+                guard bodyFeed != nil else { return offset }  // pipelined bytes wait for the response
+                offset += feedBody(UnsafeRawBufferPointer(rebasing: buf[offset...]))
+                if isClosed || pausedBody { return buf.count == offset ? offset : offset }
+            case .closed:
                 return offset
             }
         }
@@ -136,6 +140,7 @@ final class HTTPServerConnection: TCPStreamDelegate {
         body = []
         requestCount += 1
         armTimer(settings.bodyTimeoutMs, .body)
+        if h.framing != .none, handler.streamsRequestBody(h) { return beginStreamedBody(h) }
         switch h.framing {
         case .none, .untilClose:
             dispatch()
@@ -156,6 +161,76 @@ final class HTTPServerConnection: TCPStreamDelegate {
     }
 
     private static let continueLine: [UInt8] = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
+
+    // MARK: Streamed request bodies (pass-through)
+
+    private enum BodyFeed { case contentLength(remaining: Int), chunked }
+    /// Set while a dispatched request's body is still arriving and goes to the observer piece by piece.
+    private var bodyFeed: BodyFeed?
+    private var pausedBody = false
+
+    /// Dispatches at head time; the body follows through `ClientObserver.clientBody`.
+    private func beginStreamedBody(_ h: HTTPRequestHead) -> Bool {
+        switch h.framing {
+        case .contentLength(let n):
+            if n > settings.limits.maxBodyBytes {
+                fail(status: 413, message: "request body of \(n) bytes is larger than the limit of \(settings.limits.maxBodyBytes) bytes", target: h.targetString)
+                return false
+            }
+            bodyFeed = .contentLength(remaining: n)
+        default:
+            chunked = ChunkedDecoder(maxBodyBytes: settings.limits.maxBodyBytes)
+            bodyFeed = .chunked
+        }
+        if h.expectContinue { stream.write(Self.continueLine) }
+        dispatch()
+        return !isClosed
+    }
+
+    /// Hands body bytes to the exchange; returns how many were used.
+    private func feedBody(_ input: UnsafeRawBufferPointer) -> Int {
+        guard let feed = bodyFeed, let observer else { return input.count }
+        switch feed {
+        case .contentLength(let remaining):
+            let n = min(remaining, input.count)
+            observer.clientBody(UnsafeRawBufferPointer(rebasing: input[0..<n]))
+            if remaining == n {
+                bodyFeed = nil
+                observer.clientBodyEnd()
+            } else {
+                bodyFeed = .contentLength(remaining: remaining - n)
+            }
+            return n
+        case .chunked:
+            switch chunked.decode(input, body: { observer.clientBody($0) }) {
+            case .needMore(let consumed):
+                return consumed
+            case .done(let consumed):
+                bodyFeed = nil
+                observer.clientBodyEnd()
+                return consumed
+            case .failure(let error):
+                // The response may already be under way: the framing is broken, so the connection ends.
+                Log.warning("client body: \(error.message)")
+                close()
+                return input.count
+            }
+        }
+    }
+
+    /// Backpressure from the upstream: stop reading the client's body until `resumeRequestBody`.
+    func pauseRequestBody() {
+        guard bodyFeed != nil, !pausedBody else { return }
+        pausedBody = true
+        stream.stopReading()
+    }
+
+    func resumeRequestBody() {
+        guard pausedBody else { return }
+        pausedBody = false
+        stream.startReading()
+        if !processing, !pending.isEmpty, bodyFeed != nil { processPending() }
+    }
 
     private func dispatch() {
         guard let h = head else { return }
@@ -269,6 +344,8 @@ final class HTTPServerConnection: TCPStreamDelegate {
     private func finishResponse() {
         observer = nil
         head = nil
+        // A response that ends before its streamed request body did leaves unread body bytes behind.
+        if bodyFeed != nil { closeAfterResponse = true; bodyFeed = nil }
         if closeAfterResponse || draining {
             state = .closed
             timer.close()

@@ -219,3 +219,73 @@ final class ProxyIntegrationTests: XCTestCase {
         XCTAssertEqual(failed.value, 0)
     }
 }
+
+/// Pass-through request bodies stream to the upstream as they arrive.
+final class StreamedRequestBodyTests: XCTestCase {
+    func testChunkedAndSizedBodiesReachTheUpstreamIntact() throws {
+        let stack = try TestStack(yaml: TestStack.basicConfig)
+        defer { stack.stop() }
+        let piece = String(repeating: "abcdefghij", count: 6_554)  // 65,540 bytes
+        // Chunked, sent in several writes with pauses.
+        let c = try stack.client()
+        c.send("POST /google/upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Type: text/plain\r\n\r\n")
+        for _ in 0..<8 {
+            c.send(String(format: "%x\r\n", piece.utf8.count) + piece + "\r\n")
+            usleep(5_000)
+        }
+        c.send("0\r\n\r\n")
+        let r = try XCTUnwrap(c.readResponse())
+        XCTAssertEqual(r.status, 200)
+        let echo = try XCTUnwrap(r.json)
+        XCTAssertEqual((echo["body"] as? String)?.utf8.count, piece.utf8.count * 8)
+        XCTAssertEqual((echo["headers"] as? [String: String])?["transfer-encoding"], "chunked")
+        // Content-Length, on the same keep-alive connection.
+        let body = String(repeating: "z", count: 300_000)
+        c.send("PUT /google/upload HTTP/1.1\r\nHost: x\r\nContent-Length: \(body.utf8.count)\r\n\r\n")
+        c.send(body)
+        let s = try XCTUnwrap(c.readResponse())
+        XCTAssertEqual(s.status, 200)
+        XCTAssertEqual((s.json?["body"] as? String)?.utf8.count, body.utf8.count)
+        XCTAssertEqual((s.json?["headers"] as? [String: String])?["content-length"], String(body.utf8.count))
+    }
+
+    func testSlowUpstreamPausesTheUploadAndEverythingArrives() throws {
+        // The upstream reads 64 KiB every 20 ms: the proxy must hold back the client, not buffer it all.
+        let total = 4 << 20
+        let upstream = try ScriptedUpstream { fd, _ in
+            var head = [UInt8]()
+            var byte: UInt8 = 0
+            while read(fd, &byte, 1) == 1 {
+                head.append(byte)
+                if head.count >= 4, head.suffix(4) == [13, 10, 13, 10] { break }
+            }
+            var got = 0
+            var buf = [UInt8](repeating: 0, count: 65536)
+            while got < total {
+                let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, min(65536, total - got)) }
+                if n <= 0 { break }
+                got += n
+                usleep(20_000)
+            }
+            ScriptedUpstream.write(fd, "HTTP/1.1 200 OK\r\nContent-Length: \(String(got).utf8.count)\r\n\r\n\(got)")
+        }
+        defer { upstream.stop() }
+        let yaml = """
+        access_log: false
+        upstreams:
+          up: { url: "http://127.0.0.1:\(upstream.port)" }
+        routes:
+          - { path: /upload, upstream: up, ingress: passthrough, egress: passthrough, upstream_path: /upload }
+        """
+        let p = try ProxyServer(config: try ConfigLoader.parse(yaml: yaml, environment: [:]), listen: HostPort(host: "127.0.0.1", port: 0))
+        try p.start()
+        defer { p.stop(); p.wait() }
+        let c = try RawHTTPClient(port: p.port)
+        c.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: \(total)\r\n\r\n")
+        let chunk = [UInt8](repeating: 0x61, count: 1 << 20)
+        for _ in 0..<4 { c.send(chunk) }
+        let r = try XCTUnwrap(c.readResponse())
+        XCTAssertEqual(r.status, 200)
+        XCTAssertEqual(r.text, String(total))
+    }
+}
