@@ -11,7 +11,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
 
     private let worker: ProxyWorker
     private let route: CompiledRoute
-    private let upstream: UpstreamConfig
+    private let up: UpstreamBox
     private let client: HTTPServerConnection
     private let request: HTTPRequest
     private let path: String
@@ -58,7 +58,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
          client: HTTPServerConnection, requestId: String, startedAt: UInt64) {
         self.worker = worker
         self.route = route
-        self.upstream = route.upstream!
+        self.up = route.upstreamBox!
         self.request = request
         self.path = path
         self.client = client
@@ -133,12 +133,12 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
 
     private func acquireConnection() {
         phase = .connecting
-        if let c = worker.pool(for: upstream).take() {
+        if let c = worker.pool(for: up).take() {
             reusedConnection = true
             use(c)
         } else {
             reusedConnection = false
-            worker.pool(for: upstream).open(for: self, timeouts: timeouts)
+            worker.pool(for: up).open(for: self, timeouts: timeouts)
         }
     }
 
@@ -149,7 +149,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         }
         if let error {
             connection.close()
-            fail(Self.connectError(error, upstream: upstream))
+            fail(Self.connectError(error, upstream: up.config))
             return
         }
         use(connection)
@@ -180,7 +180,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         let req = upstreamRequest!
         var b = [UInt8]()
         b.reserveCapacity(384 + route.fixedUpstreamHeaders.count + req.body.count)
-        HTTPWriter.appendRequestLine(method: method, target: upstream.url.basePath + req.path, into: &b)
+        HTTPWriter.appendRequestLine(method: method, target: up.config.url.basePath + req.path, into: &b)
         b.append(contentsOf: route.fixedUpstreamHeaders)
         HTTPWriter.appendHeader("X-Request-Id", requestId, into: &b)
         if translator == nil {
@@ -194,7 +194,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
             if !req.contentType.isEmpty { HTTPWriter.appendHeader("Content-Type", req.contentType, into: &b) }
             if !req.accept.isEmpty { HTTPWriter.appendHeader("Accept", req.stream ? "text/event-stream" : req.accept, into: &b) }
         }
-        if let authValue, let auth = upstream.auth { HTTPWriter.appendHeader(auth.header, authValue, into: &b) }
+        if let authValue, let auth = up.config.auth { HTTPWriter.appendHeader(auth.header, authValue, into: &b) }
         if bodyStreamed {
             switch request.head.framing {
             case .contentLength(let n): HTTPWriter.appendHeader("Content-Length", n, into: &b)
@@ -417,18 +417,18 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
                 releaseConnection(reusable: false)
                 phase = .connecting
                 reusedConnection = false
-                worker.pool(for: upstream).open(for: self, timeouts: timeouts)
+                worker.pool(for: up).open(for: self, timeouts: timeouts)
                 return
             }
             let why = error.map { ": \($0)" } ?? ""
-            fail(.badGateway("upstream \(upstream.name) closed the connection before sending a response\(why)"), closeUpstream: true)
+            fail(.badGateway("upstream \(up.config.name) closed the connection before sending a response\(why)"), closeUpstream: true)
         case .body:
             if error == nil, case .untilClose = responseHead?.framing {
                 completeBody()
                 return
             }
             let why = error.map { "\($0)" } ?? "connection closed"
-            fail(.badGateway("upstream \(upstream.name) failed mid-response (\(why))"), closeUpstream: true)
+            fail(.badGateway("upstream \(up.config.name) failed mid-response (\(why))"), closeUpstream: true)
         default:
             break
         }
@@ -567,8 +567,8 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
             return
         }
         let message = phase == .waitingHead
-            ? "upstream \(upstream.name) sent no response within \(ms) ms"
-            : "upstream \(upstream.name) sent nothing for \(ms) ms mid-response"
+            ? "upstream \(up.config.name) sent no response within \(ms) ms"
+            : "upstream \(up.config.name) sent nothing for \(ms) ms mid-response"
         fail(APIError(status: 504, type: "timeout_error", message: message, code: "upstream_timeout"), closeUpstream: true)
     }
 
@@ -583,7 +583,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         guard let c = connection else { return }
         connection = nil
         if reusable && !paused {
-            worker.pool(for: upstream).park(c)
+            worker.pool(for: up).park(c)
         } else {
             c.close()
         }
@@ -629,7 +629,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         stopPings()
         if client.observer === self { client.observer = nil }
         worker.log.record(method: method, path: path, status: status, startedAt: startedAt, now: loop.now,
-                          requestId: requestId, upstream: upstream.name, upstreamStatus: upstreamStatus,
+                          requestId: requestId, upstream: up.config.name, upstreamStatus: upstreamStatus,
                           bytes: bytesToClient, note: logNote)
     }
 

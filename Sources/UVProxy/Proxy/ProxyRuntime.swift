@@ -10,6 +10,13 @@ enum RouteAction: Sendable {
     case models(Dialect)
 }
 
+/// One upstream's config, shared by reference: an exchange reads fields in place instead of copying
+/// the struct (and retaining each of its strings) per request.
+final class UpstreamBox: @unchecked Sendable {
+    let config: UpstreamConfig
+    init(_ config: UpstreamConfig) { self.config = config }
+}
+
 /// A route ready to serve: its config, upstream and credential resolved once at start. A class, so
 /// that an exchange holds it with one reference instead of copying a large struct per request.
 final class CompiledRoute: @unchecked Sendable {
@@ -17,6 +24,7 @@ final class CompiledRoute: @unchecked Sendable {
     let config: RouteConfig
     let action: RouteAction
     let upstream: UpstreamConfig?
+    let upstreamBox: UpstreamBox?
     let credential: CredentialSource?
     let cors: CORSConfig?
     let translation: TranslationOptions
@@ -33,12 +41,13 @@ final class CompiledRoute: @unchecked Sendable {
     let corsHeaders: [(name: String, value: String)]
     let corsHeaderBlock: [UInt8]
 
-    init(index: Int, config: RouteConfig, action: RouteAction, upstream: UpstreamConfig?, credential: CredentialSource?,
+    init(index: Int, config: RouteConfig, action: RouteAction, upstream: UpstreamBox?, credential: CredentialSource?,
          cors: CORSConfig?, translation: TranslationOptions, timeouts: UpstreamTimeouts, methods: [[UInt8]]) {
         self.index = index
         self.config = config
         self.action = action
-        self.upstream = upstream
+        self.upstream = upstream?.config
+        self.upstreamBox = upstream
         self.credential = credential
         self.cors = cors
         self.translation = translation
@@ -50,7 +59,7 @@ final class CompiledRoute: @unchecked Sendable {
         var dropped = Exchange.neverForwarded
         for name in config.removeHeaders { dropped.insert(name.lowercased()) }
         for h in config.setHeaders { dropped.insert(h.name.lowercased()) }
-        if let upstream {
+        if let upstream = upstream?.config {
             HTTPWriter.appendHeader("Host", upstream.url.hostHeader, into: &fixed)
             HTTPWriter.appendHeader("User-Agent", "mini-proxy/\(MiniProxyVersion.string)", into: &fixed)
             let removes = Set(config.removeHeaders.map { $0.lowercased() })
@@ -102,8 +111,10 @@ final class ProxyRuntime: @unchecked Sendable {
         tlsContexts = tls
         var compiled: [CompiledRoute] = []
         var seenModelPaths = Set<String>()
+        var boxes: [String: UpstreamBox] = [:]
+        for (name, u) in config.upstreams { boxes[name] = UpstreamBox(u) }
         func add(_ r: RouteConfig, _ action: RouteAction, methods: [String]) {
-            let upstream = config.upstreams[r.upstream]
+            let upstream = boxes[r.upstream]
             let timeouts = config.timeouts(for: r)
             compiled.append(CompiledRoute(
                 index: compiled.count, config: r, action: action, upstream: upstream,

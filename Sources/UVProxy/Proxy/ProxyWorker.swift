@@ -7,9 +7,10 @@ final class ProxyWorker: HTTPRequestHandler {
     private(set) var runtime: ProxyRuntime
     let log: AccessLog
     private let resolver: Resolver
-    private var pools: [String: UpstreamPool] = [:]
+    private var pools: [ObjectIdentifier: UpstreamPool] = [:]
     private var requestCounter: UInt64 = 0
     private let workerTag: String
+    private let idPrefix: String
 
     init(loop: EventLoop, runtime: ProxyRuntime, log: AccessLog, workerIndex: Int) {
         self.loop = loop
@@ -17,12 +18,15 @@ final class ProxyWorker: HTTPRequestHandler {
         self.log = log
         resolver = Resolver(loop: loop)
         workerTag = String(workerIndex, radix: 36)
+        idPrefix = "mp-\(RequestIds.processPrefix)-\(workerTag)-"
     }
 
-    func pool(for upstream: UpstreamConfig) -> UpstreamPool {
-        if let p = pools[upstream.name] { return p }
-        let p = UpstreamPool(loop: loop, upstream: upstream, resolver: resolver, tlsContext: runtime.tlsContexts[upstream.name])
-        pools[upstream.name] = p
+    func pool(for upstream: UpstreamBox) -> UpstreamPool {
+        let key = ObjectIdentifier(upstream)
+        if let p = pools[key] { return p }
+        let p = UpstreamPool(loop: loop, upstream: upstream.config, resolver: resolver,
+                             tlsContext: runtime.tlsContexts[upstream.config.name])
+        pools[key] = p
         return p
     }
 
@@ -39,7 +43,7 @@ final class ProxyWorker: HTTPRequestHandler {
     /// A request id unique per process run: random prefix, worker, counter.
     func nextRequestId() -> String {
         requestCounter &+= 1
-        return "mp-\(RequestIds.processPrefix)-\(workerTag)-\(String(requestCounter, radix: 36))"
+        return idPrefix + String(requestCounter, radix: 36)
     }
 
     // MARK: HTTPRequestHandler
