@@ -5,24 +5,41 @@
 /// replacing it would change what the client sent.
 ///
 /// State lives in this struct, on the caller's stack; the buffer is read in place.
+///
+/// Speed: this is on every request's path, so bytes are read through a raw pointer after an explicit
+/// bounds check (`p[i]` with `i < count`), string content is scanned eight bytes at a time for the
+/// bytes that end a plain ASCII run (`"`, `\`, control bytes, non-ASCII), values are skipped without
+/// recursion (`JSONReader+Skip.swift`), and error values (with their message strings) are only built
+/// on failure.
 struct JSONReader {
     let buffer: UnsafeRawBufferPointer
+    /// `buffer`'s bytes; never read at or past `count`. (An empty buffer may have no base address: a
+    /// dummy non-nil pointer stands in, and is never read because `count` is 0.)
+    let p: UnsafePointer<UInt8>
+    let count: Int
     var index: Int = 0
     let maxDepth: Int
 
     init(_ buffer: UnsafeRawBufferPointer, maxDepth: Int = JSONParser.maxDepth) {
         self.buffer = buffer
+        self.count = buffer.count
+        if let base = buffer.baseAddress {
+            self.p = base.assumingMemoryBound(to: UInt8.self)
+        } else {
+            self.p = UnsafePointer(bitPattern: MemoryLayout<UInt64>.alignment).unsafelyUnwrapped
+        }
         self.maxDepth = maxDepth
     }
 
-    @inline(__always) var atEnd: Bool { index >= buffer.count }
+    @inline(__always) var atEnd: Bool { index >= count }
 
-    @inline(__always) func peek() -> UInt8? { index < buffer.count ? buffer[index] : nil }
+    @inline(__always) func peek() -> UInt8? { index < count ? p[index] : nil }
 
     @inline(__always) mutating func skipWhitespace() {
-        while index < buffer.count {
-            let c = buffer[index]
-            guard c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 else { return }
+        while index < count {
+            let c = p[index]
+            // Most calls find a structural byte or a quote at once: one compare for those.
+            guard c <= 0x20, c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 else { return }
             index += 1
         }
     }
@@ -32,29 +49,31 @@ struct JSONReader {
     }
 
     func unexpected() -> JSONError {
-        guard index < buffer.count else { return error("unexpected end of input") }
-        let c = buffer[index]
+        guard index < count else { return error("unexpected end of input") }
+        let c = p[index]
         if c >= 0x20 && c < 0x7F {
             return error("unexpected character '\(Character(Unicode.Scalar(c)))'")
         }
         return error("unexpected byte 0x\(String(c, radix: 16, uppercase: true))")
     }
 
-    @inline(__always) mutating func expect(_ byte: UInt8, _ what: String) throws(JSONError) {
-        guard index < buffer.count, buffer[index] == byte else {
-            if index >= buffer.count { throw error("unexpected end of input, expected \(what)") }
-            throw error("expected \(what)")
-        }
+    @inline(__always) mutating func expect(_ byte: UInt8, _ what: StaticString) throws(JSONError) {
+        guard index < count, p[index] == byte else { throw expectError(what) }
         index += 1
+    }
+
+    @inline(never) func expectError(_ what: StaticString) -> JSONError {
+        if index >= count { return error("unexpected end of input, expected \(what)") }
+        return error("expected \(what)")
     }
 
     /// Matches a literal (`true`, `false`, `null`) at `index`.
     mutating func literal(_ word: StaticString) throws(JSONError) {
         let n = word.utf8CodeUnitCount
         let start = index
-        guard buffer.count - index >= n else { throw error("invalid literal", at: start) }
+        guard count - index >= n else { throw error("invalid literal", at: start) }
         let w = word.utf8Start
-        for k in 0..<n where buffer[index + k] != w[k] { throw error("invalid literal", at: start) }
+        for k in 0..<n where p[index + k] != w[k] { throw error("invalid literal", at: start) }
         index += n
     }
 
@@ -62,42 +81,75 @@ struct JSONReader {
 
     /// Scans a string starting at the opening quote. Returns the content span (without quotes) and
     /// whether it contains escapes. Validates escapes, surrogate pairs and UTF-8.
+    @inline(__always)
     mutating func scanString() throws(JSONError) -> (start: Int, end: Int, escaped: Bool) {
         index += 1  // opening quote
         let start = index
+        var i = index
+        let n = count
         var escaped = false
-        while index < buffer.count {
-            let c = buffer[index]
+        while true {
+            // Plain ASCII runs, eight bytes at a time.
+            while n - i >= 8 {
+                let stops = Self.stopBytes(UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self))
+                if stops != 0 {
+                    i += stops.trailingZeroBitCount >> 3
+                    break
+                }
+                i += 8
+            }
+            guard i < n else { break }
+            let c = p[i]
             if c == 0x22 {
-                let end = index
-                index += 1
-                return (start, end, escaped)
+                index = i + 1
+                return (start, i, escaped)
             } else if c == 0x5C {
                 escaped = true
+                index = i
                 try scanEscape()
+                i = index
             } else if c < 0x20 {
+                index = i
                 throw error("unescaped control character in string")
             } else if c < 0x80 {
-                index += 1
+                i += 1
             } else {
+                index = i
                 try scanUTF8Sequence(lead: c)
+                i = index
             }
         }
+        index = i
         throw error("unterminated string", at: start - 1)
+    }
+
+    /// A mask with the high bit set in each byte of the little-endian word `w` that is `"`, `\`, below
+    /// 0x20 or at least 0x80. The lowest set bit is always exact (borrows only run upwards, so a false
+    /// mark can only sit above a true one), which is all the caller uses.
+    @inline(__always) static func stopBytes(_ word: UInt64) -> UInt64 {
+        let w = UInt64(littleEndian: word)
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let high: UInt64 = 0x8080_8080_8080_8080
+        let q = w ^ (ones &* 0x22)
+        let b = w ^ (ones &* 0x5C)
+        let quote = (q &- ones) & ~q
+        let backslash = (b &- ones) & ~b
+        let control = (w &- ones &* 0x20) & ~w
+        return (quote | backslash | control | w) & high
     }
 
     private mutating func scanEscape() throws(JSONError) {
         let at = index
         index += 1
-        guard index < buffer.count else { throw error("unterminated string") }
-        switch buffer[index] {
+        guard index < count else { throw error("unterminated string") }
+        switch p[index] {
         case 0x22, 0x5C, 0x2F, 0x62, 0x66, 0x6E, 0x72, 0x74:
             index += 1
         case 0x75:
             index += 1
             let unit = try hex4()
             if unit >= 0xD800 && unit <= 0xDBFF {
-                guard buffer.count - index >= 2, buffer[index] == 0x5C, buffer[index + 1] == 0x75 else {
+                guard count - index >= 2, p[index] == 0x5C, p[index + 1] == 0x75 else {
                     throw error("lone surrogate \\u escape", at: at)
                 }
                 index += 2
@@ -112,10 +164,10 @@ struct JSONReader {
     }
 
     private mutating func hex4() throws(JSONError) -> UInt32 {
-        guard buffer.count - index >= 4 else { throw error("invalid \\u escape") }
+        guard count - index >= 4 else { throw error("invalid \\u escape") }
         var value: UInt32 = 0
         for _ in 0..<4 {
-            guard let d = Self.hexValue(buffer[index]) else { throw error("invalid \\u escape") }
+            guard let d = Self.hexValue(p[index]) else { throw error("invalid \\u escape") }
             value = value << 4 | UInt32(d)
             index += 1
         }
@@ -146,10 +198,10 @@ struct JSONReader {
         case 0xF4: length = 4; high = 0x8F
         default: throw error("invalid UTF-8")
         }
-        guard buffer.count - index >= length else { throw error("invalid UTF-8") }
-        let b1 = buffer[index + 1]
+        guard count - index >= length else { throw error("invalid UTF-8") }
+        let b1 = p[index + 1]
         guard b1 >= low && b1 <= high else { throw error("invalid UTF-8") }
-        for k in 2..<max(length, 2) where buffer[index + k] & 0xC0 != 0x80 { throw error("invalid UTF-8") }
+        for k in 2..<max(length, 2) where p[index + k] & 0xC0 != 0x80 { throw error("invalid UTF-8") }
         index += length
     }
 
@@ -226,7 +278,7 @@ struct JSONReader {
     /// Scans `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?` and returns its span.
     mutating func scanNumber() throws(JSONError) -> Range<Int> {
         let start = index
-        if buffer[index] == 0x2D { index += 1 }
+        if p[index] == 0x2D { index += 1 }
         guard let first = peek(), first >= 0x30 && first <= 0x39 else { throw error("invalid number", at: start) }
         index += 1
         if first == 0x30 {
@@ -248,56 +300,8 @@ struct JSONReader {
 
     @discardableResult @inline(__always) private mutating func skipDigits() -> Int {
         let start = index
-        while index < buffer.count, buffer[index] >= 0x30 && buffer[index] <= 0x39 { index += 1 }
+        while index < count, p[index] &- 0x30 < 10 { index += 1 }
         return index - start
-    }
-
-    // MARK: Skipping (validation without a tree)
-
-    /// Validates one value at `index` (whitespace already skipped) and moves past it.
-    mutating func skipValue(depth: Int) throws(JSONError) {
-        guard let c = peek() else { throw error("unexpected end of input") }
-        switch c {
-        case 0x22: _ = try scanString()
-        case 0x7B:
-            guard depth < maxDepth else { throw error("nesting too deep") }
-            index += 1
-            skipWhitespace()
-            if peek() == 0x7D { index += 1; return }
-            while true {
-                skipWhitespace()
-                guard peek() == 0x22 else { throw atEnd ? unexpected() : error("expected a string key") }
-                _ = try scanString()
-                skipWhitespace()
-                try expect(0x3A, "':'")
-                skipWhitespace()
-                try skipValue(depth: depth + 1)
-                skipWhitespace()
-                guard let d = peek() else { throw error("unexpected end of input, expected ',' or '}'") }
-                index += 1
-                if d == 0x7D { return }
-                guard d == 0x2C else { index -= 1; throw error("expected ',' or '}'") }
-            }
-        case 0x5B:
-            guard depth < maxDepth else { throw error("nesting too deep") }
-            index += 1
-            skipWhitespace()
-            if peek() == 0x5D { index += 1; return }
-            while true {
-                skipWhitespace()
-                try skipValue(depth: depth + 1)
-                skipWhitespace()
-                guard let d = peek() else { throw error("unexpected end of input, expected ',' or ']'") }
-                index += 1
-                if d == 0x5D { return }
-                guard d == 0x2C else { index -= 1; throw error("expected ',' or ']'") }
-            }
-        case 0x74: try literal("true")
-        case 0x66: try literal("false")
-        case 0x6E: try literal("null")
-        case 0x2D, 0x30...0x39: _ = try scanNumber()
-        default: throw unexpected()
-        }
     }
 
     // MARK: Tree

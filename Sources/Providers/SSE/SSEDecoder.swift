@@ -148,10 +148,11 @@ public struct SSEDecoder: Sendable {
 
     private mutating func dispatch(_ onEvent: (SSEEvent) -> Void) {
         if hasData {
-            let e = SSEEvent(event: event, data: data)
-            data = []
             hasData = false
-            onEvent(e)
+            // The event shares the buffers for the call only; once it returns they are unique again, so
+            // clearing them keeps their capacity and the next event allocates nothing.
+            onEvent(SSEEvent(event: event, data: data))
+            data.removeAll(keepingCapacity: true)
         }
         event.removeAll(keepingCapacity: true)
     }

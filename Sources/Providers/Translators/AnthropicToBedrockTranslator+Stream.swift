@@ -40,10 +40,12 @@ extension AnthropicToBedrockTranslator {
     private func handle(_ event: SSEEvent, into out: inout [UInt8]) {
         guard !finished else { return }
         event.data.withUnsafeBytes { data in
-            guard let scan = try? JSONObjectScanner.scan(data) else {
+            // One validating scan that notes only the two members this needs: no key strings, no list.
+            var fields = StreamEventFields(bytes: data)
+            guard (try? JSONObjectScanner.scanMembers(data, into: &fields)) != nil else {
                 return fail(APIError.badGateway("upstream sent an invalid stream event"), into: &out)
             }
-            guard let type = scan.first("type"), type.kind == .string, type.valueRange.count > 2 else {
+            guard let type = fields.type, type.kind == .string, type.valueRange.count > 2 else {
                 // A Bedrock exception (`{"message":...}`) or something else without a type.
                 let parsed = UpstreamErrorBody.parse(status: 502, body: event.data)
                 let message = parsed.message == "upstream returned HTTP 502"
@@ -56,7 +58,7 @@ extension AnthropicToBedrockTranslator {
             for c in name where c == 0x5C {
                 return fail(APIError.badGateway("upstream sent an invalid stream event type"), into: &out)
             }
-            if scan.contains(Self.metricsKey) {
+            if fields.hasMetrics, let scan = try? JSONObjectScanner.scan(data) {
                 var edit = JSONEdit()
                 edit.remove(Self.metricsKey)
                 var stripped: [UInt8] = []
@@ -78,5 +80,21 @@ extension AnthropicToBedrockTranslator {
         let p = s.utf8Start
         for i in 0..<bytes.count where bytes[i] != p[i] { return false }
         return true
+    }
+}
+
+/// The members of an upstream stream event that the translation reads: the first `type`, and whether
+/// Bedrock's metrics member is present (then, and only then, the event is scanned again to edit it).
+private struct StreamEventFields: JSONMemberVisitor {
+    let bytes: UnsafeRawBufferPointer
+    var type: JSONMemberSpan?
+    var hasMetrics = false
+
+    mutating func member(_ m: JSONMemberSpan) {
+        if type == nil, m.keyIs("type", in: bytes) {
+            type = m
+        } else if m.keyIs("amazon-bedrock-invocationMetrics", in: bytes) {
+            hasMetrics = true
+        }
     }
 }

@@ -24,51 +24,96 @@ public final class OpenAIPassthroughTranslator: ExchangeTranslator {
         return try result.get()
     }
 
+    /// What the request check needs from the top-level members, collected during the one validating
+    /// scan (no key strings, no member list).
+    private struct Fields: JSONMemberVisitor {
+        let bytes: UnsafeRawBufferPointer
+        var model: JSONKind?
+        var messages: JSONKind?
+        var stream = false
+        /// The key span of the first `max_tokens`, and how many there are (a document may repeat keys).
+        var maxTokensKey: Range<Int>?
+        var maxTokensCount = 0
+        var hasMaxCompletionTokens = false
+
+        mutating func member(_ m: JSONMemberSpan) {
+            // `keyIs` compares lengths first, so a key this translator does not read costs a few compares.
+            if m.keyIs("model", in: bytes) {
+                if model == nil { model = m.kind }
+            } else if m.keyIs("messages", in: bytes) {
+                if messages == nil { messages = m.kind }
+            } else if m.keyIs("stream", in: bytes) {
+                stream = m.kind == .bool && bytes[m.valueRange.lowerBound] == UInt8(ascii: "t")
+            } else if m.keyIs("max_tokens", in: bytes) {
+                if maxTokensKey == nil { maxTokensKey = m.keyRange }
+                maxTokensCount += 1
+            } else if m.keyIs("max_completion_tokens", in: bytes) {
+                hasMaxCompletionTokens = true
+            }
+        }
+    }
+
     private func translate(_ buffer: UnsafeRawBufferPointer, original: [UInt8]) throws(APIError) -> UpstreamRequest {
-        let scan: JSONObjectScan
+        var fields = Fields(bytes: buffer)
         do throws(JSONError) {
-            scan = try JSONObjectScanner.scan(buffer)
+            _ = try JSONObjectScanner.scanMembers(buffer, into: &fields)
         } catch {
             throw .invalidRequest("request body is not valid JSON: \(error.message) at byte \(error.offset)")
         }
-        var hasMaxTokens = false
-        var hasMaxCompletionTokens = false
-        var stream = false
-        var model: JSONObjectScan.Member?
-        var messages: JSONObjectScan.Member?
-        for m in scan.members {
-            switch m.key {
-            case "model": model = model ?? m
-            case "messages": messages = messages ?? m
-            case "stream": stream = m.kind == .bool && buffer[m.valueRange.lowerBound] == UInt8(ascii: "t")
-            case "max_tokens": hasMaxTokens = true
-            case "max_completion_tokens": hasMaxCompletionTokens = true
-            default: break
-            }
+        guard let model = fields.model else {
+            throw .invalidRequest("`model` is required", code: "missing_required_parameter")
         }
-        guard let model else { throw .invalidRequest("`model` is required", code: "missing_required_parameter") }
-        guard model.kind == .string else { throw .invalidRequest("`model` must be a string") }
-        guard let messages else {
+        guard model == .string else { throw .invalidRequest("`model` must be a string") }
+        guard let messages = fields.messages else {
             throw .invalidRequest("`messages` is required", code: "missing_required_parameter")
         }
-        guard messages.kind == .array else { throw .invalidRequest("`messages` must be an array") }
+        guard messages == .array else { throw .invalidRequest("`messages` must be an array") }
 
         var body = original
-        if options.renameMaxTokens && hasMaxTokens {
-            var edit = JSONEdit()
-            if hasMaxCompletionTokens {
-                edit.remove("max_tokens")
+        if options.renameMaxTokens, let key = fields.maxTokensKey {
+            if !fields.hasMaxCompletionTokens && fields.maxTokensCount == 1 {
+                body = Self.replacing(buffer, key, with: Self.maxCompletionTokensKey)
             } else {
-                edit.rename("max_tokens", to: "max_completion_tokens")
+                // Repeated keys, or both spellings (the older one is dropped): rare, so the general edit.
+                body = Self.generalEdit(buffer, removeMaxTokens: fields.hasMaxCompletionTokens)
             }
-            body = []
-            edit.apply(to: buffer, scan: scan, into: &body)
         }
+        let stream = fields.stream
         return UpstreamRequest(
             path: options.upstreamPath, body: body, stream: stream,
             accept: stream ? "text/event-stream" : "application/json")
     }
 
+    static let maxCompletionTokensKey: StaticString = "\"max_completion_tokens\""
+
+    /// `bytes` with `range` replaced by `replacement`: one allocation, three copies. (Not the generic
+    /// `init(unsafeUninitializedCapacity:)`, which looks up the storage type's metadata at run time.)
+    static func replacing(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, with replacement: StaticString) -> [UInt8] {
+        let r = UnsafeRawBufferPointer(start: replacement.utf8Start, count: replacement.utf8CodeUnitCount)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count - range.count + r.count)
+        out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[..<range.lowerBound]))
+        out.append(contentsOf: r)
+        out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[range.upperBound...]))
+        return out
+    }
+
+    private static func generalEdit(_ buffer: UnsafeRawBufferPointer, removeMaxTokens: Bool) -> [UInt8] {
+        // The document was validated above, so this scan cannot fail.
+        guard let scan = try? JSONObjectScanner.scan(buffer) else { return Array(buffer) }
+        var edit = JSONEdit()
+        if removeMaxTokens {
+            edit.remove("max_tokens")
+        } else {
+            edit.rename("max_tokens", to: "max_completion_tokens")
+        }
+        var body: [UInt8] = []
+        edit.apply(to: buffer, scan: scan, into: &body)
+        return body
+    }
+
+    /// The upstream's body is passed on as is (the array is shared, not copied), whatever the status:
+    /// both sides speak OpenAI, so an OpenAI error body is already in the client's dialect.
     public func clientResponse(status: Int, contentType: String?, body: [UInt8], retryAfter: String?) -> ClientResponse {
         var headers: [(name: String, value: String)] = []
         if let retryAfter { headers.append(("Retry-After", retryAfter)) }

@@ -114,3 +114,69 @@ final class OpenAIPassthroughTranslatorTests: XCTestCase {
         XCTAssertEqual(out.utf8String, ": keep-alive\n\n")
     }
 }
+
+/// The request fast path (one scan, one splice) against the general edit it replaced.
+final class OpenAIPassthroughRequestEditTests: XCTestCase {
+    private func upstream(_ body: String, rename: Bool = true) throws -> UpstreamRequest {
+        try OpenAIPassthroughTranslator(options: TranslationOptions(upstreamPath: "/p", renameMaxTokens: rename))
+            .upstreamRequest(for: ClientRequest(body: bytes(body)))
+    }
+
+    /// What the general `JSONEdit` makes of `body`: the reference for every case.
+    private func reference(_ body: String) throws -> String {
+        let b = bytes(body)
+        let scan = try JSONObjectScanner.scan(b)
+        var edit = JSONEdit()
+        if scan.contains("max_completion_tokens") {
+            edit.remove("max_tokens")
+        } else {
+            edit.rename("max_tokens", to: "max_completion_tokens")
+        }
+        return edit.apply(to: b, scan: scan).utf8String
+    }
+
+    func testRenameIsByteExactWhereverTheKeyIs() throws {
+        let bodies = [
+            #"{"model":"gpt-5","messages":[{"role":"system","content":"You are terse."},{"role":"user","content":"Say hello in five words."}],"max_tokens":64,"temperature":0.2}"#,
+            "{\"max_tokens\" :\t64 , \"model\":\"m\",\"messages\":[]}",
+            "\n{ \"model\":\"m\",\"messages\":[ ],\n  \"max_tokens\": 1e2 }\n",
+            #"{"model":"m","messages":[],"max\u005ftokens":5}"#,
+            #"{"model":"m","messages":[],"max_tokens":5,"max_tokens":6}"#,
+            #"{"model":"m","messages":[],"max_tokens":5,"max_completion_tokens":6}"#,
+            #"{"max_completion_tokens":6,"model":"m","max_tokens":5,"messages":[]}"#,
+            #"{"model":"m","messages":[],"x":{"max_tokens":5}}"#,
+            #"{"model":"m","messages":[],"max_tokensx":5,"amax_tokens":1}"#,
+        ]
+        for body in bodies {
+            let up = try upstream(body)
+            XCTAssertEqual(up.body.utf8String, try reference(body), body)
+            XCTAssertNoThrow(try JSONParser.parse(up.body), body)
+            // Off: the client's bytes, untouched.
+            XCTAssertEqual(try upstream(body, rename: false).body, bytes(body), body)
+        }
+        XCTAssertEqual(
+            try upstream(#"{"model":"m","messages":[],"max_tokens":5}"#).body.utf8String,
+            #"{"model":"m","messages":[],"max_completion_tokens":5}"#)
+    }
+
+    func testFieldsReadFromTheScan() throws {
+        XCTAssertTrue(try upstream(#"{"model":"m","messages":[],"stream":true}"#).stream)
+        XCTAssertFalse(try upstream(#"{"model":"m","messages":[],"stream":false}"#).stream)
+        XCTAssertFalse(try upstream(#"{"model":"m","messages":[],"stream":"true"}"#).stream)
+        // The last `stream` wins, the first `model` and `messages` are checked.
+        XCTAssertTrue(try upstream(#"{"model":"m","messages":[],"stream":false,"stream":true}"#).stream)
+        XCTAssertTrue(try upstream(#"{"model":"m","messages":[],"str\u0065am":true}"#).stream)
+        XCTAssertNoThrow(try upstream(#"{"model":"m","model":1,"messages":[]}"#))
+        XCTAssertThrowsError(try upstream(#"{"model":1,"model":"m","messages":[]}"#))
+        XCTAssertThrowsError(try upstream(#"{"model":"m","messages":{},"messages":[]}"#))
+        XCTAssertNoThrow(try upstream(#"{"m\u006fdel":"m","messages":[]}"#))
+        // Invalid JSON deep inside still fails, with the detailed message.
+        do throws(APIError) {
+            _ = try OpenAIPassthroughTranslator(options: TranslationOptions(upstreamPath: "/p", renameMaxTokens: true))
+                .upstreamRequest(for: ClientRequest(body: bytes(#"{"model":"m","messages":[{"a":"\uD800"}]}"#)))
+            XCTFail("no error")
+        } catch {
+            XCTAssertEqual(error.message, "request body is not valid JSON: lone surrogate \\u escape at byte 31")
+        }
+    }
+}
