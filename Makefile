@@ -7,7 +7,7 @@ PYTHON ?= python3
 APT_PACKAGES = libuv1-dev libssl-dev pkg-config openssl curl
 PY_PACKAGES = openai anthropic pytest
 
-.PHONY: deps build release run test test-swift test-e2e bench clean
+.PHONY: deps build release run test test-swift test-e2e bench soak clean
 
 # Installs the system libraries and Python clients when they are missing (Debian).
 deps:
@@ -43,6 +43,10 @@ test-e2e: release
 
 bench: release
 	bash bench/run.sh
+
+# Mixed load for SOAK_SECONDS (default 600) with RSS sampled; fails if RSS keeps growing after warm-up.
+soak: release
+	MINI_PROXY_BIN=$(BIN_DIR)/mini-proxy $(PYTHON) tests/soak/soak.py
 
 clean:
 	rm -rf .build
