@@ -27,8 +27,8 @@ def rss_kb(pid):
     return 0
 
 
-def request_bytes(host, port, method, path, body=b"", keep_alive=True):
-    head = f"{method} {path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+def request_bytes(host, port, method, path, body=b"", keep_alive=True, extra=()):
+    head = f"{method} {path} HTTP/1.1\r\nHost: {host}:{port}\r\n" + "".join(h + "\r\n" for h in extra)
     if body:
         head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
     head += "Accept: text/event-stream\r\n" if b'"stream"' in body else ""
@@ -108,20 +108,24 @@ class Stream:
         self.count(data, now)
 
     def count(self, data, now):
+        """Splits the body into events; the gap is measured between content events (text deltas)."""
         if not data:
             return
         self.body_bytes += len(data)
-        joined = self.tail + data
-        n = joined.count(b"\n\n") - self.tail.count(b"\n\n")
-        self.tail = data[-1:]
-        if n > 0:
-            if self.first is None:
-                self.first = now - self.t0
-            elif self.last is not None:
-                self.gap = max(self.gap, now - self.last)
-            self.last = now
-            self.events += n
-            if b"[DONE]" in data or b"message_stop" in data:
+        self.tail += data
+        parts = self.tail.split(b"\n\n")
+        self.tail = parts.pop()
+        if not parts:
+            return
+        if self.first is None:
+            self.first = now - self.t0
+        self.events += len(parts)
+        for ev in parts:
+            if b"text_delta" in ev or (b'"delta":{"content":"' in ev and b'"content":""' not in ev):
+                if self.last is not None:
+                    self.gap = max(self.gap, now - self.last)
+                self.last = now
+            elif b"[DONE]" in ev or b"message_stop" in ev:
                 self.ok = True
 
 
@@ -208,7 +212,7 @@ def run_slow(a):
     for port in a.ports:
         s = connect(a.host, port)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
-        s.sendall(request_bytes(a.host, port, "POST", a.path, body, keep_alive=False))
+        s.sendall(request_bytes(a.host, port, "POST", a.path, body, keep_alive=False, extra=a.header))
         s.settimeout(5)
         socks.append(s)
     start = time.perf_counter()
@@ -348,6 +352,7 @@ def main():
     p.add_argument("--pids", type=int, nargs="*", default=[])
     p.add_argument("--rate", type=int, default=1 << 20)
     p.add_argument("--seconds", type=float, default=20)
+    p.add_argument("--header", action="append", default=[], help="extra request header (slow)")
     p.add_argument("--hold", type=float, default=3)
     argv = sys.argv[1:]
     cmd = argv[argv.index("--") + 1:] if "--" in argv else []

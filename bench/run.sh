@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 QUICK=${QUICK:-0}
 if [ "$QUICK" = 1 ]; then
-  DURATION=${DURATION:-2}; ROUNDS=${ROUNDS:-1}; SSE_ROUNDS=${SSE_ROUNDS:-1}; SLOW_SECONDS=${SLOW_SECONDS:-20}
+  DURATION=${DURATION:-2}; ROUNDS=${ROUNDS:-1}; SSE_ROUNDS=${SSE_ROUNDS:-1}; SLOW_SECONDS=${SLOW_SECONDS:-15}
   STARTUP_RUNS=${STARTUP_RUNS:-3}
 else
   DURATION=${DURATION:-5}; ROUNDS=${ROUNDS:-3}; SSE_ROUNDS=${SSE_ROUNDS:-2}; SLOW_SECONDS=${SLOW_SECONDS:-100}
@@ -253,7 +253,7 @@ done
 # --- memory: a slow reader of a 100 MB stream, 10,000 idle connections ------------------------------
 log "slow reader: 100 MB stream read at 1 MB/s for ${SLOW_SECONDS}s (mini-proxy and nginx side by side)"
 SLOW=$(python3 "$ROOT/bench/loadclient.py" slow --ports "$P_MP1" "$P_NGX" --path /bench/stream \
-       --body '{"model":"gpt-5+bytes=104857600","stream":true}' --rate 1048576 --seconds "$SLOW_SECONDS" \
+       --header "x-mock-bytes: 104857600" --body '{"model":"gpt-5","stream":true}' --rate 1048576 --seconds "$SLOW_SECONDS" \
        --pids "$MP1" "$NGXW")
 log "slow: $SLOW"
 log "idle: $IDLE_CONNS keep-alive connections (ulimit -n $NOFILE)"
