@@ -1,0 +1,5 @@
+-- wrk: POST one JSON body to one path on every request. BENCH_PATH and BENCH_BODY come from run.sh.
+wrk.method = "POST"
+wrk.path = os.getenv("BENCH_PATH") or "/"
+wrk.body = os.getenv("BENCH_BODY") or "{}"
+wrk.headers["Content-Type"] = "application/json"

@@ -1,0 +1,235 @@
+#!/usr/bin/env python3
+"""Turns run.sh's raw measurements (files and environment variables) into the markdown report."""
+import json, os, platform, statistics
+from collections import defaultdict
+
+E = os.environ
+
+
+def med(xs):
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else None
+
+
+def f(x, nd=0, unit=""):
+    if x is None:
+        return "–"
+    return f"{x:,.{nd}f}{unit}"
+
+
+def ratio(a, b):
+    return f"{a / b:.2f}×" if a and b else "–"
+
+
+def machine():
+    model = "?"
+    with open("/proc/cpuinfo") as fh:
+        for line in fh:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    mem = "?"
+    with open("/proc/meminfo") as fh:
+        mem = f"{int(fh.readline().split()[1]) / 1048576:.1f} GiB"
+    return f"{os.cpu_count()} CPUs ({model}), {mem} RAM, Linux {platform.release()}"
+
+
+# ---- wrk --------------------------------------------------------------------------------------------
+rr = defaultdict(list)  # (scenario, target, conns) -> [(rps, p50, p99, cpu, upstream cpu, errors)]
+with open(E["WRK_TSV"]) as fh:
+    for line in fh:
+        sc, t, c, rps, p50, p99, cpu, mcpu, err = line.rstrip("\n").split("\t")
+        rr[(sc, t, int(c))].append((float(rps), float(p50), float(p99), None if cpu == "-" else float(cpu),
+                                    float(mcpu), int(err)))
+
+
+def rrm(sc, t, c):
+    rows = rr.get((sc, t, c), [])
+    if not rows:
+        return None
+    return {"rps": med([r[0] for r in rows]), "p50": med([r[1] for r in rows]), "p99": med([r[2] for r in rows]),
+            "cpu": med([r[3] for r in rows]), "ucpu": med([r[4] for r in rows]), "err": sum(r[5] for r in rows),
+            "n": len(rows)}
+
+
+conns = sorted({k[2] for k in rr})
+out = []
+P = out.append
+P(f"# mini-proxy benchmark — {E.get('SHA')}{' (QUICK)' if E.get('QUICK') == '1' else ''}")
+P("")
+P(f"- Machine: {machine()}")
+P(f"- Tools: {E.get('WRK_VERSION')}, nginx {E.get('NGINX_VERSION')}, Python {platform.python_version()} (SSE/memory client)")
+P(f"- Command: `{E.get('CMD')}` — took {E.get('ELAPSED')} s")
+P("- Everything on 127.0.0.1: upstream = `mini-proxy mock`; wrk `-t1`, medians over rounds; "
+  "\"mp1\"/\"mp2\" = mini-proxy with 1/2 workers; nginx = 1 worker, keepalive 64, proxy_buffering off.")
+P("")
+
+# ---- targets summary ----------------------------------------------------------------------------------
+targets = []
+
+
+def target(name, goal, measured, ok):
+    targets.append((name, goal, measured, "met" if ok else ("**missed**" if ok is not None else "–")))
+
+
+pt_n32, pt_m32 = rrm("pt", "nginx", 32), rrm("pt", "mp1", 32)
+pt_m232 = rrm("pt", "mp2", 32)
+best32 = max([x for x in (pt_m32, pt_m232) if x], key=lambda x: x["rps"], default=None)
+if pt_n32 and pt_m32:
+    r1 = pt_m32["rps"] / pt_n32["rps"]
+    two = "" if not pt_m232 else ", %.2f× (2 workers)" % (pt_m232["rps"] / pt_n32["rps"])
+    target("Pass-through req/s at 32 conns vs nginx", "≥ 1.25×", f"{r1:.2f}× (1 worker){two}",
+           r1 >= 1.25 or (pt_m232 is not None and pt_m232["rps"] / pt_n32["rps"] >= 1.25))
+    target("Proxy CPU per request, pass-through, 32 conns", "≤ 8 µs",
+           f"{pt_m32['cpu']:.1f} µs (nginx {pt_n32['cpu']:.1f} µs)", pt_m32["cpu"] <= 8)
+tr_m32 = rrm("tr", "mp1", 32)
+tr_m232 = rrm("tr", "mp2", 32)
+if tr_m32 and pt_n32:
+    r = tr_m32["rps"] / pt_n32["rps"]
+    r2 = tr_m232["rps"] / pt_n32["rps"] if tr_m232 else 0
+    target("Translation req/s at 32 conns vs nginx pass-through", "≥ 0.8×",
+           f"{r:.2f}× (1 worker), {r2:.2f}× (2 workers)", r >= 0.8 or r2 >= 0.8)
+d1, m1, n1 = rrm("pt", "direct", 1), rrm("pt", "mp1", 1), rrm("pt", "nginx", 1)
+if d1 and m1:
+    a50, a99 = m1["p50"] - d1["p50"], m1["p99"] - d1["p99"]
+    extra = f" (nginx +{n1['p50'] - d1['p50']:.0f} / +{n1['p99'] - d1['p99']:.0f} µs)" if n1 else ""
+    target("Added latency at 1 conn, p50", "≤ 30 µs", f"{a50:+.0f} µs{extra}", a50 <= 30)
+    target("Added latency at 1 conn, p99", "≤ 100 µs", f"{a99:+.0f} µs", a99 <= 100)
+
+# ---- SSE ----------------------------------------------------------------------------------------------
+sse = defaultdict(list)
+with open(E["SSE_JSONL"]) as fh:
+    for line in fh:
+        j = json.loads(line)
+        sse[(j["route"], j["target"], j["r"]["streams"])].append(j["r"])
+baseline = {}  # events per stream at 1 stream, per (route, target)
+for (route, t, n), rs in sse.items():
+    if n == 1:
+        baseline[(route, t)] = max(r["events_max"] for r in rs)
+
+
+def ssem(route, t, n):
+    rs = sse.get((route, t, n))
+    if not rs:
+        return None
+    per = baseline.get((route, t), max(r["events_max"] for r in rs))
+    lost = sum(max(0, per * n - r["events"]) for r in rs)
+    return {"ttfe": med([r["ttfe_ms_p50"] for r in rs]), "ttfe_max": med([r["ttfe_ms_max"] for r in rs]),
+            "gap": med([r["gap_ms_max"] for r in rs]), "lost": lost, "per": per,
+            "incomplete": sum(r["incomplete"] + r["non200"] for r in rs),
+            "rss": [r["rss_peak_kb"] for r in rs]}
+
+
+routes = ["openai-chat", "anthropic-messages", "openai-to-bedrock"]
+streams = sorted({k[2] for k in sse})
+worst_add_ttfe32, worst_add_gap, lost1000 = None, None, 0
+for route in routes:
+    for n in streams:
+        d, m = ssem(route, "direct", n), ssem(route, "mp1", n)
+        if not (d and m):
+            continue
+        at, ag = m["ttfe"] - d["ttfe"], m["gap"] - d["gap"]
+        if n == 32:
+            worst_add_ttfe32 = at if worst_add_ttfe32 is None else max(worst_add_ttfe32, at)
+        worst_add_gap = ag if worst_add_gap is None else max(worst_add_gap, ag)
+        if n == max(streams):
+            lost1000 += m["lost"] + m["incomplete"]
+if worst_add_ttfe32 is not None:
+    target("SSE added time to first event, 32 streams (worst route)", "≤ 0.2 ms", f"{worst_add_ttfe32:+.3f} ms",
+           worst_add_ttfe32 <= 0.2)
+if worst_add_gap is not None:
+    target("SSE added worst inter-event gap (worst route, any load)", "≤ 1 ms", f"{worst_add_gap:+.3f} ms",
+           worst_add_gap <= 1)
+target(f"SSE events lost at {max(streams) if streams else '?'} streams (all routes)", "0", str(lost1000),
+       lost1000 == 0)
+
+# ---- memory ---------------------------------------------------------------------------------------------
+mp1, ngxw = E["MP1"], E["NGXW"]
+idle_mb = int(E["RSS_IDLE_MP1"]) / 1024
+target("Idle RSS", "≤ 12 MB", f"{idle_mb:.1f} MB (nginx master+worker {int(E['RSS_IDLE_NGX']) / 1024:.1f} MB)",
+       idle_mb <= 12)
+peak_mp = peak_ngx = 0
+for route in routes:
+    for t in ("mp1", "nginx"):
+        for r in sse.get((route, t, max(streams) if streams else 0), []):
+            if t == "mp1":
+                peak_mp = max(peak_mp, r["rss_peak_kb"].get(mp1, 0))
+            else:
+                peak_ngx = max(peak_ngx, r["rss_peak_kb"].get(ngxw, 0))
+target(f"RSS at {max(streams)} concurrent streams", "≤ 64 MB",
+       f"{peak_mp / 1024:.1f} MB (nginx worker {peak_ngx / 1024:.1f} MB)", peak_mp / 1024 <= 64)
+slow = json.loads(E["SLOW"])
+g_mp, g_ngx = slow["growth_kb"].get(mp1, 0) / 1024, slow["growth_kb"].get(ngxw, 0) / 1024
+read_mb = [b / 1048576 for b in slow["bytes_read"]]
+target("RSS growth, one reader of a 100 MB stream at 1 MB/s", "≤ 4 MB",
+       f"{g_mp:.2f} MB over {slow['seconds']:.0f} s, {read_mb[0]:.0f} MB read (nginx {g_ngx:.2f} MB)", g_mp <= 4)
+idle_mp, idle_ngx = json.loads(E["IDLE_MP"]), json.loads(E["IDLE_NGX"])
+held_mb = idle_mp["rss_held_kb"].get(mp1, 0) / 1024
+ok = idle_mp["opened"] == idle_mp["wanted"] and idle_mp["errors"] == 0 and idle_mp["alive_after_hold"] == idle_mp["wanted"]
+target(f"{idle_mp['wanted']:,} idle keep-alive connections held",
+       "no errors", f"{idle_mp['alive_after_hold']:,} alive after {idle_mp['hold_s']:.0f} s, {idle_mp['errors']} errors, "
+       f"RSS {held_mb:.1f} MB (nginx: {idle_ngx['alive_after_hold']:,} alive, "
+       f"{idle_ngx['rss_held_kb'].get(ngxw, 0) / 1024:.1f} MB)", ok)
+startups = [s["startup_ms"] for s in json.loads(E["STARTUP_JSON"])]
+st = med(startups)
+target("Start-up to first served request (median)", "≤ 50 ms",
+       f"{st:.1f} ms (runs: {', '.join(f'{x:.1f}' if x is not None else 'fail' for x in startups)})",
+       st is not None and st <= 50)
+size_mb = int(E["SIZE"]) / 1048576
+libs_mb = int(E.get("SWIFT_LIBS") or 0) / 1048576
+target("Binary size (stripped)", "–", f"{size_mb:.1f} MB" + (f" + {libs_mb:.1f} MB of shared Swift runtime libraries"
+                                                               if libs_mb else " (static)"), None)
+
+P("## Targets (issue 4)")
+P("")
+P("| Target | Goal | Measured | |")
+P("|---|---|---|---|")
+for name, goal, measured, ok in targets:
+    P(f"| {name} | {goal} | {measured} | {ok} |")
+P("")
+
+# ---- detail tables -------------------------------------------------------------------------------------
+for sc, title in (("pt", "Pass-through `POST /openai/v1/chat/completions` (max_tokens rewrite on)"),
+                  ("tr", "Translation `POST /provider/bedrock/format/openai/v1/chat/completions` (OpenAI → Bedrock), non-stream")):
+    P(f"## {title}")
+    P("")
+    P("| conns | target | req/s | vs nginx | vs direct | p50 µs | p99 µs | +p50 vs direct | +p99 vs direct | proxy CPU µs/req | upstream CPU µs/req | errors |")
+    P("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for c in conns:
+        d = rrm(sc, "direct", c)
+        ng = rrm("pt", "nginx", c)
+        for t in ("direct", "nginx", "mp1", "mp2"):
+            m = rrm(sc, t, c)
+            if not m:
+                continue
+            add50 = f"{m['p50'] - d['p50']:+.0f}" if d and t != "direct" else ""
+            add99 = f"{m['p99'] - d['p99']:+.0f}" if d and t != "direct" else ""
+            P(f"| {c} | {t} | {f(m['rps'])} | {ratio(m['rps'], ng['rps']) if ng else '–'} | "
+              f"{ratio(m['rps'], d['rps']) if d else '–'} | {f(m['p50'])} | {f(m['p99'])} | {add50} | {add99} | "
+              f"{f(m['cpu'], 2)} | {f(m['ucpu'], 2)} | {m['err']} |")
+    P("")
+    if sc == "tr":
+        P("Translation \"direct\" is the mock's own `/v1/bedrock/model/<id>/invoke` with the Bedrock body; "
+          "\"vs nginx\" compares with nginx on the pass-through route (nginx cannot translate).")
+        P("")
+
+P(f"## SSE: 64 events 20 ms apart per stream (our client, `bench/loadclient.py sse`)")
+P("")
+P("| route | streams | target | first event p50 ms | +first event vs direct ms | worst content gap ms | +worst gap vs direct ms | events/stream | lost | incomplete |")
+P("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|")
+for route in routes:
+    for n in streams:
+        d = ssem(route, "direct", n)
+        for t in ("direct", "nginx", "mp1"):
+            m = ssem(route, t, n)
+            if not m:
+                continue
+            at = f"{m['ttfe'] - d['ttfe']:+.3f}" if d and t != "direct" else ""
+            ag = f"{m['gap'] - d['gap']:+.3f}" if d and t != "direct" else ""
+            P(f"| {route} | {n} | {t} | {f(m['ttfe'], 3)} | {at} | {f(m['gap'], 3)} | {ag} | {m['per']} | {m['lost']} | {m['incomplete']} |")
+P("")
+P("Direct for the two Bedrock routes is the mock's `invoke-with-response-stream` (data-only SSE); "
+  "gaps are between content events (text deltas), so a translation that drops an empty upstream event "
+  "(content_block_start) is not counted as delay; \"lost\" = events per stream at 1 stream × streams − events received.")
+P("")
+print("\n".join(out))

@@ -1,0 +1,297 @@
+#!/usr/bin/env bash
+# mini-proxy benchmark suite (issue 4): mini-proxy beside nginx and beside the upstream itself, in one
+# run, on 127.0.0.1, interleaved rounds, medians. Prints one markdown table and saves it to
+# bench/results/<date>-<shortsha>.md. See bench/README.md for what each figure means.
+#
+#   make bench                 # full run, about 10 minutes
+#   QUICK=1 bash bench/run.sh  # smoke run, under 2 minutes (1 round, short runs, 20 s slow reader)
+#
+# Knobs (environment): QUICK, DURATION (s per wrk run), ROUNDS, SSE_ROUNDS, SLOW_SECONDS, IDLE_CONNS,
+# MINI_PROXY_BIN (default: the release binary), SAVE=0 (print only, no results file).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+QUICK=${QUICK:-0}
+if [ "$QUICK" = 1 ]; then
+  DURATION=${DURATION:-2}; ROUNDS=${ROUNDS:-1}; SSE_ROUNDS=${SSE_ROUNDS:-1}; SLOW_SECONDS=${SLOW_SECONDS:-15}
+  STARTUP_RUNS=${STARTUP_RUNS:-3}
+else
+  DURATION=${DURATION:-5}; ROUNDS=${ROUNDS:-3}; SSE_ROUNDS=${SSE_ROUNDS:-2}; SLOW_SECONDS=${SLOW_SECONDS:-100}
+  STARTUP_RUNS=${STARTUP_RUNS:-7}
+fi
+IDLE_CONNS=${IDLE_CONNS:-10000}
+CONNS="1 32 256"
+STREAMS="1 32 1000"
+T_START=$(date +%s)
+
+log() { printf '[bench %3ds] %s\n' $(( $(date +%s) - T_START )) "$*" >&2; }
+
+# --- tools: install what is missing (Debian/Ubuntu CI images start without them) -------------------
+need=()
+command -v wrk >/dev/null || need+=(wrk)
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
+command -v python3 >/dev/null || need+=(python3)
+command -v strip >/dev/null || need+=(binutils)
+if [ ${#need[@]} -gt 0 ]; then
+  log "installing: ${need[*]}"
+  SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
+  $SUDO apt-get install -y -q "${need[@]}" >/dev/null 2>&1 \
+    || { $SUDO apt-get update -q >/dev/null && $SUDO apt-get install -y -q "${need[@]}" >/dev/null; }
+fi
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+BIN=${MINI_PROXY_BIN:-$(swift build -c release --show-bin-path 2>/dev/null)/mini-proxy}
+[ -x "$BIN" ] || { echo "no release binary at $BIN: run swift build -c release" >&2; exit 1; }
+
+# 10,000 idle connections need more descriptors than the usual 1024 (children inherit this).
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || ulimit -n 20000 2>/dev/null || true
+NOFILE=$(ulimit -n)
+
+TMP=$(mktemp -d /tmp/mini-proxy-bench.XXXXXX)
+PIDS=()
+cleanup() {
+  local p
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_ports() {  # prints N free TCP ports on 127.0.0.1
+  python3 - "$1" <<'EOF'
+import socket, sys
+ss = [socket.socket() for _ in range(int(sys.argv[1]))]
+for s in ss: s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in ss))
+EOF
+}
+wait_port() {  # waits until something accepts on 127.0.0.1:$1 (5 s at most)
+  local i
+  for i in $(seq 1 500); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+    sleep 0.01
+  done
+  echo "nothing listening on port $1" >&2; return 1
+}
+cpu_ticks() {  # utime+stime of a process (all its threads), in clock ticks
+  awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"
+}
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+CLK_TCK=$(getconf CLK_TCK)
+
+read -r P_MOCK P_NGX P_MP1 P_MP2 P_START <<<"$(free_ports 5)"
+
+# --- the upstream ---------------------------------------------------------------------------------
+"$BIN" mock --listen "127.0.0.1:$P_MOCK" 2>"$TMP/mock.log" &
+MOCK=$!; PIDS+=("$MOCK")
+wait_port "$P_MOCK"
+
+# --- mini-proxy: its own config (no access log, the mock as upstream) ------------------------------
+cat >"$TMP/bench.yaml" <<EOF
+listen: 127.0.0.1:$P_MP1
+workers: 1
+access_log: false
+log_level: warning
+limits:
+  max_connections: 12000   # the default (10,000) would refuse the 10,000-idle test's last connections
+upstreams:
+  mock:
+    url: http://127.0.0.1:$P_MOCK
+    max_idle_connections: 64   # the same pool as nginx's keepalive 64
+routes:
+  - { path: /openai/v1/chat/completions, upstream: mock, ingress: openai-chat, egress: openai-chat,
+      upstream_path: /v1/openai/v1/chat/completions, rename_max_tokens: true, models_path: /openai/v1/models }
+  - { path: /bedrock/claude/v1/messages, upstream: mock, ingress: anthropic-messages, egress: bedrock-anthropic,
+      upstream_path: "/v1/bedrock/model/{model}/{action}" }
+  - { path: /provider/bedrock/format/openai/v1/chat/completions, upstream: mock, ingress: openai-chat,
+      egress: bedrock-anthropic }
+  - { path: /bench/stream, upstream: mock, ingress: passthrough, upstream_path: /v1/bench/stream }
+models:
+  - { id: gpt-5, owned_by: openai, created: 1754524800, dialects: [openai-chat] }
+EOF
+"$BIN" serve --config "$TMP/bench.yaml" --listen "127.0.0.1:$P_MP1" --workers 1 2>"$TMP/mp1.log" &
+MP1=$!; PIDS+=("$MP1")
+"$BIN" serve --config "$TMP/bench.yaml" --listen "127.0.0.1:$P_MP2" --workers 2 2>"$TMP/mp2.log" &
+MP2=$!; PIDS+=("$MP2")
+
+# --- nginx: 1 worker, keep-alive upstream pool, unbuffered for SSE ---------------------------------
+mkdir -p "$TMP/nginx/logs"
+cat >"$TMP/nginx/nginx.conf" <<EOF
+worker_processes 1;
+worker_rlimit_nofile 20000;
+error_log $TMP/nginx/logs/error.log warn;
+pid $TMP/nginx/nginx.pid;
+events { worker_connections 16384; }
+http {
+  access_log off;
+  client_body_temp_path $TMP/nginx/body;
+  proxy_temp_path $TMP/nginx/proxy;
+  fastcgi_temp_path $TMP/nginx/fastcgi;
+  uwsgi_temp_path $TMP/nginx/uwsgi;
+  scgi_temp_path $TMP/nginx/scgi;
+  keepalive_requests 1000000;
+  keepalive_timeout 75s;
+  upstream mock { server 127.0.0.1:$P_MOCK; keepalive 64; }
+  server {
+    listen 127.0.0.1:$P_NGX reuseport backlog=4096;
+    proxy_http_version 1.1;
+    proxy_set_header Connection "";
+    proxy_buffering off;
+    proxy_read_timeout 300s;
+    tcp_nodelay on;
+    location = /healthz { return 200 "ok"; }
+    # /openai/v1/chat/completions -> /v1/openai/v1/chat/completions (the mock's AI-Gateway path)
+    location /openai/ { proxy_pass http://mock/v1/openai/; }
+    location /bench/ { proxy_pass http://mock/v1/bench/; }
+  }
+}
+EOF
+"$NGINX" -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf" -g 'daemon off;' 2>"$TMP/nginx.log" &
+NGX=$!; PIDS+=("$NGX")
+wait_port "$P_MP1"; wait_port "$P_MP2"; wait_port "$P_NGX"
+NGXW=""
+for i in $(seq 1 100); do
+  NGXW=$(cat "/proc/$NGX/task/$NGX/children" 2>/dev/null | awk '{ print $1 }')
+  [ -n "$NGXW" ] && break; sleep 0.02
+done
+[ -n "$NGXW" ] || { echo "nginx worker not found" >&2; exit 1; }
+
+# Idle RSS: fresh processes, nothing served yet.
+RSS_IDLE_MP1=$(rss_kb "$MP1"); RSS_IDLE_MP2=$(rss_kb "$MP2")
+RSS_IDLE_NGX=$(( $(rss_kb "$NGX") + $(rss_kb "$NGXW") ))
+
+# --- bodies ---------------------------------------------------------------------------------------
+MSG='"messages":[{"role":"user","content":"Write one short sentence that says hello to the benchmark."}]'
+CHAT_BODY='{"model":"gpt-5",'$MSG',"max_tokens":64,"temperature":0.2,"user":"bench-client-0001"}'
+TR_BODY='{"model":"claude-sonnet-4-5",'$MSG',"max_tokens":64,"temperature":0.2,"user":"bench-client-0001"}'
+BEDROCK_BODY='{"anthropic_version":"bedrock-2023-05-31",'$MSG',"max_tokens":64,"temperature":0.2}'
+BEDROCK_PATH=/v1/bedrock/model/us.anthropic.claude-sonnet-4-5-20250929-v1:0/invoke
+SSE_OPT='+chunks=64+delay=20'
+SSE_CHAT='{"model":"gpt-5'$SSE_OPT'",'$MSG',"max_tokens":64,"stream":true}'
+SSE_ANTH='{"model":"claude-sonnet-4-5'$SSE_OPT'",'$MSG',"max_tokens":64,"stream":true}'
+SSE_BEDROCK='{"anthropic_version":"bedrock-2023-05-31",'$MSG',"max_tokens":64}'
+SSE_BEDROCK_PATH="/v1/bedrock/model/anthropic.claude-sonnet-4-5$SSE_OPT-v1:0/invoke-with-response-stream"
+
+# Each target: name port path body pid-of-the-proxy ("-" for direct).
+declare -A T_PORT T_PATH T_BODY T_PID
+def() { T_PORT[$1]=$2; T_PATH[$1]=$3; T_BODY[$1]=$4; T_PID[$1]=$5; }
+def pt/direct "$P_MOCK" /v1/openai/v1/chat/completions "$CHAT_BODY" -
+def pt/nginx "$P_NGX" /openai/v1/chat/completions "$CHAT_BODY" "$NGXW"
+def pt/mp1 "$P_MP1" /openai/v1/chat/completions "$CHAT_BODY" "$MP1"
+def pt/mp2 "$P_MP2" /openai/v1/chat/completions "$CHAT_BODY" "$MP2"
+def tr/direct "$P_MOCK" "$BEDROCK_PATH" "$BEDROCK_BODY" -
+def tr/mp1 "$P_MP1" /provider/bedrock/format/openai/v1/chat/completions "$TR_BODY" "$MP1"
+def tr/mp2 "$P_MP2" /provider/bedrock/format/openai/v1/chat/completions "$TR_BODY" "$MP2"
+
+# Every route answers 200 before anything is measured.
+for t in "${!T_PORT[@]}"; do
+  code=$(python3 - "${T_PORT[$t]}" "${T_PATH[$t]}" "${T_BODY[$t]}" <<'EOF'
+import http.client, sys
+c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=5)
+c.request("POST", sys.argv[2], sys.argv[3], {"Content-Type": "application/json"})
+r = c.getresponse(); r.read(); print(r.status)
+EOF
+)
+  [ "$code" = 200 ] || { echo "$t answered $code" >&2; tail -5 "$TMP"/*.log >&2; exit 1; }
+done
+
+# --- request/response: wrk --------------------------------------------------------------------------
+to_us() {  # "812.00us" / "1.20ms" / "2.00s" -> microseconds
+  awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) print n; else if (v ~ /ms$/) print n * 1000; else if (v ~ /s$/) print n * 1000000; else print n }'
+}
+WRK_TSV=$TMP/wrk.tsv
+run_wrk() {  # target conns duration round
+  local t=$1 c=$2 d=$3 round=$4 pid=${T_PID[$1]} out b0 a0 m0 m1 reqs rps p50 p99 err
+  b0=0; [ "$pid" != - ] && b0=$(cpu_ticks "$pid")
+  m0=$(cpu_ticks "$MOCK")
+  out=$(BENCH_PATH=${T_PATH[$t]} BENCH_BODY=${T_BODY[$t]} wrk -t1 -c"$c" -d"${d}s" --timeout 5s --latency \
+        -s "$ROOT/bench/post.lua" "http://127.0.0.1:${T_PORT[$t]}")
+  a0=0; [ "$pid" != - ] && a0=$(cpu_ticks "$pid")
+  m1=$(cpu_ticks "$MOCK")
+  [ "$round" = warm ] && return 0
+  reqs=$(awk '/requests in/ { print $1 }' <<<"$out")
+  rps=$(awk '/^Requests\/sec/ { print $2 }' <<<"$out")
+  p50=$(to_us "$(awk '$1 == "50%" { print $2 }' <<<"$out")")
+  p99=$(to_us "$(awk '$1 == "99%" { print $2 }' <<<"$out")")
+  err=$(awk '/Non-2xx/ { n += $NF } /Socket errors/ { gsub(/,/, ""); n += $4 + $6 + $8 + $10 } END { print n + 0 }' <<<"$out")
+  local cpu=- mcpu
+  [ "$pid" != - ] && cpu=$(awk -v a="$a0" -v b="$b0" -v r="$reqs" -v k="$CLK_TCK" 'BEGIN { printf "%.2f", (a - b) / k * 1e6 / r }')
+  mcpu=$(awk -v a="$m1" -v b="$m0" -v r="$reqs" -v k="$CLK_TCK" 'BEGIN { printf "%.2f", (a - b) / k * 1e6 / r }')
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "${t%%/*}" "${t#*/}" "$c" "$rps" "$p50" "$p99" "$cpu" "$mcpu" "$err" >>"$WRK_TSV"
+  log "wrk $t c=$c: $rps req/s p50 ${p50}us p99 ${p99}us cpu ${cpu}us/req errors $err"
+}
+RR_TARGETS="pt/direct pt/nginx pt/mp1 pt/mp2 tr/direct tr/mp1 tr/mp2"
+log "warm-up"
+for t in $RR_TARGETS; do run_wrk "$t" 32 1 warm; done
+for round in $(seq 1 "$ROUNDS"); do
+  for c in $CONNS; do
+    for t in $RR_TARGETS; do run_wrk "$t" "$c" "$DURATION" "$round"; done
+  done
+done
+
+# --- SSE: our own client, 64 events 20 ms apart -------------------------------------------------------
+SSE_JSONL=$TMP/sse.jsonl
+run_sse() {  # route target port path body n round
+  local res
+  res=$(python3 "$ROOT/bench/loadclient.py" sse --port "$3" --path "$4" --body "$5" -n "$6" --timeout 60 \
+        --pids "$MP1" "$NGXW")
+  printf '{"route":"%s","target":"%s","round":%s,"r":%s}\n' "$1" "$2" "$7" "$res" >>"$SSE_JSONL"
+  log "sse $1/$2 n=$6: $res"
+}
+for round in $(seq 1 "$SSE_ROUNDS"); do
+  for n in $STREAMS; do
+    run_sse openai-chat direct "$P_MOCK" /v1/openai/v1/chat/completions "$SSE_CHAT" "$n" "$round"
+    run_sse openai-chat nginx "$P_NGX" /openai/v1/chat/completions "$SSE_CHAT" "$n" "$round"
+    run_sse openai-chat mp1 "$P_MP1" /openai/v1/chat/completions "$SSE_CHAT" "$n" "$round"
+    run_sse anthropic-messages direct "$P_MOCK" "$SSE_BEDROCK_PATH" "$SSE_BEDROCK" "$n" "$round"
+    run_sse anthropic-messages mp1 "$P_MP1" /bedrock/claude/v1/messages "$SSE_ANTH" "$n" "$round"
+    run_sse openai-to-bedrock direct "$P_MOCK" "$SSE_BEDROCK_PATH" "$SSE_BEDROCK" "$n" "$round"
+    run_sse openai-to-bedrock mp1 "$P_MP1" /provider/bedrock/format/openai/v1/chat/completions "$SSE_ANTH" "$n" "$round"
+  done
+done
+
+# --- memory: a slow reader of a 100 MB stream, 10,000 idle connections ------------------------------
+log "slow reader: 100 MB stream read at 1 MB/s for ${SLOW_SECONDS}s (mini-proxy and nginx side by side)"
+SLOW=$(python3 "$ROOT/bench/loadclient.py" slow --ports "$P_MP1" "$P_NGX" --path /bench/stream \
+       --header "x-mock-bytes: 104857600" --body '{"model":"gpt-5","stream":true}' --rate 1048576 --seconds "$SLOW_SECONDS" \
+       --pids "$MP1" "$NGXW")
+log "slow: $SLOW"
+log "idle: $IDLE_CONNS keep-alive connections (ulimit -n $NOFILE)"
+IDLE_MP=$(python3 "$ROOT/bench/loadclient.py" idle --port "$P_MP1" --path /openai/v1/models -n "$IDLE_CONNS" \
+          --hold 3 --pids "$MP1")
+log "idle mini-proxy: $IDLE_MP"
+IDLE_NGX=$(python3 "$ROOT/bench/loadclient.py" idle --port "$P_NGX" --path /healthz -n "$IDLE_CONNS" \
+           --hold 3 --pids "$NGXW")
+log "idle nginx: $IDLE_NGX"
+
+# --- start-up and size ------------------------------------------------------------------------------
+STARTUP=()
+for i in $(seq 1 "$STARTUP_RUNS"); do
+  s=$(python3 "$ROOT/bench/loadclient.py" startup --port "$P_START" --path /openai/v1/chat/completions \
+      --body "$CHAT_BODY" -- "$BIN" serve --config "$TMP/bench.yaml" --listen "127.0.0.1:$P_START")
+  STARTUP+=("$s")
+done
+log "startup: ${STARTUP[*]}"
+cp "$BIN" "$TMP/mini-proxy.stripped"; strip "$TMP/mini-proxy.stripped"
+SIZE=$(stat -c %s "$TMP/mini-proxy.stripped")
+SWIFT_LIBS=$(ldd "$BIN" 2>/dev/null | awk '/libswift|libFoundation|lib_Foundation|libdispatch|libBlocksRuntime/ { print $3 }' | sort -u \
+             | xargs -r stat -L -c %s | awk '{ s += $1 } END { print s + 0 }')
+
+# --- the report ---------------------------------------------------------------------------------------
+SHA=$(git rev-parse --short HEAD 2>/dev/null || echo nosha)
+CMD="${QUICK:+QUICK=$QUICK }bash bench/run.sh   (DURATION=$DURATION ROUNDS=$ROUNDS SSE_ROUNDS=$SSE_ROUNDS SLOW_SECONDS=$SLOW_SECONDS IDLE_CONNS=$IDLE_CONNS)"
+export WRK_TSV SSE_JSONL SLOW IDLE_MP IDLE_NGX SIZE SWIFT_LIBS CMD SHA QUICK
+export RSS_IDLE_MP1 RSS_IDLE_MP2 RSS_IDLE_NGX MP1 NGXW
+export STARTUP_JSON="[$(IFS=,; echo "${STARTUP[*]}")]"
+export ELAPSED=$(( $(date +%s) - T_START ))
+export NGINX_VERSION=$("$NGINX" -v 2>&1 | sed 's/^nginx version: //')
+export WRK_VERSION=$(wrk -v 2>&1 | head -1 | awk '{ print $1, $2 }')
+REPORT=$(python3 "$ROOT/bench/report.py")
+printf '%s\n' "$REPORT"
+if [ "${SAVE:-1}" = 1 ]; then
+  mkdir -p "$ROOT/bench/results"
+  suffix=""; [ "$QUICK" = 1 ] && suffix="-quick"
+  f="$ROOT/bench/results/$(date +%Y-%m-%d)-$SHA$suffix.md"
+  printf '%s\n' "$REPORT" >"$f"
+  log "saved $f"
+fi
