@@ -63,7 +63,10 @@ final class MockUpstream: HTTPRequestHandler {
                                    body: MockBodies.chatCompletion(model: model, content: echo))
                 return
             }
-            if stream {
+            if stream, options.streamBytes > 0 {
+                // A long stream for backpressure and memory tests.
+                MockStreamer(connection: connection, frames: [], options: options, openAI: true).start()
+            } else if stream {
                 var frames: [[UInt8]] = [MockBodies.chatChunk(model: model, delta: #"{"role":"assistant","content":""}"#, finish: nil)]
                 for i in 0..<options.chunks {
                     frames.append(MockBodies.chatChunk(model: model, delta: "{\"content\":\(MockBodies.jsonString(MockBodies.token(i, scenario: options.scenario)))}", finish: nil))
