@@ -51,8 +51,7 @@ struct Check: ParsableCommand {
     func run() throws {
         do {
             let cfg = try ConfigLoader.load(path: config)
-            print(ConfigLoader.describe(cfg))
-            for w in cfg.warnings { print("warning: \(w)") }
+            print(ConfigLoader.describe(cfg))  // includes the warnings
         } catch {
             throw ValidationError("\(config): \(error)")
         }
