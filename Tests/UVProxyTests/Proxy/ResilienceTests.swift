@@ -158,3 +158,42 @@ final class ResilienceTests: XCTestCase {
         XCTAssertEqual(d.readResponse()?.status, 200)
     }
 }
+
+/// Several workers, each with its own loop, SO_REUSEPORT listener and pool, sharing the credential cache.
+final class MultiWorkerTests: XCTestCase {
+    func testTwoWorkersServeConcurrentClientsAndShareOneTokenRun() throws {
+        let dir = NSTemporaryDirectory() + "mini-proxy-workers-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let script = dir + "/token.sh"
+        try "#!/bin/sh\necho run >> \(dir)/runs\nsleep 0.3\necho tok-shared\n".write(toFile: script, atomically: true, encoding: .utf8)
+        chmod(script, 0o755)
+        let mock = try MockServer(host: "127.0.0.1", port: 0)
+        mock.start()
+        defer { mock.stop() }
+        let yaml = """
+        access_log: false
+        workers: 2
+        upstreams:
+          mock: { url: "http://127.0.0.1:\(mock.port)", auth: { command: [\(script)] } }
+        routes:
+          - { path: /openai/v1/chat/completions, upstream: mock, ingress: openai-chat, egress: openai-chat,
+              upstream_path: /v1/openai/v1/chat/completions }
+        """
+        let proxy = try ProxyServer(config: try ConfigLoader.parse(yaml: yaml, environment: [:]), listen: HostPort(host: "127.0.0.1", port: 0))
+        try proxy.start()
+        defer { proxy.stop(); proxy.wait() }
+        let port = proxy.port
+        let failed = FailureCounter()
+        DispatchQueue.concurrentPerform(iterations: 40) { _ in
+            guard let c = try? RawHTTPClient(port: port) else { return failed.add() }
+            for _ in 0..<5 {
+                c.send(RawHTTPClient.post("/openai/v1/chat/completions", body: #"{"model":"gpt-5","messages":[]}"#))
+                if c.readResponse()?.status != 200 { return failed.add() }
+            }
+        }
+        XCTAssertEqual(failed.value, 0)
+        let runs = (try? String(contentsOfFile: dir + "/runs", encoding: .utf8))?.split(separator: "\n").count
+        XCTAssertEqual(runs, 1)
+    }
+}
