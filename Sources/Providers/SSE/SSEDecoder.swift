@@ -96,6 +96,9 @@ public struct SSEDecoder: Sendable {
                 i += 1
                 continue
             }
+            // Every line counts against the limit, whatever its field and wherever reads cut it: the
+            // same check as for a held partial line, so the outcome never depends on read boundaries.
+            if partialLine.count + (i - lineStart) + data.count + event.count > maxEventBytes { return try fail() }
             if partialLine.isEmpty {
                 processLine(UnsafeRawBufferPointer(rebasing: bytes[lineStart..<i]), onEvent)
             } else {
