@@ -47,6 +47,18 @@ public enum HTTPWriter {
         return true
     }
 
+    /// `<name>: <value>\r\n` for a constant name and a value the caller has already validated (a
+    /// request id checked when it was made, a content type from code or from a parsed head). The
+    /// hot path writes several of these per request; re-validating them cost ~800 instructions each.
+    public static func appendTrustedHeader(_ name: StaticString, _ value: String, into out: inout [UInt8]) {
+        out.append(contentsOf: UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+        out.append(HTTPBytes.colon)
+        out.append(HTTPBytes.sp)
+        var v = value
+        v.withUTF8 { out.append(contentsOf: $0) }
+        appendCRLF(into: &out)
+    }
+
     /// `<name>: <decimal>\r\n` without building a String (for Content-Length).
     public static func appendHeader(_ name: StaticString, _ value: Int, into out: inout [UInt8]) {
         out.append(contentsOf: UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))

@@ -182,7 +182,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         b.reserveCapacity(384 + route.fixedUpstreamHeaders.count + req.body.count)
         HTTPWriter.appendRequestLine(method: method, target: up.config.url.basePath + req.path, into: &b)
         b.append(contentsOf: route.fixedUpstreamHeaders)
-        HTTPWriter.appendHeader("X-Request-Id", requestId, into: &b)
+        HTTPWriter.appendTrustedHeader("X-Request-Id", requestId, into: &b)
         if translator == nil {
             // Pass-through: the client's end-to-end headers, minus credentials, hop-by-hop and configured removals.
             let head = request.head
@@ -191,8 +191,8 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
                 HTTPWriter.appendField(i, of: head, into: &b)
             }
         } else {
-            if !req.contentType.isEmpty { HTTPWriter.appendHeader("Content-Type", req.contentType, into: &b) }
-            if !req.accept.isEmpty { HTTPWriter.appendHeader("Accept", req.stream ? "text/event-stream" : req.accept, into: &b) }
+            if !req.contentType.isEmpty { HTTPWriter.appendTrustedHeader("Content-Type", req.contentType, into: &b) }
+            if !req.accept.isEmpty { HTTPWriter.appendTrustedHeader("Accept", req.stream ? "text/event-stream" : req.accept, into: &b) }
         }
         if let authValue, let auth = up.config.auth { HTTPWriter.appendHeader(auth.header, authValue, into: &b) }
         if bodyStreamed {
@@ -506,8 +506,8 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
 
     /// Content-Type, X-Request-Id and the route's CORS lines.
     private func baseHeaders(contentType: String, into b: inout [UInt8]) {
-        HTTPWriter.appendHeader("Content-Type", contentType, into: &b)
-        HTTPWriter.appendHeader("X-Request-Id", requestId, into: &b)
+        HTTPWriter.appendTrustedHeader("Content-Type", contentType, into: &b)
+        HTTPWriter.appendTrustedHeader("X-Request-Id", requestId, into: &b)
         b.append(contentsOf: route.corsHeaderBlock)
     }
 
@@ -535,7 +535,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     private func passthroughHeaders(_ head: HTTPResponseHead) -> [UInt8] {
         var b = [UInt8]()
         b.reserveCapacity(head.bytes.count + 128)
-        HTTPWriter.appendHeader("X-Request-Id", requestId, into: &b)
+        HTTPWriter.appendTrustedHeader("X-Request-Id", requestId, into: &b)
         b.append(contentsOf: route.corsHeaderBlock)
         for i in 0..<head.fields.count where !Self.hopByHopResponse.contains(head.name(at: i).lowercased()) {
             HTTPWriter.appendField(i, of: head, into: &b)

@@ -138,6 +138,7 @@ final class ProxyRuntime: @unchecked Sendable {
             add(m, .models(r.ingress == .anthropicMessages ? .anthropicMessages : .openAIChat), methods: ["GET", "HEAD"])
         }
         routes = compiled
+        passthroughPaths = compiled.filter { $0.action.isPassthrough }.map { (Array($0.config.path.utf8), $0.config.isPrefix) }
         var ex: [String: [Int]] = [:]
         var px: [(String, Int)] = []
         for r in compiled {
@@ -153,6 +154,24 @@ final class ProxyRuntime: @unchecked Sendable {
         if path.hasSuffix("/chat/completions") { return String(path.dropLast("/chat/completions".count)) + "/models" }
         if path.hasSuffix("/messages") { return String(path.dropLast("/messages".count)) + "/models" }
         return nil
+    }
+
+    /// Paths of pass-through routes as bytes, for an allocation-free first check.
+    let passthroughPaths: [(path: [UInt8], isPrefix: Bool)]
+
+    /// True when the request goes to a pass-through route. Compares bytes first, so requests for
+    /// other routes (the common case) cost no allocation.
+    func isPassthrough(_ head: HTTPRequestHead) -> Bool {
+        let maybe = head.bytes.withUnsafeBufferPointer { p -> Bool in
+            let target = UnsafeBufferPointer(rebasing: p[head.target])
+            let pathEnd = target.firstIndex(of: UInt8(ascii: "?")) ?? target.count
+            let path = UnsafeBufferPointer(rebasing: target[0..<pathEnd])
+            return passthroughPaths.contains { r in
+                r.isPrefix ? path.starts(with: r.path) : path.elementsEqual(r.path)
+            }
+        }
+        guard maybe, let i = candidates(path: head.pathString).first else { return false }
+        return routes[i].action.isPassthrough
     }
 
     /// The routes whose path matches (method checked by the caller, so that 405 can be told from 404).

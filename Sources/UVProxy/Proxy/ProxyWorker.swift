@@ -103,8 +103,7 @@ final class ProxyWorker: HTTPRequestHandler {
 
     /// Pass-through routes stream request bodies to the upstream as they arrive.
     func streamsRequestBody(_ head: HTTPRequestHead) -> Bool {
-        guard let i = runtime.candidates(path: head.pathString).first else { return false }
-        return runtime.routes[i].action.isPassthrough && !head.isMethod("OPTIONS")
+        runtime.isPassthrough(head) && !head.isMethod("OPTIONS")
     }
 
     func errorResponse(status: Int, message: String, target: String?) -> (contentType: String, body: [UInt8]) {
