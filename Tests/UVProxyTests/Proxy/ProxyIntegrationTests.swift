@@ -289,3 +289,37 @@ final class StreamedRequestBodyTests: XCTestCase {
         XCTAssertEqual(r.text, String(total))
     }
 }
+
+/// Header rules on pass-through routes: `set_headers` and `remove_headers`.
+final class HeaderRuleTests: XCTestCase {
+    func testSetAndRemoveHeadersOnAPassThroughRoute() throws {
+        let stack = try TestStack(yaml: """
+        access_log: false
+        upstreams:
+          mock:
+            url: MOCK_URL
+            headers: { X-Atlassian-CloudId: cloud-1, X-Upstream-Only: yes }
+        routes:
+          - path: /google/*
+            upstream: mock
+            ingress: passthrough
+            upstream_path: /v1/google/
+            set_headers: { X-Set: "from-config", X-Custom: "overridden" }
+            remove_headers: [x-drop, x-upstream-only]
+        """)
+        defer { stack.stop() }
+        let c = try stack.client()
+        c.send("GET /google/v1/models HTTP/1.1\r\nHost: x\r\nX-Drop: 1\r\nX-Keep: 2\r\nX-Custom: client\r\nAuthorization: Bearer secret\r\n\r\n")
+        let r = try XCTUnwrap(c.readResponse())
+        XCTAssertEqual(r.status, 200)
+        let headers = try XCTUnwrap(r.json?["headers"] as? [String: String])
+        XCTAssertEqual(headers["x-set"], "from-config")
+        XCTAssertEqual(headers["x-custom"], "overridden")
+        XCTAssertEqual(headers["x-keep"], "2")
+        XCTAssertNil(headers["x-drop"])
+        XCTAssertNil(headers["x-upstream-only"])
+        XCTAssertNil(headers["authorization"])
+        XCTAssertEqual(headers["x-atlassian-cloudid"], "cloud-1")
+        XCTAssertEqual(r.json?["path"] as? String, "/v1/google/v1/models")
+    }
+}
