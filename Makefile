@@ -50,3 +50,6 @@ soak: release
 
 clean:
 	rm -rf .build
+
+# make fuzz, make fuzz-build, make test-asan, make test-tsan
+include mk/fuzz.mk

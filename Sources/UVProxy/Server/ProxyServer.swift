@@ -126,7 +126,11 @@ final class WorkerThread: @unchecked Sendable {
         t.start()
     }
 
-    func join() { finished.wait(); finished.signal() }
+    func join() {
+        finished.wait()
+        finished.signal()
+        thread = nil  // the Thread keeps its closure (and so this worker) alive otherwise
+    }
 
     func replace(runtime: ProxyRuntime) {
         loop.execute { [self] in proxy.replace(runtime: runtime) }
