@@ -114,3 +114,46 @@ final class HostileClientTests: XCTestCase {
         XCTAssertTrue(r.text.contains("TLS handshake"), r.text)
     }
 }
+
+/// The connect timeout, on loopback: a listener that never accepts, whose accept queue is already
+/// full, drops further SYNs, so a connect to it hangs until the proxy gives up.
+final class ConnectTimeoutTests: XCTestCase {
+    func testConnectTimeoutIs504() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+        listen(fd, 0)
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        let port = Int(UInt16(bigEndian: addr.sin_port))
+        // Fill the accept queue (never accepted), so the next SYN is dropped.
+        var fillers: [Int32] = []
+        defer { fillers.forEach { close($0) } }
+        for _ in 0..<4 {
+            let f = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+            _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(f, $0, len) } }
+            fillers.append(f)
+        }
+        usleep(50_000)
+        let yaml = """
+        access_log: false
+        upstreams:
+          up: { url: "http://127.0.0.1:\(port)", timeouts: { connect: 300ms } }
+        routes:
+          - { path: /openai/v1/chat/completions, upstream: up, ingress: openai-chat, egress: openai-chat, upstream_path: /x }
+        """
+        let p = try ProxyServer(config: try ConfigLoader.parse(yaml: yaml, environment: [:]), listen: HostPort(host: "127.0.0.1", port: 0))
+        try p.start()
+        defer { p.stop(); p.wait() }
+        let c = try RawHTTPClient(port: p.port)
+        let started = Date()
+        c.send(RawHTTPClient.post("/openai/v1/chat/completions", body: #"{"model":"m","messages":[]}"#))
+        let r = try XCTUnwrap(c.readResponse())
+        XCTAssertEqual(r.status, 504, r.text)
+        XCTAssertTrue(r.text.contains("connect"), r.text)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 3)
+    }
+}
