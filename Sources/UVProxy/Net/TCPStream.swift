@@ -50,7 +50,6 @@ final class TCPStream {
     private(set) var isClosed = false
     private(set) var wantsRead = false
     private var uvReading = false
-    private var closeWhenFlushed = false
     private var failed = false
     private var deliveringClear = false
     private var connectTimer: Timer?
@@ -184,6 +183,10 @@ final class TCPStream {
     }
 
     fileprivate func didRead(_ nread: Int, _ buf: UnsafePointer<uv_buf_t>?) {
+        if lingering {
+            if nread < 0 { close() }
+            return
+        }
         if nread < 0 {
             stopReading()
             let code = Int32(nread)
@@ -322,10 +325,6 @@ final class TCPStream {
             failWrite(status)
             return
         }
-        if pendingWriteBytes == 0, closeWhenFlushed {
-            close()
-            return
-        }
         if aboveHigh, pendingWriteBytes <= lowWatermark, !isClosed {
             aboveHigh = false
             delegate?.streamWritable(self)
@@ -334,14 +333,39 @@ final class TCPStream {
 
     // MARK: Closing
 
-    /// Closes once every queued byte has reached the socket (after a `Connection: close` response).
-    func closeAfterFlush() {
-        if let tls, !isClosed {
+    /// Ends the connection gracefully after a `Connection: close` response: queued bytes are written,
+    /// then a FIN (`uv_shutdown`), then whatever the peer still sends is read and dropped until it
+    /// closes or `lingerMs` passes. Closing with unread input would make the kernel send a reset,
+    /// and the peer could lose the response we just wrote (nginx's "lingering close").
+    func closeAfterFlush(lingerMs: UInt64 = 2_000) {
+        guard !isClosed, !lingering else { return }
+        if let tls {
             tls.shutdown()
             flushEncrypted(tls)
         }
-        if pendingWriteBytes == 0 { close() } else { closeWhenFlushed = true; stopReading() }
+        lingering = true
+        delegate = nil
+        let req = UnsafeMutablePointer<uv_shutdown_t>.allocate(capacity: 1)
+        // Lifetime: the request holds the stream until its callback.
+        req.pointee.data = Unmanaged.passRetained(self).toOpaque()
+        if uv_shutdown(req, asStream(handle), tcpShutdownCallback) < 0 {
+            Unmanaged<TCPStream>.fromOpaque(req.pointee.data).release()
+            req.deallocate()
+            close()
+            return
+        }
+        wantsRead = true
+        if !uvReading {
+            uvReading = true
+            uv_read_start(asStream(handle), tcpStreamAllocCallback, tcpStreamReadCallback)
+        }
+        let t = Timer(loop: loop)
+        connectTimer = t
+        t.start(after: lingerMs) { [weak self] in self?.close() }
     }
+
+    /// True after `closeAfterFlush`: reads are discarded until the peer closes.
+    private var lingering = false
 
     /// Closes now; queued writes are cancelled. Safe to call twice.
     func close() {
@@ -402,6 +426,14 @@ private func tcpConnectCallback(_ req: UnsafeMutablePointer<uv_connect_t>?, _ st
     let stream = Unmanaged<TCPStream>.fromOpaque(data).takeRetainedValue()
     req.deallocate()
     stream.didConnect(status: status)
+}
+
+private func tcpShutdownCallback(_ req: UnsafeMutablePointer<uv_shutdown_t>?, _ status: Int32) {
+    guard let req, let data = req.pointee.data else { return }
+    // Lifetime: releases the retain taken in closeAfterFlush().
+    let stream = Unmanaged<TCPStream>.fromOpaque(data).takeRetainedValue()
+    req.deallocate()
+    if status < 0 { stream.close() }
 }
 
 private func tcpStreamCloseCallback(_ h: UnsafeMutablePointer<uv_handle_t>?) {
