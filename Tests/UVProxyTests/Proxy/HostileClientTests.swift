@@ -104,8 +104,7 @@ final class HostileClientTests: XCTestCase {
         routes:
           - { path: /openai/v1/chat/completions, upstream: up, ingress: openai-chat, egress: openai-chat, upstream_path: /x }
         """
-        let p = try ProxyServer(config: try ConfigLoader.parse(yaml: yaml, environment: [:]), listen: HostPort(host: "127.0.0.1", port: 0))
-        try p.start()
+        let p = try startProxy(yaml)
         defer { p.stop(); p.wait() }
         let c = try RawHTTPClient(port: p.port)
         c.send(RawHTTPClient.post("/openai/v1/chat/completions", body: #"{"model":"m","messages":[]}"#))
@@ -145,8 +144,7 @@ final class ConnectTimeoutTests: XCTestCase {
         routes:
           - { path: /openai/v1/chat/completions, upstream: up, ingress: openai-chat, egress: openai-chat, upstream_path: /x }
         """
-        let p = try ProxyServer(config: try ConfigLoader.parse(yaml: yaml, environment: [:]), listen: HostPort(host: "127.0.0.1", port: 0))
-        try p.start()
+        let p = try startProxy(yaml)
         defer { p.stop(); p.wait() }
         let c = try RawHTTPClient(port: p.port)
         let started = Date()

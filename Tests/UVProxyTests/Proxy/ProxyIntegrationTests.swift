@@ -277,8 +277,7 @@ final class StreamedRequestBodyTests: XCTestCase {
         routes:
           - { path: /upload, upstream: up, ingress: passthrough, egress: passthrough, upstream_path: /upload }
         """
-        let p = try ProxyServer(config: try ConfigLoader.parse(yaml: yaml, environment: [:]), listen: HostPort(host: "127.0.0.1", port: 0))
-        try p.start()
+        let p = try startProxy(yaml)
         defer { p.stop(); p.wait() }
         let c = try RawHTTPClient(port: p.port)
         c.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: \(total)\r\n\r\n")

@@ -180,8 +180,7 @@ final class MultiWorkerTests: XCTestCase {
           - { path: /openai/v1/chat/completions, upstream: mock, ingress: openai-chat, egress: openai-chat,
               upstream_path: /v1/openai/v1/chat/completions }
         """
-        let proxy = try ProxyServer(config: try ConfigLoader.parse(yaml: yaml, environment: [:]), listen: HostPort(host: "127.0.0.1", port: 0))
-        try proxy.start()
+        let proxy = try startProxy(yaml)
         defer { proxy.stop(); proxy.wait() }
         let port = proxy.port
         let failed = FailureCounter()

@@ -83,8 +83,7 @@ final class TLSUpstreamTests: XCTestCase {
         mock.start()
         defer { mock.stop() }
         let yaml = config(caFile: pki.caFile).replacingOccurrences(of: "MOCK_URL", with: "https://127.0.0.1:\(mock.port)")
-        let proxy = try ProxyServer(config: ConfigLoader.parse(yaml: yaml, environment: [:]), listen: HostPort(host: "127.0.0.1", port: 0))
-        try proxy.start()
+        let proxy = try startProxy(yaml)
         defer { proxy.stop(); proxy.wait() }
         let c = try RawHTTPClient(port: proxy.port)
         c.send(RawHTTPClient.post("/openai/v1/chat/completions", body: #"{"model":"gpt-5","messages":[]}"#))

@@ -13,8 +13,7 @@ final class UpstreamPoolTests: XCTestCase {
           - { path: /openai/v1/chat/completions, upstream: up, ingress: openai-chat, egress: openai-chat,
               upstream_path: /v1/chat/completions }
         """
-        let p = try ProxyServer(config: try ConfigLoader.parse(yaml: yaml, environment: [:]), listen: HostPort(host: "127.0.0.1", port: 0))
-        try p.start()
+        let p = try startProxy(yaml)
         return p
     }
 

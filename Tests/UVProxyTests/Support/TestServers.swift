@@ -49,3 +49,11 @@ final class TestStack {
       - { id: gpt-5, owned_by: openai }
     """
 }
+
+/// A proxy on an ephemeral loopback port from a YAML config, started; the caller stops it.
+func startProxy(_ yaml: String) throws -> ProxyServer {
+    let proxy = try ProxyServer(config: try ConfigLoader.parse(yaml: yaml, environment: [:]),
+                                listen: HostPort(host: "127.0.0.1", port: 0))
+    try proxy.start()
+    return proxy
+}
