@@ -102,13 +102,15 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
             let t = Timer(loop: loop)
             pingTimer = t
             let interval = UInt64(route.config.keepAliveInterval)
-            t.start(after: interval, repeat: interval) { [weak self] in self?.sendKeepAlive() }
+            // Strong captures here and below (a weak one costs a side-table allocation per request);
+            // finish() closes the timers and so ends the cycle.
+            t.start(after: interval, repeat: interval) { self.sendKeepAlive() }
         }
         if timeouts.total > 0 {
             let t = Timer(loop: loop)
             totalTimer = t
-            t.start(after: UInt64(timeouts.total)) { [weak self] in
-                self?.fail(APIError(status: 504, type: "timeout_error", message: "upstream request exceeded the total timeout of \(self?.timeouts.total ?? 0) ms", code: "upstream_timeout"))
+            t.start(after: UInt64(timeouts.total)) {
+                self.fail(APIError(status: 504, type: "timeout_error", message: "upstream request exceeded the total timeout of \(self.timeouts.total) ms", code: "upstream_timeout"))
             }
         }
         fetchCredential(rejected: nil)
@@ -119,8 +121,8 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
             acquireConnection()
             return
         }
-        credential.value(on: loop, rejected: rejected) { [weak self] result in
-            guard let self, self.phase != .done else { return }
+        credential.value(on: loop, rejected: rejected) { result in
+            guard self.phase != .done else { return }
             switch result {
             case .success(let v):
                 self.authValue = v
@@ -244,26 +246,28 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
                 if headBuffer.isEmpty { headBuffer.append(contentsOf: input) }
                 return
             case .failure(let e):
-                fail(.badGateway("upstream sent an invalid response head: \(e.message)"), closeUpstream: true)
+                fail(.badGateway("upstream sent an invalid response head: \(e.message)"))
                 return
             case .complete(let head, let consumed):
-                let rest: [UInt8]
-                if headBuffer.isEmpty {
-                    rest = Array(UnsafeRawBufferPointer(rebasing: input[consumed...]))
-                } else {
-                    rest = Array(headBuffer[consumed...])
-                }
-                headBuffer.removeAll(keepingCapacity: true)
                 responseParser.reset()
                 if head.status >= 100, head.status < 200 {
-                    // Interim response (100 Continue): skip it and parse the real head.
-                    if rest.isEmpty { return }
+                    // Interim response (100 Continue): skip it and parse the real head (rare: copies).
+                    let rest = headBuffer.isEmpty ? Array(UnsafeRawBufferPointer(rebasing: input[consumed...]))
+                                                  : Array(headBuffer[consumed...])
                     headBuffer = rest
+                    if rest.isEmpty { return }
                     input = UnsafeRawBufferPointer(start: nil, count: 0)
                     continue
                 }
                 beginBody(head)
-                if !rest.isEmpty, phase == .body { rest.withUnsafeBytes { readBody($0) } }
+                if headBuffer.isEmpty {
+                    // The common case: body bytes are read in place from the read buffer, no copy.
+                    if consumed < input.count, phase == .body { readBody(UnsafeRawBufferPointer(rebasing: input[consumed...])) }
+                } else {
+                    let rest = Array(headBuffer[consumed...])
+                    headBuffer.removeAll(keepingCapacity: true)
+                    if !rest.isEmpty, phase == .body { rest.withUnsafeBytes { readBody($0) } }
+                }
                 if phase == .body, case .none = head.framing { completeBody() }
                 return
             }
@@ -324,7 +328,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
             case .failure(let e): failure = e
             }
             if let failure {
-                fail(.badGateway("upstream sent invalid chunked framing: \(failure.message)"), closeUpstream: true)
+                fail(.badGateway("upstream sent invalid chunked framing: \(failure.message)"))
             } else if done, phase == .body {
                 completeBody()
             }
@@ -344,7 +348,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         switch mode {
         case .collect:
             if collected.count + piece.count > Self.maxCollectedBytes {
-                fail(.badGateway("upstream response is larger than \(Self.maxCollectedBytes) bytes"), closeUpstream: true)
+                fail(.badGateway("upstream response is larger than \(Self.maxCollectedBytes) bytes"))
                 return
             }
             collected.append(contentsOf: piece)
@@ -421,14 +425,14 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
                 return
             }
             let why = error.map { ": \($0)" } ?? ""
-            fail(.badGateway("upstream \(up.config.name) closed the connection before sending a response\(why)"), closeUpstream: true)
+            fail(.badGateway("upstream \(up.config.name) closed the connection before sending a response\(why)"))
         case .body:
             if error == nil, case .untilClose = responseHead?.framing {
                 completeBody()
                 return
             }
             let why = error.map { "\($0)" } ?? "connection closed"
-            fail(.badGateway("upstream \(up.config.name) failed mid-response (\(why))"), closeUpstream: true)
+            fail(.badGateway("upstream \(up.config.name) failed mid-response (\(why))"))
         default:
             break
         }
@@ -569,7 +573,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         let message = phase == .waitingHead
             ? "upstream \(up.config.name) sent no response within \(ms) ms"
             : "upstream \(up.config.name) sent nothing for \(ms) ms mid-response"
-        fail(APIError(status: 504, type: "timeout_error", message: message, code: "upstream_timeout"), closeUpstream: true)
+        fail(APIError(status: 504, type: "timeout_error", message: message, code: "upstream_timeout"))
     }
 
     private func stopPings() {
@@ -590,7 +594,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     }
 
     /// Ends the exchange with an error: an error response, or an error event once a stream started.
-    private func fail(_ error: APIError, closeUpstream: Bool = true) {
+    private func fail(_ error: APIError) {
         guard phase != .done else { return }
         releaseConnection(reusable: false)
         logNote = error.message
