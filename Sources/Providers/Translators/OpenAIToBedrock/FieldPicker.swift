@@ -24,13 +24,14 @@ struct FieldPicker: JSONMemberVisitor {
     private var found: (PickedValue?, PickedValue?, PickedValue?, PickedValue?,
         PickedValue?, PickedValue?, PickedValue?, PickedValue?) = (nil, nil, nil, nil, nil, nil, nil, nil)
 
-    private init(
-        _ bytes: UnsafeRawBufferPointer,
-        _ names: (StaticString, StaticString, StaticString, StaticString,
-            StaticString, StaticString, StaticString, StaticString)
+    /// A picker to be fed members by another visitor (see `take`); `pick` scans by itself.
+    init(
+        _ bytes: UnsafeRawBufferPointer, _ n0: StaticString, _ n1: StaticString = "", _ n2: StaticString = "",
+        _ n3: StaticString = "", _ n4: StaticString = "", _ n5: StaticString = "", _ n6: StaticString = "",
+        _ n7: StaticString = ""
     ) {
         self.bytes = bytes
-        self.names = names
+        self.names = (n0, n1, n2, n3, n4, n5, n6, n7)
     }
 
     /// Scans the object `bytes` for the named members; nil when `bytes` is not a valid JSON object.
@@ -39,7 +40,7 @@ struct FieldPicker: JSONMemberVisitor {
         _ n3: StaticString = "", _ n4: StaticString = "", _ n5: StaticString = "", _ n6: StaticString = "",
         _ n7: StaticString = ""
     ) -> FieldPicker? {
-        var picker = FieldPicker(bytes, (n0, n1, n2, n3, n4, n5, n6, n7))
+        var picker = FieldPicker(bytes, n0, n1, n2, n3, n4, n5, n6, n7)
         guard JSONObjectScanner.fastScanMembers(bytes, into: &picker) != nil else { return nil }
         return picker
     }
@@ -68,23 +69,52 @@ struct FieldPicker: JSONMemberVisitor {
         }
     }
 
-    mutating func member(_ member: JSONMemberSpan) {
+    mutating func member(_ member: JSONMemberSpan) { _ = take(member) }
+
+    /// Records `member` if it has one of the names and is the first of that name. True when its key is
+    /// one of the names (first or not).
+    mutating func take(_ member: JSONMemberSpan) -> Bool {
         let value = PickedValue(range: member.valueRange, kind: member.kind)
-        if found.0 == nil, member.keyIs(names.0, in: bytes) { found.0 = value; return }
-        if names.1.utf8CodeUnitCount == 0 { return }
-        if found.1 == nil, member.keyIs(names.1, in: bytes) { found.1 = value; return }
-        if names.2.utf8CodeUnitCount == 0 { return }
-        if found.2 == nil, member.keyIs(names.2, in: bytes) { found.2 = value; return }
-        if names.3.utf8CodeUnitCount == 0 { return }
-        if found.3 == nil, member.keyIs(names.3, in: bytes) { found.3 = value; return }
-        if names.4.utf8CodeUnitCount == 0 { return }
-        if found.4 == nil, member.keyIs(names.4, in: bytes) { found.4 = value; return }
-        if names.5.utf8CodeUnitCount == 0 { return }
-        if found.5 == nil, member.keyIs(names.5, in: bytes) { found.5 = value; return }
-        if names.6.utf8CodeUnitCount == 0 { return }
-        if found.6 == nil, member.keyIs(names.6, in: bytes) { found.6 = value; return }
-        if names.7.utf8CodeUnitCount == 0 { return }
-        if found.7 == nil, member.keyIs(names.7, in: bytes) { found.7 = value; return }
+        if member.keyIs(names.0, in: bytes) {
+            if found.0 == nil { found.0 = value }
+            return true
+        }
+        if names.1.utf8CodeUnitCount == 0 { return false }
+        if member.keyIs(names.1, in: bytes) {
+            if found.1 == nil { found.1 = value }
+            return true
+        }
+        if names.2.utf8CodeUnitCount == 0 { return false }
+        if member.keyIs(names.2, in: bytes) {
+            if found.2 == nil { found.2 = value }
+            return true
+        }
+        if names.3.utf8CodeUnitCount == 0 { return false }
+        if member.keyIs(names.3, in: bytes) {
+            if found.3 == nil { found.3 = value }
+            return true
+        }
+        if names.4.utf8CodeUnitCount == 0 { return false }
+        if member.keyIs(names.4, in: bytes) {
+            if found.4 == nil { found.4 = value }
+            return true
+        }
+        if names.5.utf8CodeUnitCount == 0 { return false }
+        if member.keyIs(names.5, in: bytes) {
+            if found.5 == nil { found.5 = value }
+            return true
+        }
+        if names.6.utf8CodeUnitCount == 0 { return false }
+        if member.keyIs(names.6, in: bytes) {
+            if found.6 == nil { found.6 = value }
+            return true
+        }
+        if names.7.utf8CodeUnitCount == 0 { return false }
+        if member.keyIs(names.7, in: bytes) {
+            if found.7 == nil { found.7 = value }
+            return true
+        }
+        return false
     }
 
     // MARK: Values

@@ -29,6 +29,11 @@ public final class OpenAIToBedrockTranslator: ExchangeTranslator {
     }
 
     public func upstreamRequest(for request: ClientRequest) throws(APIError) -> UpstreamRequest {
+        if let fast = ChatRequestFastPath.map(request.body, options: options) {
+            model = fast.model
+            includeUsage = fast.includeUsage
+            return UpstreamRequest(path: fast.path, body: fast.body, stream: fast.stream)
+        }
         let mapping = try ChatRequestMapping(request.body, options: options)
         model = mapping.model
         includeUsage = mapping.includeUsage
