@@ -14,6 +14,8 @@ final class ChatRequestFastPathTests: XCTestCase {
         #" { "model" : "m\u00e9" , "messages" : [ { "role" : "developer" , "content" : "s1\n\"q\" \/ \u00e9 \ud83d\ude00" } , {"role":"system","content":"s2"}, { "role" : "user" , "content" : "x\u0001y" , "name" : "bob" } ] , "max_completion_tokens" : 10 , "max_tokens" : "ignored" , "top_p" : 1e-1 , "top_k" : 5 , "seed" : 1 , "frequency_penalty" : null } "#,
         #"{"model":"evil","messages":[{"role":"assistant","content":"only assistant"}],"temperature":1,"stream":false,"model":"second"}"#,
         #"{"model":"x","messages":[{"role":"user","content":"hi","role":"tool"}],"temperature":0}"#,
+        #"{"model":"x","messages":[{"role":"user","content":"hi"}],"temperature":1.0000000000000000001,"top_p":0.5}"#,
+        #"{"model":"x","messages":[{"role":"user","content":"hi"}],"temperature":1e-1}"#,
     ]
 
     /// Requests the fast path leaves to the mapping (valid or not).
@@ -26,6 +28,9 @@ final class ChatRequestFastPathTests: XCTestCase {
         #"{"model":"x","messages":[{"role":"user","content":"hi"}],"user":"u"}"#,
         #"{"model":"x","messages":[{"role":"user","content":"hi"}],"temperature":1.5}"#,
         #"{"model":"x","messages":[{"role":"user","content":"hi"}],"temperature":"1"}"#,
+        #"{"model":"x","messages":[{"role":"user","content":"hi"}],"temperature":1.01}"#,
+        #"{"model":"x","messages":[{"role":"user","content":"hi"}],"temperature":-0.5}"#,
+        #"{"model":"x","messages":[{"role":"user","content":"hi"}],"temperature":1e400}"#,
         #"{"model":"x","messages":[{"role":"user","content":"hi"}],"max_tokens":0}"#,
         #"{"model":"x","messages":[{"role":"user","content":"hi"}],"max_tokens":1.0}"#,
         #"{"model":"x","messages":[{"role":"user","content":"hi"}],"stream":1}"#,
@@ -99,6 +104,36 @@ final class ChatRequestFastPathTests: XCTestCase {
             }
         }
         XCTAssertGreaterThan(taken, 0)
+    }
+
+    func testTemperatureRuleMatchesDouble() {
+        let literals = [
+            "0", "1", "0.0", "1.0", "1.000", "0.2", "0.999999999999999999999", "1.0000000000000000001", "1.5", "10",
+            "2", "-0", "-0.0", "-1", "1e0", "1E-1", "0.5e1", "0e5", "1.01", "01", "9", "1e-400", "1e400",
+        ]
+        for literal in literals {
+            let bytes = Array(literal.utf8)
+            let expected = Double(literal).map { $0 >= 0 && $0 <= 1 } ?? false
+            XCTAssertEqual(bytes.withUnsafeBytes { ChatRequestFastPath.isUnitInterval($0) }, expected, literal)
+        }
+    }
+
+    func testPathTemplateMatchesBedrockModelID() {
+        let templates = [
+            "/model/{model}/{action}", "{model}{action}{model}", "/{mode}/{actio}/{model", "{{model}}", "", "{",
+            "/x/{action}", "é/{model}/ü",
+        ]
+        for template in templates {
+            for model in ["claude-3-7-sonnet-20250219", "a/b c", "sonnet"] {
+                for stream in [false, true] {
+                    let segment = BedrockModelID.resolve(model, aliases: options.modelAliases)
+                    XCTAssertEqual(
+                        ChatRequestFastPath.fillPath(template, segment: segment, stream: stream),
+                        BedrockModelID.path(template: template, model: model, aliases: options.modelAliases, stream: stream),
+                        "\(template) \(model)")
+                }
+            }
+        }
     }
 
     private func assertSame(_ fast: ChatRequestFastPath, _ body: [UInt8], line: UInt = #line) throws {

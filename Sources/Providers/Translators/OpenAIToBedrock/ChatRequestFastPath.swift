@@ -82,17 +82,20 @@ struct ChatRequestFastPath {
             maxTokens = count
         }
         if let temperature = fields[6] {
-            guard temperature.kind == .number,
-                let value = Double(String(decoding: fields.slice(temperature), as: UTF8.self)), value >= 0, value <= 1
-            else { return nil }
+            guard temperature.kind == .number, Self.isUnitInterval(fields.slice(temperature)) else { return nil }
         }
         if let topP = fields[7], topP.kind != .number { return nil }
         if let topK = root.topK, topK.kind != .number { return nil }
 
-        let modelID = BedrockModelID.id(for: model, aliases: options.modelAliases)
-        if modelID.utf8.allSatisfy({ $0 == UInt8(ascii: ".") }) { return nil }
-        let path = BedrockModelID.path(
-            template: options.upstreamPath, model: model, aliases: options.modelAliases, stream: stream)
+        // The mapping refuses an id of only dots; `pathSegment` writes `.` and `..` as `%2E` and `%2E%2E`,
+        // keeps longer runs of dots, and encodes every other id into something else.
+        let segment = BedrockModelID.resolve(model, aliases: options.modelAliases)
+        if segment.isEmpty || segment == "%2E" || segment == "%2E%2E"
+            || segment.utf8.allSatisfy({ $0 == UInt8(ascii: ".") })
+        {
+            return nil
+        }
+        let path = Self.fillPath(options.upstreamPath, segment: segment, stream: stream)
 
         // The body, in `ChatRequestMapping`'s member order.
         var out: [UInt8] = []
@@ -143,6 +146,68 @@ struct ChatRequestFastPath {
         }
         out.append(UInt8(ascii: "}"))
         return ChatRequestFastPath(model: model, stream: stream, includeUsage: includeUsage, path: path, body: out)
+    }
+
+    /// `BedrockModelID.path` with the segment already resolved: `{model}` → the segment, `{action}` →
+    /// `invoke` or `invoke-with-response-stream`, every other byte as it is.
+    static func fillPath(_ template: String, segment: String, stream: Bool) -> String {
+        var template = template
+        return template.withUTF8 { t in
+            var out: [UInt8] = []
+            out.reserveCapacity(t.count + segment.utf8.count + 32)
+            var i = 0
+            let n = t.count
+            while i < n {
+                if t[i] == UInt8(ascii: "{") {
+                    if n - i >= 7, t[i + 1] == UInt8(ascii: "m"), t[i + 2] == UInt8(ascii: "o"),
+                        t[i + 3] == UInt8(ascii: "d"), t[i + 4] == UInt8(ascii: "e"), t[i + 5] == UInt8(ascii: "l"),
+                        t[i + 6] == UInt8(ascii: "}")
+                    {
+                        out.append(contentsOf: segment.utf8)
+                        i += 7
+                        continue
+                    }
+                    if n - i >= 8, t[i + 1] == UInt8(ascii: "a"), t[i + 2] == UInt8(ascii: "c"),
+                        t[i + 3] == UInt8(ascii: "t"), t[i + 4] == UInt8(ascii: "i"), t[i + 5] == UInt8(ascii: "o"),
+                        t[i + 6] == UInt8(ascii: "n"), t[i + 7] == UInt8(ascii: "}")
+                    {
+                        if stream {
+                            ChunkBytes.append("invoke-with-response-stream", to: &out)
+                        } else {
+                            ChunkBytes.append("invoke", to: &out)
+                        }
+                        i += 8
+                        continue
+                    }
+                }
+                out.append(t[i])
+                i += 1
+            }
+            return String(decoding: out, as: UTF8.self)
+        }
+    }
+
+    /// True when the JSON number `literal` is in 0...1 as a `Double` (the mapping's temperature rule).
+    /// `0`, `0.ddd` and `1`, `1.000` are accepted on the bytes; other forms are parsed.
+    static func isUnitInterval(_ literal: UnsafeRawBufferPointer) -> Bool {
+        if let first = literal.first, first == UInt8(ascii: "0") || first == UInt8(ascii: "1") {
+            var simple = true
+            var allZero = true
+            for (k, c) in literal.enumerated() where k > 0 {
+                if k == 1 {
+                    if c != UInt8(ascii: ".") { simple = false; break }
+                } else if c &- 0x30 >= 10 {
+                    simple = false
+                    break
+                } else if c != UInt8(ascii: "0") {
+                    allZero = false
+                }
+            }
+            // `1.0…01` can still round to 1: only the sure answers are taken here.
+            if simple && (first == UInt8(ascii: "0") || allZero) { return true }
+        }
+        guard let value = Double(String(decoding: literal, as: UTF8.self)) else { return false }
+        return value >= 0 && value <= 1
     }
 
     private static func appendTextBlock(_ text: Range<Int>, _ fields: FieldPicker, to out: inout [UInt8]) {
