@@ -25,16 +25,23 @@ struct ChatRequestFastPath {
         guard let model = fields.string(fields[0]), !model.isEmpty else { return nil }
 
         // Messages: every one an object with a known role and string content.
-        guard let messagesValue = fields[1], messagesValue.kind == .array,
-            let messages = try? JSONObjectScanner.arrayElements(bytes, in: messagesValue.range)
-        else { return nil }
+        guard let messagesValue = fields[1], messagesValue.kind == .array, let base = bytes.baseAddress else { return nil }
         /// Text pieces in message order: role (0 system, 1 user, 2 assistant) and the content's range.
         var pieces: [(role: UInt8, text: Range<Int>)] = []
-        pieces.reserveCapacity(messages.count)
+        pieces.reserveCapacity(8)
         var systemCount = 0
         var turnCount = 0
         var lastTurnRole: UInt8 = 0
-        for range in messages {
+        // The array was validated with the whole body: walk its elements in place.
+        let p = base.assumingMemoryBound(to: UInt8.self)
+        let end = messagesValue.range.upperBound
+        var next = JSONFastScan.whitespace(p, end, messagesValue.range.lowerBound + 1)
+        while next < end - 1 {
+            let elementEnd = JSONFastScan.value(p, end, next, depth: 2, maxDepth: JSONParser.maxDepth)
+            guard elementEnd > next else { return nil }  // too deep for the fast scan: not a plain request
+            let range = next..<elementEnd
+            next = JSONFastScan.whitespace(p, end, elementEnd)
+            if next < end, p[next] == UInt8(ascii: ",") { next = JSONFastScan.whitespace(p, end, next + 1) }
             guard bytes[range.lowerBound] == UInt8(ascii: "{"),
                 let message = FieldPicker.pick(UnsafeRawBufferPointer(rebasing: bytes[range]), "role", "content", "tool_calls"),
                 message[2] == nil,
@@ -155,34 +162,35 @@ struct ChatRequestFastPath {
         return template.withUTF8 { t in
             var out: [UInt8] = []
             out.reserveCapacity(t.count + segment.utf8.count + 32)
-            var i = 0
             let n = t.count
+            var copied = 0
+            var i = 0
             while i < n {
-                if t[i] == UInt8(ascii: "{") {
-                    if n - i >= 7, t[i + 1] == UInt8(ascii: "m"), t[i + 2] == UInt8(ascii: "o"),
-                        t[i + 3] == UInt8(ascii: "d"), t[i + 4] == UInt8(ascii: "e"), t[i + 5] == UInt8(ascii: "l"),
-                        t[i + 6] == UInt8(ascii: "}")
-                    {
-                        out.append(contentsOf: segment.utf8)
-                        i += 7
-                        continue
-                    }
-                    if n - i >= 8, t[i + 1] == UInt8(ascii: "a"), t[i + 2] == UInt8(ascii: "c"),
-                        t[i + 3] == UInt8(ascii: "t"), t[i + 4] == UInt8(ascii: "i"), t[i + 5] == UInt8(ascii: "o"),
-                        t[i + 6] == UInt8(ascii: "n"), t[i + 7] == UInt8(ascii: "}")
-                    {
-                        if stream {
-                            ChunkBytes.append("invoke-with-response-stream", to: &out)
-                        } else {
-                            ChunkBytes.append("invoke", to: &out)
-                        }
-                        i += 8
-                        continue
-                    }
+                guard t[i] == UInt8(ascii: "{") else {
+                    i += 1
+                    continue
                 }
-                out.append(t[i])
-                i += 1
+                let rest = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(t)[i...])
+                let model = rest.starts(with: "{model}".utf8)
+                guard model || rest.starts(with: "{action}".utf8) else {
+                    i += 1
+                    continue
+                }
+                out.append(contentsOf: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(t)[copied..<i]))
+                if model {
+                    out.append(contentsOf: segment.utf8)
+                    i += 7
+                } else {
+                    if stream {
+                        ChunkBytes.append("invoke-with-response-stream", to: &out)
+                    } else {
+                        ChunkBytes.append("invoke", to: &out)
+                    }
+                    i += 8
+                }
+                copied = i
             }
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(t)[copied..<n]))
             return String(decoding: out, as: UTF8.self)
         }
     }
