@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// The common OpenAI chat request (text messages, token limit, sampling numbers, stream flags) mapped
 /// straight from its bytes to the Anthropic body, without a `JSON` tree.
 ///
@@ -37,16 +43,8 @@ struct ChatRequestFastPath {
         let end = messagesValue.range.upperBound
         var next = JSONFastScan.whitespace(p, end, messagesValue.range.lowerBound + 1)
         while next < end - 1 {
-            let elementEnd = JSONFastScan.value(p, end, next, depth: 2, maxDepth: JSONParser.maxDepth)
-            guard elementEnd > next else { return nil }  // too deep for the fast scan: not a plain request
-            let range = next..<elementEnd
-            next = JSONFastScan.whitespace(p, end, elementEnd)
-            if next < end, p[next] == UInt8(ascii: ",") { next = JSONFastScan.whitespace(p, end, next + 1) }
-            guard bytes[range.lowerBound] == UInt8(ascii: "{"),
-                let message = FieldPicker.pick(UnsafeRawBufferPointer(rebasing: bytes[range]), "role", "content", "tool_calls"),
-                message[2] == nil,
-                let content = message[1], content.kind == .string
-            else { return nil }
+            guard let message = Self.message(p, end, &next, bytes) else { return nil }
+            guard message[2] == nil, let content = message[1], content.kind == .string else { return nil }
             let role: UInt8
             if message.isString(message[0], "user") {
                 role = 1
@@ -58,8 +56,7 @@ struct ChatRequestFastPath {
                 return nil
             }
             if message.isEmptyString(content) { continue }
-            let text = (range.lowerBound + content.range.lowerBound)..<(range.lowerBound + content.range.upperBound)
-            pieces.append((role, text))
+            pieces.append((role, content.range))
             if role == 0 {
                 systemCount += 1
             } else if role != lastTurnRole {
@@ -155,11 +152,48 @@ struct ChatRequestFastPath {
         return ChatRequestFastPath(model: model, stream: stream, includeUsage: includeUsage, path: path, body: out)
     }
 
+    /// The message object at `i` (an element of the validated messages array, which ends before `end`):
+    /// its `role`, `content` and `tool_calls`, walked once. Moves `i` past the element and its comma.
+    /// Nil when the element is not an object or is too deep for the fast scan.
+    private static func message(
+        _ p: UnsafePointer<UInt8>, _ end: Int, _ i: inout Int, _ bytes: UnsafeRawBufferPointer
+    ) -> FieldPicker? {
+        guard p[i] == UInt8(ascii: "{") else { return nil }
+        var fields = FieldPicker(bytes, "role", "content", "tool_calls")
+        var k = JSONFastScan.whitespace(p, end, i + 1)
+        if p[k] == UInt8(ascii: "}") {
+            k += 1
+        } else {
+            while true {
+                var escaped = false
+                let keyEnd = JSONFastScan.string(p, end, k, &escaped)
+                guard keyEnd > k else { return nil }
+                let valueStart = JSONFastScan.whitespace(p, end, JSONFastScan.whitespace(p, end, keyEnd) + 1)
+                let valueEnd = JSONFastScan.value(p, end, valueStart, depth: 3, maxDepth: JSONParser.maxDepth)
+                guard valueEnd > valueStart else { return nil }
+                _ = fields.take(
+                    JSONMemberSpan(
+                        keyRange: k..<keyEnd, valueRange: valueStart..<valueEnd,
+                        kind: JSONKind(firstByte: p[valueStart]), keyEscaped: escaped))
+                k = JSONFastScan.whitespace(p, end, valueEnd)
+                let c = p[k]
+                k += 1
+                if c == UInt8(ascii: "}") { break }
+                k = JSONFastScan.whitespace(p, end, k)
+            }
+        }
+        k = JSONFastScan.whitespace(p, end, k)
+        if p[k] == UInt8(ascii: ",") { k = JSONFastScan.whitespace(p, end, k + 1) }
+        i = k
+        return fields
+    }
+
     /// `BedrockModelID.path` with the segment already resolved: `{model}` → the segment, `{action}` →
     /// `invoke` or `invoke-with-response-stream`, every other byte as it is.
     static func fillPath(_ template: String, segment: String, stream: Bool) -> String {
         var template = template
         return template.withUTF8 { t in
+            guard let tp = t.baseAddress else { return "" }
             var out: [UInt8] = []
             out.reserveCapacity(t.count + segment.utf8.count + 32)
             let n = t.count
@@ -170,9 +204,8 @@ struct ChatRequestFastPath {
                     i += 1
                     continue
                 }
-                let rest = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(t)[i...])
-                let model = rest.starts(with: "{model}".utf8)
-                guard model || rest.starts(with: "{action}".utf8) else {
+                let model = n - i >= 7 && memcmp(tp + i, "{model}", 7) == 0
+                guard model || (n - i >= 8 && memcmp(tp + i, "{action}", 8) == 0) else {
                     i += 1
                     continue
                 }
