@@ -11,29 +11,36 @@ enum ChatCompletionMapping {
     static func completion(_ body: [UInt8], model: String, created: Int) -> ClientResponse {
         let result: ClientResponse? = body.withUnsafeBytes { bytes in
             guard let message = FieldPicker.pick(bytes, "content", "id", "stop_reason", "usage"),
-                let content = message[0], content.kind == .array,
-                let blocks = try? JSONObjectScanner.arrayElements(bytes, in: content.range)
+                let content = message[0], content.kind == .array
             else { return nil }
-            return completion(message, blocks: blocks, model: model, created: created)
+            return completion(message, content: content.range, model: model, created: created)
         }
         return result
             ?? errorResponse(.upstreamProtocol("upstream returned a response that is not an Anthropic message"))
     }
 
     private static func completion(
-        _ message: FieldPicker, blocks: [Range<Int>], model: String, created: Int
-    ) -> ClientResponse {
+        _ message: FieldPicker, content: Range<Int>, model: String, created: Int
+    ) -> ClientResponse? {
         /// The joined text, escaped, without quotes (escaping is per byte, so pieces escape alone).
         var text: [UInt8] = []
         var hasText = false
         /// `[{tool call},...]` members, without the brackets.
         var toolCalls: [UInt8] = []
         var toolCount = 0
-        for range in blocks {
-            guard message.bytes[range.lowerBound] == UInt8(ascii: "{"),
-                let block = FieldPicker.pick(
-                    UnsafeRawBufferPointer(rebasing: message.bytes[range]), "type", "text", "input", "name", "id")
-            else { continue }
+        // The array was validated with the whole body: its blocks are walked in place.
+        let bytes = message.bytes
+        var next = content.lowerBound + 1
+        while bytes[next] == 0x20 || bytes[next] == 0x0A || bytes[next] == 0x0D || bytes[next] == 0x09 { next += 1 }
+        while next < content.upperBound - 1 {
+            guard bytes[next] == UInt8(ascii: "{") else {
+                guard FieldPicker.skipElement(bytes, at: &next, end: content.upperBound) else { return nil }
+                continue
+            }
+            guard
+                let block = FieldPicker.walk(
+                    bytes, at: &next, end: content.upperBound, "type", "text", "input", "name", "id")
+            else { return nil }
             if block.isString(block[0], "text") {
                 if let piece = block[1], piece.kind == .string {
                     block.appendStringContent(piece, to: &text)

@@ -39,11 +39,12 @@ struct ChatRequestFastPath {
         var turnCount = 0
         var lastTurnRole: UInt8 = 0
         // The array was validated with the whole body: walk its elements in place.
-        let p = base.assumingMemoryBound(to: UInt8.self)
         let end = messagesValue.range.upperBound
-        var next = JSONFastScan.whitespace(p, end, messagesValue.range.lowerBound + 1)
+        var next = JSONFastScan.whitespace(
+            base.assumingMemoryBound(to: UInt8.self), end, messagesValue.range.lowerBound + 1)
         while next < end - 1 {
-            guard let message = Self.message(p, end, &next, bytes) else { return nil }
+            guard let message = FieldPicker.walk(bytes, at: &next, end: end, "role", "content", "tool_calls")
+            else { return nil }
             guard message[2] == nil, let content = message[1], content.kind == .string else { return nil }
             let role: UInt8
             if message.isString(message[0], "user") {
@@ -150,42 +151,6 @@ struct ChatRequestFastPath {
         }
         out.append(UInt8(ascii: "}"))
         return ChatRequestFastPath(model: model, stream: stream, includeUsage: includeUsage, path: path, body: out)
-    }
-
-    /// The message object at `i` (an element of the validated messages array, which ends before `end`):
-    /// its `role`, `content` and `tool_calls`, walked once. Moves `i` past the element and its comma.
-    /// Nil when the element is not an object or is too deep for the fast scan.
-    private static func message(
-        _ p: UnsafePointer<UInt8>, _ end: Int, _ i: inout Int, _ bytes: UnsafeRawBufferPointer
-    ) -> FieldPicker? {
-        guard p[i] == UInt8(ascii: "{") else { return nil }
-        var fields = FieldPicker(bytes, "role", "content", "tool_calls")
-        var k = JSONFastScan.whitespace(p, end, i + 1)
-        if p[k] == UInt8(ascii: "}") {
-            k += 1
-        } else {
-            while true {
-                var escaped = false
-                let keyEnd = JSONFastScan.string(p, end, k, &escaped)
-                guard keyEnd > k else { return nil }
-                let valueStart = JSONFastScan.whitespace(p, end, JSONFastScan.whitespace(p, end, keyEnd) + 1)
-                let valueEnd = JSONFastScan.value(p, end, valueStart, depth: 3, maxDepth: JSONParser.maxDepth)
-                guard valueEnd > valueStart else { return nil }
-                _ = fields.take(
-                    JSONMemberSpan(
-                        keyRange: k..<keyEnd, valueRange: valueStart..<valueEnd,
-                        kind: JSONKind(firstByte: p[valueStart]), keyEscaped: escaped))
-                k = JSONFastScan.whitespace(p, end, valueEnd)
-                let c = p[k]
-                k += 1
-                if c == UInt8(ascii: "}") { break }
-                k = JSONFastScan.whitespace(p, end, k)
-            }
-        }
-        k = JSONFastScan.whitespace(p, end, k)
-        if p[k] == UInt8(ascii: ",") { k = JSONFastScan.whitespace(p, end, k + 1) }
-        i = k
-        return fields
     }
 
     /// `BedrockModelID.path` with the segment already resolved: `{model}` → the segment, `{action}` →

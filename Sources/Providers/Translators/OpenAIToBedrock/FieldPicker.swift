@@ -45,6 +45,70 @@ struct FieldPicker: JSONMemberVisitor {
         return picker
     }
 
+    /// Picks from the object at `i`, an element of an array that was validated whole and ends (after its
+    /// `]`) at `end`: one walk over the members, offsets into `bytes`. Moves `i` past the element and
+    /// the comma after it. Nil when the element is not an object.
+    static func walk(
+        _ bytes: UnsafeRawBufferPointer, at i: inout Int, end: Int, _ n0: StaticString, _ n1: StaticString = "",
+        _ n2: StaticString = "", _ n3: StaticString = "", _ n4: StaticString = ""
+    ) -> FieldPicker? {
+        guard let base = bytes.baseAddress else { return nil }
+        let p = base.assumingMemoryBound(to: UInt8.self)
+        guard p[i] == UInt8(ascii: "{") else { return nil }
+        var fields = FieldPicker(bytes, n0, n1, n2, n3, n4)
+        var k = JSONFastScan.whitespace(p, end, i + 1)
+        if p[k] == UInt8(ascii: "}") {
+            k += 1
+        } else {
+            while true {
+                var escaped = false
+                let keyEnd = JSONFastScan.string(p, end, k, &escaped)
+                guard keyEnd > k else { return nil }
+                let valueStart = JSONFastScan.whitespace(p, end, JSONFastScan.whitespace(p, end, keyEnd) + 1)
+                guard let valueEnd = valueEnd(bytes, valueStart, end, depth: 3) else { return nil }
+                _ = fields.take(
+                    JSONMemberSpan(
+                        keyRange: k..<keyEnd, valueRange: valueStart..<valueEnd,
+                        kind: JSONKind(firstByte: p[valueStart]), keyEscaped: escaped))
+                k = JSONFastScan.whitespace(p, end, valueEnd)
+                let c = p[k]
+                k += 1
+                if c == UInt8(ascii: "}") { break }
+                k = JSONFastScan.whitespace(p, end, k)
+            }
+        }
+        k = JSONFastScan.whitespace(p, end, k)
+        if p[k] == UInt8(ascii: ",") { k = JSONFastScan.whitespace(p, end, k + 1) }
+        i = k
+        return fields
+    }
+
+    /// Skips the element at `i` of a validated array ending at `end`, and the comma after it.
+    static func skipElement(_ bytes: UnsafeRawBufferPointer, at i: inout Int, end: Int) -> Bool {
+        guard let base = bytes.baseAddress else { return false }
+        let p = base.assumingMemoryBound(to: UInt8.self)
+        guard let valueEnd = valueEnd(bytes, i, end, depth: 2) else { return false }
+        var k = JSONFastScan.whitespace(p, end, valueEnd)
+        if p[k] == UInt8(ascii: ",") { k = JSONFastScan.whitespace(p, end, k + 1) }
+        i = k
+        return true
+    }
+
+    /// The end of the (validated) value at `start`; values nested deeper than the fast scan goes are
+    /// finished by the detailed reader, as `JSONObjectScanner` does.
+    private static func valueEnd(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ end: Int, depth: Int) -> Int? {
+        guard let base = bytes.baseAddress else { return nil }
+        let p = base.assumingMemoryBound(to: UInt8.self)
+        let valueEnd = JSONFastScan.value(p, end, start, depth: depth, maxDepth: JSONParser.maxDepth)
+        if valueEnd == JSONFastScan.tooDeep {
+            var r = JSONReader(UnsafeRawBufferPointer(rebasing: bytes[..<end]))
+            r.index = start
+            do throws(JSONError) { try r.skipValueDetailed(depth: depth) } catch { return nil }
+            return r.index
+        }
+        return valueEnd > start ? valueEnd : nil
+    }
+
     /// The same, for a value found by another picker: nil unless it is an object.
     func object(
         _ value: PickedValue?, _ n0: StaticString, _ n1: StaticString = "", _ n2: StaticString = "",
