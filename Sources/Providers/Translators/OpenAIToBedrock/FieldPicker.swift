@@ -138,43 +138,79 @@ struct FieldPicker: JSONMemberVisitor {
     /// Records `member` if it has one of the names and is the first of that name. True when its key is
     /// one of the names (first or not).
     mutating func take(_ member: JSONMemberSpan) -> Bool {
+        if member.keyEscaped { return takeEscaped(member) }
+        guard let base = bytes.baseAddress else { return false }
+        let n = member.keyRange.count &- 2
+        guard n > 0 else { return false }  // unused name slots are empty
+        let key = base + (member.keyRange.lowerBound &+ 1)
         let value = PickedValue(range: member.valueRange, kind: member.kind)
-        if member.keyIs(names.0, in: bytes) {
+        if n == names.0.utf8CodeUnitCount, memcmp(key, names.0.utf8Start, n) == 0 {
             if found.0 == nil { found.0 = value }
             return true
         }
-        if names.1.utf8CodeUnitCount == 0 { return false }
-        if member.keyIs(names.1, in: bytes) {
+        if n == names.1.utf8CodeUnitCount, memcmp(key, names.1.utf8Start, n) == 0 {
             if found.1 == nil { found.1 = value }
             return true
         }
-        if names.2.utf8CodeUnitCount == 0 { return false }
-        if member.keyIs(names.2, in: bytes) {
+        if n == names.2.utf8CodeUnitCount, memcmp(key, names.2.utf8Start, n) == 0 {
             if found.2 == nil { found.2 = value }
             return true
         }
-        if names.3.utf8CodeUnitCount == 0 { return false }
-        if member.keyIs(names.3, in: bytes) {
+        if n == names.3.utf8CodeUnitCount, memcmp(key, names.3.utf8Start, n) == 0 {
             if found.3 == nil { found.3 = value }
             return true
         }
-        if names.4.utf8CodeUnitCount == 0 { return false }
-        if member.keyIs(names.4, in: bytes) {
+        if n == names.4.utf8CodeUnitCount, memcmp(key, names.4.utf8Start, n) == 0 {
             if found.4 == nil { found.4 = value }
             return true
         }
-        if names.5.utf8CodeUnitCount == 0 { return false }
-        if member.keyIs(names.5, in: bytes) {
+        if n == names.5.utf8CodeUnitCount, memcmp(key, names.5.utf8Start, n) == 0 {
             if found.5 == nil { found.5 = value }
             return true
         }
-        if names.6.utf8CodeUnitCount == 0 { return false }
-        if member.keyIs(names.6, in: bytes) {
+        if n == names.6.utf8CodeUnitCount, memcmp(key, names.6.utf8Start, n) == 0 {
             if found.6 == nil { found.6 = value }
             return true
         }
-        if names.7.utf8CodeUnitCount == 0 { return false }
-        if member.keyIs(names.7, in: bytes) {
+        if n == names.7.utf8CodeUnitCount, memcmp(key, names.7.utf8Start, n) == 0 {
+            if found.7 == nil { found.7 = value }
+            return true
+        }
+        return false
+    }
+
+    /// `take` for a key written with escapes: decoded and compared as text (rare).
+    private mutating func takeEscaped(_ member: JSONMemberSpan) -> Bool {
+        let value = PickedValue(range: member.valueRange, kind: member.kind)
+        if names.0.utf8CodeUnitCount > 0, member.keyIs(names.0, in: bytes) {
+            if found.0 == nil { found.0 = value }
+            return true
+        }
+        if names.1.utf8CodeUnitCount > 0, member.keyIs(names.1, in: bytes) {
+            if found.1 == nil { found.1 = value }
+            return true
+        }
+        if names.2.utf8CodeUnitCount > 0, member.keyIs(names.2, in: bytes) {
+            if found.2 == nil { found.2 = value }
+            return true
+        }
+        if names.3.utf8CodeUnitCount > 0, member.keyIs(names.3, in: bytes) {
+            if found.3 == nil { found.3 = value }
+            return true
+        }
+        if names.4.utf8CodeUnitCount > 0, member.keyIs(names.4, in: bytes) {
+            if found.4 == nil { found.4 = value }
+            return true
+        }
+        if names.5.utf8CodeUnitCount > 0, member.keyIs(names.5, in: bytes) {
+            if found.5 == nil { found.5 = value }
+            return true
+        }
+        if names.6.utf8CodeUnitCount > 0, member.keyIs(names.6, in: bytes) {
+            if found.6 == nil { found.6 = value }
+            return true
+        }
+        if names.7.utf8CodeUnitCount > 0, member.keyIs(names.7, in: bytes) {
             if found.7 == nil { found.7 = value }
             return true
         }
