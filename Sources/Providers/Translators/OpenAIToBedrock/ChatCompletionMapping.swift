@@ -22,14 +22,27 @@ enum ChatCompletionMapping {
     private static func completion(
         _ message: FieldPicker, content: Range<Int>, model: String, created: Int
     ) -> ClientResponse? {
-        /// The joined text, escaped, without quotes (escaping is per byte, so pieces escape alone).
-        var text: [UInt8] = []
+        let bytes = message.bytes
+        var out: [UInt8] = []
+        out.reserveCapacity(256 + bytes.count + model.utf8.count)
+        ChunkBytes.append("{\"id\":\"chatcmpl-", to: &out)
+        if let id = message[1], id.kind == .string {
+            message.appendStringContent(id, to: &out)
+        } else {
+            ChunkBytes.append("bedrock", to: &out)
+        }
+        ChunkBytes.append("\",\"object\":\"chat.completion\",\"created\":", to: &out)
+        ChunkBytes.append(created, to: &out)
+        ChunkBytes.append(",\"model\":", to: &out)
+        ChunkBytes.appendString(model, to: &out)
+        ChunkBytes.append(",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"", to: &out)
+
+        // The joined text goes straight into `out` (escaping is per byte, so pieces escape alone); tool
+        // calls, rare, into their own buffer: `[{tool call},...]` members, without the brackets.
         var hasText = false
-        /// `[{tool call},...]` members, without the brackets.
         var toolCalls: [UInt8] = []
         var toolCount = 0
         // The array was validated with the whole body: its blocks are walked in place.
-        let bytes = message.bytes
         var next = content.lowerBound + 1
         while bytes[next] == 0x20 || bytes[next] == 0x0A || bytes[next] == 0x0D || bytes[next] == 0x09 { next += 1 }
         while next < content.upperBound - 1 {
@@ -43,11 +56,11 @@ enum ChatCompletionMapping {
             else { return nil }
             if block.isString(block[0], "text") {
                 if let piece = block[1], piece.kind == .string {
-                    block.appendStringContent(piece, to: &text)
+                    block.appendStringContent(piece, to: &out)
                     hasText = true
                 }
             } else if block.isString(block[0], "tool_use") {
-                var arguments: [UInt8]
+                let arguments: [UInt8]
                 if let input = block[2], let value = try? JSONParser.parse(block.slice(input)) {
                     arguments = value.bytes  // re-written compact, as the tree writer writes it
                 } else {
@@ -70,8 +83,19 @@ enum ChatCompletionMapping {
                 ChunkBytes.append(",\"arguments\":", to: &toolCalls)
                 arguments.withUnsafeBytes { JSON.writeString(utf8: $0, to: &toolCalls) }
                 ChunkBytes.append("}}", to: &toolCalls)
-                arguments = []
             }
+        }
+        if hasText || toolCount == 0 {
+            out.append(UInt8(ascii: "\""))
+        } else {
+            // No text was written after the opening quote: the content is null.
+            out.removeLast()
+            ChunkBytes.append("null", to: &out)
+        }
+        if toolCount > 0 {
+            ChunkBytes.append(",\"tool_calls\":[", to: &out)
+            out.append(contentsOf: toolCalls)
+            out.append(UInt8(ascii: "]"))
         }
 
         let finishReason: String
@@ -83,31 +107,6 @@ enum ChatCompletionMapping {
         var usage = AnthropicUsage()
         usage.update(from: message[3], in: message)
 
-        var out: [UInt8] = []
-        out.reserveCapacity(256 + text.count + toolCalls.count + model.utf8.count)
-        ChunkBytes.append("{\"id\":\"chatcmpl-", to: &out)
-        if let id = message[1], id.kind == .string {
-            message.appendStringContent(id, to: &out)
-        } else {
-            ChunkBytes.append("bedrock", to: &out)
-        }
-        ChunkBytes.append("\",\"object\":\"chat.completion\",\"created\":", to: &out)
-        ChunkBytes.append(created, to: &out)
-        ChunkBytes.append(",\"model\":", to: &out)
-        ChunkBytes.appendString(model, to: &out)
-        ChunkBytes.append(",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":", to: &out)
-        if hasText || toolCount == 0 {
-            out.append(UInt8(ascii: "\""))
-            out.append(contentsOf: text)
-            out.append(UInt8(ascii: "\""))
-        } else {
-            ChunkBytes.append("null", to: &out)
-        }
-        if toolCount > 0 {
-            ChunkBytes.append(",\"tool_calls\":[", to: &out)
-            out.append(contentsOf: toolCalls)
-            out.append(UInt8(ascii: "]"))
-        }
         ChunkBytes.append("},\"finish_reason\":", to: &out)
         ChunkBytes.appendString(finishReason, to: &out)
         ChunkBytes.append("}],\"usage\":", to: &out)
