@@ -157,40 +157,52 @@ struct ChatRequestFastPath {
     /// `invoke` or `invoke-with-response-stream`, every other byte as it is.
     static func fillPath(_ template: String, segment: String, stream: Bool) -> String {
         var template = template
+        var segment = segment
         return template.withUTF8 { t in
-            guard let tp = t.baseAddress else { return "" }
-            var out: [UInt8] = []
-            out.reserveCapacity(t.count + segment.utf8.count + 32)
-            let n = t.count
-            var copied = 0
-            var i = 0
-            while i < n {
-                guard t[i] == UInt8(ascii: "{") else {
-                    i += 1
-                    continue
-                }
-                let model = n - i >= 7 && memcmp(tp + i, "{model}", 7) == 0
-                guard model || (n - i >= 8 && memcmp(tp + i, "{action}", 8) == 0) else {
-                    i += 1
-                    continue
-                }
-                out.append(contentsOf: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(t)[copied..<i]))
-                if model {
-                    out.append(contentsOf: segment.utf8)
-                    i += 7
-                } else {
-                    if stream {
-                        ChunkBytes.append("invoke-with-response-stream", to: &out)
-                    } else {
-                        ChunkBytes.append("invoke", to: &out)
+            segment.withUTF8 { seg in
+                let action: StaticString = stream ? "invoke-with-response-stream" : "invoke"
+                let actionBytes = UnsafeBufferPointer(start: action.utf8Start, count: action.utf8CodeUnitCount)
+                var size = 0
+                pathPieces(t, seg, actionBytes) { size += $0.count }
+                return String(unsafeUninitializedCapacity: size) { buffer in
+                    var written = 0
+                    pathPieces(t, seg, actionBytes) { piece in
+                        guard let base = buffer.baseAddress, let from = piece.baseAddress else { return }
+                        (base + written).update(from: from, count: piece.count)
+                        written += piece.count
                     }
-                    i += 8
+                    return written
                 }
-                copied = i
             }
-            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(t)[copied..<n]))
-            return String(decoding: out, as: UTF8.self)
         }
+    }
+
+    /// The template's pieces in order: runs of its bytes, and the segment or action in place of
+    /// `{model}` and `{action}`.
+    private static func pathPieces(
+        _ t: UnsafeBufferPointer<UInt8>, _ segment: UnsafeBufferPointer<UInt8>,
+        _ action: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>) -> Void
+    ) {
+        guard let tp = t.baseAddress else { return }
+        let n = t.count
+        var copied = 0
+        var i = 0
+        while i < n {
+            guard tp[i] == UInt8(ascii: "{") else {
+                i += 1
+                continue
+            }
+            let model = n - i >= 7 && memcmp(tp + i, "{model}", 7) == 0
+            guard model || (n - i >= 8 && memcmp(tp + i, "{action}", 8) == 0) else {
+                i += 1
+                continue
+            }
+            body(UnsafeBufferPointer(rebasing: t[copied..<i]))
+            body(model ? segment : action)
+            i += model ? 7 : 8
+            copied = i
+        }
+        body(UnsafeBufferPointer(rebasing: t[copied..<n]))
     }
 
     /// True when the JSON number `literal` is in 0...1 as a `Double` (the mapping's temperature rule).
