@@ -228,9 +228,12 @@ struct FieldPicker: JSONMemberVisitor {
     func isString(_ value: PickedValue?, _ word: StaticString) -> Bool {
         guard let value, value.kind == .string else { return false }
         let n = word.utf8CodeUnitCount
-        if !hasEscape(value), let base = bytes.baseAddress {
-            return value.range.count == n + 2 && memcmp(base + value.range.lowerBound + 1, word.utf8Start, n) == 0
+        guard let base = bytes.baseAddress else { return false }
+        // The same bytes are the same text; other bytes are other text unless escapes are involved.
+        if value.range.count == n + 2 && memcmp(base + value.range.lowerBound + 1, word.utf8Start, n) == 0 {
+            return true
         }
+        guard hasEscape(value) else { return false }
         return JSONObjectScanner.decodeString(bytes, at: value.range) == word.description
     }
 
