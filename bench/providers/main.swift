@@ -15,6 +15,10 @@ let anthropicBody = Array(#"{"model":"claude-sonnet-4-5","max_tokens":64,"system
 let anthropicDelta = Array(#"event: content_block_delta\#ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hello"}}\#n\#n"#.utf8)
 let anthropicStart = Array(#"event: message_start\#ndata: {"type":"message_start","message":{"id":"msg_bdrk_01","type":"message","role":"assistant","model":"claude-3-7-sonnet-20250219","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":30,"output_tokens":1}}}\#n\#n"#.utf8)
 
+let anthropicReply = Array(#"""
+{"id":"msg_bdrk_01XyZabcdEFGhijkLMNop","type":"message","role":"assistant","model":"claude-sonnet-4-5-20250929","content":[{"type":"text","text":"Hello there! It is nice to meet you. How can I help you today? I can answer questions, write and review code, summarise documents, or just chat about whatever is on your mind."}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":19,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":42,"service_tier":"standard"},"extra":"padding to make this body about six hundred bytes long.............."}
+"""#.utf8)
+
 let options = TranslationOptions(upstreamPath: "/v1/chat/completions", renameMaxTokens: true)
 let bedrockOptions = TranslationOptions(upstreamPath: "/model/{model}/{action}")
 
@@ -66,6 +70,12 @@ enum Bench {
             for _ in 0..<n {
                 let t = OpenAIToBedrockTranslator(options: bedrockOptions, now: { 1 })
                 sink(try? t.upstreamRequest(for: ClientRequest(body: openAIBody)))
+            }
+        case "openai-bedrock.response":
+            let t = OpenAIToBedrockTranslator(options: bedrockOptions, now: { 1 })
+            _ = try? t.upstreamRequest(for: ClientRequest(body: openAIBody))
+            for _ in 0..<n {
+                sink(t.clientResponse(status: 200, contentType: "application/json", body: anthropicReply, retryAfter: nil))
             }
         case "openai-bedrock.event":
             let t = OpenAIToBedrockTranslator(options: bedrockOptions, now: { 1 })

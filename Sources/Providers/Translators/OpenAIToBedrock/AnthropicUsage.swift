@@ -19,6 +19,18 @@ struct AnthropicUsage: Equatable {
         if let value = usage["output_tokens"]?.intValue { output = value }
     }
 
+    /// The same, from a `usage` value found by a `FieldPicker` (ignored unless it is an object).
+    mutating func update(from usage: PickedValue?, in picker: FieldPicker) {
+        guard
+            let fields = picker.object(
+                usage, "input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens", "output_tokens")
+        else { return }
+        if let value = fields.int(fields[0]) { input = value }
+        if let value = fields.int(fields[1]) { cacheRead = value }
+        if let value = fields.int(fields[2]) { cacheCreation = value }
+        if let value = fields.int(fields[3]) { output = value }
+    }
+
     var promptTokens: Int { input &+ cacheRead &+ cacheCreation }
 
     /// The OpenAI `usage` object.

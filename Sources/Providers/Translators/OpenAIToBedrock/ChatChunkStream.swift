@@ -74,10 +74,7 @@ struct ChatChunkStream: SSELineSink {
         if bytes.count > 5, bytes[5] == UInt8(ascii: " ") { valueStart = 6 }
         let value = UnsafeRawBufferPointer(rebasing: bytes[valueStart...])
         if pendingData.isEmpty {
-            if let event = try? JSONParser.parse(value) {
-                handle(event, into: &out)
-                return
-            }
+            if handleEvent(value, into: &out) { return }
             if value.isEmpty { return }
             if Self.isDoneMarker(value) { return }
             pendingData.append(contentsOf: value)
@@ -90,9 +87,25 @@ struct ChatChunkStream: SSELineSink {
             pendingData.append(0x0A)
             pendingData.append(contentsOf: value)
         }
-        guard !pendingData.isEmpty, let event = try? JSONParser.parse(pendingData) else { return }
-        pendingData.removeAll(keepingCapacity: true)
-        handle(event, into: &out)
+        guard !pendingData.isEmpty else { return }
+        // Moved out while handled, so the event's bytes are not borrowed from `self`.
+        var data: [UInt8] = []
+        swap(&data, &pendingData)
+        let handled = data.withUnsafeBytes { handleEvent($0, into: &out) }
+        if handled { data.removeAll(keepingCapacity: true) }
+        swap(&data, &pendingData)
+    }
+
+    /// Handles `value` when it is one whole JSON value; false (nothing done) when it is not valid JSON.
+    /// A valid value that is not an object means nothing.
+    private mutating func handleEvent(_ value: UnsafeRawBufferPointer, into out: inout [UInt8]) -> Bool {
+        if let event = FieldPicker.pick(
+            value, "type", "index", "delta", "content_block", "message", "usage", "error", "Message")
+        {
+            handle(event, into: &out)
+            return true
+        }
+        return (try? JSONParser.parse(value)) != nil
     }
 
     private static func hasDataField(_ bytes: UnsafeRawBufferPointer) -> Bool {
@@ -106,71 +119,73 @@ struct ChatChunkStream: SSELineSink {
 
     // MARK: Anthropic events
 
-    mutating func handle(_ event: JSON, into out: inout [UInt8]) {
+    /// One event object; its fields are found by `FieldPicker`, in the order given in `handleEvent`:
+    /// type, index, delta, content_block, message, usage, error, Message.
+    private mutating func handle(_ event: FieldPicker, into out: inout [UInt8]) {
         if phase == .done { return }
-        guard let type = event["type"]?.stringValue else {
+        guard let typeValue = event[0], typeValue.kind == .string else {
             // Bedrock exceptions in a data-only stream: `{"message":"..."}`.
-            if let message = event["message"]?.stringValue ?? event["Message"]?.stringValue {
+            if let message = event.string(event[4]) ?? event.string(event[7]) {
                 fail(APIError(status: 502, type: "api_error", message: message), into: &out)
             }
             return
         }
-        switch type {
-        case "message_start":
-            if phase == .waiting {
-                let message = event["message"]
-                usage.update(from: message?["usage"])
-                start(id: message?["id"]?.stringValue, into: &out)
-            }
-        case "content_block_start":
+        if event.isString(typeValue, "content_block_delta") {
             startIfNeeded(into: &out)
-            guard let block = event["content_block"], let index = event["index"]?.intValue else { return }
-            switch block["type"]?.stringValue {
-            case "text":
-                if let text = block["text"]?.stringValue, !text.isEmpty { writeContent(text, into: &out) }
-            case "tool_use":
+            guard let deltaValue = event[2] else { return }
+            guard let delta = event.object(deltaValue, "type", "text", "partial_json") else { return }
+            if delta.isString(delta[0], "text_delta") {
+                if let text = delta[1], text.kind == .string, !delta.isEmptyString(text) {
+                    writeContent(text, in: delta, into: &out)
+                }
+            } else if delta.isString(delta[0], "input_json_delta") {
+                guard let index = event.int(event[1]), let toolIndex = toolIndexByBlock[index],
+                    let piece = delta[2], piece.kind == .string, !delta.isEmptyString(piece)
+                else { return }
+                writeToolArguments(index: toolIndex, piece, in: delta, into: &out)
+            }
+            // thinking_delta, signature_delta: not content for an OpenAI client
+        } else if event.isString(typeValue, "message_start") {
+            if phase == .waiting {
+                let message = event.object(event[4], "usage", "id")
+                if let message { usage.update(from: message[0], in: message) }
+                start(id: message?.string(message?[1]), into: &out)
+            }
+        } else if event.isString(typeValue, "content_block_start") {
+            startIfNeeded(into: &out)
+            guard let blockValue = event[3], let index = event.int(event[1]) else { return }
+            guard let block = event.object(blockValue, "type", "text", "id", "name") else { return }
+            if block.isString(block[0], "text") {
+                if let text = block[1], text.kind == .string, !block.isEmptyString(text) {
+                    writeContent(text, in: block, into: &out)
+                }
+            } else if block.isString(block[0], "tool_use") {
                 let toolIndex = toolCount
                 toolCount += 1
                 toolIndexByBlock[index] = toolIndex
                 writeToolOpen(
-                    index: toolIndex, id: block["id"]?.stringValue ?? "", name: block["name"]?.stringValue ?? "",
+                    index: toolIndex, id: block.string(block[2]) ?? "", name: block.string(block[3]) ?? "",
                     into: &out)
-            default:
-                break  // thinking, redacted_thinking, server tools: not content for an OpenAI client
             }
-        case "content_block_delta":
+            // thinking, redacted_thinking, server tools: not content for an OpenAI client
+        } else if event.isString(typeValue, "message_delta") {
             startIfNeeded(into: &out)
-            guard let delta = event["delta"] else { return }
-            switch delta["type"]?.stringValue {
-            case "text_delta":
-                if let text = delta["text"]?.stringValue, !text.isEmpty { writeContent(text, into: &out) }
-            case "input_json_delta":
-                guard let index = event["index"]?.intValue, let toolIndex = toolIndexByBlock[index],
-                    let piece = delta["partial_json"]?.stringValue, !piece.isEmpty
-                else { return }
-                writeToolArguments(index: toolIndex, piece, into: &out)
-            default:
-                break  // thinking_delta, signature_delta
-            }
-        case "message_delta":
-            startIfNeeded(into: &out)
-            usage.update(from: event["usage"])
-            if let reason = event["delta"]?["stop_reason"]?.stringValue {
+            usage.update(from: event[5], in: event)
+            if let delta = event.object(event[2], "stop_reason"), let reason = delta.string(delta[0]) {
                 stopReason = reason
                 if phase == .streaming { writeFinish(into: &out) }
             }
-        case "message_stop":
+        } else if event.isString(typeValue, "message_stop") {
             finishStream(into: &out)
-        case "error":
-            let error = event["error"]
+        } else if event.isString(typeValue, "error") {
+            let error = event.object(event[6], "type", "message")
             fail(
                 APIError(
-                    status: 502, type: error?["type"]?.stringValue ?? "api_error",
-                    message: error?["message"]?.stringValue ?? "upstream error"),
+                    status: 502, type: error?.string(error?[0]) ?? "api_error",
+                    message: error?.string(error?[1]) ?? "upstream error"),
                 into: &out)
-        default:
-            break  // ping, content_block_stop, and event types added later
         }
+        // ping, content_block_stop, and event types added later: nothing
     }
 
     /// The upstream ended. A stream that never started is an error; one that did is finished cleanly.
@@ -217,10 +232,10 @@ struct ChatChunkStream: SSELineSink {
         ChunkBytes.append("{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"finish_reason\":null}]}\n\n", to: &out)
     }
 
-    private func writeContent(_ text: String, into out: inout [UInt8]) {
+    private func writeContent(_ text: PickedValue, in fields: FieldPicker, into out: inout [UInt8]) {
         out.append(contentsOf: prefix)
         ChunkBytes.append("{\"index\":0,\"delta\":{\"content\":", to: &out)
-        ChunkBytes.appendString(text, to: &out)
+        fields.appendString(text, to: &out)
         ChunkBytes.append("},\"finish_reason\":null}]}\n\n", to: &out)
     }
 
@@ -235,12 +250,12 @@ struct ChatChunkStream: SSELineSink {
         ChunkBytes.append(",\"arguments\":\"\"}}]},\"finish_reason\":null}]}\n\n", to: &out)
     }
 
-    private func writeToolArguments(index: Int, _ piece: String, into out: inout [UInt8]) {
+    private func writeToolArguments(index: Int, _ piece: PickedValue, in fields: FieldPicker, into out: inout [UInt8]) {
         out.append(contentsOf: prefix)
         ChunkBytes.append("{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":", to: &out)
         ChunkBytes.append(index, to: &out)
         ChunkBytes.append(",\"function\":{\"arguments\":", to: &out)
-        ChunkBytes.appendString(piece, to: &out)
+        fields.appendString(piece, to: &out)
         ChunkBytes.append("}}]},\"finish_reason\":null}]}\n\n", to: &out)
     }
 

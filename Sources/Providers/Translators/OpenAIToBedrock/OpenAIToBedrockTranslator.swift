@@ -6,7 +6,8 @@
 
 /// OpenAI Chat Completions clients → Claude on Bedrock (ingress `openai-chat`, egress `bedrock-anthropic`).
 ///
-/// Made per request. `upstreamRequest` maps the request (`ChatRequestMapping`) and remembers what the
+/// Made per request. `upstreamRequest` maps the request (`ChatRequestFastPath` for plain text chats,
+/// `ChatRequestMapping` for everything else and for every error) and remembers what the
 /// response needs: the client's model name (echoed back), whether it streams and whether it asked for a
 /// usage chunk. Responses are mapped by `ChatCompletionMapping`, streams by `ChatChunkStream` fed through
 /// an `SSELineSplitter`.
@@ -29,6 +30,11 @@ public final class OpenAIToBedrockTranslator: ExchangeTranslator {
     }
 
     public func upstreamRequest(for request: ClientRequest) throws(APIError) -> UpstreamRequest {
+        if let fast = ChatRequestFastPath.map(request.body, options: options) {
+            model = fast.model
+            includeUsage = fast.includeUsage
+            return UpstreamRequest(path: fast.path, body: fast.body, stream: fast.stream)
+        }
         let mapping = try ChatRequestMapping(request.body, options: options)
         model = mapping.model
         includeUsage = mapping.includeUsage

@@ -40,11 +40,9 @@ struct SSELineSplitter {
         }
         var lineStart = index
         while index < count {
+            index = Self.lineEnd(bytes, from: index)
+            if index == count { break }
             let byte = bytes[index]
-            if byte != 0x0A && byte != 0x0D {
-                index += 1
-                continue
-            }
             let span = UnsafeRawBufferPointer(rebasing: bytes[lineStart..<index])
             if partial.isEmpty {
                 if span.count > maxLineBytes {
@@ -77,6 +75,32 @@ struct SSELineSplitter {
         if overflowed || partial.isEmpty { return }
         partial.withUnsafeBytes { sink.line($0, into: &out) }
         partial.removeAll(keepingCapacity: true)
+    }
+
+    /// The index of the first `\n` or `\r` at or after `start`, or `bytes.count`. Eight bytes at a time:
+    /// the scan is the per-byte cost of every stream.
+    @inline(__always)
+    static func lineEnd(_ bytes: UnsafeRawBufferPointer, from start: Int) -> Int {
+        let count = bytes.count
+        guard let base = bytes.baseAddress else { return count }
+        var i = start
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        while count &- i >= 8 {
+            let word = UInt64(littleEndian: (base + i).loadUnaligned(as: UInt64.self))
+            let lf = word ^ (ones &* 0x0A)
+            let cr = word ^ (ones &* 0x0D)
+            // A zero byte in `lf` or `cr` marks a match (exact for the lowest match, which is all we use).
+            let hits = ((lf &- ones) & ~lf | (cr &- ones) & ~cr) & highs
+            if hits != 0 { return i &+ hits.trailingZeroBitCount &>> 3 }
+            i &+= 8
+        }
+        while i < count {
+            let c = base.load(fromByteOffset: i, as: UInt8.self)
+            if c == 0x0A || c == 0x0D { return i }
+            i &+= 1
+        }
+        return count
     }
 
     private mutating func appendPartial(_ span: UnsafeRawBufferPointer) -> Bool {
