@@ -33,9 +33,13 @@ run: release
 
 test: deps test-swift test-e2e
 
+# The Swift suite's output (XCTest lines and every proxy log line it produced) must not contain any
+# credential the tests hand out; the e2e suite checks its own proxy logs the same way.
+TEST_SECRETS = tok-aaa|tok-bbb|tok-good|tok-shared|secret-token-123|rejected-token|rejected-1|client-secret
 test-swift:
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --disable-swift-testing
+	set -o pipefail; $(SWIFT) test --skip-build --disable-swift-testing 2>&1 | tee .build/swift-test.log
+	@if grep -E '$(TEST_SECRETS)' .build/swift-test.log; then echo "a test credential reached the output"; exit 1; fi
 
 # The official openai and anthropic SDKs, and curl, through the release binary over real sockets.
 test-e2e: release

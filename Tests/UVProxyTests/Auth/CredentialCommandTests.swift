@@ -37,8 +37,9 @@ final class CredentialCommandTests: XCTestCase {
     private var runs: Int { Int((try? String(contentsOfFile: dir + "/runs", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "0") ?? 0 }
 
     private func stack(command: String, timeout: String = "5s") throws -> TestStack {
+        // Access log on: `make test` greps the suite's output for these tokens.
         try TestStack(yaml: """
-        access_log: false
+        access_log: true
         upstreams:
           mock:
             url: MOCK_URL
