@@ -43,6 +43,10 @@ public final class ProxyServer: @unchecked Sendable {
     public func run() throws {
         try start()
         for w in runtime.config.warnings { Log.warning(w) }
+        if listen != runtime.config.listen, !listen.isLoopback, runtime.config.inboundKeys.isEmpty {
+            // The config's own listen address was checked at load; an override from the command line is checked here.
+            Log.warning("--listen \(listen): reachable from other machines and no inbound keys are configured")
+        }
         Log.info("listening on \(listen.host):\(port) with \(workerCount) worker(s)")
         let signals = SignalWatcher { [weak self] sig in self?.handleSignal(sig) }
         signals.run()
