@@ -6,6 +6,8 @@ RUN apt-get update -q && apt-get install -y -q --no-install-recommends libuv1-de
 WORKDIR /src
 COPY Package.swift ./
 COPY Sources ./Sources
+# SwiftPM checks every declared target's folder, test targets included.
+COPY Tests ./Tests
 RUN swift build -c release --static-swift-stdlib --product mini-proxy \
     && install -D -s "$(swift build -c release --show-bin-path)/mini-proxy" /out/mini-proxy
 
