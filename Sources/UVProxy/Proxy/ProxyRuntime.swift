@@ -23,7 +23,6 @@ final class CompiledRoute: @unchecked Sendable {
     let index: Int
     let config: RouteConfig
     let action: RouteAction
-    let upstream: UpstreamConfig?
     let upstreamBox: UpstreamBox?
     let credential: CredentialSource?
     let cors: CORSConfig?
@@ -46,7 +45,6 @@ final class CompiledRoute: @unchecked Sendable {
         self.index = index
         self.config = config
         self.action = action
-        self.upstream = upstream?.config
         self.upstreamBox = upstream
         self.credential = credential
         self.cors = cors
