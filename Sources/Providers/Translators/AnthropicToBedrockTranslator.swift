@@ -24,6 +24,17 @@ public final class AnthropicToBedrockTranslator: ExchangeTranslator {
 
     public func upstreamRequest(for request: ClientRequest) throws(APIError) -> UpstreamRequest {
         let body = request.body
+        if request.anthropicBeta.isEmpty,
+            let fast = body.withUnsafeBytes({ AnthropicToBedrockFastPath.translate($0, options: options) })
+        {
+            return fast
+        }
+        return try generalUpstreamRequest(for: request)
+    }
+
+    /// The general translation: every request, every error message (the fast path's reference).
+    func generalUpstreamRequest(for request: ClientRequest) throws(APIError) -> UpstreamRequest {
+        let body = request.body
         let result: Result<UpstreamRequest, APIError> = body.withUnsafeBytes { buffer in
             do throws(APIError) { return .success(try translate(buffer, beta: request.anthropicBeta)) } catch {
                 return .failure(error)
