@@ -29,27 +29,34 @@ extension BedrockModelID {
                 guard let o = out.baseAddress else { return 0 }
                 var w = 0
                 var i = 0
+                var copied = 0
                 let n = t.count
+                guard let tp = t.baseAddress else { return 0 }
                 while i < n {
-                    let c = t[i]
-                    if c == UInt8(ascii: "{") {
-                        if n - i >= 7, matches(t, i, "{model}") {
-                            w = writeSegment(m, form: form, to: o, at: w)
-                            i += 7
-                            continue
-                        }
-                        if n - i >= 8, matches(t, i, "{action}") {
-                            let action: StaticString = stream ? "invoke-with-response-stream" : "invoke"
-                            (o + w).update(from: action.utf8Start, count: action.utf8CodeUnitCount)
-                            w += action.utf8CodeUnitCount
-                            i += 8
-                            continue
-                        }
+                    guard tp[i] == UInt8(ascii: "{") else {
+                        i += 1
+                        continue
                     }
-                    o[w] = c
-                    w += 1
-                    i += 1
+                    let model = n - i >= 7 && matches(t, i, "{model}")
+                    guard model || (n - i >= 8 && matches(t, i, "{action}")) else {
+                        i += 1
+                        continue
+                    }
+                    (o + w).update(from: tp + copied, count: i - copied)
+                    w += i - copied
+                    if model {
+                        w = writeSegment(m, form: form, to: o, at: w)
+                        i += 7
+                    } else {
+                        let action: StaticString = stream ? "invoke-with-response-stream" : "invoke"
+                        (o + w).update(from: action.utf8Start, count: action.utf8CodeUnitCount)
+                        w += action.utf8CodeUnitCount
+                        i += 8
+                    }
+                    copied = i
                 }
+                (o + w).update(from: tp + copied, count: n - copied)
+                w += n - copied
                 return w
             }
         }
@@ -64,19 +71,27 @@ extension BedrockModelID {
 
     /// `id(for:aliases:)`'s rules on ASCII bytes, as a form number (see the caller).
     static func idForm(_ m: UnsafeRawBufferPointer) -> Int {
+        guard let base = m.baseAddress else { return 0 }
+        let u = base.assumingMemoryBound(to: UInt8.self)
+        let n = m.count
         var dot = -1
-        for (k, c) in m.enumerated() {
+        var dashBeforeDot = false
+        for k in 0..<n {
+            let c = u[k]
             if c == UInt8(ascii: ":") { return 0 }
-            if dot < 0 && c == UInt8(ascii: ".") { dot = k }
+            if dot < 0 {
+                if c == UInt8(ascii: ".") {
+                    dot = k
+                } else if c == UInt8(ascii: "-") {
+                    dashBeforeDot = true
+                }
+            }
         }
-        if dot > 0 {
-            var dash = false
-            for k in 0..<dot where m[k] == UInt8(ascii: "-") { dash = true }
-            if !dash { return 0 }
+        if dot > 0 && !dashBeforeDot { return 0 }
+        // "claude" as bytes: c l a u d e.
+        guard n >= 6, u[0] == 0x63, u[1] == 0x6C, u[2] == 0x61, u[3] == 0x75, u[4] == 0x64, u[5] == 0x65 else {
+            return 0
         }
-        let claude: StaticString = "claude"
-        guard m.count >= 6 else { return 0 }
-        for k in 0..<6 where m[k] != claude.utf8Start[k] { return 0 }
         return versionSuffix(m) ? 1 : 2
     }
 
@@ -125,12 +140,19 @@ extension BedrockModelID {
             }
             return w
         }
-        if form != 0 { for c in "anthropic.".utf8 { put(c) } }
+        if form != 0 {
+            let prefix: StaticString = "anthropic."
+            (o + w).update(from: prefix.utf8Start, count: 10)
+            w += 10
+        }
         for c in m { put(c) }
         if form == 1 {
-            put(UInt8(ascii: ":")); put(UInt8(ascii: "0"))
+            o[w] = UInt8(ascii: ":"); o[w + 1] = UInt8(ascii: "0")
+            w += 2
         } else if form == 2 {
-            for c in "-v1:0".utf8 { put(c) }
+            let suffix: StaticString = "-v1:0"
+            (o + w).update(from: suffix.utf8Start, count: 5)
+            w += 5
         }
         return w
     }

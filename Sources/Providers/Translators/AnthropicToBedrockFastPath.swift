@@ -162,11 +162,11 @@ struct AnthropicToBedrockFastPath: JSONMemberVisitor {
     }
 
     @inline(__always) private mutating func copy(_ range: Range<Int>) {
-        if !range.isEmpty { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[range])) }
+        if !range.isEmpty { out.append(contentsOf: UnsafeBufferPointer(start: p + range.lowerBound, count: range.count)) }
     }
 
     @inline(__always) private mutating func append(_ s: StaticString) {
-        out.append(contentsOf: UnsafeRawBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+        out.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
     }
 
     @inline(__always) private static func isWhitespace(_ c: UInt8) -> Bool {
