@@ -14,6 +14,11 @@ public final class AnthropicToBedrockTranslator: ExchangeTranslator {
     /// An error event was sent (or the stream ended): later upstream bytes are dropped.
     var finished = false
     var sawMessageStop = false
+    /// The decoder is past its byte-order-mark check (it was fed four bytes or more at once), so whole
+    /// events can be read in place while it is idle (`streamChunk`).
+    var decoderPastStart = false
+    /// The last bytes fed to the decoder ended in CR: it may skip a leading LF, so it reads the next chunk.
+    var decoderAfterCR = false
 
     public init(options: TranslationOptions, maxEventBytes: Int = 4 << 20) {
         self.options = options
