@@ -14,6 +14,11 @@ public final class AnthropicToBedrockTranslator: ExchangeTranslator {
     /// An error event was sent (or the stream ended): later upstream bytes are dropped.
     var finished = false
     var sawMessageStop = false
+    /// The decoder is past its byte-order-mark check (it was fed four bytes or more at once), so whole
+    /// events can be read in place while it is idle (`streamChunk`).
+    var decoderPastStart = false
+    /// The last bytes fed to the decoder ended in CR: it may skip a leading LF, so it reads the next chunk.
+    var decoderAfterCR = false
 
     public init(options: TranslationOptions, maxEventBytes: Int = 4 << 20) {
         self.options = options
@@ -23,6 +28,17 @@ public final class AnthropicToBedrockTranslator: ExchangeTranslator {
     // MARK: Request
 
     public func upstreamRequest(for request: ClientRequest) throws(APIError) -> UpstreamRequest {
+        let body = request.body
+        if request.anthropicBeta.isEmpty,
+            let fast = body.withUnsafeBytes({ AnthropicToBedrockFastPath.translate($0, options: options) })
+        {
+            return fast
+        }
+        return try generalUpstreamRequest(for: request)
+    }
+
+    /// The general translation: every request, every error message (the fast path's reference).
+    func generalUpstreamRequest(for request: ClientRequest) throws(APIError) -> UpstreamRequest {
         let body = request.body
         let result: Result<UpstreamRequest, APIError> = body.withUnsafeBytes { buffer in
             do throws(APIError) { return .success(try translate(buffer, beta: request.anthropicBeta)) } catch {
