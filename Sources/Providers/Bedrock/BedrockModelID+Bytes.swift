@@ -96,7 +96,7 @@ extension BedrockModelID {
     }
 
     /// True for names ending in `-v<digits>` or `-v<digits>.<digits>`.
-    private static func versionSuffix(_ u: UnsafeRawBufferPointer) -> Bool {
+    static func versionSuffix(_ u: UnsafeRawBufferPointer) -> Bool {
         var i = u.count
         var sawDigit = false
         var sawDot = false

@@ -37,25 +37,10 @@ public enum BedrockModelID {
         return !u[..<dot].contains(UInt8(ascii: "-"))
     }
 
-    /// True for names ending in `-v<digits>` or `-v<digits>.<digits>`.
+    /// True for names ending in `-v<digits>` or `-v<digits>.<digits>` (the byte rule, shared with the fast path).
     private static func hasVersionSuffix(_ model: String) -> Bool {
-        let u = Array(model.utf8)
-        var i = u.count
-        var sawDigit = false
-        var sawDot = false
-        while i > 0 {
-            let c = u[i - 1]
-            if c >= 0x30 && c <= 0x39 {
-                sawDigit = true
-            } else if c == 0x2E && sawDigit && !sawDot {
-                sawDot = true
-                sawDigit = false
-            } else {
-                break
-            }
-            i -= 1
-        }
-        return sawDigit && i >= 2 && u[i - 1] == UInt8(ascii: "v") && u[i - 2] == UInt8(ascii: "-")
+        var m = model
+        return m.withUTF8 { versionSuffix(UnsafeRawBufferPointer($0)) }
     }
 
     /// Percent-encodes everything but `A-Z a-z 0-9 - . _ ~ :`.
