@@ -222,6 +222,8 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         guard c === connection else { return }
         lastReadAt = loop.now
         gotResponseByte = true
+        // What this read yields for the client (head, events, last chunk) leaves in one write.
+        client.cork()
         switch phase {
         case .waitingHead:
             readHead(bytes)
@@ -229,6 +231,11 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
             readBody(bytes)
         default:
             break
+        }
+        client.uncork()
+        if phase == .body, clientStreamStarted, !paused, client.isClientBackedUp {
+            paused = true
+            connection?.stream.stopReading()
         }
     }
 
@@ -336,10 +343,6 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
             deliver(bytes)
         case .none:
             break
-        }
-        if phase == .body, clientStreamStarted, client.isClientBackedUp, !paused {
-            paused = true
-            connection?.stream.stopReading()
         }
     }
 

@@ -36,6 +36,10 @@ final class HTTPServerConnection: TCPStreamDelegate {
     private var processing = false
     private var closeAfterResponse = false
     private var streamIsChunked = true
+    /// A streamed response's framed bytes not yet handed to the socket: filled while corked, so
+    /// that what one upstream read produces (head, events, last chunk) leaves in one write.
+    private var streamOut: [UInt8] = []
+    private var corked = false
     private let timer: Timer
     /// The exchange in flight, told about backpressure and disconnects. Held strongly: the
     /// connection owns its exchange until the response is finished (the cycle ends there).
@@ -298,40 +302,55 @@ final class HTTPServerConnection: TCPStreamDelegate {
         state = .streaming
         streamIsChunked = (head?.minorVersion ?? 1) >= 1
         if !streamIsChunked { closeAfterResponse = true }
-        var out = [UInt8]()
-        out.reserveCapacity(64 + headerBlock.count)
-        appendHead(status: status, headerBlock: headerBlock, framing: streamIsChunked ? .chunked : .untilClose, into: &out)
-        stream.write(out)
+        streamOut.reserveCapacity(64 + headerBlock.count)
+        appendHead(status: status, headerBlock: headerBlock, framing: streamIsChunked ? .chunked : .untilClose, into: &streamOut)
+        if !corked { flushStreamOut() }
     }
 
-    /// Writes bytes of a streamed response at once (one chunk).
+    /// Writes bytes of a streamed response (one chunk), at once unless corked.
     func streamWrite(_ bytes: UnsafeRawBufferPointer) {
         guard case .streaming = state, bytes.count > 0 else { return }
-        guard streamIsChunked else {
+        if streamIsChunked {
+            HTTPWriter.appendChunk(bytes, into: &streamOut)
+        } else if corked || !streamOut.isEmpty {
+            streamOut.append(contentsOf: bytes)
+        } else {
             stream.write(bytes)
             return
         }
-        var out = [UInt8]()
-        out.reserveCapacity(bytes.count + 16)
-        HTTPWriter.appendChunk(bytes, into: &out)
-        stream.write(out)
+        if !corked { flushStreamOut() }
     }
 
     func streamWrite(_ bytes: [UInt8]) { bytes.withUnsafeBytes { streamWrite($0) } }
 
-    /// Ends a streamed response cleanly.
+    /// Ends a streamed response cleanly (the last chunk leaves with whatever is corked).
     func endStream() {
         guard case .streaming = state else { return }
-        if streamIsChunked {
-            var out = [UInt8]()
-            HTTPWriter.appendLastChunk(into: &out)
-            stream.write(out)
-        }
+        if streamIsChunked { HTTPWriter.appendLastChunk(into: &streamOut) }
+        flushStreamOut()
+        streamOut = []  // a finished stream keeps no buffer: idle connections stay small
         finishResponse()
+    }
+
+    /// Holds streamed writes until `uncork()`: the exchange corks around each upstream read so that
+    /// the events it yields reach the client in one write (one syscall, one segment) instead of one
+    /// write per upstream chunk. Nothing waits longer than the read callback that produced it.
+    func cork() { corked = true }
+
+    func uncork() {
+        corked = false
+        flushStreamOut()
+    }
+
+    private func flushStreamOut() {
+        guard !streamOut.isEmpty else { return }
+        stream.write(streamOut)  // the stream copies what the kernel does not take at once
+        streamOut.removeAll(keepingCapacity: true)
     }
 
     /// Writes bytes as they are, outside HTTP framing (the mock upstream's broken responses).
     func writeRaw(_ bytes: [UInt8]) {
+        flushStreamOut()
         state = .streaming
         stream.write(bytes)
     }
@@ -419,6 +438,7 @@ final class HTTPServerConnection: TCPStreamDelegate {
         if case .closed = state, stream.isClosed { return }
         state = .closed
         timer.close()
+        streamOut = []
         let o = observer
         observer = nil
         stream.close()
