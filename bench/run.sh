@@ -250,6 +250,32 @@ for round in $(seq 1 "$SSE_ROUNDS"); do
   done
 done
 
+# --- SSE at 32 streams, the proxy under test on a core of its own -----------------------------------
+# With 2 cores, the client, the mock and the proxy all run during a 32-stream burst and the scheduler
+# adds milliseconds that are not the proxy's. Here the client and the mock share CPU 0 and the proxy
+# under test (mini-proxy, or nginx's worker) has CPU 1, so "+first event" is the proxy's own latency.
+if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
+  pin() { taskset -a -p -c "$1" "$2" >/dev/null; }
+  pin 0 "$MOCK"; pin 1 "$MP1"; pin 1 "$NGXW"
+  run_sse_pinned() {  # route target port path body
+    local res
+    res=$(taskset -c 0 python3 "$ROOT/bench/loadclient.py" sse --port "$3" --path "$4" --body "$5" -n 32 --timeout 60)
+    printf '{"route":"%s","target":"%s@pinned","round":%s,"r":%s}\n' "$1" "$2" "$round" "$res" >>"$SSE_JSONL"
+    log "sse pinned $1/$2 n=32: $res"
+  }
+  for round in $(seq 1 $((SSE_ROUNDS + 1))); do
+    run_sse_pinned openai-chat direct "$P_MOCK" /v1/openai/v1/chat/completions "$SSE_CHAT"
+    run_sse_pinned openai-chat nginx "$P_NGX" /openai/v1/chat/completions "$SSE_CHAT"
+    run_sse_pinned openai-chat mp1 "$P_MP1" /openai/v1/chat/completions "$SSE_CHAT"
+    run_sse_pinned anthropic-messages direct "$P_MOCK" "$SSE_BEDROCK_PATH" "$SSE_BEDROCK"
+    run_sse_pinned anthropic-messages mp1 "$P_MP1" /bedrock/claude/v1/messages "$SSE_ANTH"
+    run_sse_pinned openai-to-bedrock direct "$P_MOCK" "$SSE_BEDROCK_PATH" "$SSE_BEDROCK"
+    run_sse_pinned openai-to-bedrock mp1 "$P_MP1" /provider/bedrock/format/openai/v1/chat/completions "$SSE_ANTH"
+  done
+  all=0-$(( $(nproc) - 1 ))
+  pin "$all" "$MOCK"; pin "$all" "$MP1"; pin "$all" "$NGXW"
+fi
+
 # --- memory: a slow reader of a 100 MB stream, 10,000 idle connections ------------------------------
 log "slow reader: 100 MB stream read at 1 MB/s for ${SLOW_SECONDS}s (mini-proxy and nginx side by side)"
 SLOW=$(python3 "$ROOT/bench/loadclient.py" slow --ports "$P_MP1" "$P_NGX" --path /bench/stream \

@@ -56,6 +56,20 @@ extension HTTPHead {
         }
     }
 
+    /// True if the first field named `name` has a value starting with `lowercasedPrefix` (ASCII,
+    /// case-insensitive), e.g. `valueHasPrefix("content-type", "text/event-stream")`. No allocation.
+    public func valueHasPrefix(_ name: String, _ lowercasedPrefix: String) -> Bool {
+        guard let i = firstIndex(of: name) else { return false }
+        let value = fields[i].value
+        var prefix = lowercasedPrefix
+        return prefix.withUTF8 { q in
+            guard value.count >= q.count else { return false }
+            return bytes.withUnsafeBytes { p in
+                HTTPBytes.equalsIgnoringCase(p, value.lowerBound..<(value.lowerBound + q.count), UnsafeRawBufferPointer(q))
+            }
+        }
+    }
+
     /// True if any field so named lists `token` as one of its comma-separated elements
     /// (case-insensitive), e.g. `has("connection", token: "close")`.
     public func has(_ name: String, token: String) -> Bool {

@@ -37,10 +37,11 @@ struct MockOptions {
         return base
     }
 
+    private static let headerPrefix = Array("x-mock-".utf8)
+
     mutating func parseHeaders(_ head: HTTPRequestHead) {
-        for i in 0..<head.fields.count {
+        for i in 0..<head.fields.count where head.nameHasPrefix(i, Self.headerPrefix) {
             let name = head.name(at: i).lowercased()
-            guard name.hasPrefix("x-mock-") else { continue }
             apply(key: String(name.dropFirst(7)), value: head.value(at: i))
         }
     }

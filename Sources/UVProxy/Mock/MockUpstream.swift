@@ -13,33 +13,66 @@ final class MockUpstream: HTTPRequestHandler {
         ("application/json", MockBodies.openAIError(status: status, message: message))
     }
 
-    func handle(_ request: HTTPRequest, on connection: HTTPServerConnection) {
+    /// What `handle` read off a request once: options, the parsed body and the model.
+    private struct Parsed {
         var options = MockOptions()
-        options.parseHeaders(request.head)
-        if let json = try? JSONParser.parse(request.body), let model = json["model"]?.stringValue {
-            _ = options.parseModel(model)
-        } else if let model = Self.pathModel(request.head.targetString) {
-            _ = options.parseModel(model)
+        var json: JSON?
+        var model: String?
+        /// The model named in a Bedrock invoke path, `+options` included.
+        var pathModel: String?
+    }
+
+    /// Response bodies and stream frames by what determines them: the mock answers the same
+    /// request shapes over and over in benchmarks, so each is built once (loop-confined).
+    private var bodyCache: [String: [UInt8]] = [:]
+    private var framesCache: [String: [[UInt8]]] = [:]
+    private static let cacheLimit = 256
+
+    private func cached(_ key: String, _ make: () -> [UInt8]) -> [UInt8] {
+        if let hit = bodyCache[key] { return hit }
+        let value = make()
+        if bodyCache.count >= Self.cacheLimit { bodyCache.removeAll(keepingCapacity: true) }
+        bodyCache[key] = value
+        return value
+    }
+
+    private func cachedFrames(_ key: String, _ make: () -> [[UInt8]]) -> [[UInt8]] {
+        if let hit = framesCache[key] { return hit }
+        let value = make()
+        if framesCache.count >= Self.cacheLimit { framesCache.removeAll(keepingCapacity: true) }
+        framesCache[key] = value
+        return value
+    }
+
+    func handle(_ request: HTTPRequest, on connection: HTTPServerConnection) {
+        var parsed = Parsed()
+        parsed.options.parseHeaders(request.head)
+        parsed.json = try? JSONParser.parse(request.body)
+        parsed.pathModel = Self.pathModel(request.head.targetString)
+        if let model = parsed.json?["model"]?.stringValue {
+            parsed.model = parsed.options.parseModel(model)
+        } else if let model = parsed.pathModel {
+            parsed.model = parsed.options.parseModel(model)
         }
-        if options.waitMs > 0 {
+        if parsed.options.waitMs > 0 {
             // A slow first token: answer later, unless the client went away meanwhile.
             let t = Timer(loop: loop)
             t.keepLoopAlive()
-            t.start(after: UInt64(options.waitMs)) { [weak self, weak connection] in
+            t.start(after: UInt64(parsed.options.waitMs)) { [weak self, weak connection] in
                 t.close()
                 guard let self, let connection, !connection.isClosed else { return }
-                self.answer(request, on: connection)
+                self.answer(request, parsed, on: connection)
             }
             return
         }
-        answer(request, on: connection)
+        answer(request, parsed, on: connection)
     }
 
-    private func answer(_ request: HTTPRequest, on connection: HTTPServerConnection) {
+    private func answer(_ request: HTTPRequest, _ parsed: Parsed, on connection: HTTPServerConnection) {
         let target = request.head.targetString
         let path = String(target.split(separator: "?").first ?? "")
-        var options = MockOptions()
-        options.parseHeaders(request.head)
+        let options = parsed.options
+        let json = parsed.json
         if path == "/healthz" {
             connection.respond(status: 200, headers: [("Content-Type", "application/json")], body: Array(#"{"status":"ok"}"#.utf8))
             return
@@ -50,10 +83,8 @@ final class MockUpstream: HTTPRequestHandler {
                                body: MockBodies.openAIError(status: 401, message: "token rejected by the mock upstream"))
             return
         }
-        let json = try? JSONParser.parse(request.body)
         if path.hasSuffix("/chat/completions") || path.hasSuffix("/responses") {
-            var model = json?["model"]?.stringValue ?? "mock-model"
-            model = options.parseModel(model)
+            let model = json?["model"]?.stringValue != nil ? (parsed.model ?? "mock-model") : "mock-model"
             let stream = json?["stream"]?.boolValue ?? false
             let includeUsage = json?["stream_options"]?["include_usage"]?.boolValue ?? false
             if applyFault(options, connection: connection, openAI: true) { return }
@@ -67,28 +98,30 @@ final class MockUpstream: HTTPRequestHandler {
                 // A long stream for backpressure and memory tests.
                 MockStreamer(connection: connection, frames: [], options: options, openAI: true).start()
             } else if stream {
-                var frames: [[UInt8]] = [MockBodies.chatChunk(model: model, delta: #"{"role":"assistant","content":""}"#, finish: nil)]
-                for i in 0..<options.chunks {
-                    frames.append(MockBodies.chatChunk(model: model, delta: "{\"content\":\(MockBodies.jsonString(MockBodies.token(i, scenario: options.scenario)))}", finish: nil))
+                let key = "chat|\(model)|\(options.scenario)|\(options.chunks)|\(includeUsage)"
+                let frames = cachedFrames(key) {
+                    var frames: [[UInt8]] = [MockBodies.chatChunk(model: model, delta: #"{"role":"assistant","content":""}"#, finish: nil)]
+                    for i in 0..<options.chunks {
+                        frames.append(MockBodies.chatChunk(model: model, delta: "{\"content\":\(MockBodies.jsonString(MockBodies.token(i, scenario: options.scenario)))}", finish: nil))
+                    }
+                    frames.append(MockBodies.chatChunk(model: model, delta: "{}", finish: "stop"))
+                    if includeUsage { frames.append(MockBodies.chatUsageChunk(model: model, completionTokens: options.chunks)) }
+                    frames.append(Array("data: [DONE]\n\n".utf8))
+                    return frames
                 }
-                frames.append(MockBodies.chatChunk(model: model, delta: "{}", finish: "stop"))
-                if includeUsage { frames.append(MockBodies.chatUsageChunk(model: model, completionTokens: options.chunks)) }
-                frames.append(Array("data: [DONE]\n\n".utf8))
                 MockStreamer(connection: connection, frames: frames, options: options, openAI: true).start()
             } else {
                 connection.respond(status: 200, headers: [("Content-Type", "application/json"), ("x-ratelimit-remaining-requests", "999")],
-                                   body: MockBodies.chatCompletion(model: model, content: MockBodies.reply))
+                                   body: cached("chat|\(model)") { MockBodies.chatCompletion(model: model, content: MockBodies.reply) })
             }
             return
         }
         if path.hasPrefix("/v1/bedrock/model/") || path.hasPrefix("/model/") {
-            let parts = path.split(separator: "/")
-            guard parts.count >= 3, let action = parts.last else {
+            guard let model = parsed.pathModel, let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) else {
                 connection.respond(status: 404, headers: [("Content-Type", "application/json")], body: MockBodies.bedrockError(status: 404, message: "no such route"))
                 return
             }
-            let model = Self.pathModel(path) ?? ""
-            _ = options.parseModel(model)
+            let action = path[path.utf8.index(after: slash)...]
             if json?["anthropic_version"]?.stringValue != "bedrock-2023-05-31" {
                 connection.respond(status: 400, headers: [("Content-Type", "application/json")],
                                    body: MockBodies.bedrockError(status: 400, message: "anthropic_version must be bedrock-2023-05-31"))
@@ -106,24 +139,30 @@ final class MockUpstream: HTTPRequestHandler {
                 return
             }
             if action == "invoke-with-response-stream" {
-                let events = MockBodies.anthropicEvents(model: model, scenario: options.scenario, chunks: options.chunks)
-                var frames: [[UInt8]] = []
-                for (i, e) in events.enumerated() {
-                    if options.fault == "midstream-error", i == 3 {
-                        frames.append(Array("data: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}\n\n".utf8))
-                        break
+                let key = "bedrock|\(model)|\(options.scenario)|\(options.chunks)|\(options.fault ?? "")|\(options.anthropicEvents)"
+                let frames = cachedFrames(key) {
+                    let events = MockBodies.anthropicEvents(model: model, scenario: options.scenario, chunks: options.chunks)
+                    var frames: [[UInt8]] = []
+                    for (i, e) in events.enumerated() {
+                        if options.fault == "midstream-error", i == 3 {
+                            frames.append(Array("data: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}\n\n".utf8))
+                            break
+                        }
+                        if options.anthropicEvents {
+                            let type = (try? JSONParser.parse(Array(e.utf8)))?["type"]?.stringValue ?? "unknown"
+                            frames.append(Array("event: \(type)\ndata: \(e)\n\n".utf8))
+                        } else {
+                            frames.append(Array("data: \(e)\n\n".utf8))
+                        }
                     }
-                    if options.anthropicEvents {
-                        let type = (try? JSONParser.parse(Array(e.utf8)))?["type"]?.stringValue ?? "unknown"
-                        frames.append(Array("event: \(type)\ndata: \(e)\n\n".utf8))
-                    } else {
-                        frames.append(Array("data: \(e)\n\n".utf8))
-                    }
+                    return frames
                 }
                 MockStreamer(connection: connection, frames: frames, options: options, openAI: false).start()
             } else {
                 connection.respond(status: 200, headers: [("Content-Type", "application/json")],
-                                   body: MockBodies.message(model: model, scenario: options.scenario, text: MockBodies.reply))
+                                   body: cached("bedrock|\(model)|\(options.scenario)") {
+                                       MockBodies.message(model: model, scenario: options.scenario, text: MockBodies.reply)
+                                   })
             }
             return
         }

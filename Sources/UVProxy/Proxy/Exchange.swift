@@ -285,8 +285,8 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         responseHead = head
         upstreamStatus = head.status
         phase = .body
-        let contentType = head.value("content-type")?.lowercased() ?? ""
-        let isStream = contentType.hasPrefix("text/event-stream") || contentType.hasPrefix("application/vnd.amazon.eventstream")
+        let isStream = head.valueHasPrefix("content-type", "text/event-stream")
+            || head.valueHasPrefix("content-type", "application/vnd.amazon.eventstream")
         if translator == nil {
             mode = .rawStream
         } else if (200..<300).contains(head.status), isStream {

@@ -15,6 +15,21 @@ final class HTTPRequestHeadTests: XCTestCase {
         }
     }
 
+    func testValueHasPrefixIsCaseInsensitiveOnTheFirstField() throws {
+        let text = "GET / HTTP/1.1\r\nHost: x\r\nContent-Type: Text/Event-Stream; charset=utf-8\r\nX-Short: te\r\nX-Empty:\r\n"
+            + "X-Two: other\r\nx-two: text/plain\r\n\r\n"
+        let (head, _) = try XCTUnwrap(parseOne(text))
+        XCTAssertTrue(head.valueHasPrefix("content-type", "text/event-stream"))
+        XCTAssertTrue(head.valueHasPrefix("CONTENT-TYPE", "text/"))
+        XCTAssertTrue(head.valueHasPrefix("content-type", ""))
+        XCTAssertFalse(head.valueHasPrefix("content-type", "application/json"))
+        XCTAssertFalse(head.valueHasPrefix("x-short", "text"), "a value shorter than the prefix")
+        XCTAssertTrue(head.valueHasPrefix("x-empty", ""))
+        XCTAssertFalse(head.valueHasPrefix("x-empty", "a"))
+        XCTAssertFalse(head.valueHasPrefix("x-missing", ""), "an absent field has no prefix")
+        XCTAssertFalse(head.valueHasPrefix("x-two", "text/plain"), "only the first field so named counts")
+    }
+
     func testFieldsAreSpansWithOWSTrimmed() throws {
         let text = "\r\nPOST /v1/chat?x=1 HTTP/1.1\r\nHost:  example.com \t\r\nX-Empty:\r\nx-list: a, b\r\nX-List: c\r\n"
             + "Connection: Keep-Alive, X-Foo\r\nContent-Length: 2\r\n\r\nhi"
