@@ -9,7 +9,6 @@ let package = Package(
         .library(name: "Providers", targets: ["Providers"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
@@ -25,6 +24,12 @@ let package = Package(
             pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"])]
         ),
+        .systemLibrary(
+            name: "CYAML",
+            path: "Sources/CYAML",
+            pkgConfig: "yaml-0.1",
+            providers: [.apt(["libyaml-dev"])]
+        ),
         // API formats and translations: bytes in, bytes out. No libuv, no OpenSSL.
         .target(
             name: "Providers",
@@ -32,10 +37,7 @@ let package = Package(
         ),
         .target(
             name: "UVProxy",
-            dependencies: [
-                "CLibUV", "COpenSSL", "Providers",
-                .product(name: "Yams", package: "Yams"),
-            ],
+            dependencies: ["CLibUV", "COpenSSL", "CYAML", "Providers"],
             // Loop-confined state has one owner; dynamic exclusivity checks cost ~1k instructions per request.
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
         ),
