@@ -6,7 +6,7 @@ struct ConfigNode {
     let path: String
     let environment: [String: String]
 
-    func error(_ message: String) -> ConfigError { ConfigError(path: path, message: message) }
+    func error(_ message: String) -> ConfigError { ConfigError(path: path.isEmpty ? "(root)" : path, message: message) }
 
     /// A plain `~`, `null` or empty scalar: treated as if the key were absent.
     var isNull: Bool {
