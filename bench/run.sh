@@ -40,7 +40,7 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 BIN=${MINI_PROXY_BIN:-$(swift build -c release --show-bin-path 2>/dev/null)/mini-proxy}
-[ -x "$BIN" ] || { echo "no release binary at $BIN: run swift build -c release" >&2; exit 1; }
+[ -x "$BIN" ] || { echo "no release binary at $BIN: run make release (swift build -c release --static-swift-stdlib)" >&2; exit 1; }
 
 # 10,000 idle connections need more descriptors than the usual 1024 (children inherit this).
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || ulimit -n 20000 2>/dev/null || true

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import UVProxy
 
 @main
@@ -75,7 +74,7 @@ struct Mock: ParsableCommand {
         do { address = try HostPort.parse(listen) } catch { throw ValidationError("--listen: \(error)") }
         if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
         let server = try MockServer(host: address.host, port: address.port, tlsCertificate: tlsCert, tlsKey: tlsKey)
-        FileHandle.standardError.write("mini-proxy mock: listening on \(address.host):\(server.port)\(tlsCert != nil ? " (TLS)" : "")\n".data(using: .utf8)!)
+        Log.write("mini-proxy mock: listening on \(address.host):\(server.port)\(tlsCert != nil ? " (TLS)" : "")\n")
         server.run()
     }
 }

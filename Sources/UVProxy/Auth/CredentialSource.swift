@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 import Providers
 
 /// Hands a value to a closure on another loop's thread. The closure only ever runs on its own loop.
@@ -12,7 +12,7 @@ final class CredentialSource: @unchecked Sendable {
     typealias Completion = (Result<String, APIError>) -> Void
 
     let config: AuthConfig
-    private let lock = NSLock()
+    private let lock = Lock()
     private var token: String?
     private var expiresAt: Double = 0
     private var running = false
@@ -21,7 +21,7 @@ final class CredentialSource: @unchecked Sendable {
     /// How many times the command ran (tests assert single flight).
     private(set) var runs = 0
 
-    init(config: AuthConfig, clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) {
+    init(config: AuthConfig, clock: @escaping @Sendable () -> Double = CredentialSource.wallClock) {
         self.config = config
         self.clock = clock
     }
@@ -113,12 +113,14 @@ final class CredentialSource: @unchecked Sendable {
                     .split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
                 return failure(502, "exited with status \(status)" + (firstLine.isEmpty ? "" : ": \(firstLine)"))
             }
-            let t = String(decoding: out, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            var t = Substring(String(decoding: out, as: UTF8.self))
+            while let c = t.first, c.isWhitespace { t.removeFirst() }
+            while let c = t.last, c.isWhitespace { t.removeLast() }
             if t.isEmpty { return failure(502, "printed no token") }
-            if t.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" }) {
+            if t.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0 }) {
                 return failure(502, "printed more than one line")
             }
-            return .success(t)
+            return .success(String(t))
         }
     }
 
@@ -130,13 +132,17 @@ final class CredentialSource: @unchecked Sendable {
 
     static func jwtExpiry(_ token: String) -> Double? {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3 else { return nil }
-        var b64 = parts[1].replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while b64.count % 4 != 0 { b64 += "=" }
-        guard let data = Data(base64Encoded: b64),
-              let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let exp = obj["exp"] as? NSNumber
+        guard parts.count == 3, let payload = Base64.decode(parts[1]),
+              case .object(let claims)? = try? JSONParser.parse(payload),
+              case .number(let exp)? = claims["exp"]
         else { return nil }
         return exp.doubleValue
+    }
+
+    /// Seconds since 1970 (what the JWT `exp` claim counts).
+    @Sendable static func wallClock() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 }

@@ -1,19 +1,17 @@
-import Yams
-
 /// A YAML node plus the key path that reached it: every typed read either succeeds or throws a
 /// `ConfigError` naming that path. String reads expand `${VAR}` from the environment first, so a
 /// number or a boolean may come from the environment too (`workers: ${WORKERS:-1}`).
 struct ConfigNode {
-    let node: Yams.Node
+    let node: YAMLNode
     let path: String
     let environment: [String: String]
 
-    func error(_ message: String) -> ConfigError { ConfigError(path: path, message: message) }
+    func error(_ message: String) -> ConfigError { ConfigError(path: path.isEmpty ? "(root)" : path, message: message) }
 
     /// A plain `~`, `null` or empty scalar: treated as if the key were absent.
     var isNull: Bool {
-        guard case .scalar(let s) = node, s.style == .plain || s.style == .any else { return false }
-        return ["", "~", "null", "Null", "NULL"].contains(s.string)
+        guard case .scalar(let s) = node, s.isPlain else { return false }
+        return ["", "~", "null", "Null", "NULL"].contains(s.text)
     }
 
     /// What the node is, for "expected X, got Y" messages.
@@ -21,8 +19,7 @@ struct ConfigNode {
         switch node {
         case .mapping: return "a mapping"
         case .sequence: return "a list"
-        case .alias: return "an alias"
-        case .scalar(let s): return "'\(s.string)'"
+        case .scalar(let s): return "'\(s.text)'"
         }
     }
 
@@ -31,7 +28,7 @@ struct ConfigNode {
     /// The scalar's text, environment-expanded. Any scalar is a string (`prefix: 123` is "123").
     func string() throws(ConfigError) -> String {
         guard case .scalar(let s) = node else { throw error("expected a string, got \(kind)") }
-        return try EnvExpansion.expand(s.string, environment: environment, path: path)
+        return try EnvExpansion.expand(s.text, environment: environment, path: path)
     }
 
     func int(in range: ClosedRange<Int>) throws(ConfigError) -> Int {
@@ -100,14 +97,15 @@ struct ConfigNode {
     func mapping(allowed: [String]? = nil) throws(ConfigError) -> ConfigMapping {
         guard case .mapping(let map) = node else { throw error("expected a mapping, got \(kind)") }
         var entries: [(key: String, value: ConfigNode)] = []
-        for (keyNode, valueNode) in map {
-            guard case .scalar(let k) = keyNode else { throw error("mapping keys must be strings, got a \(keyNode)") }
-            let childPath = path.isEmpty ? k.string : "\(path).\(k.string)"
-            if let allowed, !allowed.contains(k.string) {
+        for pair in map {
+            let (keyNode, valueNode) = (pair.key, pair.value)
+            guard case .scalar(let k) = keyNode else { throw error("mapping keys must be strings, got \(keyNode.kindName)") }
+            let childPath = path.isEmpty ? k.text : "\(path).\(k.text)"
+            if let allowed, !allowed.contains(k.text) {
                 throw ConfigError(
                     path: childPath, message: "unknown key (expected one of: \(allowed.joined(separator: ", ")))")
             }
-            entries.append((k.string, ConfigNode(node: valueNode, path: childPath, environment: environment)))
+            entries.append((k.text, ConfigNode(node: valueNode, path: childPath, environment: environment)))
         }
         return ConfigMapping(path: path, entries: entries)
     }

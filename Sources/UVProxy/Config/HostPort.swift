@@ -71,7 +71,7 @@ public struct HostPort: Sendable, Equatable, CustomStringConvertible {
     static func isIPv6Literal<S: StringProtocol>(_ s: S) -> Bool {
         guard s.contains(":"), s.count <= 45 else { return false }
         let text = String(s)
-        let doubleColons = text.components(separatedBy: "::").count - 1
+        let doubleColons = text.ranges(of: "::").count
         guard doubleColons <= 1 else { return false }
         var groups = text.split(separator: ":", omittingEmptySubsequences: true)
         var slots = 8

@@ -37,7 +37,7 @@ public struct UpstreamURL: Sendable, Equatable, CustomStringConvertible {
 
     public static func parse(_ text: String, path: String = "url") throws(ConfigError) -> UpstreamURL {
         func fail(_ why: String) -> ConfigError { ConfigError(path: path, message: "\(why) in url '\(text)'") }
-        guard let sep = text.range(of: "://") else {
+        guard let sep = text.firstRange(of: "://") else {
             throw fail("not an absolute URL (expected http://HOST[:PORT][/PATH] or https://...)")
         }
         let scheme = text[..<sep.lowerBound].lowercased()

@@ -1,12 +1,11 @@
 import CLibUV
-import Foundation
 
 /// One libuv loop, confined to the thread that runs it. Only `execute(_:)` and `stop()` may be
 /// called from other threads: they go through a `uv_async_t`.
 public final class EventLoop {
     let handle: UnsafeMutablePointer<uv_loop_t>
     private let wakeup: UnsafeMutablePointer<uv_async_t>
-    private let lock = NSLock()
+    private let lock = Lock()
     private var jobs: [@Sendable () -> Void] = []
     /// Read memory shared by every stream of this loop. libuv calls the alloc callback right before
     /// the read callback on the same thread, so one buffer per loop is enough; a stream that keeps

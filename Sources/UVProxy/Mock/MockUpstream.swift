@@ -1,4 +1,3 @@
-import Foundation
 import Providers
 
 /// The bundled upstream: speaks AI-Gateway's OpenAI route (JSON and SSE) and its Bedrock invoke
@@ -182,11 +181,56 @@ final class MockUpstream: HTTPRequestHandler {
         guard path.hasPrefix("/v1/bedrock/model/") || path.hasPrefix("/model/") else { return nil }
         let parts = path.split(separator: "/")
         guard parts.count >= 3 else { return nil }
-        var model = String(parts[parts.count - 2]).removingPercentEncoding ?? String(parts[parts.count - 2])
-        if model.contains("+"), let r = model.range(of: #"-v[0-9]+(:[0-9]+)?$"#, options: .regularExpression) {
-            model.removeSubrange(r)
+        let model = percentDecoded(parts[parts.count - 2]) ?? String(parts[parts.count - 2])
+        return model.contains("+") ? removingVersionSuffix(model) : model
+    }
+
+    /// `%XX` escapes decoded; nil when an escape is malformed or the result is not UTF-8.
+    static func percentDecoded(_ text: Substring) -> String? {
+        let bytes = Array(text.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var i = 0
+        while i < bytes.count {
+            if bytes[i] == UInt8(ascii: "%") {
+                guard i + 2 < bytes.count, let hi = hexValue(bytes[i + 1]), let lo = hexValue(bytes[i + 2]) else {
+                    return nil
+                }
+                out.append(hi << 4 | lo)
+                i += 3
+            } else {
+                out.append(bytes[i])
+                i += 1
+            }
         }
-        return model
+        return String(validating: out, as: UTF8.self)
+    }
+
+    private static func hexValue(_ b: UInt8) -> UInt8? {
+        switch b {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return b - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return b - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return b - UInt8(ascii: "A") + 10
+        default: return nil
+        }
+    }
+
+    /// `model` without a final `-v<digits>` or `-v<digits>:<digits>` (the version the proxy appends).
+    static func removingVersionSuffix(_ model: String) -> String {
+        let bytes = Array(model.utf8)
+        func digitsStart(before end: Int) -> Int {
+            var i = end
+            while i > 0, bytes[i - 1] >= UInt8(ascii: "0"), bytes[i - 1] <= UInt8(ascii: "9") { i -= 1 }
+            return i
+        }
+        var end = bytes.count
+        let minorStart = digitsStart(before: end)
+        if minorStart < end, minorStart > 0, bytes[minorStart - 1] == UInt8(ascii: ":") { end = minorStart - 1 }
+        let majorStart = digitsStart(before: end)
+        guard majorStart < end, majorStart >= 2, bytes[majorStart - 1] == UInt8(ascii: "v"),
+              bytes[majorStart - 2] == UInt8(ascii: "-")
+        else { return model }
+        return String(decoding: bytes[..<(majorStart - 2)], as: UTF8.self)
     }
 
     /// What the upstream received, as JSON text (method, path, headers, body).
@@ -343,7 +387,7 @@ public final class MockServer: @unchecked Sendable {
     private let loop = EventLoop()
     private var server: HTTPServer!
     private var handler: MockUpstream!
-    private let finished = DispatchSemaphore(value: 0)
+    private let finished = Latch()
     public private(set) var port = 0
 
     public init(host: String = "127.0.0.1", port: Int = 0, tlsCertificate: String? = nil, tlsKey: String? = nil) throws {
@@ -358,13 +402,16 @@ public final class MockServer: @unchecked Sendable {
 
     /// Serves on a background thread.
     public func start() {
-        let t = Thread { [self] in
-            loop.unrefWakeup()
-            loop.run()
-            finished.signal()
+        do {
+            try DetachedThread.start(name: "mini-proxy-mock") { [self] in
+                loop.unrefWakeup()
+                loop.run()
+                finished.open()
+            }
+        } catch {
+            Log.error("mock: cannot start its thread: \(error)")
+            finished.open()
         }
-        t.name = "mini-proxy-mock"
-        t.start()
     }
 
     /// Serves on the calling thread until the process ends.

@@ -82,7 +82,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         if let translator {
             // Only Anthropic clients send `anthropic-beta`; skip the lookup for everyone else.
             let beta = route.config.ingress != .anthropicMessages ? [] : request.head.values("anthropic-beta")
-                .flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                .flatMap { $0.split(separator: ",") }.map { $0.trimmingSpaces() }.filter { !$0.isEmpty }
             do {
                 upstreamRequest = try translator.upstreamRequest(for: ClientRequest(body: request.body, anthropicBeta: beta))
             } catch {

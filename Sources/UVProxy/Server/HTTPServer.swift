@@ -1,5 +1,4 @@
 import CLibUV
-import Foundation
 
 /// One loop's listener and its client connections: accepts, enforces the connection limit, and
 /// drains connections for a graceful stop. Used by both the proxy and the mock upstream.

@@ -1,5 +1,4 @@
 import CLibUV
-import Foundation
 import Providers
 
 /// Runs the proxy: N workers, each a thread with its own loop, `SO_REUSEPORT` listener and upstream
@@ -11,7 +10,7 @@ public final class ProxyServer: @unchecked Sendable {
     private let listen: HostPort
     private let workerCount: Int
     private var workers: [WorkerThread] = []
-    private let lock = NSLock()
+    private let lock = Lock()
     private var stopped = false
     private let log: AccessLog
 
@@ -36,7 +35,7 @@ public final class ProxyServer: @unchecked Sendable {
             workers.append(try WorkerThread(index: i, server: self, host: listen.host, port: port, reusePort: true,
                                             runtime: runtime, log: log))
         }
-        for w in workers { w.start() }
+        for w in workers { try w.start() }
     }
 
     /// Starts, installs signal handlers, and blocks until stopped.
@@ -99,8 +98,7 @@ final class WorkerThread: @unchecked Sendable {
     let loop = EventLoop()
     private var server: HTTPServer!
     private let proxy: ProxyWorker
-    private var thread: Thread?
-    private let finished = DispatchSemaphore(value: 0)
+    private let finished = Latch()
     let port: Int
 
     init(index: Int, server owner: ProxyServer, host: String, port: Int, reusePort: Bool, runtime: ProxyRuntime, log: AccessLog) throws {
@@ -116,24 +114,19 @@ final class WorkerThread: @unchecked Sendable {
         self.port = server.port
     }
 
-    func start() {
-        let t = Thread { [self] in
+    func start() throws(UVError) {
+        // Lifetime: the thread's closure keeps this worker alive until its loop has ended.
+        try DetachedThread.start(name: "mini-proxy-worker", stackSize: 1 << 20) { [self] in
             loop.unrefWakeup()
             loop.run()
             proxy.closePools()
             loop.runOnce()
-            finished.signal()
+            finished.open()
         }
-        t.stackSize = 1 << 20
-        t.name = "mini-proxy-worker"
-        thread = t
-        t.start()
     }
 
     func join() {
         finished.wait()
-        finished.signal()
-        thread = nil  // the Thread keeps its closure (and so this worker) alive otherwise
     }
 
     func replace(runtime: ProxyRuntime) {
