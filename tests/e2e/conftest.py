@@ -91,7 +91,7 @@ def _issue_cert(d: Path, ca: Path, ca_key: Path, name: str, san: str) -> tuple[P
 def bin_path() -> str:
     path = os.environ.get("MINI_PROXY_BIN") or str(REPO / ".build" / "release" / "mini-proxy")
     if not os.access(path, os.X_OK):
-        pytest.fail(f"mini-proxy binary not found at {path}: build it (swift build -c release) or set MINI_PROXY_BIN",
+        pytest.fail(f"mini-proxy binary not found at {path}: build it (make release) or set MINI_PROXY_BIN",
                     pytrace=False)
     return path
 

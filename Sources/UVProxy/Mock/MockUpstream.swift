@@ -177,11 +177,20 @@ final class MockUpstream: HTTPRequestHandler {
     /// The model of a Bedrock invoke path (`/v1/bedrock/model/<id>/invoke`), without the `-v1:0` the
     /// proxy appended after any `+options`.
     static func pathModel(_ target: String) -> String? {
-        let path = target.split(separator: "?").first.map(String.init) ?? target
+        let u = target.utf8
+        let path = target[..<(u.firstIndex(of: UInt8(ascii: "?")) ?? u.endIndex)]
         guard path.hasPrefix("/v1/bedrock/model/") || path.hasPrefix("/model/") else { return nil }
-        let parts = path.split(separator: "/")
-        guard parts.count >= 3 else { return nil }
-        let model = percentDecoded(parts[parts.count - 2]) ?? String(parts[parts.count - 2])
+        // Non-empty segments over the bytes (a Character-wise split costs more than the rest of a request).
+        var segments: [Range<String.Index>] = []
+        var start = path.startIndex
+        for i in path.utf8.indices where path.utf8[i] == UInt8(ascii: "/") {
+            if start < i { segments.append(start..<i) }
+            start = path.utf8.index(after: i)
+        }
+        if start < path.endIndex { segments.append(start..<path.endIndex) }
+        guard segments.count >= 3 else { return nil }
+        let segment = target[segments[segments.count - 2]]
+        let model = percentDecoded(segment) ?? String(segment)
         return model.contains("+") ? removingVersionSuffix(model) : model
     }
 

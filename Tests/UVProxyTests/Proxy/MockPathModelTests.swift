@@ -29,5 +29,10 @@ final class MockPathModelTests: XCTestCase {
         XCTAssertEqual(MockUpstream.pathModel("/v1/bedrock/model/a.b%2Bthink-v1%3A0/invoke"), "a.b+think")
         XCTAssertEqual(MockUpstream.pathModel("/model/a.b-v1:0/invoke?x=1"), "a.b-v1:0")  // no '+': kept
         XCTAssertNil(MockUpstream.pathModel("/v1/chat/completions"))
+        XCTAssertEqual(MockUpstream.pathModel("/model//m+x-v2//invoke-with-response-stream/"), "m+x", "empty segments are skipped")
+        XCTAssertEqual(MockUpstream.pathModel("/model/é日/invoke"), "é日")
+        XCTAssertNil(MockUpstream.pathModel("/model/invoke"), "no model segment")
+        XCTAssertNil(MockUpstream.pathModel("/model/"))
+        XCTAssertNil(MockUpstream.pathModel("/v2/bedrock/model/m/invoke"))
     }
 }
