@@ -60,6 +60,12 @@ extension HTTPHead {
     /// case-insensitive), e.g. `valueHasPrefix("content-type", "text/event-stream")`. No allocation.
     public func valueHasPrefix(_ name: String, _ lowercasedPrefix: String) -> Bool {
         guard let i = firstIndex(of: name) else { return false }
+        return valueHasPrefix(at: i, lowercasedPrefix)
+    }
+
+    /// True if field `i`'s value starts with `lowercasedPrefix` (ASCII, case-insensitive).
+    public func valueHasPrefix(at i: Int, _ lowercasedPrefix: String) -> Bool {
+        guard fields.indices.contains(i) else { return false }
         let value = fields[i].value
         var prefix = lowercasedPrefix
         return prefix.withUTF8 { q in

@@ -33,6 +33,9 @@ public final class Timer {
     /// Re-arms a timer whose action was set with `setAction`.
     public func restart(after timeout: UInt64) {
         guard !closed else { return }
+        deadlineMode = false
+        deadline = nil
+        armedDue = nil
         uv_timer_start(handle, timerFireCallback, timeout, 0)
     }
 
@@ -40,9 +43,40 @@ public final class Timer {
     public func pause() {
         guard !closed else { return }
         uv_timer_stop(handle)
+        deadline = nil
+        armedDue = nil
     }
 
     private var persistent = false
+
+    // MARK: Deadlines (lazy re-arming)
+
+    /// True once `arm(in:)` is used: a firing without a deadline is then stale, not a `restart`.
+    private var deadlineMode = false
+    /// The loop time (ms) at which the persistent action is due, when one is set with `arm(in:)`.
+    private var deadline: UInt64?
+    /// The loop time at which the libuv timer is currently set to fire, if it is.
+    private var armedDue: UInt64?
+
+    /// Sets the persistent action's deadline `ms` from now, replacing any earlier one. The libuv timer
+    /// is touched only when the new deadline comes before the time it is already set for: a timer
+    /// that fires early re-arms itself for the rest. So a connection that moves its deadline on every
+    /// request (head, first byte, idle, keep-alive) costs no timer-heap operation per request.
+    public func arm(in ms: UInt64) {
+        guard !closed else { return }
+        let now = uv_now(handle.pointee.loop)
+        let due = now &+ ms
+        deadline = due
+        deadlineMode = true
+        if let armedDue, armedDue <= due { return }
+        armedDue = due
+        uv_timer_start(handle, timerFireCallback, ms, 0)
+    }
+
+    /// Clears the deadline; the libuv timer, if set, fires once more and finds nothing due.
+    public func disarm() {
+        deadline = nil
+    }
 
     /// Keeps the loop alive while this timer is pending (timers are unref'd by default so that an
     /// armed timeout never keeps a finished loop running).
@@ -63,6 +97,19 @@ public final class Timer {
 
     fileprivate func fire() {
         if persistent {
+            armedDue = nil
+            guard let due = deadline else {
+                // Plain `restart(after:)` use, or a deadline cleared since: fire only for the former.
+                if !deadlineMode { action?() }
+                return
+            }
+            let now = uv_now(handle.pointee.loop)
+            if now < due {
+                armedDue = due
+                uv_timer_start(handle, timerFireCallback, due - now, 0)
+                return
+            }
+            deadline = nil
             action?()
             return
         }

@@ -285,8 +285,9 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         responseHead = head
         upstreamStatus = head.status
         phase = .body
-        let isStream = head.valueHasPrefix("content-type", "text/event-stream")
-            || head.valueHasPrefix("content-type", "application/vnd.amazon.eventstream")
+        let isStream = head.firstIndex(of: "content-type").map {
+            head.valueHasPrefix(at: $0, "text/event-stream") || head.valueHasPrefix(at: $0, "application/vnd.amazon.eventstream")
+        } ?? false
         if translator == nil {
             mode = .rawStream
         } else if (200..<300).contains(head.status), isStream {
@@ -383,7 +384,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
                 fetchCredential(rejected: authValue)
                 return
             }
-            let retryAfter = head.value("retry-after")
+            let retryAfter = head.status >= 400 ? head.value("retry-after") : nil
             let response = translator!.clientResponse(status: head.status, contentType: head.value("content-type"),
                                                       body: collected, retryAfter: retryAfter)
             if clientStreamStarted {
@@ -531,7 +532,11 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
 
     /// Rate-limit and request-id headers a client may act on, copied as received (no String per field).
     private func appendForwardedUpstreamHeaders(_ head: HTTPResponseHead, into b: inout [UInt8]) {
-        for i in 0..<head.fields.count where Self.forwardedPrefixes.contains(where: { head.nameHasPrefix(i, $0) }) {
+        for i in 0..<head.fields.count {
+            // Most fields (content-type, date, server, ...) are ruled out by their first letter.
+            let first = head.bytes[head.fields[i].name.lowerBound] | 0x20
+            guard first == UInt8(ascii: "x") || first == UInt8(ascii: "a") || first == UInt8(ascii: "o") || first == UInt8(ascii: "r"),
+                  Self.forwardedPrefixes.contains(where: { head.nameHasPrefix(i, $0) }) else { continue }
             HTTPWriter.appendField(i, of: head, into: &b)
         }
     }

@@ -43,7 +43,7 @@ final class ProxyWorker: HTTPRequestHandler {
     /// A request id unique per process run: random prefix, worker, counter.
     func nextRequestId() -> String {
         requestCounter &+= 1
-        return idPrefix + String(requestCounter, radix: 36)
+        return RequestIds.make(prefix: idPrefix, counter: requestCounter)
     }
 
     // MARK: HTTPRequestHandler
@@ -147,6 +147,32 @@ final class ProxyWorker: HTTPRequestHandler {
 enum RequestIds {
     /// Random per process, so ids from restarts never collide.
     static let processPrefix: String = String(UInt32.random(in: 0...UInt32.max), radix: 36)
+
+    /// `prefix` followed by `counter` in base 36 (lowercase), written in one pass: this runs per request.
+    static func make(prefix: String, counter: UInt64) -> String {
+        var digits: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)  // 36^13 > 2^64
+        var n = counter
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { d in
+            repeat {
+                let r = UInt8(truncatingIfNeeded: n % 36)
+                d[count] = r < 10 ? r + 48 : r + 87
+                n /= 36
+                count += 1
+            } while n > 0
+        }
+        var prefix = prefix
+        return prefix.withUTF8 { p in
+            String(unsafeUninitializedCapacity: p.count + count) { out in
+                _ = out.initialize(fromContentsOf: p)
+                withUnsafeBytes(of: &digits) { d in
+                    for i in 0..<count { out[p.count + i] = d[count - 1 - i] }
+                }
+                return p.count + count
+            }
+        }
+    }
 
     /// A client's id is kept when it is short and plain (it goes into headers and logs).
     static func isAcceptable(_ s: String) -> Bool {

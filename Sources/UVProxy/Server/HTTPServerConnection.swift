@@ -239,7 +239,7 @@ final class HTTPServerConnection: TCPStreamDelegate {
     private func dispatch() {
         guard let h = head else { return }
         state = .waitingResponse
-        timer.pause()
+        timer.disarm()
         if !h.keepAlive { closeAfterResponse = true }
         let request = HTTPRequest(head: h, body: body)
         body = []
@@ -408,7 +408,7 @@ final class HTTPServerConnection: TCPStreamDelegate {
     private func armTimer(_ ms: UInt64, _ purpose: TimerPurpose) {
         timerPurpose = purpose
         timerMs = ms
-        if ms == 0 { timer.pause() } else { timer.restart(after: ms) }
+        if ms == 0 { timer.disarm() } else { timer.arm(in: ms) }
     }
 
     /// Lets the exchange in flight use this connection's timer for its own deadlines (first byte,

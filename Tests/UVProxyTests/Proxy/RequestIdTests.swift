@@ -1,0 +1,23 @@
+import XCTest
+@testable import UVProxy
+
+/// Request ids are built by hand per request; they must equal the standard library's base-36 text.
+final class RequestIdTests: XCTestCase {
+    func testMatchesStandardBase36() {
+        var values: [UInt64] = [0, 1, 9, 10, 35, 36, 37, 1295, 1296, 46_655, 46_656, UInt64(UInt32.max), UInt64.max, UInt64.max - 1]
+        var x: UInt64 = 0x9E37_79B9_7F4A_7C15
+        for _ in 0..<2000 {
+            x ^= x << 13; x ^= x >> 7; x ^= x << 17
+            values.append(x >> (x % 64))
+        }
+        for prefix in ["", "mp-1abc-0-", "mp-é-"] {
+            for v in values {
+                XCTAssertEqual(RequestIds.make(prefix: prefix, counter: v), prefix + String(v, radix: 36))
+            }
+        }
+    }
+
+    func testIdsAreAcceptedWhenEchoedBack() {
+        XCTAssertTrue(RequestIds.isAcceptable(RequestIds.make(prefix: "mp-\(RequestIds.processPrefix)-0-", counter: 12345)))
+    }
+}
