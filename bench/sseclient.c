@@ -521,5 +521,12 @@ int main(int argc, char **argv) {
     fputs(", \"rss_peak_kb\": {", stdout);
     for (long i = 0; i < npids; i++) printf("%s\"%ld\": %ld", i ? ", " : "", pids[i], peak[i]);
     fputs("}}\n", stdout);
+    fflush(stdout);
+    for (long i = 0; i < n; i++) {
+        free(ss[i].head.p);
+        free(ss[i].tail.p);
+    }
+    free(ss), free(evs), free(rbuf), free(req), free(pids), free(peak), free(firsts), free(gaps);
+    close(ep);
     return 0;
 }
