@@ -76,6 +76,10 @@ class Stream:
             self.buf += data
             body = []
             while True:
+                if self.chunk_left == -2:  # a read ended between a chunk's data and its CRLF
+                    if len(self.buf) < 2:
+                        break
+                    self.buf, self.chunk_left = self.buf[2:], -1
                 if self.chunk_left < 0:
                     j = self.buf.find(b"\r\n")
                     if j < 0:
@@ -102,8 +106,6 @@ class Stream:
                     self.chunk_left = -1
                 else:
                     break
-            if self.chunk_left == -2 and len(self.buf) >= 2:
-                self.buf, self.chunk_left = self.buf[2:], -1
             data = b"".join(body)
         self.count(data, now)
 

@@ -224,7 +224,7 @@ for sc, title in (("pt", "Pass-through `POST /openai/v1/chat/completions` (max_t
           "\"vs nginx\" compares with nginx on the pass-through route (nginx cannot translate).")
         P("")
 
-P(f"## SSE: 64 events 20 ms apart per stream (our client, `bench/loadclient.py sse`)")
+P(f"## SSE: 64 events 20 ms apart per stream (our client, `{E.get('SSE_CLIENT', 'bench/loadclient.py sse')}`)")
 P("")
 P("| route | streams | target | first event p50 ms | +first event vs direct ms | worst content gap ms | +worst gap vs direct ms | events/stream | lost | incomplete |")
 P("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|")
