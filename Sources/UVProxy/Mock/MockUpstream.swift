@@ -309,6 +309,9 @@ final class MockStreamer: ClientObserver {
     private var bytesLeft: Int
     private var waitingWritable = false
     private var selfRetain: MockStreamer?
+    /// Loop time of the first frame: frame i is due at `startedAt + i × delay`, so the cadence does
+    /// not drift when a busy loop (a thousand streams) fires a timer late.
+    private var startedAt: UInt64 = 0
     private static let bulkFrame: [UInt8] = {
         let payload = String(repeating: "x", count: 16 * 1024 - 64)
         return Array("data: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"\(payload)\"}}\n\n".utf8)
@@ -331,6 +334,7 @@ final class MockStreamer: ClientObserver {
         connection.startStream(status: 200, headers: [("Content-Type", "text/event-stream"), ("Cache-Control", "no-cache")])
         timer = Timer(loop: connection.stream.loop)
         timer?.keepLoopAlive()
+        startedAt = connection.stream.loop.now
         step()
     }
 
@@ -368,7 +372,9 @@ final class MockStreamer: ClientObserver {
             connection.streamWrite(frames[next])
             next += 1
             if options.delayMs > 0, next < frames.count {
-                timer?.start(after: UInt64(options.delayMs)) { [weak self] in self?.step() }
+                let due = startedAt + UInt64(next * options.delayMs)
+                let now = connection.stream.loop.now
+                timer?.start(after: due > now ? due - now : 0) { [weak self] in self?.step() }
                 return
             }
         }
