@@ -47,11 +47,15 @@ public enum BedrockModelID {
     public static func pathSegment(_ s: String) -> String {
         // `.` and `..` would walk up the upstream's path: encode them whole.
         if s == "." || s == ".." { return s.utf8.map { _ in "%2E" }.joined() }
+        // Model ids are almost always unreserved already: then the id is its own segment (no copy).
+        var text = s
+        let clean = text.withUTF8 { u in u.allSatisfy { isUnreserved($0) } }
+        if clean { return s }
         var out: [UInt8] = []
         out.reserveCapacity(s.utf8.count)
         for c in s.utf8 {
             switch c {
-            case 0x41...0x5A, 0x61...0x7A, 0x30...0x39, 0x2D, 0x2E, 0x5F, 0x7E, 0x3A: out.append(c)
+            case _ where isUnreserved(c): out.append(c)
             default:
                 out.append(0x25)
                 out.append(hexDigit(c >> 4))
@@ -62,6 +66,14 @@ public enum BedrockModelID {
     }
 
     private static func hexDigit(_ n: UInt8) -> UInt8 { n < 10 ? 0x30 + n : 0x37 + n }
+
+    /// Letters, digits and `-._~:` (`:` as in `...-v1:0`) stay as they are in a path segment.
+    @inline(__always) private static func isUnreserved(_ c: UInt8) -> Bool {
+        switch c {
+        case 0x41...0x5A, 0x61...0x7A, 0x30...0x39, 0x2D, 0x2E, 0x5F, 0x7E, 0x3A: return true
+        default: return false
+        }
+    }
 
     /// Fills a path template: `{model}` → the resolved, encoded id; `{action}` → `invoke` or
     /// `invoke-with-response-stream`.

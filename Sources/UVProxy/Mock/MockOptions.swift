@@ -27,7 +27,8 @@ struct MockOptions {
 
     /// Reads `+opt` suffixes off a model name; returns the plain model.
     mutating func parseModel(_ model: String) -> String {
-        var parts = model.split(separator: "+", omittingEmptySubsequences: true).map(String.init)
+        guard model.utf8.contains(UInt8(ascii: "+")) else { return model }  // the common case, on bytes
+        var parts = model.utf8.split(separator: UInt8(ascii: "+"), omittingEmptySubsequences: true).map { String(Substring($0)) }
         guard !parts.isEmpty else { return model }
         let base = parts.removeFirst()
         for p in parts {

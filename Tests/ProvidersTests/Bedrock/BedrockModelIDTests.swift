@@ -33,6 +33,25 @@ final class BedrockModelIDTests: XCTestCase {
         XCTAssertEqual(BedrockModelID.resolve("claude-v2.", aliases: [:]), "anthropic.claude-v2.-v1:0")
     }
 
+    /// Every ASCII byte alone and inside an id: unreserved bytes stay, others become `%XX`; ids with
+    /// nothing to encode come back as they are (the fast path), `.` and `..` are encoded whole.
+    func testPathSegmentEncodesEachByteByTheRule() {
+        let unreserved = Set(Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~:".utf8))
+        for b in UInt8(1)...UInt8(127) {
+            let s = String(decoding: [b], as: UTF8.self)
+            let expected = unreserved.contains(b) ? s : "%" + (b < 16 ? "0" : "") + String(b, radix: 16, uppercase: true)
+            if s == "." { continue }
+            XCTAssertEqual(BedrockModelID.pathSegment(s), expected, "byte \(b)")
+            XCTAssertEqual(BedrockModelID.pathSegment("us.anthropic" + s + "x-v1:0"), "us.anthropic" + expected + "x-v1:0", "byte \(b)")
+        }
+        XCTAssertEqual(BedrockModelID.pathSegment("."), "%2E")
+        XCTAssertEqual(BedrockModelID.pathSegment(".."), "%2E%2E")
+        XCTAssertEqual(BedrockModelID.pathSegment("..."), "...")
+        XCTAssertEqual(BedrockModelID.pathSegment("us.anthropic.claude-sonnet-4-5-20250929-v1:0"), "us.anthropic.claude-sonnet-4-5-20250929-v1:0")
+        XCTAssertEqual(BedrockModelID.pathSegment("é"), "%C3%A9")
+        XCTAssertEqual(BedrockModelID.pathSegment(""), "")
+    }
+
     func testPathTemplate() {
         XCTAssertEqual(
             BedrockModelID.path(template: "/v1/bedrock/model/{model}/{action}", model: "claude-v2", aliases: [:], stream: false),

@@ -91,6 +91,15 @@ struct ChatRequestFastPath {
         }
         if let topP = fields[7], topP.kind != .number { return nil }
         if let topK = root.topK, topK.kind != .number { return nil }
+        if let user = root.user, user.kind != .string { return nil }
+        var stops: [PickedValue] = []
+        if let stop = root.stop {
+            if stop.kind == .string {
+                stops.append(stop)
+            } else {
+                guard stop.kind == .array, Self.strings(in: stop, bytes, into: &stops) else { return nil }
+            }
+        }
 
         // The mapping refuses an id of only dots; `pathSegment` writes `.` and `..` as `%2E` and `%2E%2E`,
         // keeps longer runs of dots, and encodes every other id into something else.
@@ -149,8 +158,42 @@ struct ChatRequestFastPath {
             ChunkBytes.append(",\"top_k\":", to: &out)
             out.append(contentsOf: fields.slice(topK))
         }
+        if !stops.isEmpty {
+            ChunkBytes.append(",\"stop_sequences\":[", to: &out)
+            for (i, stop) in stops.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                fields.appendString(stop, to: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        }
+        if let user = root.user {
+            ChunkBytes.append(",\"metadata\":{\"user_id\":", to: &out)
+            fields.appendString(user, to: &out)
+            out.append(UInt8(ascii: "}"))
+        }
         out.append(UInt8(ascii: "}"))
         return ChatRequestFastPath(model: model, stream: stream, includeUsage: includeUsage, path: path, body: out)
+    }
+
+    /// The elements of the (validated) array `array` if every one is a string, as absolute ranges; false
+    /// for any other element, which the mapping reports as a type error.
+    private static func strings(in array: PickedValue, _ bytes: UnsafeRawBufferPointer, into out: inout [PickedValue]) -> Bool {
+        guard let base = bytes.baseAddress else { return false }
+        let p = base.assumingMemoryBound(to: UInt8.self)
+        let end = array.range.upperBound - 1  // the closing bracket
+        var i = JSONFastScan.whitespace(p, end, array.range.lowerBound + 1)
+        while i < end {
+            guard p[i] == UInt8(ascii: "\"") else { return false }
+            let valueEnd = JSONFastScan.value(p, end, i, depth: 1, maxDepth: JSONParser.maxDepth)
+            guard valueEnd > i else { return false }
+            out.append(PickedValue(range: i..<valueEnd, kind: .string))
+            i = JSONFastScan.whitespace(p, end, valueEnd)
+            if i < end {
+                guard p[i] == UInt8(ascii: ",") else { return false }
+                i = JSONFastScan.whitespace(p, end, i + 1)
+            }
+        }
+        return true
     }
 
     /// `BedrockModelID.path` with the segment already resolved: `{model}` → the segment, `{action}` →
@@ -242,6 +285,9 @@ struct ChatRequestFastPath {
         /// 6 temperature, 7 top_p.
         var fields: FieldPicker
         var topK: PickedValue?
+        /// `user` (→ `metadata.user_id`) and `stop` (→ `stop_sequences`): common in SDK requests.
+        var user: PickedValue?
+        var stop: PickedValue?
         var fallback = false
 
         init(bytes: UnsafeRawBufferPointer) {
@@ -265,6 +311,16 @@ struct ChatRequestFastPath {
                 if topK == nil { topK = PickedValue(range: member.valueRange, kind: member.kind) }
                 return
             }
+            if member.keyIs("user", in: bytes) {
+                if member.kind == .null { fallback = true }
+                if user == nil { user = PickedValue(range: member.valueRange, kind: member.kind) }
+                return
+            }
+            if member.keyIs("stop", in: bytes) {
+                if member.kind == .null { fallback = true }
+                if stop == nil { stop = PickedValue(range: member.valueRange, kind: member.kind) }
+                return
+            }
             // Fields `ChatRequestMapping` reads (refuses, checks or maps) that this path leaves to it.
             let n = member.keyRange.count - 2
             guard n >= 1, n <= 21 else { return }
@@ -273,8 +329,7 @@ struct ChatRequestFastPath {
                 || member.keyIs("modalities", in: bytes) || member.keyIs("audio", in: bytes)
                 || member.keyIs("functions", in: bytes) || member.keyIs("function_call", in: bytes)
                 || member.keyIs("tools", in: bytes) || member.keyIs("tool_choice", in: bytes)
-                || member.keyIs("parallel_tool_calls", in: bytes) || member.keyIs("stop", in: bytes)
-                || member.keyIs("user", in: bytes) || member.keyIs("thinking", in: bytes)
+                || member.keyIs("parallel_tool_calls", in: bytes) || member.keyIs("thinking", in: bytes)
             {
                 fallback = true
             }
