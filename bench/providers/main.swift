@@ -59,6 +59,13 @@ enum Bench {
                 let t = AnthropicToBedrockTranslator(options: bedrockOptions)
                 sink(try? t.upstreamRequest(for: ClientRequest(body: anthropicBody)))
             }
+        case "anthropic.request.beta":
+            // What Claude Code sends: an `anthropic-beta` header on every request.
+            let beta = ["claude-code-20250219", "interleaved-thinking-2025-05-14", "fine-grained-tool-streaming-2025-05-14"]
+            for _ in 0..<n {
+                let t = AnthropicToBedrockTranslator(options: bedrockOptions)
+                sink(try? t.upstreamRequest(for: ClientRequest(body: anthropicBody, anthropicBeta: beta)))
+            }
         case "anthropic.event":
             let t = AnthropicToBedrockTranslator(options: bedrockOptions)
             anthropicStart.withUnsafeBytes { t.streamChunk($0, into: &out) }

@@ -4,7 +4,8 @@
 ///
 /// Why a second path: the general translation (scan with decoded keys, an edit list, a second pass for
 /// the messages) cost ~31,000 instructions for a small request. This path takes only requests the general
-/// one accepts without a client `anthropic-beta` header, and returns nil for anything unusual (invalid
+/// one accepts (with a client `anthropic-beta` header only when the body has no `anthropic_beta` of its own:
+/// the list is then appended), and returns nil for anything unusual (invalid
 /// JSON, escaped keys, a repeated `model`, `stream` or `messages`, a missing or mistyped field, an escaped
 /// model name, a message that is not an object): the caller then runs the general code, which produces
 /// every error message. Its output is tested to be byte-identical to the general path's.
@@ -23,6 +24,8 @@ struct AnthropicToBedrockFastPath: JSONMemberVisitor {
     var messages: JSONKind?
     var maxTokens: JSONKind?
     var stream: JSONMemberSpan?
+    /// The client sent `anthropic-beta`: a body `anthropic_beta` to merge with is left to the general path.
+    var hasBeta = false
     private var emitted = 0
     private var firstKeyStart = -1
     private var previousKept = false
@@ -37,13 +40,14 @@ struct AnthropicToBedrockFastPath: JSONMemberVisitor {
     }
 
     /// The translated request, or nil when the general path must run.
-    static func translate(_ bytes: UnsafeRawBufferPointer, options: TranslationOptions) -> UpstreamRequest? {
+    static func translate(_ bytes: UnsafeRawBufferPointer, options: TranslationOptions, beta: [String] = []) -> UpstreamRequest? {
         guard let base = bytes.baseAddress else { return nil }
         let p = base.assumingMemoryBound(to: UInt8.self)
         let n = bytes.count
         let open = JSONFastScan.whitespace(p, n, 0)
         guard open < n, p[open] == 0x7B else { return nil }
         var w = AnthropicToBedrockFastPath(bytes: bytes, p: p, open: open)
+        w.hasBeta = !beta.isEmpty
         w.out.reserveCapacity(n + 64)
         w.copy(0..<(open + 1))
         guard let braces = JSONObjectScanner.fastScanMembers(bytes, into: &w), !w.fallback else { return nil }
@@ -65,6 +69,17 @@ struct AnthropicToBedrockFastPath: JSONMemberVisitor {
         w.copy(tailStart..<closeRunStart)
         if w.emitted > 0 { w.out.append(0x2C) }
         w.append(#""anthropic_version":"bedrock-2023-05-31""#)
+        if !beta.isEmpty {
+            // As the general path writes it: the header's values in order, empty ones and repeats dropped.
+            var seen: [String] = []
+            w.append(#","anthropic_beta":["#)
+            for b in beta where !b.isEmpty && !seen.contains(b) {
+                if !seen.isEmpty { w.out.append(0x2C) }
+                seen.append(b)
+                JSON.writeString(b, to: &w.out)
+            }
+            w.out.append(0x5D)
+        }
         w.copy(closeRunStart..<n)
         let path = BedrockModelID.path(
             template: options.upstreamPath, modelBytes: name, aliases: options.modelAliases, stream: stream)
@@ -92,6 +107,9 @@ struct AnthropicToBedrockFastPath: JSONMemberVisitor {
             stream = m
             return
         } else if m.keyIs("anthropic_version", in: bytes) {
+            return
+        } else if hasBeta, m.keyIs("anthropic_beta", in: bytes) {
+            fallback = true
             return
         } else if m.keyIs("messages", in: bytes) {
             if messages != nil { fallback = true }

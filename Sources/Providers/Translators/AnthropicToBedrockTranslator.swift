@@ -29,9 +29,9 @@ public final class AnthropicToBedrockTranslator: ExchangeTranslator {
 
     public func upstreamRequest(for request: ClientRequest) throws(APIError) -> UpstreamRequest {
         let body = request.body
-        if request.anthropicBeta.isEmpty,
-            let fast = body.withUnsafeBytes({ AnthropicToBedrockFastPath.translate($0, options: options) })
-        {
+        if let fast = body.withUnsafeBytes({
+            AnthropicToBedrockFastPath.translate($0, options: options, beta: request.anthropicBeta)
+        }) {
             return fast
         }
         return try generalUpstreamRequest(for: request)

@@ -40,21 +40,22 @@ final class AnthropicToBedrockFastPathTests: XCTestCase {
         #"{"model":"x","messages":[{"role":"user","content":"\ud800"}],"max_tokens":1}"#,
     ]
 
-    private func general(_ body: [UInt8]) -> Result<UpstreamRequest, APIError> {
+    private func general(_ body: [UInt8], beta: [String] = []) -> Result<UpstreamRequest, APIError> {
         do throws(APIError) {
             return .success(
-                try AnthropicToBedrockTranslator(options: options).generalUpstreamRequest(for: ClientRequest(body: body)))
+                try AnthropicToBedrockTranslator(options: options).generalUpstreamRequest(
+                    for: ClientRequest(body: body, anthropicBeta: beta)))
         } catch {
             return .failure(error)
         }
     }
 
-    private func fast(_ body: [UInt8], _ options: TranslationOptions? = nil) -> UpstreamRequest? {
-        body.withUnsafeBytes { AnthropicToBedrockFastPath.translate($0, options: options ?? self.options) }
+    private func fast(_ body: [UInt8], _ options: TranslationOptions? = nil, beta: [String] = []) -> UpstreamRequest? {
+        body.withUnsafeBytes { AnthropicToBedrockFastPath.translate($0, options: options ?? self.options, beta: beta) }
     }
 
-    private func assertSame(_ fast: UpstreamRequest, _ body: [UInt8], line: UInt = #line) throws {
-        let expected = try general(body).get()
+    private func assertSame(_ fast: UpstreamRequest, _ body: [UInt8], beta: [String] = [], line: UInt = #line) throws {
+        let expected = try general(body, beta: beta).get()
         XCTAssertEqual(fast.body, expected.body, String(decoding: body, as: UTF8.self), line: line)
         XCTAssertEqual(fast.path, expected.path, line: line)
         XCTAssertEqual(fast.stream, expected.stream, line: line)
@@ -67,6 +68,43 @@ final class AnthropicToBedrockFastPathTests: XCTestCase {
             let body = Array(text.utf8)
             let up = try XCTUnwrap(fast(body), "not taken: \(text)")
             try assertSame(up, body)
+        }
+    }
+
+    /// The client's `anthropic-beta` values (Claude Code sends them on every request) are appended as
+    /// `anthropic_beta`, exactly as the general path writes them; a body with its own `anthropic_beta`
+    /// is merged by the general path.
+    func testBetaHeaderValuesMatchTheGeneralPath() throws {
+        let betas: [[String]] = [
+            ["claude-code-20250219"],
+            ["claude-code-20250219", "interleaved-thinking-2025-05-14", "fine-grained-tool-streaming-2025-05-14"],
+            ["a", "a", "", "b", "a"],
+            [""],
+            ["q\"u\\o\u{1}té"],
+        ]
+        for text in fastBodies {
+            for beta in betas {
+                let body = Array(text.utf8)
+                let up = try XCTUnwrap(fast(body, beta: beta), "not taken: \(text) \(beta)")
+                try assertSame(up, body, beta: beta)
+            }
+        }
+        let own = Array(#"{"model":"x","messages":[],"max_tokens":1,"anthropic_beta":["a"]}"#.utf8)
+        XCTAssertNil(fast(own, beta: ["b"]), "a body list to merge goes to the general path")
+        XCTAssertNotNil(fast(own), "without a header the body's list is copied as it is")
+        try assertSame(try XCTUnwrap(fast(own)), own)
+        // Every prefix and one-byte change with a header: the fast path never answers differently.
+        for text in fastBodies.prefix(3) {
+            let body = Array(text.utf8)
+            var variants: [[UInt8]] = (0...body.count).map { Array(body[..<$0]) }
+            for i in body.indices where body[i] != 0x22 {
+                var v = body
+                v[i] = 0x22
+                variants.append(v)
+            }
+            for v in variants {
+                if let up = fast(v, beta: betas[1]) { try assertSame(up, v, beta: betas[1]) }
+            }
         }
     }
 
