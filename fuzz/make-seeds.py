@@ -91,3 +91,11 @@ for i, p in enumerate(jsons):
     if isinstance(doc, dict) and "request" in doc and isinstance(doc["request"], dict):
         data = json.dumps(doc["request"]).encode()
     write("translator_requests", data, i % 3, i * 7)
+    write("request_fast_paths", data, i % 5, 0)
+# Bodies the fast paths take, so the fuzzer starts inside them.
+for i, body in enumerate([
+    b'{"model":"claude-sonnet-4-5","max_tokens":64,"system":"terse","messages":[{"role":"user","content":"hi"}],"stream":true}',
+    b'{"model":"gpt-5","messages":[{"role":"system","content":"s"},{"role":"user","content":"hi \\u00e9"}],"max_tokens":64,"temperature":0.2,"user":"u-1","stop":["a","b"]}',
+    b' { "model" : "alias" , "messages" : [ {"role":"user","content":"x"} ] , "max_tokens" : 1 , "stop" : "z" } ',
+]):
+    write("request_fast_paths", body, i, 0)

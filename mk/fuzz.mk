@@ -21,7 +21,7 @@ FUZZ_ENV := SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=1:allocator_may_
 
 FUZZ_HTTP_TARGETS := http_request http_response chunked
 FUZZ_PROVIDERS_TARGETS := sse json json_edit translator_passthrough translator_anthropic_bedrock \
-	translator_openai_bedrock translator_requests
+	translator_openai_bedrock translator_requests request_fast_paths
 FUZZ_TARGETS ?= $(FUZZ_HTTP_TARGETS) $(FUZZ_PROVIDERS_TARGETS)
 
 FUZZ_HTTP_SOURCES := $(wildcard Sources/UVProxy/HTTP/*.swift)
@@ -37,7 +37,7 @@ $(FUZZ_DIR)/http/libUVProxyHTTP.a: $(FUZZ_HTTP_SOURCES)
 
 $(FUZZ_DIR)/providers/libProviders.a: $(FUZZ_PROVIDERS_SOURCES)
 	@mkdir -p $(FUZZ_DIR)/providers
-	$(SWIFTC) $(FUZZ_FLAGS) -module-name Providers -emit-library -static -emit-module \
+	$(SWIFTC) $(FUZZ_FLAGS) -enable-testing -module-name Providers -emit-library -static -emit-module \
 	  -emit-module-path $(FUZZ_DIR)/providers/Providers.swiftmodule -o $@ $(FUZZ_PROVIDERS_SOURCES)
 
 $(addprefix $(FUZZ_DIR)/bin/,$(FUZZ_HTTP_TARGETS)): $(FUZZ_DIR)/bin/%: fuzz/targets/http/%.swift $(FUZZ_SUPPORT) $(wildcard fuzz/http/*.swift) $(FUZZ_DIR)/http/libUVProxyHTTP.a
