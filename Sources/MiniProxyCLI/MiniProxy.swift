@@ -29,7 +29,7 @@ struct Serve: ParsableCommand {
         do {
             cfg = try ConfigLoader.load(path: config)
         } catch {
-            throw ValidationError("\(config): \(error)")
+            throw configFailure(config, error)
         }
         var address: HostPort?
         if let listen {
@@ -52,7 +52,7 @@ struct Check: ParsableCommand {
             let cfg = try ConfigLoader.load(path: config)
             print(ConfigLoader.describe(cfg))  // includes the warnings
         } catch {
-            throw ValidationError("\(config): \(error)")
+            throw configFailure(config, error)
         }
     }
 }
@@ -77,4 +77,11 @@ struct Mock: ParsableCommand {
         Log.write("mini-proxy mock: listening on \(address.host):\(server.port)\(tlsCert != nil ? " (TLS)" : "")\n")
         server.run()
     }
+}
+
+/// A config that does not load is not a usage error: one line naming the file and the key path, no
+/// usage text, and exit status 78 (EX_CONFIG) so scripts can tell it from a bad command line (64).
+func configFailure(_ path: String, _ error: any Error) -> ExitCode {
+    Log.write("mini-proxy: \(path): \(error)\n")
+    return ExitCode(78)
 }

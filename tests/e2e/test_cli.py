@@ -30,14 +30,15 @@ def test_check_names_the_bad_key(bin_path, tmp_path):
     f = tmp_path / "bad.yaml"
     f.write_text(json.dumps(bad))
     r = run(bin_path, "check", "--config", str(f))
-    assert r.returncode != 0
+    assert r.returncode == 78, (r.returncode, r.stderr)  # EX_CONFIG, not a usage error
     out = r.stdout + r.stderr
     assert "routes[0].upstream" in out and "gateway" in out, out
+    assert "Usage:" not in out, out
 
 
 def test_serve_refuses_bad_config(bin_path, tmp_path):
     f = tmp_path / "bad.yaml"
     f.write_text('{"routes": [], "bogus_key": 1}')
     r = run(bin_path, "serve", "--config", str(f))
-    assert r.returncode != 0
+    assert r.returncode == 78, (r.returncode, r.stderr)
     assert "bogus_key" in r.stdout + r.stderr or "routes" in r.stdout + r.stderr
