@@ -21,8 +21,8 @@ struct Serve: ParsableCommand {
     @Option(help: "Listen address HOST:PORT (overrides the config).")
     var listen: String?
 
-    @Option(help: "Worker threads, each with its own event loop (overrides the config).")
-    var workers: Int?
+    @Option(help: "Worker threads, each with its own event loop, 1...64 or auto (one per CPU; overrides the config).")
+    var workers: String?
 
     func run() throws {
         let cfg: ProxyConfig
@@ -35,8 +35,17 @@ struct Serve: ParsableCommand {
         if let listen {
             do { address = try HostPort.parse(listen) } catch { throw ValidationError("--listen: \(error)") }
         }
-        if let workers, !(1...64).contains(workers) { throw ValidationError("--workers must be between 1 and 64") }
-        let server = try ProxyServer(config: cfg, configPath: config, listen: address, workers: workers)
+        var workerCount: Int?
+        if let workers {
+            if workers == "auto" {
+                workerCount = ConfigLoader.autoWorkers
+            } else if let n = Int(workers), (1...64).contains(n) {
+                workerCount = n
+            } else {
+                throw ValidationError("--workers must be between 1 and 64, or auto")
+            }
+        }
+        let server = try ProxyServer(config: cfg, configPath: config, listen: address, workers: workerCount)
         try server.run()
     }
 }

@@ -42,3 +42,34 @@ def test_serve_refuses_bad_config(bin_path, tmp_path):
     r = run(bin_path, "serve", "--config", str(f))
     assert r.returncode == 78, (r.returncode, r.stderr)
     assert "bogus_key" in r.stdout + r.stderr or "routes" in r.stdout + r.stderr
+
+
+def test_serve_workers_auto_starts_one_loop_per_cpu(bin_path, tmp_path):
+    """`--workers auto` starts one event loop per CPU the process may use, and serves."""
+    import os, socket, subprocess, time
+    cfg = {"upstreams": {"u": {"url": "http://127.0.0.1:9"}},
+           "routes": [{"path": "/x", "upstream": "u", "ingress": "openai-chat", "upstream_path": "/y"}]}
+    f = tmp_path / "auto.yaml"
+    f.write_text(json.dumps(cfg))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = tmp_path / "serve.log"
+    with open(log, "w") as out:
+        p = subprocess.Popen([bin_path, "serve", "--config", str(f), "--listen", f"127.0.0.1:{port}", "--workers", "auto"],
+                             stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.time() + 10
+        text = ""
+        while time.time() < deadline and "listening" not in text:
+            time.sleep(0.05)
+            text = log.read_text()
+        cpus = min(64, max(1, len(os.sched_getaffinity(0))))
+        assert f"with {cpus} worker(s)" in text, text
+        r = subprocess.run(["curl", "-s", f"http://127.0.0.1:{port}/healthz"], capture_output=True, text=True, timeout=10)
+        assert '"ok"' in r.stdout, r.stdout
+    finally:
+        p.terminate()
+        p.wait(timeout=10)
+    bad = run(bin_path, "serve", "--config", str(f), "--workers", "many")
+    assert bad.returncode == 64 and "auto" in bad.stderr, bad.stderr

@@ -1,3 +1,4 @@
+import CLibUV
 import Glibc
 
 /// Reads the YAML config into a validated `ProxyConfig`.
@@ -11,6 +12,10 @@ public enum ConfigLoader {
         "log_level", "access_log",
     ]
     static let logLevels = ["debug", "info", "warning", "error"]
+
+    /// `workers: auto`: one loop per CPU this process may run on (its affinity mask, so a container's
+    /// CPU set counts, as nginx's `worker_processes auto`), 1...64.
+    public static var autoWorkers: Int { min(64, max(1, Int(uv_available_parallelism()))) }
 
     public static func load(
         path: String, environment: [String: String] = ProcessEnvironment.current()
@@ -47,7 +52,13 @@ public enum ConfigLoader {
         var warnings: [String] = []
 
         if let node = top["listen"] { config.listen = try HostPort.parse(try node.string(), path: node.path) }
-        if let node = top["workers"] { config.workers = try node.int(in: 1...64) }
+        if let node = top["workers"] {
+            if case .scalar = node.node, try node.string().trimmingSpaces() == "auto" {
+                config.workers = Self.autoWorkers
+            } else {
+                config.workers = try node.int(in: 1...64)
+            }
+        }
         if let node = top["limits"] { config.limits = try parseLimits(node) }
         if let node = top["log_level"] {
             var level = try node.string().lowercased()

@@ -70,6 +70,12 @@ final class ConfigErrorTests: XCTestCase {
         assertConfigError(ConfigFixtures.minimal(extra: "workers: ${W}"), env: ["W": "100"],
             "workers: 100 is out of range 1...64")
         XCTAssertEqual(parse(ConfigFixtures.minimal(extra: "workers: 64"))?.workers, 64)
+        // `auto`: one per CPU the process may use, never outside 1...64.
+        let cpus = ConfigLoader.autoWorkers
+        XCTAssertTrue((1...64).contains(cpus))
+        XCTAssertEqual(parse(ConfigFixtures.minimal(extra: "workers: auto"))?.workers, cpus)
+        XCTAssertEqual(parse(ConfigFixtures.minimal(extra: "workers: ${W:-auto}"))?.workers, cpus)
+        assertConfigError(ConfigFixtures.minimal(extra: "workers: Auto"), "workers: expected an integer, got 'Auto'")
         XCTAssertEqual(parse(ConfigFixtures.minimal(extra: "workers: \"${W:-3}\""))?.workers, 3)
     }
 
