@@ -15,6 +15,22 @@ public final class EventLoop {
     let clearBuffer: UnsafeMutableRawBufferPointer
     /// Ciphertext produced by TLS, reused for each write.
     var encryptScratch: [UInt8] = []
+    /// A byte buffer reused for building one outgoing message at a time (`takeScratch`).
+    private var messageScratch: [UInt8] = []
+
+    /// An empty buffer with the capacity earlier messages left: fill it, write it, `returnScratch` it.
+    /// A nested user finds it taken and gets a fresh one, so re-entry is safe (just not free).
+    func takeScratch() -> [UInt8] {
+        var b: [UInt8] = []
+        swap(&b, &messageScratch)
+        b.removeAll(keepingCapacity: true)
+        return b
+    }
+
+    /// Keeps `b`'s storage for the next message, unless it grew past 64 KiB (a large body).
+    func returnScratch(_ b: [UInt8]) {
+        if b.capacity <= 64 * 1024 { messageScratch = b }
+    }
 
     public init() {
         handle = .allocate(capacity: 1)

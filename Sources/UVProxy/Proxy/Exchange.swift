@@ -164,7 +164,10 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         gotResponseByte = false
         responseParser.reset()
         headBuffer.removeAll(keepingCapacity: true)
-        c.stream.write(buildRequest())
+        var message = loop.takeScratch()
+        buildRequest(into: &message)
+        c.stream.write(message)  // copies what the kernel does not take at once
+        loop.returnScratch(message)
         if bodyStreamed {
             if !earlyBody.isEmpty {
                 let early = earlyBody
@@ -178,9 +181,8 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     }
 
     /// The request line, headers and body for the upstream.
-    private func buildRequest() -> [UInt8] {
+    private func buildRequest(into b: inout [UInt8]) {
         let req = upstreamRequest!
-        var b = [UInt8]()
         b.reserveCapacity(384 + route.fixedUpstreamHeaders.count + req.body.count)
         HTTPWriter.appendRequestLine(method: method, target: up.config.url.basePath + req.path, into: &b)
         b.append(contentsOf: route.fixedUpstreamHeaders)
@@ -207,7 +209,6 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         }
         HTTPWriter.appendEndOfHead(into: &b)
         b.append(contentsOf: req.body)
-        return b
     }
 
     static let neverForwarded: Set<String> = [
@@ -296,7 +297,10 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
             mode = .collect
         }
         switch head.framing {
-        case .contentLength(let n): remaining = n
+        case .contentLength(let n):
+            remaining = n
+            // One allocation for a collected body of known size (up to 1 MiB ahead; more grows as it comes).
+            if mode == .collect { collected.reserveCapacity(min(n, 1 << 20)) }
         case .chunked: chunked = ChunkedDecoder(maxBodyBytes: Int.max)
         default: break
         }

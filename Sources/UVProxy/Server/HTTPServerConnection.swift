@@ -282,13 +282,14 @@ final class HTTPServerConnection: TCPStreamDelegate {
     /// Writes a whole response (head and body in one write) and moves on to the next request.
     func respond(status: Int, headerBlock: [UInt8], body: [UInt8]) {
         guard case .waitingResponse = state else { return }
-        var out = [UInt8]()
+        var out = stream.loop.takeScratch()
         out.reserveCapacity(128 + headerBlock.count + body.count)
         let isHead = head.map { $0.isMethod("HEAD") } ?? false
         let framing: ResponseFraming = status == 204 || status == 304 ? .untilClose : .contentLength(body.count)
         appendHead(status: status, headerBlock: headerBlock, framing: framing, into: &out)
         if !isHead { out.append(contentsOf: body) }
-        stream.write(out)
+        stream.write(out)  // copies what the kernel does not take at once
+        stream.loop.returnScratch(out)
         finishResponse()
     }
 
