@@ -37,13 +37,10 @@ struct Serve: ParsableCommand {
         }
         var workerCount: Int?
         if let workers {
-            if workers == "auto" {
-                workerCount = ConfigLoader.autoWorkers
-            } else if let n = Int(workers), (1...64).contains(n) {
-                workerCount = n
-            } else {
+            guard let n = ConfigLoader.workerCount(workers) else {
                 throw ValidationError("--workers must be between 1 and 64, or auto")
             }
+            workerCount = n
         }
         let server = try ProxyServer(config: cfg, configPath: config, listen: address, workers: workerCount)
         try server.run()

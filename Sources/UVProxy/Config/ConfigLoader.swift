@@ -17,6 +17,13 @@ public enum ConfigLoader {
     /// CPU set counts, as nginx's `worker_processes auto`), 1...64.
     public static var autoWorkers: Int { min(64, max(1, Int(uv_available_parallelism()))) }
 
+    /// A `--workers` value: `auto`, or a count in 1...64; nil otherwise.
+    public static func workerCount(_ text: String) -> Int? {
+        if text == "auto" { return autoWorkers }
+        guard let n = Int(text), (1...64).contains(n) else { return nil }
+        return n
+    }
+
     public static func load(
         path: String, environment: [String: String] = ProcessEnvironment.current()
     ) throws(ConfigError) -> ProxyConfig {

@@ -27,19 +27,12 @@ final class MockUpstream: HTTPRequestHandler {
     private var framesCache: [String: [[UInt8]]] = [:]
     private static let cacheLimit = 256
 
-    private func cached(_ key: String, _ make: () -> [UInt8]) -> [UInt8] {
-        if let hit = bodyCache[key] { return hit }
+    /// `cache[key]`, made once; a full cache starts over (request shapes are few, keys unbounded).
+    private static func cached<V>(_ cache: inout [String: V], _ key: String, _ make: () -> V) -> V {
+        if let hit = cache[key] { return hit }
         let value = make()
-        if bodyCache.count >= Self.cacheLimit { bodyCache.removeAll(keepingCapacity: true) }
-        bodyCache[key] = value
-        return value
-    }
-
-    private func cachedFrames(_ key: String, _ make: () -> [[UInt8]]) -> [[UInt8]] {
-        if let hit = framesCache[key] { return hit }
-        let value = make()
-        if framesCache.count >= Self.cacheLimit { framesCache.removeAll(keepingCapacity: true) }
-        framesCache[key] = value
+        if cache.count >= cacheLimit { cache.removeAll(keepingCapacity: true) }
+        cache[key] = value
         return value
     }
 
@@ -99,7 +92,7 @@ final class MockUpstream: HTTPRequestHandler {
                 MockStreamer(connection: connection, frames: [], options: options, openAI: true).start()
             } else if stream {
                 let key = "chat|\(model)|\(options.scenario)|\(options.chunks)|\(includeUsage)"
-                let frames = cachedFrames(key) {
+                let frames = Self.cached(&framesCache, key) {
                     var frames: [[UInt8]] = [MockBodies.chatChunk(model: model, delta: #"{"role":"assistant","content":""}"#, finish: nil)]
                     for i in 0..<options.chunks {
                         frames.append(MockBodies.chatChunk(model: model, delta: "{\"content\":\(MockBodies.jsonString(MockBodies.token(i, scenario: options.scenario)))}", finish: nil))
@@ -112,7 +105,7 @@ final class MockUpstream: HTTPRequestHandler {
                 MockStreamer(connection: connection, frames: frames, options: options, openAI: true).start()
             } else {
                 connection.respond(status: 200, headers: [("Content-Type", "application/json"), ("x-ratelimit-remaining-requests", "999")],
-                                   body: cached("chat|\(model)") { MockBodies.chatCompletion(model: model, content: MockBodies.reply) })
+                                   body: Self.cached(&bodyCache, "chat|\(model)") { MockBodies.chatCompletion(model: model, content: MockBodies.reply) })
             }
             return
         }
@@ -140,7 +133,7 @@ final class MockUpstream: HTTPRequestHandler {
             }
             if action == "invoke-with-response-stream" {
                 let key = "bedrock|\(model)|\(options.scenario)|\(options.chunks)|\(options.fault ?? "")|\(options.anthropicEvents)"
-                let frames = cachedFrames(key) {
+                let frames = Self.cached(&framesCache, key) {
                     let events = MockBodies.anthropicEvents(model: model, scenario: options.scenario, chunks: options.chunks)
                     var frames: [[UInt8]] = []
                     for (i, e) in events.enumerated() {
@@ -160,7 +153,7 @@ final class MockUpstream: HTTPRequestHandler {
                 MockStreamer(connection: connection, frames: frames, options: options, openAI: false).start()
             } else {
                 connection.respond(status: 200, headers: [("Content-Type", "application/json")],
-                                   body: cached("bedrock|\(model)|\(options.scenario)") {
+                                   body: Self.cached(&bodyCache, "bedrock|\(model)|\(options.scenario)") {
                                        MockBodies.message(model: model, scenario: options.scenario, text: MockBodies.reply)
                                    })
             }

@@ -297,6 +297,12 @@ struct ChatRequestFastPath {
                 "temperature", "top_p")
         }
 
+        /// The first member of a name wins; a `null` is left to the mapping.
+        private static func pick(_ member: JSONMemberSpan, into slot: inout PickedValue?, fallback: inout Bool) {
+            if member.kind == .null { fallback = true }
+            if slot == nil { slot = PickedValue(range: member.valueRange, kind: member.kind) }
+        }
+
         mutating func member(_ member: JSONMemberSpan) {
             if member.keyEscaped {
                 fallback = true
@@ -306,21 +312,9 @@ struct ChatRequestFastPath {
                 if member.kind == .null { fallback = true }
                 return
             }
-            if member.keyIs("top_k", in: bytes) {
-                if member.kind == .null { fallback = true }
-                if topK == nil { topK = PickedValue(range: member.valueRange, kind: member.kind) }
-                return
-            }
-            if member.keyIs("user", in: bytes) {
-                if member.kind == .null { fallback = true }
-                if user == nil { user = PickedValue(range: member.valueRange, kind: member.kind) }
-                return
-            }
-            if member.keyIs("stop", in: bytes) {
-                if member.kind == .null { fallback = true }
-                if stop == nil { stop = PickedValue(range: member.valueRange, kind: member.kind) }
-                return
-            }
+            if member.keyIs("top_k", in: bytes) { return Self.pick(member, into: &topK, fallback: &fallback) }
+            if member.keyIs("user", in: bytes) { return Self.pick(member, into: &user, fallback: &fallback) }
+            if member.keyIs("stop", in: bytes) { return Self.pick(member, into: &stop, fallback: &fallback) }
             // Fields `ChatRequestMapping` reads (refuses, checks or maps) that this path leaves to it.
             let n = member.keyRange.count - 2
             guard n >= 1, n <= 21 else { return }
