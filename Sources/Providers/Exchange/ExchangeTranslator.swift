@@ -97,6 +97,11 @@ public protocol ExchangeTranslator: AnyObject {
     /// Content-Type of the streamed response sent to the client.
     var streamContentType: String { get }
 
+    /// True if, for every 2xx status, `clientResponse` returns the upstream's body unchanged, the
+    /// upstream's Content-Type (`application/json` when it sent none) and no extra header. The proxy
+    /// then answers such a response straight from its read buffer, without building one.
+    var passesSuccessBodyThrough: Bool { get }
+
     /// Bytes of a 2xx upstream stream, exactly as read (split anywhere). Appends client bytes to `out`
     /// as soon as whole events exist; never waits for more than the current event.
     func streamChunk(_ bytes: UnsafeRawBufferPointer, into out: inout [UInt8])
@@ -111,4 +116,8 @@ public protocol ExchangeTranslator: AnyObject {
     /// Appends a keep-alive that clients ignore (an SSE comment, or an Anthropic `ping` event), sent while
     /// waiting for a slow first token. Only called on an event boundary.
     func keepAlive(into out: inout [UInt8])
+}
+
+extension ExchangeTranslator {
+    public var passesSuccessBodyThrough: Bool { false }
 }

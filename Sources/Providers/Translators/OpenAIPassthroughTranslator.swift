@@ -123,6 +123,9 @@ public final class OpenAIPassthroughTranslator: ExchangeTranslator {
 
     public var streamContentType: String { "text/event-stream" }
 
+    /// `clientResponse` keeps the body and the content type for every status.
+    public var passesSuccessBodyThrough: Bool { true }
+
     /// Appends the bytes unchanged and updates the boundary state from the chunk's trailing line ends,
     /// which costs O(trailing CR/LF run), not O(chunk).
     public func streamChunk(_ bytes: UnsafeRawBufferPointer, into out: inout [UInt8]) {

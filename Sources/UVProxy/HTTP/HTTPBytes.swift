@@ -33,16 +33,18 @@ enum HTTPBytes {
     @inline(__always)
     static func lower(_ b: UInt8) -> UInt8 { (b >= 65 && b <= 90) ? b | 0x20 : b }
 
-    /// True if any of the 8 bytes in `w` is below 0x20 or is DEL (SWAR: one test per 8 bytes).
-    /// Bytes >= 0x80 are never flagged, so obs-text passes the fast path.
+    /// SWAR, one test per 8 bytes: the high bit of each byte of `w` (a little-endian load) that may
+    /// be below 0x20 or DEL; 0 if none is. Bytes >= 0x80 are never flagged, so obs-text passes.
+    /// Only the lowest set bit is exact (a borrow travels upwards, so a byte above a real match may
+    /// be flagged falsely): `trailingZeroBitCount / 8` is the offset of the first control byte.
     @inline(__always)
-    static func hasControl(_ w: UInt64) -> Bool {
+    static func controlMask(_ w: UInt64) -> UInt64 {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
         let below20 = (w &- ones &* 0x20) & ~w & highs
         let x = w ^ (ones &* 0x7F)
         let del = (x &- ones) & ~x & highs
-        return (below20 | del) != 0
+        return below20 | del
     }
 
     @inline(__always)

@@ -38,6 +38,14 @@ extension HTTPHead {
         }
     }
 
+    /// The same for a constant name, without going through a String.
+    public func firstIndex(ofLowercased name: StaticString) -> Int? {
+        let n = UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount)
+        return bytes.withUnsafeBytes { p in
+            fields.firstIndex { HTTPBytes.equalsIgnoringCase(p, $0.name, n) }
+        }
+    }
+
     /// The value of the first field named `lowercasedName` (compared case-insensitively).
     public func value(_ lowercasedName: String) -> String? {
         firstIndex(of: lowercasedName).map { value(at: $0) }
@@ -95,6 +103,16 @@ extension HTTPHead {
                     return false
                 }
             }
+        }
+    }
+
+    /// True if field `i`'s value is all ASCII (no obs-text), so its bytes and `value(at:)` agree.
+    public func valueIsASCII(at i: Int) -> Bool {
+        guard fields.indices.contains(i) else { return false }
+        let value = fields[i].value
+        return bytes.withUnsafeBytes { p in
+            for j in value where p[j] >= 0x80 { return false }
+            return true
         }
     }
 

@@ -43,9 +43,15 @@ struct HTTPHeadScanner: Sendable {
         let end = Swift.min(n, Swift.max(limits.maxHeadBytes, 0))
         var i = scanned
         while i < end {
-            if end &- i >= 8 && !HTTPBytes.hasControl(p.loadUnaligned(fromByteOffset: i, as: UInt64.self)) {
-                i &+= 8
-                continue
+            if end &- i >= 8 {
+                // Eight bytes at a time; a word holding a control byte jumps straight to it (the
+                // first flagged byte is exact; see `controlMask`). Little-endian loads (x86, arm64).
+                let mask = HTTPBytes.controlMask(UInt64(littleEndian: p.loadUnaligned(fromByteOffset: i, as: UInt64.self)))
+                if mask == 0 {
+                    i &+= 8
+                    continue
+                }
+                i &+= mask.trailingZeroBitCount &>> 3
             }
             let b = p[i]
             if b >= 0x20 && b != 0x7F || b == HTTPBytes.ht {

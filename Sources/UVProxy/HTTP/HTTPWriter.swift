@@ -16,17 +16,35 @@ public enum HTTPWriter {
     /// token or the target has bytes outside visible ASCII.
     @discardableResult
     public static func appendRequestLine(method: String, target: String, into out: inout [UInt8]) -> Bool {
-        var t = target
-        let visible = t.withUTF8 { u in
-            for c in u where c <= 0x20 || c >= 0x7F { return false }
-            return true
-        }
-        guard isValidToken(method), !target.isEmpty, visible else { return false }
+        appendRequestLine(method: method, targetPrefix: "", target: target, into: &out)
+    }
+
+    /// The same with the target in two parts (an upstream's base path and a route's path), so that
+    /// no joined String is made per request.
+    @discardableResult
+    public static func appendRequestLine(method: String, targetPrefix: String, target: String, into out: inout [UInt8]) -> Bool {
         var m = method
-        m.withUTF8 { out.append(contentsOf: $0) }
-        out.append(HTTPBytes.sp)
-        t.withUTF8 { out.append(contentsOf: $0) }
-        out.append(contentsOf: " HTTP/1.1\r\n".utf8)
+        var a = targetPrefix
+        var t = target
+        return m.withUTF8 { mu in
+            a.withUTF8 { au in
+                t.withUTF8 { tu in
+                    guard !mu.isEmpty, mu.allSatisfy(HTTPBytes.isToken), au.count + tu.count > 0,
+                          isVisibleASCII(au), isVisibleASCII(tu) else { return false }
+                    out.append(contentsOf: UnsafeRawBufferPointer(mu))
+                    out.append(HTTPBytes.sp)
+                    out.append(contentsOf: UnsafeRawBufferPointer(au))
+                    out.append(contentsOf: UnsafeRawBufferPointer(tu))
+                    appendStatic(" HTTP/1.1\r\n", into: &out)
+                    return true
+                }
+            }
+        }
+    }
+
+    @inline(__always)
+    private static func isVisibleASCII(_ u: UnsafeBufferPointer<UInt8>) -> Bool {
+        for c in u where c <= 0x20 || c >= 0x7F { return false }
         return true
     }
 
@@ -51,17 +69,27 @@ public enum HTTPWriter {
     /// request id checked when it was made, a content type from code or from a parsed head). The
     /// hot path writes several of these per request; re-validating them cost ~800 instructions each.
     public static func appendTrustedHeader(_ name: StaticString, _ value: String, into out: inout [UInt8]) {
-        out.append(contentsOf: UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+        appendStatic(name, into: &out)
         out.append(HTTPBytes.colon)
         out.append(HTTPBytes.sp)
         var v = value
-        v.withUTF8 { out.append(contentsOf: $0) }
+        v.withUTF8 { out.append(contentsOf: UnsafeRawBufferPointer($0)) }
+        appendCRLF(into: &out)
+    }
+
+    /// The same with a value as bytes the caller has already validated (a field value copied from a
+    /// parsed head, whose parser refused control characters).
+    public static func appendTrustedHeader(_ name: StaticString, bytes value: UnsafeRawBufferPointer, into out: inout [UInt8]) {
+        appendStatic(name, into: &out)
+        out.append(HTTPBytes.colon)
+        out.append(HTTPBytes.sp)
+        out.append(contentsOf: value)
         appendCRLF(into: &out)
     }
 
     /// `<name>: <decimal>\r\n` without building a String (for Content-Length).
     public static func appendHeader(_ name: StaticString, _ value: Int, into out: inout [UInt8]) {
-        out.append(contentsOf: UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+        appendStatic(name, into: &out)
         out.append(HTTPBytes.colon)
         out.append(HTTPBytes.sp)
         appendDecimal(value, into: &out)
@@ -172,6 +200,12 @@ public enum HTTPWriter {
     static func appendCRLF(into out: inout [UInt8]) {
         out.append(HTTPBytes.cr)
         out.append(HTTPBytes.lf)
+    }
+
+    /// A constant's bytes in one copy (for short separators two byte appends are cheaper).
+    @inline(__always)
+    static func appendStatic(_ s: StaticString, into out: inout [UInt8]) {
+        out.append(contentsOf: UnsafeRawBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
     }
 
     /// Decimal digits of `value` (negative values are written as 0: lengths and statuses only).

@@ -15,21 +15,22 @@ public final class EventLoop {
     let clearBuffer: UnsafeMutableRawBufferPointer
     /// Ciphertext produced by TLS, reused for each write.
     var encryptScratch: [UInt8] = []
-    /// A byte buffer reused for building one outgoing message at a time (`takeScratch`).
-    private var messageScratch: [UInt8] = []
+    /// Byte buffers reused for building outgoing messages and header blocks (`takeScratch`).
+    private var scratchPool: [[UInt8]] = []
+    private static let scratchPoolSize = 4
 
-    /// An empty buffer with the capacity earlier messages left: fill it, write it, `returnScratch` it.
-    /// A nested user finds it taken and gets a fresh one, so re-entry is safe (just not free).
+    /// An empty buffer with the capacity an earlier message left: fill it, write it, `returnScratch`
+    /// it. Up to `scratchPoolSize` may be out at once (a header block and the message it goes into);
+    /// past that, or when one was not returned, a fresh one is made, so re-entry is safe (just not free).
     func takeScratch() -> [UInt8] {
-        var b: [UInt8] = []
-        swap(&b, &messageScratch)
+        guard var b = scratchPool.popLast() else { return [] }
         b.removeAll(keepingCapacity: true)
         return b
     }
 
-    /// Keeps `b`'s storage for the next message, unless it grew past 64 KiB (a large body).
+    /// Keeps `b`'s storage for a later message, unless it grew past 64 KiB (a large body).
     func returnScratch(_ b: [UInt8]) {
-        if b.capacity <= 64 * 1024 { messageScratch = b }
+        if b.capacity > 0, b.capacity <= 64 * 1024, scratchPool.count < Self.scratchPoolSize { scratchPool.append(b) }
     }
 
     public init() {
@@ -38,6 +39,7 @@ public final class EventLoop {
         readBuffer = .allocate(byteCount: 64 * 1024, alignment: 16)
         clearBuffer = .allocate(byteCount: 64 * 1024, alignment: 16)
         encryptScratch.reserveCapacity(80 * 1024)
+        scratchPool.reserveCapacity(Self.scratchPoolSize)
         wakeup = .allocate(capacity: 1)
         uv_async_init(handle, wakeup, eventLoopWakeupCallback)
         // Lifetime: released in deinit, after the loop has been closed (the async handle lives as long as the loop).

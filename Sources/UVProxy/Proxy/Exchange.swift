@@ -31,6 +31,8 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     private var responseParser: HTTPResponseParser
     private var headBuffer: [UInt8] = []
     private var responseHead: HTTPResponseHead?
+    /// The index of the response head's first Content-Type field.
+    private var responseContentType: Int?
     private var mode = BodyMode.collect
     private var remaining = 0
     private var chunked = ChunkedDecoder(maxBodyBytes: Int.max)
@@ -184,7 +186,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     private func buildRequest(into b: inout [UInt8]) {
         let req = upstreamRequest!
         b.reserveCapacity(384 + route.fixedUpstreamHeaders.count + req.body.count)
-        HTTPWriter.appendRequestLine(method: method, target: up.config.url.basePath + req.path, into: &b)
+        HTTPWriter.appendRequestLine(method: method, targetPrefix: up.config.url.basePath, target: req.path, into: &b)
         b.append(contentsOf: route.fixedUpstreamHeaders)
         HTTPWriter.appendTrustedHeader("X-Request-Id", requestId, into: &b)
         if translator == nil {
@@ -270,7 +272,10 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
                 beginBody(head)
                 if headBuffer.isEmpty {
                     // The common case: body bytes are read in place from the read buffer, no copy.
-                    if consumed < input.count, phase == .body { readBody(UnsafeRawBufferPointer(rebasing: input[consumed...])) }
+                    if consumed < input.count, phase == .body {
+                        let rest = UnsafeRawBufferPointer(rebasing: input[consumed...])
+                        if !respondInPlace(head, body: rest) { readBody(rest) }
+                    }
                 } else {
                     let rest = Array(headBuffer[consumed...])
                     headBuffer.removeAll(keepingCapacity: true)
@@ -286,7 +291,8 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         responseHead = head
         upstreamStatus = head.status
         phase = .body
-        let isStream = head.firstIndex(of: "content-type").map {
+        responseContentType = head.firstIndex(ofLowercased: "content-type")
+        let isStream = responseContentType.map {
             head.valueHasPrefix(at: $0, "text/event-stream") || head.valueHasPrefix(at: $0, "application/vnd.amazon.eventstream")
         } ?? false
         if translator == nil {
@@ -321,6 +327,36 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
             client.startStream(status: head.status, headerBlock: passthroughHeaders(head))
         }
         armPhaseTimer(UInt64(timeouts.idle))
+    }
+
+    /// A 2xx body that the translator passes through unchanged and that came whole with its head
+    /// (the usual completion) is answered straight from the read buffer, its header block built in a
+    /// scratch buffer: no collected copy, no `ClientResponse`, no String for the content type. The
+    /// bytes are those `completeBody` would send (ExchangeInPlaceResponseTests compares the two).
+    private func respondInPlace(_ head: HTTPResponseHead, body: UnsafeRawBufferPointer) -> Bool {
+        guard phase == .body, mode == .collect, !clientStreamStarted, let translator, translator.passesSuccessBodyThrough,
+              (200..<300).contains(head.status), case .contentLength(let n) = head.framing, n > 0, n == body.count
+        else { return false }
+        let contentType = responseContentType
+        // `completeBody` reads the value as a String, which turns non-ASCII bytes into U+FFFD.
+        if let i = contentType, !head.valueIsASCII(at: i) { return false }
+        remaining = 0
+        releaseConnection(reusable: head.keepAlive)
+        var block = loop.takeScratch()
+        if let i = contentType {
+            head.bytes.withUnsafeBytes { p in
+                HTTPWriter.appendTrustedHeader("Content-Type", bytes: UnsafeRawBufferPointer(rebasing: p[head.fields[i].value]), into: &block)
+            }
+        } else {
+            HTTPWriter.appendTrustedHeader("Content-Type", "application/json", into: &block)
+        }
+        requestIdAndCORSHeaders(into: &block)
+        appendForwardedUpstreamHeaders(head, into: &block)
+        bytesToClient = n
+        block.withUnsafeBytes { client.respond(status: head.status, headerBlock: $0, body: body) }
+        loop.returnScratch(block)
+        finish(status: head.status)
+        return true
     }
 
     private func readBody(_ bytes: UnsafeRawBufferPointer) {
@@ -398,13 +434,13 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
                 client.streamWrite(out)
                 client.endStream()
             } else {
-                var block = [UInt8]()
-                block.reserveCapacity(256)
+                var block = loop.takeScratch()
                 baseHeaders(contentType: response.contentType, into: &block)
                 for h in response.headers { HTTPWriter.appendHeader(h.name, h.value, into: &block) }
                 appendForwardedUpstreamHeaders(head, into: &block)
                 bytesToClient = response.body.count
                 client.respond(status: response.status, headerBlock: block, body: response.body)
+                loop.returnScratch(block)
             }
             finish(status: response.status)
         case .translateStream:
@@ -519,6 +555,10 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     /// Content-Type, X-Request-Id and the route's CORS lines.
     private func baseHeaders(contentType: String, into b: inout [UInt8]) {
         HTTPWriter.appendTrustedHeader("Content-Type", contentType, into: &b)
+        requestIdAndCORSHeaders(into: &b)
+    }
+
+    private func requestIdAndCORSHeaders(into b: inout [UInt8]) {
         HTTPWriter.appendTrustedHeader("X-Request-Id", requestId, into: &b)
         b.append(contentsOf: route.corsHeaderBlock)
     }

@@ -21,12 +21,21 @@ final class ProxyWorker: HTTPRequestHandler {
         idPrefix = "mp-\(RequestIds.processPrefix)-\(workerTag)-"
     }
 
+    /// The pool used last: most workers proxy to one upstream, and this skips hashing per request.
+    private var lastPool: (key: ObjectIdentifier, pool: UpstreamPool)?
+
     func pool(for upstream: UpstreamBox) -> UpstreamPool {
         let key = ObjectIdentifier(upstream)
-        if let p = pools[key] { return p }
-        let p = UpstreamPool(loop: loop, upstream: upstream.config, resolver: resolver,
+        if let last = lastPool, last.key == key { return last.pool }
+        let p: UpstreamPool
+        if let existing = pools[key] {
+            p = existing
+        } else {
+            p = UpstreamPool(loop: loop, upstream: upstream.config, resolver: resolver,
                              tlsContext: runtime.tlsContexts[upstream.config.name])
-        pools[key] = p
+            pools[key] = p
+        }
+        lastPool = (key, p)
         return p
     }
 
@@ -37,6 +46,7 @@ final class ProxyWorker: HTTPRequestHandler {
     func replace(runtime: ProxyRuntime) {
         for p in pools.values { p.retire() }
         pools = [:]
+        lastPool = nil
         self.runtime = runtime
     }
 

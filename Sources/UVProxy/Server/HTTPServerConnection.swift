@@ -251,7 +251,7 @@ final class HTTPServerConnection: TCPStreamDelegate {
     private enum ResponseFraming { case contentLength(Int), chunked, untilClose }
 
     /// The status line, the handler's header lines, framing and connection management.
-    private func appendHead(status: Int, headerBlock: [UInt8], framing: ResponseFraming, into out: inout [UInt8]) {
+    private func appendHead(status: Int, headerBlock: UnsafeRawBufferPointer, framing: ResponseFraming, into out: inout [UInt8]) {
         HTTPWriter.appendStatusLine(status, into: &out)
         out.append(contentsOf: headerBlock)
         switch framing {
@@ -281,6 +281,11 @@ final class HTTPServerConnection: TCPStreamDelegate {
 
     /// Writes a whole response (head and body in one write) and moves on to the next request.
     func respond(status: Int, headerBlock: [UInt8], body: [UInt8]) {
+        headerBlock.withUnsafeBytes { h in body.withUnsafeBytes { respond(status: status, headerBlock: h, body: $0) } }
+    }
+
+    /// The same from borrowed bytes (a body still in the loop's read buffer, a block in a scratch buffer).
+    func respond(status: Int, headerBlock: UnsafeRawBufferPointer, body: UnsafeRawBufferPointer) {
         guard case .waitingResponse = state else { return }
         var out = stream.loop.takeScratch()
         out.reserveCapacity(128 + headerBlock.count + body.count)
@@ -304,7 +309,9 @@ final class HTTPServerConnection: TCPStreamDelegate {
         streamIsChunked = (head?.minorVersion ?? 1) >= 1
         if !streamIsChunked { closeAfterResponse = true }
         streamOut.reserveCapacity(64 + headerBlock.count)
-        appendHead(status: status, headerBlock: headerBlock, framing: streamIsChunked ? .chunked : .untilClose, into: &streamOut)
+        headerBlock.withUnsafeBytes {
+            appendHead(status: status, headerBlock: $0, framing: streamIsChunked ? .chunked : .untilClose, into: &streamOut)
+        }
         if !corked { flushStreamOut() }
     }
 
