@@ -4,7 +4,7 @@
 # bench/results/<date>-<shortsha>.md. See bench/README.md for what each figure means.
 #
 #   make bench                 # full run, about 10 minutes
-#   QUICK=1 bash bench/run.sh  # smoke run, under 2 minutes (1 round, short runs, 20 s slow reader)
+#   QUICK=1 bash bench/run.sh  # smoke run, about 2.5 minutes (1 round, short runs, 20 s slow reader)
 #
 # Knobs (environment): QUICK, DURATION (s per wrk run), ROUNDS, SSE_ROUNDS, SLOW_SECONDS, IDLE_CONNS,
 # MINI_PROXY_BIN (default: the release binary), SAVE=0 (print only, no results file).
