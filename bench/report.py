@@ -61,7 +61,9 @@ P(f"- Machine: {machine()}")
 P(f"- Tools: {E.get('WRK_VERSION')}, nginx {E.get('NGINX_VERSION')}, Python {platform.python_version()} (SSE/memory client)")
 P(f"- Command: `{E.get('CMD')}` — took {E.get('ELAPSED')} s")
 P("- Everything on 127.0.0.1: upstream = `mini-proxy mock`; wrk `-t1`, medians over rounds; "
-  "\"mp1\"/\"mp2\" = mini-proxy with 1/2 workers; nginx = 1 worker, keepalive 64, proxy_buffering off.")
+  "\"mp1\"/\"mp2\" = mini-proxy with 1/2 workers; nginx = 1 worker, keepalive 64, proxy_buffering off; "
+  "\"floor\" = `bench/forwarder.c`, a C byte forwarder (epoll, read/write, one upstream connection per client, "
+  "not HTTP-aware): not a competitor, the kernel's cost that any user-space proxy pays here.")
 P("")
 
 # ---- targets summary ----------------------------------------------------------------------------------
@@ -74,14 +76,16 @@ def target(name, goal, measured, ok):
 
 pt_n32, pt_m32 = rrm("pt", "nginx", 32), rrm("pt", "mp1", 32)
 pt_m232 = rrm("pt", "mp2", 32)
-best32 = max([x for x in (pt_m32, pt_m232) if x], key=lambda x: x["rps"], default=None)
+pt_f32 = rrm("pt", "floor", 32)  # None when cc failed and run.sh skipped the floor
 if pt_n32 and pt_m32:
     r1 = pt_m32["rps"] / pt_n32["rps"]
     two = "" if not pt_m232 else ", %.2f× (2 workers)" % (pt_m232["rps"] / pt_n32["rps"])
-    target("Pass-through req/s at 32 conns vs nginx", "≥ 1.25×", f"{r1:.2f}× (1 worker){two}",
+    fl = "" if not pt_f32 else "; floor (C byte forwarder, no HTTP): %.2f×" % (pt_f32["rps"] / pt_n32["rps"])
+    target("Pass-through req/s at 32 conns vs nginx", "≥ 1.25×", f"{r1:.2f}× (1 worker){two}{fl}",
            r1 >= 1.25 or (pt_m232 is not None and pt_m232["rps"] / pt_n32["rps"] >= 1.25))
+    fl = "" if not pt_f32 else f"; floor {pt_f32['cpu']:.1f} µs"
     target("Proxy CPU per request, pass-through, 32 conns", "≤ 8 µs",
-           f"{pt_m32['cpu']:.1f} µs (nginx {pt_n32['cpu']:.1f} µs)", pt_m32["cpu"] <= 8)
+           f"{pt_m32['cpu']:.1f} µs (nginx {pt_n32['cpu']:.1f} µs{fl})", pt_m32["cpu"] <= 8)
 tr_m32 = rrm("tr", "mp1", 32)
 tr_m232 = rrm("tr", "mp2", 32)
 if tr_m32 and pt_n32:
@@ -89,12 +93,18 @@ if tr_m32 and pt_n32:
     r2 = tr_m232["rps"] / pt_n32["rps"] if tr_m232 else 0
     target("Translation req/s at 32 conns vs nginx pass-through", "≥ 0.8×",
            f"{r:.2f}× (1 worker), {r2:.2f}× (2 workers)", r >= 0.8 or r2 >= 0.8)
-d1, m1, n1 = rrm("pt", "direct", 1), rrm("pt", "mp1", 1), rrm("pt", "nginx", 1)
+d1, m1, n1, f1 = rrm("pt", "direct", 1), rrm("pt", "mp1", 1), rrm("pt", "nginx", 1), rrm("pt", "floor", 1)
+
+
+def peers_added(k):  # " (nginx +39 µs; floor +28 µs)": the same percentile's added latency for the peers
+    parts = [f"{name} {x[k] - d1[k]:+.0f} µs" for name, x in (("nginx", n1), ("floor", f1)) if x]
+    return f" ({'; '.join(parts)})" if parts else ""
+
+
 if d1 and m1:
     a50, a99 = m1["p50"] - d1["p50"], m1["p99"] - d1["p99"]
-    extra = f" (nginx +{n1['p50'] - d1['p50']:.0f} / +{n1['p99'] - d1['p99']:.0f} µs)" if n1 else ""
-    target("Added latency at 1 conn, p50", "≤ 30 µs", f"{a50:+.0f} µs{extra}", a50 <= 30)
-    target("Added latency at 1 conn, p99", "≤ 100 µs", f"{a99:+.0f} µs", a99 <= 100)
+    target("Added latency at 1 conn, p50", "≤ 30 µs", f"{a50:+.0f} µs{peers_added('p50')}", a50 <= 30)
+    target("Added latency at 1 conn, p99", "≤ 100 µs", f"{a99:+.0f} µs{peers_added('p99')}", a99 <= 100)
 
 # ---- SSE ----------------------------------------------------------------------------------------------
 sse = defaultdict(list)
@@ -141,18 +151,31 @@ for route in routes:
     if d and m:
         at = m["ttfe"] - d["ttfe"]
         worst_pinned = at if worst_pinned is None else max(worst_pinned, at)
+# The peers on openai-chat, the one route they serve: "(openai-chat: nginx -0.027, floor +0.010 ms)".
+def sse_peers(t_suffix, n, key, names):
+    d = ssem("openai-chat", "direct" + t_suffix, n)
+    parts = [f"{t} {m[key] - d[key]:+.3f}" for t in names for m in [ssem("openai-chat", t + t_suffix, n)] if m and d]
+    return f"openai-chat: {' / '.join(parts)} ms" if parts else ""
+
+
 if worst_pinned is not None:
     shared = f"; all on shared cores: {worst_add_ttfe32:+.3f} ms" if worst_add_ttfe32 is not None else ""
+    peers = sse_peers("@pinned", 32, "ttfe", ("mp1", "nginx", "floor"))
+    shared += f"; pinned, {peers}" if peers else ""
     target("SSE added time to first event, 32 streams (worst route; proxy on its own core)", "≤ 0.2 ms",
            f"{worst_pinned:+.3f} ms{shared}", worst_pinned <= 0.2)
 elif worst_add_ttfe32 is not None:
     target("SSE added time to first event, 32 streams (worst route)", "≤ 0.2 ms", f"{worst_add_ttfe32:+.3f} ms",
            worst_add_ttfe32 <= 0.2)
 if worst_add_gap is not None:
-    target("SSE added worst inter-event gap (worst route, any load)", "≤ 1 ms", f"{worst_add_gap:+.3f} ms",
+    peers = sse_peers("", max(streams), "gap", ("mp1", "mp2", "nginx", "floor"))
+    peers = f"; at {max(streams)} streams, {peers}" if peers else ""
+    target("SSE added worst inter-event gap (worst route, any load)", "≤ 1 ms", f"{worst_add_gap:+.3f} ms{peers}",
            worst_add_gap <= 1)
-target(f"SSE events lost at {max(streams) if streams else '?'} streams (all routes)", "0", str(lost1000),
-       lost1000 == 0)
+others = [f"{t} {m['lost'] + m['incomplete']}" for t in ("mp2", "floor")
+          for m in [ssem("openai-chat", t, max(streams) if streams else 0)] if m]
+target(f"SSE events lost at {max(streams) if streams else '?'} streams (all routes)", "0",
+       str(lost1000) + (f" (openai-chat: {', '.join(others)})" if others else ""), lost1000 == 0)
 
 # ---- memory ---------------------------------------------------------------------------------------------
 mp1, ngxw = E["MP1"], E["NGXW"]
@@ -209,7 +232,7 @@ for sc, title in (("pt", "Pass-through `POST /openai/v1/chat/completions` (max_t
     for c in conns:
         d = rrm(sc, "direct", c)
         ng = rrm("pt", "nginx", c)
-        for t in ("direct", "nginx", "mp1", "mp2"):
+        for t in ("direct", "nginx", "mp1", "mp2", "floor"):
             m = rrm(sc, t, c)
             if not m:
                 continue
@@ -219,6 +242,12 @@ for sc, title in (("pt", "Pass-through `POST /openai/v1/chat/completions` (max_t
               f"{ratio(m['rps'], d['rps']) if d else '–'} | {f(m['p50'])} | {f(m['p99'])} | {add50} | {add99} | "
               f"{f(m['cpu'], 2)} | {f(m['ucpu'], 2)} | {m['err']} |")
     P("")
+    if sc == "pt" and any(k[1] == "floor" for k in rr):
+        P("\"floor\" is `bench/forwarder.c`: bytes copied both ways with read()/write(), one upstream connection "
+          "per client connection, no HTTP parsing, so it is sent the mock's own path and does not rename "
+          "`max_tokens`. It is not a competitor: it is the kernel's cost (epoll, read, write, TCP on loopback) "
+          "that any user-space proxy pays here, measured in the same rounds.")
+        P("")
     if sc == "tr":
         P("Translation \"direct\" is the mock's own `/v1/bedrock/model/<id>/invoke` with the Bedrock body; "
           "\"vs nginx\" compares with nginx on the pass-through route (nginx cannot translate).")
@@ -231,7 +260,7 @@ P("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|")
 for route in routes:
     for n in streams:
         d = ssem(route, "direct", n)
-        for t in ("direct", "nginx", "mp1"):
+        for t in ("direct", "nginx", "mp1", "mp2", "floor"):
             m = ssem(route, t, n)
             if not m:
                 continue
@@ -243,14 +272,14 @@ if any(k[1].endswith("@pinned") for k in sse):
     P("### SSE at 32 streams, the proxy under test on a core of its own")
     P("")
     P("On 2 cores the client, the mock and the proxy compete during a 32-stream burst, and the scheduler's delays "
-      "land in \"+first event\". Here the client and the mock share CPU 0 and the proxy under test (mini-proxy, or "
-      "nginx's worker) runs alone on CPU 1 (`taskset`), so the added time is the proxy's own.")
+      "land in \"+first event\". Here the client and the mock share CPU 0 and the proxy under test (mini-proxy, "
+      "nginx's worker, or the floor) runs alone on CPU 1 (`taskset`), so the added time is the proxy's own.")
     P("")
     P("| route | target | first event p50 ms | +first event vs direct ms | worst content gap ms | +worst gap vs direct ms | lost | incomplete |")
     P("|---|---|---:|---:|---:|---:|---:|---:|")
     for route in routes:
         d = ssem(route, "direct@pinned", 32)
-        for t in ("direct", "nginx", "mp1"):
+        for t in ("direct", "nginx", "mp1", "floor"):
             m = ssem(route, t + "@pinned", 32)
             if not m:
                 continue

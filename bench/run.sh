@@ -4,7 +4,7 @@
 # bench/results/<date>-<shortsha>.md. See bench/README.md for what each figure means.
 #
 #   make bench                 # full run, about 10 minutes
-#   QUICK=1 bash bench/run.sh  # smoke run, under 2 minutes (1 round, short runs, 20 s slow reader)
+#   QUICK=1 bash bench/run.sh  # smoke run, about 2.5 minutes (1 round, short runs, 20 s slow reader)
 #
 # Knobs (environment): QUICK, DURATION (s per wrk run), ROUNDS, SSE_ROUNDS, SLOW_SECONDS, IDLE_CONNS,
 # MINI_PROXY_BIN (default: the release binary), SAVE=0 (print only, no results file).
@@ -67,6 +67,13 @@ else
   SSE_CMD=(python3 "$ROOT/bench/loadclient.py" sse); SSE_CLIENT="bench/loadclient.py sse"
   log "SSE client: bench/loadclient.py sse (Python fallback: cc failed: $(head -c 300 "$TMP/sseclient.cc.log"))"
 fi
+# The floor: bench/forwarder.c, a C byte forwarder (epoll, read/write, not HTTP-aware) in front of the
+# mock. It is not a competitor: its figures are what the kernel costs any user-space proxy here.
+if cc -O2 -Wall -Wextra -o "$TMP/forwarder" "$ROOT/bench/forwarder.c" 2>"$TMP/forwarder.cc.log"; then
+  FLOOR=1; log "floor: bench/forwarder.c (C, compiled with cc -O2)"
+else
+  FLOOR=0; log "floor: skipped, cc failed: $(head -c 300 "$TMP/forwarder.cc.log")"
+fi
 
 free_ports() {  # prints N free TCP ports on 127.0.0.1
   python3 - "$1" <<'EOF'
@@ -90,12 +97,20 @@ cpu_ticks() {  # utime+stime of a process (all its threads), in clock ticks
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 CLK_TCK=$(getconf CLK_TCK)
 
-read -r P_MOCK P_NGX P_MP1 P_MP2 P_START <<<"$(free_ports 5)"
+read -r P_MOCK P_NGX P_MP1 P_MP2 P_START P_FLOOR <<<"$(free_ports 6)"
 
 # --- the upstream ---------------------------------------------------------------------------------
 "$BIN" mock --listen "127.0.0.1:$P_MOCK" 2>"$TMP/mock.log" &
 MOCK=$!; PIDS+=("$MOCK")
 wait_port "$P_MOCK"
+
+# --- the floor: one upstream connection per client connection, bytes copied both ways ---------------
+FWD=""
+if [ "$FLOOR" = 1 ]; then
+  "$TMP/forwarder" --listen "127.0.0.1:$P_FLOOR" --upstream "127.0.0.1:$P_MOCK" 2>"$TMP/floor.log" &
+  FWD=$!; PIDS+=("$FWD")
+  wait_port "$P_FLOOR"
+fi
 
 # --- mini-proxy: its own config (no access log, the mock as upstream) ------------------------------
 cat >"$TMP/bench.yaml" <<EOF
@@ -190,6 +205,8 @@ def pt/direct "$P_MOCK" /v1/openai/v1/chat/completions "$CHAT_BODY" -
 def pt/nginx "$P_NGX" /openai/v1/chat/completions "$CHAT_BODY" "$NGXW"
 def pt/mp1 "$P_MP1" /openai/v1/chat/completions "$CHAT_BODY" "$MP1"
 def pt/mp2 "$P_MP2" /openai/v1/chat/completions "$CHAT_BODY" "$MP2"
+# The floor cannot rewrite the path (nor max_tokens): it is sent the mock's own path.
+[ "$FLOOR" = 1 ] && def pt/floor "$P_FLOOR" /v1/openai/v1/chat/completions "$CHAT_BODY" "$FWD"
 def tr/direct "$P_MOCK" "$BEDROCK_PATH" "$BEDROCK_BODY" -
 def tr/mp1 "$P_MP1" /provider/bedrock/format/openai/v1/chat/completions "$TR_BODY" "$MP1"
 def tr/mp2 "$P_MP2" /provider/bedrock/format/openai/v1/chat/completions "$TR_BODY" "$MP2"
@@ -231,7 +248,7 @@ run_wrk() {  # target conns duration round
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "${t%%/*}" "${t#*/}" "$c" "$rps" "$p50" "$p99" "$cpu" "$mcpu" "$err" >>"$WRK_TSV"
   log "wrk $t c=$c: $rps req/s p50 ${p50}us p99 ${p99}us cpu ${cpu}us/req errors $err"
 }
-RR_TARGETS="pt/direct pt/nginx pt/mp1 pt/mp2 tr/direct tr/mp1 tr/mp2"
+RR_TARGETS="pt/direct pt/nginx pt/mp1 pt/mp2${FWD:+ pt/floor} tr/direct tr/mp1 tr/mp2"
 log "warm-up"
 for t in $RR_TARGETS; do run_wrk "$t" 32 1 warm; done
 for round in $(seq 1 "$ROUNDS"); do
@@ -242,9 +259,10 @@ done
 
 # --- SSE: our own client ($SSE_CLIENT), 64 events 20 ms apart --------------------------------------
 SSE_JSONL=$TMP/sse.jsonl
+SSE_PIDS=("$MP1" "$NGXW" "$MP2" $FWD)  # peak RSS of every proxy (report.py reads each row's own)
 run_sse() {  # route target port path body n round
   local res
-  res=$("${SSE_CMD[@]}" --port "$3" --path "$4" --body "$5" -n "$6" --timeout 60 --pids "$MP1" "$NGXW")
+  res=$("${SSE_CMD[@]}" --port "$3" --path "$4" --body "$5" -n "$6" --timeout 60 --pids "${SSE_PIDS[@]}")
   printf '{"route":"%s","target":"%s","round":%s,"r":%s}\n' "$1" "$2" "$7" "$res" >>"$SSE_JSONL"
   log "sse $1/$2 n=$6: $res"
 }
@@ -253,6 +271,8 @@ for round in $(seq 1 "$SSE_ROUNDS"); do
     run_sse openai-chat direct "$P_MOCK" /v1/openai/v1/chat/completions "$SSE_CHAT" "$n" "$round"
     run_sse openai-chat nginx "$P_NGX" /openai/v1/chat/completions "$SSE_CHAT" "$n" "$round"
     run_sse openai-chat mp1 "$P_MP1" /openai/v1/chat/completions "$SSE_CHAT" "$n" "$round"
+    run_sse openai-chat mp2 "$P_MP2" /openai/v1/chat/completions "$SSE_CHAT" "$n" "$round"
+    [ -n "$FWD" ] && run_sse openai-chat floor "$P_FLOOR" /v1/openai/v1/chat/completions "$SSE_CHAT" "$n" "$round"
     run_sse anthropic-messages direct "$P_MOCK" "$SSE_BEDROCK_PATH" "$SSE_BEDROCK" "$n" "$round"
     run_sse anthropic-messages mp1 "$P_MP1" /bedrock/claude/v1/messages "$SSE_ANTH" "$n" "$round"
     run_sse openai-to-bedrock direct "$P_MOCK" "$SSE_BEDROCK_PATH" "$SSE_BEDROCK" "$n" "$round"
@@ -266,7 +286,7 @@ done
 # under test (mini-proxy, or nginx's worker) has CPU 1, so "+first event" is the proxy's own latency.
 if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
   pin() { taskset -a -p -c "$1" "$2" >/dev/null; }
-  pin 0 "$MOCK"; pin 1 "$MP1"; pin 1 "$NGXW"
+  pin 0 "$MOCK"; pin 1 "$MP1"; pin 1 "$NGXW"; [ -n "$FWD" ] && pin 1 "$FWD"
   run_sse_pinned() {  # route target port path body
     local res
     res=$(taskset -c 0 "${SSE_CMD[@]}" --port "$3" --path "$4" --body "$5" -n 32 --timeout 60)
@@ -277,13 +297,14 @@ if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
     run_sse_pinned openai-chat direct "$P_MOCK" /v1/openai/v1/chat/completions "$SSE_CHAT"
     run_sse_pinned openai-chat nginx "$P_NGX" /openai/v1/chat/completions "$SSE_CHAT"
     run_sse_pinned openai-chat mp1 "$P_MP1" /openai/v1/chat/completions "$SSE_CHAT"
+    [ -n "$FWD" ] && run_sse_pinned openai-chat floor "$P_FLOOR" /v1/openai/v1/chat/completions "$SSE_CHAT"
     run_sse_pinned anthropic-messages direct "$P_MOCK" "$SSE_BEDROCK_PATH" "$SSE_BEDROCK"
     run_sse_pinned anthropic-messages mp1 "$P_MP1" /bedrock/claude/v1/messages "$SSE_ANTH"
     run_sse_pinned openai-to-bedrock direct "$P_MOCK" "$SSE_BEDROCK_PATH" "$SSE_BEDROCK"
     run_sse_pinned openai-to-bedrock mp1 "$P_MP1" /provider/bedrock/format/openai/v1/chat/completions "$SSE_ANTH"
   done
   all=0-$(( $(nproc) - 1 ))
-  pin "$all" "$MOCK"; pin "$all" "$MP1"; pin "$all" "$NGXW"
+  pin "$all" "$MOCK"; pin "$all" "$MP1"; pin "$all" "$NGXW"; [ -n "$FWD" ] && pin "$all" "$FWD"
 fi
 
 # --- memory: a slow reader of a 100 MB stream, 10,000 idle connections ------------------------------
@@ -317,7 +338,7 @@ SWIFT_LIBS=$(ldd "$BIN" 2>/dev/null | awk '/libswift|libFoundation|lib_Foundatio
 SHA=$(git rev-parse --short HEAD 2>/dev/null || echo nosha)
 CMD="${QUICK:+QUICK=$QUICK }bash bench/run.sh   (DURATION=$DURATION ROUNDS=$ROUNDS SSE_ROUNDS=$SSE_ROUNDS SLOW_SECONDS=$SLOW_SECONDS IDLE_CONNS=$IDLE_CONNS)"
 export WRK_TSV SSE_JSONL SSE_CLIENT SLOW IDLE_MP IDLE_NGX SIZE SWIFT_LIBS CMD SHA QUICK
-export RSS_IDLE_MP1 RSS_IDLE_MP2 RSS_IDLE_NGX MP1 NGXW
+export RSS_IDLE_MP1 RSS_IDLE_MP2 RSS_IDLE_NGX MP1 MP2 NGXW FWD
 export STARTUP_JSON="[$(IFS=,; echo "${STARTUP[*]}")]"
 export ELAPSED=$(( $(date +%s) - T_START ))
 export NGINX_VERSION=$("$NGINX" -v 2>&1 | sed 's/^nginx version: //')
