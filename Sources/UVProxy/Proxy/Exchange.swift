@@ -14,7 +14,8 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     private let up: UpstreamBox
     private let client: HTTPServerConnection
     private let request: HTTPRequest
-    private let path: String
+    /// The request's path without its query (made when needed: most requests never need it).
+    private var path: String { request.head.pathString }
     private let requestId: String
     private let startedAt: UInt64
     private let translator: (any ExchangeTranslator)?
@@ -56,13 +57,12 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     private var bytesToClient = 0
     private var logNote: String?
 
-    init(worker: ProxyWorker, route: CompiledRoute, request: HTTPRequest, path: String,
+    init(worker: ProxyWorker, route: CompiledRoute, request: HTTPRequest,
          client: HTTPServerConnection, requestId: String, startedAt: UInt64) {
         self.worker = worker
         self.route = route
         self.up = route.upstreamBox!
         self.request = request
-        self.path = path
         self.client = client
         self.requestId = requestId
         self.startedAt = startedAt
@@ -684,6 +684,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         totalTimer = nil
         stopPings()
         if client.observer === self { client.observer = nil }
+        guard worker.log.enabled else { return }
         worker.log.record(method: method, path: path, status: status, startedAt: startedAt, now: loop.now,
                           requestId: requestId, upstream: up.config.name, upstreamStatus: upstreamStatus,
                           bytes: bytesToClient, note: logNote)

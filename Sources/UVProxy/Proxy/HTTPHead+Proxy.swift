@@ -26,8 +26,11 @@ extension HTTPRequestHead {
         }
     }
 
-    /// The target without its query, built once from bytes.
-    var pathString: String { String(decoding: bytes[target.lowerBound..<queryStart], as: UTF8.self) }
+    /// The target without its query, as offsets into `bytes`.
+    var pathRange: Range<Int> { target.lowerBound..<queryStart }
+
+    /// The target without its query, built from bytes (call once; it allocates past 15 bytes).
+    var pathString: String { String(decoding: bytes[pathRange], as: UTF8.self) }
 
     /// The query with its `?`, or empty.
     var queryString: String {

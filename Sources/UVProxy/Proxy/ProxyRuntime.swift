@@ -89,8 +89,10 @@ final class CompiledRoute: @unchecked Sendable {
 final class ProxyRuntime: @unchecked Sendable {
     let config: ProxyConfig
     let routes: [CompiledRoute]
-    private let exact: [String: [Int]]
-    private let prefixes: [(prefix: String, index: Int)]
+    /// Route paths as bytes, so a request's routes are found without a String or a hash: exact paths
+    /// (each with the routes that share it), then prefixes, longest first.
+    private let exact: [(path: [UInt8], routes: [Int])]
+    private let prefixes: [(prefix: [UInt8], routes: [Int])]
     let credentials: [String: CredentialSource]
     let tlsContexts: [String: TLSContext]
     let inboundKeys: [[UInt8]]
@@ -137,13 +139,20 @@ final class ProxyRuntime: @unchecked Sendable {
         }
         routes = compiled
         passthroughPaths = compiled.filter { $0.action.isPassthrough }.map { (Array($0.config.path.utf8), $0.config.isPrefix) }
-        var ex: [String: [Int]] = [:]
-        var px: [(String, Int)] = []
+        var ex: [(path: [UInt8], routes: [Int])] = []
+        var px: [(prefix: [UInt8], routes: [Int])] = []
         for r in compiled {
-            if r.config.isPrefix { px.append((r.config.path, r.index)) } else { ex[r.config.path, default: []].append(r.index) }
+            let path = Array(r.config.path.utf8)
+            if r.config.isPrefix {
+                px.append((path, [r.index]))
+            } else if let i = ex.firstIndex(where: { $0.path == path }) {
+                ex[i].routes.append(r.index)
+            } else {
+                ex.append((path, [r.index]))
+            }
         }
         exact = ex
-        prefixes = px.sorted { $0.0.count > $1.0.count }
+        prefixes = px.sorted { $0.prefix.count > $1.prefix.count }
         inboundKeys = config.inboundKeys.map { Array($0.utf8) }
     }
 
@@ -168,14 +177,32 @@ final class ProxyRuntime: @unchecked Sendable {
                 r.isPrefix ? path.starts(with: r.path) : path.elementsEqual(r.path)
             }
         }
-        guard maybe, let i = candidates(path: head.pathString).first else { return false }
+        guard maybe, let i = candidates(of: head).first else { return false }
         return routes[i].action.isPassthrough
     }
 
     /// The routes whose path matches (method checked by the caller, so that 405 can be told from 404).
     func candidates(path: String) -> [Int] {
-        if let hit = exact[path] { return hit }
-        for p in prefixes where path.hasPrefix(p.prefix) { return [p.index] }
+        var path = path
+        return path.withUTF8 { candidates(path: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// The routes for a request's path (its target without the query).
+    func candidates(of head: HTTPRequestHead) -> [Int] {
+        head.bytes.withUnsafeBytes { candidates(path: UnsafeRawBufferPointer(rebasing: $0[head.pathRange])) }
+    }
+
+    /// The same for a path as bytes: exact paths first, then the longest matching prefix. Byte
+    /// comparison is String comparison here: request paths are visible ASCII (the parser's rule).
+    func candidates(path: UnsafeRawBufferPointer) -> [Int] {
+        for e in exact where e.path.count == path.count {
+            if e.path.withUnsafeBytes({ memcmpEqual($0, 0..<$0.count, path) }) { return e.routes }
+        }
+        for p in prefixes where p.prefix.count <= path.count {
+            if p.prefix.withUnsafeBytes({ memcmpEqual($0, 0..<$0.count, UnsafeRawBufferPointer(rebasing: path[0..<p.prefix.count])) }) {
+                return p.routes
+            }
+        }
         return []
     }
 

@@ -61,16 +61,21 @@ final class ProxyWorker: HTTPRequestHandler {
     func handle(_ request: HTTPRequest, on connection: HTTPServerConnection) {
         let started = loop.now
         let head = request.head
-        let path = head.pathString
         let requestId = head.value("x-request-id").flatMap { RequestIds.isAcceptable($0) ? $0 : nil } ?? nextRequestId()
 
-        if path == "/healthz" || path == "/health" {
+        // The route is found on bytes; the path becomes a String only where a message or a log needs it.
+        let pathRange = head.pathRange
+        let (isHealth, candidates) = head.bytes.withUnsafeBytes { p in
+            (memcmpEqual(p, pathRange, Self.raw("/healthz")) || memcmpEqual(p, pathRange, Self.raw("/health")),
+             runtime.candidates(path: UnsafeRawBufferPointer(rebasing: p[pathRange])))
+        }
+        if isHealth {
             connection.respond(status: 200, headers: [("Content-Type", "application/json"), ("X-Request-Id", requestId)],
                                body: Array(#"{"status":"ok"}"#.utf8))
-            log.record(method: head.methodString, path: path, status: 200, startedAt: started, now: loop.now, requestId: requestId, upstream: nil)
+            log.record(method: head.methodString, path: head.pathString, status: 200, startedAt: started, now: loop.now, requestId: requestId, upstream: nil)
             return
         }
-        let candidates = runtime.candidates(path: path)
+        var path: String { head.pathString }
         guard let first = candidates.first else {
             respondError(APIError(status: 404, type: "not_found_error", message: "no route for \(head.methodString) \(path)"),
                          dialect: Self.guessDialect(path), cors: nil, requestId: requestId, connection: connection, head: head, started: started)
@@ -105,10 +110,14 @@ final class ProxyWorker: HTTPRequestHandler {
             connection.respond(status: 200, headers: headers, body: ModelList.body(runtime.modelList(for: route), dialect: dialect))
             log.record(method: head.methodString, path: path, status: 200, startedAt: started, now: loop.now, requestId: requestId, upstream: nil)
         case .exchange, .passthrough:
-            let exchange = Exchange(worker: self, route: route, request: request, path: path, client: connection,
+            let exchange = Exchange(worker: self, route: route, request: request, client: connection,
                                     requestId: requestId, startedAt: started)
             exchange.start()
         }
+    }
+
+    private static func raw(_ s: StaticString) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount)
     }
 
     /// Pass-through routes stream request bodies to the upstream as they arrive.
