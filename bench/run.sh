@@ -123,7 +123,7 @@ limits:
 upstreams:
   mock:
     url: http://127.0.0.1:$P_MOCK
-    max_idle_connections: 64   # the same pool as nginx's keepalive 64
+    max_idle_connections: 64   # the same pool as nginx's keepalive 64 (plus the default 2 s surplus_idle_timeout)
 routes:
   - { path: /openai/v1/chat/completions, upstream: mock, ingress: openai-chat, egress: openai-chat,
       upstream_path: /v1/openai/v1/chat/completions, rename_max_tokens: true, models_path: /openai/v1/models }

@@ -2,6 +2,7 @@
 extension ConfigLoader {
     static let upstreamKeys = [
         "url", "ca_file", "insecure_skip_verify", "headers", "auth", "timeouts", "max_idle_connections",
+        "surplus_idle_timeout",
     ]
     static let authKeys = ["header", "prefix", "value", "env", "command", "command_timeout", "ttl", "refresh_skew"]
     static let timeoutKeys = ["connect", "tls_handshake", "first_byte", "idle", "total"]
@@ -32,6 +33,11 @@ extension ConfigLoader {
         if let n = m["auth"] { upstream.auth = try parseAuth(n) }
         if let n = m["timeouts"] { upstream.timeouts = try parseTimeouts(n, base: UpstreamTimeouts()) }
         if let n = m["max_idle_connections"] { upstream.maxIdleConnections = try n.int(in: 0...10_000) }
+        if let n = m["surplus_idle_timeout"] {
+            let ms = try n.duration()
+            guard ms <= 3_600_000 else { throw n.error("at most 1h") }
+            upstream.surplusIdleTimeoutMs = ms
+        }
         if let auth = upstream.auth,
             let clash = upstream.headers.first(where: { $0.name.lowercased() == auth.header.lowercased() })
         {

@@ -15,6 +15,11 @@ public struct UpstreamConfig: Sendable {
     public var timeouts: UpstreamTimeouts
     /// `max_idle_connections`: idle keep-alive connections kept per worker. Default 64.
     public var maxIdleConnections: Int
+    /// `surplus_idle_timeout` (ms): a connection returned while `max_idle_connections` are already idle
+    /// (the tail of a burst) stays open this long for the next requests, then closes. Default 2 s; 0
+    /// closes it at once. Without it, a burst of N requests closes N - max_idle connections as they
+    /// finish and opens as many again for the next burst (a TCP and TLS handshake each).
+    public var surplusIdleTimeoutMs: Int = 2_000
 
     public init(
         name: String, url: UpstreamURL, caFile: String? = nil, insecureSkipVerify: Bool = false,

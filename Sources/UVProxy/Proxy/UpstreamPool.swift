@@ -5,10 +5,15 @@ final class UpstreamPool {
     let upstream: UpstreamConfig
     let resolver: Resolver
     let tlsContext: TLSContext?
+    /// Oldest first; `take` reuses the newest, so a surplus left by a burst ages at the front.
     private var idle: [UpstreamConnection] = []
     private let maxIdle: Int
     /// Parked connections older than this are closed instead of reused (servers drop idle ones).
     private let idleExpiryMs: UInt64 = 60_000
+    /// Idle connections beyond `maxIdle` are closed once unused this long (`surplus_idle_timeout`).
+    private let surplusTimeoutMs: UInt64
+    private var trimTimer: Timer?
+    private var trimArmed = false
 
     init(loop: EventLoop, upstream: UpstreamConfig, resolver: Resolver, tlsContext: TLSContext?) {
         self.loop = loop
@@ -16,7 +21,10 @@ final class UpstreamPool {
         self.resolver = resolver
         self.tlsContext = tlsContext
         maxIdle = upstream.maxIdleConnections
+        surplusTimeoutMs = UInt64(max(upstream.surplusIdleTimeoutMs, 0))
     }
+
+    deinit { trimTimer?.close() }
 
     var idleCount: Int { idle.count }
     private var retired = false
@@ -71,7 +79,8 @@ final class UpstreamPool {
     /// Parks a connection whose response was read completely.
     func park(_ connection: UpstreamConnection) {
         connection.user = nil
-        guard !connection.isClosed, !retired, idle.count < maxIdle else {
+        let surplus = idle.count >= maxIdle
+        guard !connection.isClosed, !retired, maxIdle > 0, !surplus || surplusTimeoutMs > 0 else {
             connection.close()
             return
         }
@@ -81,6 +90,35 @@ final class UpstreamPool {
         // Keep reading so that a server-side close (or stray bytes) is noticed while parked.
         connection.stream.startReading()
         idle.append(connection)
+        if surplus { scheduleTrim() }
+    }
+
+    /// Arms the trim for when the oldest idle connection's surplus time runs out.
+    private func scheduleTrim() {
+        guard !trimArmed, let oldest = idle.first else { return }
+        trimArmed = true
+        let timer: Timer
+        if let trimTimer {
+            timer = trimTimer
+        } else {
+            timer = Timer(loop: loop)
+            timer.setAction { [weak self] in self?.trimSurplus() }
+            trimTimer = timer
+        }
+        let due = oldest.parkedAt + surplusTimeoutMs
+        timer.restart(after: due > loop.now ? due - loop.now : 0)
+    }
+
+    /// Closes the oldest idle connections, while more than `maxIdle` are idle, once unused for the
+    /// surplus timeout; re-arms while a surplus remains.
+    private func trimSurplus() {
+        trimArmed = false
+        let now = loop.now
+        while idle.count > maxIdle, let oldest = idle.first, now - oldest.parkedAt >= surplusTimeoutMs {
+            idle.removeFirst()
+            oldest.close()
+        }
+        if idle.count > maxIdle { scheduleTrim() }
     }
 
     func forget(_ connection: UpstreamConnection) {
