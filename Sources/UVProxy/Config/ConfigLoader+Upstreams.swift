@@ -35,7 +35,8 @@ extension ConfigLoader {
         if let n = m["max_idle_connections"] { upstream.maxIdleConnections = try n.int(in: 0...10_000) }
         if let n = m["surplus_idle_timeout"] {
             let ms = try n.duration()
-            guard ms <= 3_600_000 else { throw n.error("at most 1h") }
+            // Pooled connections idle for 60 s are closed instead of reused: a longer surplus would only hold sockets.
+            guard ms <= 60_000 else { throw n.error("at most 60s (a pooled connection idle for 60 s is not reused)") }
             upstream.surplusIdleTimeoutMs = ms
         }
         if let auth = upstream.auth,

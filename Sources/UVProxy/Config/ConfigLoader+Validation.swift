@@ -35,13 +35,6 @@ extension ConfigLoader {
                     let owner = earlier.route == later.route ? earlier.keyPath : "routes[\(earlier.route)]"
                     throw ConfigError(path: later.keyPath, message: "\(method) \(shown) is already routed by \(owner)")
                 }
-                if earlier.isPrefix && later.path.hasPrefix(earlier.path) && later.path != earlier.path
-                    && shared.count == later.methods.count
-                {
-                    warnings.append(
-                        "\(later.keyPath): never matched: routes[\(earlier.route)] (\(earlier.path)*) is listed "
-                            + "earlier and takes these requests first")
-                }
             }
         }
     }

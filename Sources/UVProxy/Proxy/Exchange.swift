@@ -353,6 +353,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         requestIdAndCORSHeaders(into: &block)
         appendForwardedUpstreamHeaders(head, into: &block)
         bytesToClient = n
+        worker.inPlaceResponses &+= 1
         block.withUnsafeBytes { client.respond(status: head.status, headerBlock: $0, body: body) }
         loop.returnScratch(block)
         finish(status: head.status)

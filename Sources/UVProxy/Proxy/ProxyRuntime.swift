@@ -144,7 +144,8 @@ final class ProxyRuntime: @unchecked Sendable {
         for r in compiled {
             let path = Array(r.config.path.utf8)
             if r.config.isPrefix {
-                px.append((path, [r.index]))
+                // Routes on one prefix with different methods share an entry, as exact paths do.
+                if let i = px.firstIndex(where: { $0.prefix == path }) { px[i].routes.append(r.index) } else { px.append((path, [r.index])) }
             } else if let i = ex.firstIndex(where: { $0.path == path }) {
                 ex[i].routes.append(r.index)
             } else {

@@ -9,6 +9,8 @@ final class ProxyWorker: HTTPRequestHandler {
     private let resolver: Resolver
     private var pools: [ObjectIdentifier: UpstreamPool] = [:]
     private var requestCounter: UInt64 = 0
+    /// Responses answered straight from the read buffer (`Exchange.respondInPlace`); tests read it.
+    var inPlaceResponses = 0
     private let workerTag: String
     private let idPrefix: String
 

@@ -75,6 +75,9 @@ public final class ProxyServer: @unchecked Sendable {
     /// Blocks until every worker thread ended.
     public func wait() { for w in workers { w.join() } }
 
+    /// Responses answered straight from the read buffer, over all workers (tests).
+    func inPlaceResponseCount() -> Int { workers.reduce(0) { $0 + $1.inPlaceResponses() } }
+
     /// Re-reads the config file; a bad one is refused and the old one keeps serving.
     public func reload() {
         guard let configPath else { return }
@@ -131,6 +134,19 @@ final class WorkerThread: @unchecked Sendable {
 
     func replace(runtime: ProxyRuntime) {
         loop.execute { [self] in proxy.replace(runtime: runtime) }
+    }
+
+    /// The worker's count of responses answered from the read buffer, read on its loop (tests).
+    func inPlaceResponses() -> Int {
+        final class Box: @unchecked Sendable { var value = 0 }
+        let box = Box()
+        let done = Latch()
+        loop.execute { [self] in
+            box.value = proxy.inPlaceResponses
+            done.open()
+        }
+        done.wait()
+        return box.value
     }
 
     func drain(graceMs: UInt64) {

@@ -263,8 +263,6 @@ final class ConfigDefaultsTests: XCTestCase {
             "upstreams.up.headers.X-Opt: value is empty, header not sent",
             "upstreams.spare.url: ca_file and insecure_skip_verify have no effect on an http:// upstream",
             "routes[2].rename_max_tokens: only applies to openai-chat egress; ignored",
-            "routes[1].path: never matched: routes[0] (/api/*) is listed earlier and takes these requests first",
-            "routes[1].models_path: never matched: routes[0] (/api/*) is listed earlier and takes these requests first",
             "listen: 0.0.0.0:3001 is reachable from other machines and inbound_keys is empty: anyone who can "
                 + "connect uses the upstream credentials",
             "upstreams.spare: not used by any route",

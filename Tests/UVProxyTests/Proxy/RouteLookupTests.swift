@@ -14,6 +14,8 @@ final class RouteLookupTests: XCTestCase {
           - { path: /raw/*, upstream: up, ingress: passthrough, upstream_path: /r }
           - { path: /raw/deeper/*, upstream: up, ingress: passthrough, upstream_path: /d }
           - { path: /raw/exact, upstream: up, ingress: passthrough, upstream_path: /e }
+          - { path: /m/*, upstream: up, ingress: passthrough, upstream_path: /g, methods: [GET] }
+          - { path: /m/*, upstream: up, ingress: passthrough, upstream_path: /p, methods: [POST] }
         """, environment: [:]))
     }
 
@@ -27,6 +29,8 @@ final class RouteLookupTests: XCTestCase {
         XCTAssertEqual(r.candidates(path: "/raw/exact").map { r.routes[$0].config.upstreamPath }, ["/e"], "exact beats a prefix")
         XCTAssertEqual(r.candidates(path: "/raw/x").map { r.routes[$0].config.upstreamPath }, ["/r/"])
         XCTAssertEqual(r.candidates(path: "/raw/deeper/x").map { r.routes[$0].config.upstreamPath }, ["/d/"], "longest prefix wins")
+        XCTAssertEqual(r.candidates(path: "/m/x").map { r.routes[$0].config.upstreamPath }, ["/g/", "/p/"],
+                       "one prefix, two methods: both routes, in file order")
         for miss in ["", "/", "/v1/chat/completion", "/v1/chat/completions/", "/V1/chat/completions", "/ra", "/v1/chat/completionsX"] {
             XCTAssertEqual(r.candidates(path: miss), [], miss)
         }
@@ -42,9 +46,10 @@ final class RouteLookupTests: XCTestCase {
                 let expected = r.routes.indices.filter { !r.routes[$0].config.isPrefix && r.routes[$0].config.path == probe }
                 let got = r.candidates(path: probe)
                 if !expected.isEmpty { XCTAssertEqual(got, expected, probe); continue }
-                let prefixes = r.routes.filter { $0.config.isPrefix && probe.hasPrefix($0.config.path) }
-                    .sorted { $0.config.path.count > $1.config.path.count }
-                XCTAssertEqual(got, prefixes.first.map { [$0.index] } ?? [], probe)
+                // Every prefix route whose path is the longest matching one, in file order.
+                let matching = r.routes.filter { $0.config.isPrefix && probe.hasPrefix($0.config.path) }
+                let longest = matching.map(\.config.path.count).max()
+                XCTAssertEqual(got, matching.filter { $0.config.path.count == longest }.map(\.index), probe)
             }
         }
     }

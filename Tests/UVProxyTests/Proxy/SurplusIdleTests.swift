@@ -114,6 +114,8 @@ final class SurplusIdleTests: XCTestCase {
         XCTAssertEqual(try load("").surplusIdleTimeoutMs, 2_000)
         XCTAssertEqual(try load(", surplus_idle_timeout: 250ms").surplusIdleTimeoutMs, 250)
         XCTAssertEqual(try load(", surplus_idle_timeout: 0").surplusIdleTimeoutMs, 0)
+        XCTAssertEqual(try load(", surplus_idle_timeout: 60s").surplusIdleTimeoutMs, 60_000)
+        XCTAssertThrowsError(try load(", surplus_idle_timeout: 61s"))
         XCTAssertThrowsError(try load(", surplus_idle_timeout: 2h"))
         XCTAssertThrowsError(try load(", surplus_idle_timeout: soon"))
     }

@@ -61,6 +61,8 @@ final class RawHTTPClient {
         var status: Int
         var headers: [(String, String)]
         var body: [UInt8]
+        /// The head's bytes as received (status line through the last header line, no final CRLF).
+        var rawHead: [UInt8] = []
         var text: String { String(decoding: body, as: UTF8.self) }
         func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
         var json: [String: Any]? { try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] }
@@ -82,9 +84,10 @@ final class RawHTTPClient {
                 let i = line.firstIndex(of: ":")!
                 return (String(line[..<i]), line[line.index(after: i)...].trimmingCharacters(in: .whitespaces))
             }
+            let rawHead = Array(buffer[0..<end])
             buffer.removeFirst(end + 4)
             if status >= 100, status < 200 { continue }
-            var r = Response(status: status, headers: headers, body: [])
+            var r = Response(status: status, headers: headers, body: [], rawHead: rawHead)
             if headRequest || status == 204 || status == 304 { return r }
             if let cl = r.header("content-length").flatMap(Int.init) {
                 while buffer.count < cl { if !fill() { return nil } }
