@@ -14,11 +14,11 @@ enum HTTPBytes {
     private static let tokenLow: UInt64 = 0x03ff_6cfa_0000_0000
     private static let tokenHigh: UInt64 = 0x57ff_ffff_c7ff_fffe
 
+    /// Branch-light (a select, a shift and a test): header names are checked byte by byte.
     @inline(__always)
     static func isToken(_ b: UInt8) -> Bool {
-        if b < 64 { return (tokenLow >> UInt64(b)) & 1 != 0 }
-        if b < 128 { return (tokenHigh >> UInt64(b &- 64)) & 1 != 0 }
-        return false
+        let set = b & 64 == 0 ? tokenLow : tokenHigh
+        return b < 128 && (set &>> UInt64(b & 63)) & 1 != 0
     }
 
     /// Control characters other than HT (which field values may carry), including DEL.

@@ -58,3 +58,16 @@ final class HTTPBytesTests: XCTestCase {
         }
     }
 }
+
+/// `isToken` is RFC 9110's tchar: ALPHA / DIGIT / "!#$%&'*+-.^_`|~", nothing else (no byte >= 0x80).
+final class HTTPTokenTests: XCTestCase {
+    func testEveryByte() {
+        let specials = Set("!#$%&'*+-.^_`|~".utf8)
+        for b in 0...255 {
+            let byte = UInt8(b)
+            let expected = (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                || specials.contains(byte)
+            XCTAssertEqual(HTTPBytes.isToken(byte), expected, "byte \(b)")
+        }
+    }
+}
