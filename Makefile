@@ -55,15 +55,31 @@ bench: release
 soak: release
 	MINI_PROXY_BIN=$(BIN_DIR)/mini-proxy $(PYTHON) tests/soak/soak.py
 
-# Re-records which functions start-up and an idle worker run (callgrind) so that the release link
-# keeps them together; see Sources/MiniProxyCLI/startup-order.py. Commit the new list.
+# Re-records which functions start-up, the requests of every route (through the bundled mock) and an
+# idle worker run (callgrind) so that the release link keeps them together; see
+# Sources/MiniProxyCLI/startup-order.py. Commit the new list. The link does not notice a changed list:
+# `rm $(BIN_DIR)/mini-proxy` before `make release`.
 STARTUP_ORDER = Sources/MiniProxyCLI/startup-order.txt
+ORDER_URL = http://127.0.0.1:39971
+ORDER_JSON = -H 'content-type: application/json'
+ORDER_MSG = "messages":[{"role":"user","content":"hi"}]
 startup-order: release
 	@rm -f .build/startup.callgrind
-	@valgrind --tool=callgrind --demangle=no --callgrind-out-file=.build/startup.callgrind \
+	@$(BIN_DIR)/mini-proxy mock --listen 127.0.0.1:39972 2>/dev/null & MOCK=$$!; \
+	MOCK_UPSTREAM_URL=http://127.0.0.1:39972 valgrind --tool=callgrind --demangle=no \
+	  --callgrind-out-file=.build/startup.callgrind \
 	  $(BIN_DIR)/mini-proxy serve --config config/demo.yaml --listen 127.0.0.1:39971 2>/dev/null & PID=$$!; \
-	for i in $$(seq 1 100); do curl -s -o /dev/null http://127.0.0.1:39971/healthz && break; sleep 0.1; done; \
-	sleep 1; kill -TERM $$PID; wait $$PID
+	for i in $$(seq 1 100); do curl -s -o /dev/null $(ORDER_URL)/healthz && break; sleep 0.1; done; \
+	for i in 1 2 3; do \
+	  curl -s -o /dev/null $(ORDER_URL)/openai/v1/chat/completions $(ORDER_JSON) -d '{"model":"gpt-5",$(ORDER_MSG),"max_tokens":16,"user":"u"}'; \
+	  curl -s -o /dev/null $(ORDER_URL)/openai/v1/chat/completions $(ORDER_JSON) -d '{"model":"gpt-5",$(ORDER_MSG),"stream":true}'; \
+	  curl -s -o /dev/null $(ORDER_URL)/bedrock/claude/v1/messages $(ORDER_JSON) -d '{"model":"claude-sonnet-4-5","max_tokens":16,$(ORDER_MSG)}'; \
+	  curl -s -o /dev/null $(ORDER_URL)/bedrock/claude/v1/messages $(ORDER_JSON) -H 'anthropic-beta: x' -d '{"model":"claude-sonnet-4-5","max_tokens":16,"stream":true,$(ORDER_MSG)}'; \
+	  curl -s -o /dev/null $(ORDER_URL)/provider/bedrock/format/openai/v1/chat/completions $(ORDER_JSON) -d '{"model":"claude-sonnet-4-5",$(ORDER_MSG),"max_tokens":16,"user":"u"}'; \
+	  curl -s -o /dev/null $(ORDER_URL)/provider/bedrock/format/openai/v1/chat/completions $(ORDER_JSON) -d '{"model":"claude-sonnet-4-5",$(ORDER_MSG),"stream":true}'; \
+	  curl -s -o /dev/null $(ORDER_URL)/openai/v1/models; \
+	done; \
+	sleep 1; kill -TERM $$PID; wait $$PID; kill $$MOCK
 	$(PYTHON) Sources/MiniProxyCLI/startup-order.py .build/startup.callgrind mini-proxy > $(STARTUP_ORDER)
 	@wc -l < $(STARTUP_ORDER) | xargs echo "functions in $(STARTUP_ORDER):"
 

@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Writes the link order for mini-proxy: every function of the executable that a callgrind run of
-start-up, one request and a second of idling executed, in the order callgrind lists them.
+start-up, the requests of every route (through the bundled mock) and a second of idling executed, in
+the order callgrind lists them. The request paths are in the list so that their code sits together too
+(fewer instruction-cache and TLB misses on a cold request).
 
 lld places these functions next to each other (Package.swift, --symbol-ordering-file). The kernel maps
 file pages around each page fault (64 KB), so scattered start-up code keeps ~5 MB of text resident;
