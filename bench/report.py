@@ -255,6 +255,12 @@ for sc, title in (("pt", "Pass-through `POST /openai/v1/chat/completions` (max_t
 
 P(f"## SSE: 64 events 20 ms apart per stream (our client, `{E.get('SSE_CLIENT', 'bench/loadclient.py sse')}`)")
 P("")
+def sse_added(m, d, t):  # "+first event" and "+worst gap" vs direct, as table cells ("" for direct itself)
+    if not d or t == "direct":
+        return "", ""
+    return f"{m['ttfe'] - d['ttfe']:+.3f}", f"{m['gap'] - d['gap']:+.3f}"
+
+
 P("| route | streams | target | first event p50 ms | +first event vs direct ms | worst content gap ms | +worst gap vs direct ms | events/stream | lost | incomplete |")
 P("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|")
 for route in routes:
@@ -264,8 +270,7 @@ for route in routes:
             m = ssem(route, t, n)
             if not m:
                 continue
-            at = f"{m['ttfe'] - d['ttfe']:+.3f}" if d and t != "direct" else ""
-            ag = f"{m['gap'] - d['gap']:+.3f}" if d and t != "direct" else ""
+            at, ag = sse_added(m, d, t)
             P(f"| {route} | {n} | {t} | {f(m['ttfe'], 3)} | {at} | {f(m['gap'], 3)} | {ag} | {m['per']} | {m['lost']} | {m['incomplete']} |")
 P("")
 if any(k[1].endswith("@pinned") for k in sse):
@@ -283,8 +288,7 @@ if any(k[1].endswith("@pinned") for k in sse):
             m = ssem(route, t + "@pinned", 32)
             if not m:
                 continue
-            at = f"{m['ttfe'] - d['ttfe']:+.3f}" if d and t != "direct" else ""
-            ag = f"{m['gap'] - d['gap']:+.3f}" if d and t != "direct" else ""
+            at, ag = sse_added(m, d, t)
             P(f"| {route} | {t} | {f(m['ttfe'], 3)} | {at} | {f(m['gap'], 3)} | {ag} | {m['lost']} | {m['incomplete']} |")
     P("")
 P("Direct for the two Bedrock routes is the mock's `invoke-with-response-stream` (data-only SSE); "

@@ -26,6 +26,21 @@ extension Array where Element == UInt8 {
 
 func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
 
+/// What the fast-path tests feed both paths: every prefix of `body` (the empty one first, the whole
+/// body only with `includingWhole`), then `body` with each byte changed to each of `replacements`
+/// (a byte is never "changed" to itself).
+func prefixesAndByteChanges(_ body: [UInt8], replacements: [UInt8], includingWhole: Bool = false) -> [[UInt8]] {
+    var variants: [[UInt8]] = (0..<(includingWhole ? body.count + 1 : body.count)).map { Array(body[..<$0]) }
+    for i in body.indices {
+        for r in replacements where r != body[i] {
+            var changed = body
+            changed[i] = r
+            variants.append(changed)
+        }
+    }
+    return variants
+}
+
 import Foundation
 
 enum Fixture {

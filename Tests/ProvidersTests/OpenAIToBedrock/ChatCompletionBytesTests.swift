@@ -96,15 +96,7 @@ final class ChatCompletionBytesTests: XCTestCase {
         let replacements: [UInt8] = [0x22, 0x5C, 0x2C, 0x7B, 0x7D, 0x5B, 0x5D, 0x30, 0x20, 0x01]
         for text in bodies.prefix(5) {
             let body = Array(text.utf8)
-            var variants: [[UInt8]] = (0..<body.count).map { Array(body[..<$0]) }
-            for i in body.indices {
-                for r in replacements where r != body[i] {
-                    var changed = body
-                    changed[i] = r
-                    variants.append(changed)
-                }
-            }
-            for variant in variants {
+            for variant in prefixesAndByteChanges(body, replacements: replacements) {
                 let expected = Oracle.completion(variant, model: "m", created: 1)
                 let got = ChatCompletionMapping.completion(variant, model: "m", created: 1)
                 if got.body != expected.body || got.status != expected.status {

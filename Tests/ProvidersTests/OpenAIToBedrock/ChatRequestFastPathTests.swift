@@ -87,15 +87,7 @@ final class ChatRequestFastPathTests: XCTestCase {
         let replacements: [UInt8] = [0x22, 0x5C, 0x2C, 0x7B, 0x7D, 0x5B, 0x5D, 0x30, 0x20, 0x6E, 0x01, 0xC3]
         for text in fastBodies + otherBodies {
             let body = Array(text.utf8)
-            var variants: [[UInt8]] = (0..<body.count).map { Array(body[..<$0]) }
-            for i in body.indices {
-                for r in replacements where r != body[i] {
-                    var changed = body
-                    changed[i] = r
-                    variants.append(changed)
-                }
-            }
-            for variant in variants {
+            for variant in prefixesAndByteChanges(body, replacements: replacements) {
                 if let fast = ChatRequestFastPath.map(variant, options: options) { try assertSame(fast, variant) }
             }
         }

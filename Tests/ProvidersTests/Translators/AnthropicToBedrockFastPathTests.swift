@@ -157,15 +157,7 @@ final class AnthropicToBedrockFastPathTests: XCTestCase {
         }
         var answered = 0
         for body in sources {
-            var variants: [[UInt8]] = (0...body.count).map { Array(body[..<$0]) }
-            for i in body.indices {
-                for r in replacements where r != body[i] {
-                    var v = body
-                    v[i] = r
-                    variants.append(v)
-                }
-            }
-            for v in variants {
+            for v in prefixesAndByteChanges(body, replacements: replacements, includingWhole: true) {
                 guard let up = fast(v) else { continue }
                 answered += 1
                 try assertSame(up, v)
