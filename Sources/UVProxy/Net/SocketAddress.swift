@@ -53,7 +53,7 @@ struct SocketAddress: Sendable, CustomStringConvertible {
 final class Resolver {
     private let loop: EventLoop
     private var cache: [String: (address: SocketAddress, expires: UInt64)] = [:]
-    private let ttlMs: UInt64 = 30_000
+    let ttlMs: UInt64 = 30_000
 
     init(loop: EventLoop) { self.loop = loop }
 

@@ -23,6 +23,8 @@ final class UpstreamConnection: TCPStreamDelegate {
     var requestsServed = 0
     /// When it was parked in the pool (loop ms), for idle expiry.
     var parkedAt: UInt64 = 0
+    /// True while it sits in the pool's idle list (so closing one in use costs no search).
+    var isParked = false
 
     init(stream: TCPStream, pool: UpstreamPool) {
         self.stream = stream

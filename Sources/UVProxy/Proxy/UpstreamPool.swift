@@ -12,6 +12,10 @@ final class UpstreamPool {
     private let idleExpiryMs: UInt64 = 60_000
     /// Idle connections beyond `maxIdle` are closed once unused this long (`surplus_idle_timeout`).
     private let surplusTimeoutMs: UInt64
+    /// The upstream's address: an IP literal is parsed once here; a host name's answer is kept for
+    /// the resolver's TTL, so a new connection costs no lookup and no String work.
+    private var address: SocketAddress?
+    private var addressExpires: UInt64 = 0
     private var trimTimer: Timer?
     private var trimArmed = false
 
@@ -22,6 +26,10 @@ final class UpstreamPool {
         self.tlsContext = tlsContext
         maxIdle = upstream.maxIdleConnections
         surplusTimeoutMs = UInt64(max(upstream.surplusIdleTimeoutMs, 0))
+        if let literal = SocketAddress(ip: upstream.url.host, port: upstream.url.port) {
+            address = literal
+            addressExpires = .max
+        }
     }
 
     deinit { trimTimer?.close() }
@@ -38,6 +46,7 @@ final class UpstreamPool {
     /// An idle connection, or nil when a new one must be opened.
     func take() -> UpstreamConnection? {
         while let c = idle.popLast() {
+            c.isParked = false
             if c.isClosed { continue }
             if loop.now - c.parkedAt > idleExpiryMs {
                 c.close()
@@ -50,30 +59,43 @@ final class UpstreamPool {
 
     /// Opens a new connection; `user` hears `upstreamConnected` when it is ready (TLS included).
     func open(for user: any UpstreamConnectionUser, timeouts: UpstreamTimeouts) {
+        if let address, addressExpires > loop.now {
+            connect(to: address, for: user, timeouts: timeouts)
+            return
+        }
         let url = upstream.url
         resolver.resolve(host: url.host, port: url.port) { [self] result in
-            let stream = TCPStream(loop: loop)
-            let connection = UpstreamConnection(stream: stream, pool: self)
-            connection.user = user
             switch result {
             case .failure(let error):
+                let stream = TCPStream(loop: loop)
+                let connection = UpstreamConnection(stream: stream, pool: self)
                 user.upstreamConnected(connection, error: .uv(error))
                 stream.close()
-            case .success(let address):
-                var session: TLSSession?
-                if url.isTLS, let ctx = tlsContext {
-                    do throws(TLSError) {
-                        session = try TLSSession(context: ctx, serverName: url.host)
-                    } catch {
-                        user.upstreamConnected(connection, error: .tls(error))
-                        stream.close()
-                        return
-                    }
-                }
-                stream.connect(to: address, tls: session, timeoutMs: UInt64(timeouts.connect),
-                               tlsTimeoutMs: UInt64(timeouts.tlsHandshake))
+            case .success(let resolved):
+                address = resolved
+                addressExpires = loop.now + resolver.ttlMs
+                connect(to: resolved, for: user, timeouts: timeouts)
             }
         }
+    }
+
+    private func connect(to address: SocketAddress, for user: any UpstreamConnectionUser, timeouts: UpstreamTimeouts) {
+        let stream = TCPStream(loop: loop)
+        let connection = UpstreamConnection(stream: stream, pool: self)
+        connection.user = user
+        var session: TLSSession?
+        let url = upstream.url
+        if url.isTLS, let ctx = tlsContext {
+            do throws(TLSError) {
+                session = try TLSSession(context: ctx, serverName: url.host)
+            } catch {
+                user.upstreamConnected(connection, error: .tls(error))
+                stream.close()
+                return
+            }
+        }
+        stream.connect(to: address, tls: session, timeoutMs: UInt64(timeouts.connect),
+                       tlsTimeoutMs: UInt64(timeouts.tlsHandshake))
     }
 
     /// Parks a connection whose response was read completely.
@@ -89,6 +111,7 @@ final class UpstreamPool {
         connection.stream.tls?.releaseIdleBuffers()
         // Keep reading so that a server-side close (or stray bytes) is noticed while parked.
         connection.stream.startReading()
+        connection.isParked = true
         idle.append(connection)
         if surplus { scheduleTrim() }
     }
@@ -110,24 +133,36 @@ final class UpstreamPool {
     }
 
     /// Closes the oldest idle connections, while more than `maxIdle` are idle, once unused for the
-    /// surplus timeout; re-arms while a surplus remains.
+    /// surplus timeout; re-arms while a surplus remains. One pass, however many are due.
     private func trimSurplus() {
         trimArmed = false
         let now = loop.now
-        while idle.count > maxIdle, let oldest = idle.first, now - oldest.parkedAt >= surplusTimeoutMs {
-            idle.removeFirst()
-            oldest.close()
+        var due = 0
+        while idle.count - due > maxIdle, now - idle[due].parkedAt >= surplusTimeoutMs { due += 1 }
+        if due > 0 {
+            let closing = idle[..<due]
+            idle.removeFirst(due)
+            for c in closing {
+                c.isParked = false
+                c.close()
+            }
         }
         if idle.count > maxIdle { scheduleTrim() }
     }
 
+    /// Takes a connection that is closing out of the idle list (a no-op for one in use).
     func forget(_ connection: UpstreamConnection) {
-        if let i = idle.firstIndex(where: { $0 === connection }) { idle.remove(at: i) }
+        guard connection.isParked else { return }
+        connection.isParked = false
+        if let i = idle.lastIndex(where: { $0 === connection }) { idle.remove(at: i) }
     }
 
     func closeAll() {
         let all = idle
         idle.removeAll()
-        for c in all { c.close() }
+        for c in all {
+            c.isParked = false
+            c.close()
+        }
     }
 }
