@@ -1,4 +1,5 @@
 import CLibUV
+import Glibc
 
 /// One libuv loop, confined to the thread that runs it. Only `execute(_:)` and `stop()` may be
 /// called from other threads: they go through a `uv_async_t`.
@@ -18,6 +19,10 @@ public final class EventLoop {
     /// Byte buffers reused for building outgoing messages and header blocks (`takeScratch`).
     private var scratchPool: [[UInt8]] = []
     private static let scratchPoolSize = 4
+    /// Stopped timers kept for reuse (`takeTimer`/`recycleTimer`): a connect, TLS, linger or ping
+    /// timeout then costs no allocation, no handle set-up and no close callback.
+    private var spareTimers: [Timer] = []
+    static let spareTimerLimit = 1024
 
     /// An empty buffer with the capacity an earlier message left: fill it, write it, `returnScratch`
     /// it. Up to `scratchPoolSize` may be out at once (a header block and the message it goes into);
@@ -32,6 +37,32 @@ public final class EventLoop {
     func returnScratch(_ b: [UInt8]) {
         if b.capacity > 0, b.capacity <= 64 * 1024, scratchPool.count < Self.scratchPoolSize { scratchPool.append(b) }
     }
+
+    /// A stopped one-shot timer: a spare one, or a new one. Hand it back with `recycleTimer` (and drop
+    /// every reference to it) instead of closing it.
+    func takeTimer() -> Timer {
+        while let t = spareTimers.popLast() {
+            if t.takeFromSpares() { return t }
+        }
+        return Timer(loop: self)
+    }
+
+    /// Stops `t`, forgets its action and keeps it for the next `takeTimer` (closes it when enough
+    /// are spare). The caller must not use `t` afterwards.
+    func recycleTimer(_ t: Timer) {
+        guard !t.spare else {
+            assertionFailure("a timer was recycled twice")
+            return
+        }
+        if spareTimers.count < Self.spareTimerLimit, t.makeSpare() {
+            spareTimers.append(t)
+        } else {
+            t.close()
+        }
+    }
+
+    /// Spare timers kept now (tests).
+    var spareTimerCount: Int { spareTimers.count }
 
     public init() {
         handle = .allocate(capacity: 1)
@@ -48,6 +79,8 @@ public final class EventLoop {
     }
 
     deinit {
+        for t in spareTimers where t.takeFromSpares() { t.close() }
+        spareTimers.removeAll()
         uv_close(UnsafeMutableRawPointer(wakeup).assumingMemoryBound(to: uv_handle_t.self), nil)
         // Let every handle's close callback run, then free the loop.
         uv_run(handle, UV_RUN_DEFAULT)
@@ -103,6 +136,16 @@ extension EventLoop: @unchecked Sendable {}
 private func eventLoopWakeupCallback(_ async: UnsafeMutablePointer<uv_async_t>?) {
     guard let async, let data = async.pointee.data else { return }
     Unmanaged<EventLoop>.fromOpaque(data).takeUnretainedValue().runJobs()
+}
+
+/// Heap memory for one C struct (a libuv handle or request), from `malloc`; give it back with `free`.
+/// `UnsafeMutablePointer.allocate` always takes Swift's aligned path (`posix_memalign`), several times
+/// the cost of `malloc`, which already aligns to 16 bytes: these are allocated per connection.
+@inline(__always)
+func mallocStruct<T>(_: T.Type) -> UnsafeMutablePointer<T> {
+    assert(MemoryLayout<T>.alignment <= 16)
+    guard let p = malloc(MemoryLayout<T>.stride) else { fatalError("out of memory") }
+    return p.bindMemory(to: T.self, capacity: 1)
 }
 
 /// A handle pointer seen as `uv_handle_t*`.

@@ -1,4 +1,5 @@
 import CLibUV
+import Glibc
 
 /// A one-shot or repeating libuv timer. Loop-confined. `close()` must be called when done; the
 /// handle memory is freed after its close callback.
@@ -6,16 +7,19 @@ public final class Timer {
     private let handle: UnsafeMutablePointer<uv_timer_t>
     private var action: (() -> Void)?
     private var closed = false
+    /// True while it waits in its loop's spare list (`EventLoop.recycleTimer`).
+    private(set) var spare = false
+    private var keepsLoopAlive = false
 
     public init(loop: EventLoop) {
-        handle = .allocate(capacity: 1)
+        handle = mallocStruct(uv_timer_t.self)
         uv_timer_init(loop.handle, handle)
         // Lifetime: balanced in timerCloseCallback.
         handle.pointee.data = Unmanaged.passRetained(self).toOpaque()
         uv_unref(asHandle(handle))
     }
 
-    deinit { handle.deallocate() }
+    deinit { free(handle) }
 
     /// Fires `action` after `timeout` ms (and every `repeat` ms if non-zero). Restarting replaces the previous schedule.
     public func start(after timeout: UInt64, repeat interval: UInt64 = 0, _ action: @escaping () -> Void) {
@@ -80,7 +84,33 @@ public final class Timer {
 
     /// Keeps the loop alive while this timer is pending (timers are unref'd by default so that an
     /// armed timeout never keeps a finished loop running).
-    public func keepLoopAlive() { uv_ref(asHandle(handle)) }
+    public func keepLoopAlive() {
+        keepsLoopAlive = true
+        uv_ref(asHandle(handle))
+    }
+
+    /// Resets to a fresh stopped timer for the spare list; false when it cannot be reused.
+    func makeSpare() -> Bool {
+        guard !closed, !spare else { return false }
+        uv_timer_stop(handle)
+        action = nil
+        persistent = false
+        deadlineMode = false
+        deadline = nil
+        armedDue = nil
+        if keepsLoopAlive {
+            keepsLoopAlive = false
+            uv_unref(asHandle(handle))
+        }
+        spare = true
+        return true
+    }
+
+    /// Leaves the spare list; false for one closed meanwhile.
+    func takeFromSpares() -> Bool {
+        spare = false
+        return !closed
+    }
 
     public func stop() {
         guard !closed else { return }
@@ -90,6 +120,8 @@ public final class Timer {
 
     public func close() {
         guard !closed else { return }
+        // A former owner closing a recycled timer is a bug; `takeTimer` skips a closed spare.
+        assert(!spare, "a recycled timer was closed by its former owner")
         closed = true
         action = nil
         uv_close(asHandle(handle), timerCloseCallback)

@@ -1,4 +1,5 @@
 import CLibUV
+import Glibc
 
 /// What a stream tells its owner. All calls happen on the stream's loop.
 protocol TCPStreamDelegate: AnyObject {
@@ -52,17 +53,18 @@ final class TCPStream {
     private var uvReading = false
     private var failed = false
     private var deliveringClear = false
+    /// The pending connect, TLS-handshake or lingering-close timeout (one at a time).
     private var connectTimer: Timer?
 
     init(loop: EventLoop) {
         self.loop = loop
-        handle = .allocate(capacity: 1)
+        handle = mallocStruct(uv_tcp_t.self)
         uv_tcp_init(loop.handle, handle)
         // Lifetime: balanced in tcpStreamCloseCallback.
         handle.pointee.data = Unmanaged.passRetained(self).toOpaque()
     }
 
-    deinit { handle.deallocate() }
+    deinit { free(handle) }
 
     var isAboveHighWatermark: Bool { pendingWriteBytes >= highWatermark }
 
@@ -73,13 +75,13 @@ final class TCPStream {
     /// Connects to `address`; with `tls`, runs the client handshake before `streamConnected`.
     func connect(to address: SocketAddress, tls: TLSSession?, timeoutMs: UInt64, tlsTimeoutMs: UInt64) {
         self.tls = tls
-        let req = UnsafeMutablePointer<uv_connect_t>.allocate(capacity: 1)
+        let req = mallocStruct(uv_connect_t.self)
         // Lifetime: the request holds the stream until its callback.
         req.pointee.data = Unmanaged.passRetained(self).toOpaque()
         let rc = address.withSockAddr { uv_tcp_connect(req, handle, $0, tcpConnectCallback) }
         if rc < 0 {
             Unmanaged<TCPStream>.fromOpaque(req.pointee.data).release()
-            req.deallocate()
+            free(req)
             let error = StreamError.uv(UVError(rc))
             // Report on the next tick so callers never re-enter themselves.
             let t = Timer(loop: loop)
@@ -89,15 +91,18 @@ final class TCPStream {
             }
             return
         }
+        // Reading starts now, with the connect still in flight: libuv then registers the socket for
+        // both directions at once and narrows it to reads when the connect completes, where starting
+        // after the connect costs an extra epoll_ctl (a failed ADD, then a MOD) on every new connection.
+        // No byte can arrive before the connect completes, and none is asked of the server before the
+        // owner writes its request.
+        startReading()
         if timeoutMs > 0 {
-            let t = Timer(loop: loop)
-            connectTimer = t
-            t.start(after: timeoutMs) { [weak self] in
-                guard let self, !self.isClosed else { return }
-                self.connectTimer?.close()
-                self.connectTimer = nil
-                self.failed = true
-                self.delegate?.streamConnected(self, error: .timeout("connect"))
+            armTimeout(timeoutMs) { [self] in
+                dropTimeout()
+                guard !isClosed else { return }
+                failed = true
+                delegate?.streamConnected(self, error: .timeout("connect"))
             }
         }
         pendingTLSTimeout = tlsTimeoutMs
@@ -105,9 +110,24 @@ final class TCPStream {
 
     private var pendingTLSTimeout: UInt64 = 0
 
+    /// Arms the stream's one timeout (connect, then TLS handshake, or the lingering close) with a
+    /// timer from the loop's spares. The action holds the stream until the timer is dropped.
+    private func armTimeout(_ ms: UInt64, _ action: @escaping () -> Void) {
+        let t = connectTimer ?? loop.takeTimer()
+        connectTimer = t
+        t.start(after: ms, action)
+    }
+
+    /// Drops the timeout, if any, back to the loop's spares.
+    private func dropTimeout() {
+        if let t = connectTimer {
+            connectTimer = nil
+            loop.recycleTimer(t)
+        }
+    }
+
     fileprivate func didConnect(status: Int32) {
-        connectTimer?.close()
-        connectTimer = nil
+        dropTimeout()
         if isClosed || failed { return }
         if status < 0 {
             failed = true
@@ -120,12 +140,11 @@ final class TCPStream {
             return
         }
         if pendingTLSTimeout > 0 {
-            let t = Timer(loop: loop)
-            connectTimer = t
-            t.start(after: pendingTLSTimeout) { [weak self] in
-                guard let self, !self.isClosed, !(self.tls?.isHandshakeComplete ?? true) else { return }
-                self.failed = true
-                self.delegate?.streamConnected(self, error: .timeout("TLS handshake"))
+            armTimeout(pendingTLSTimeout) { [self] in
+                dropTimeout()
+                guard !isClosed, !(self.tls?.isHandshakeComplete ?? true) else { return }
+                failed = true
+                delegate?.streamConnected(self, error: .timeout("TLS handshake"))
             }
         }
         startReading()
@@ -138,8 +157,7 @@ final class TCPStream {
         switch tls.advanceHandshake() {
         case .complete:
             flushEncrypted(tls)
-            connectTimer?.close()
-            connectTimer = nil
+            dropTimeout()
             delegate?.streamConnected(self, error: nil)
             return true
         case .needsData:
@@ -147,8 +165,7 @@ final class TCPStream {
             return false
         case .failed(let error):
             flushEncrypted(tls)
-            connectTimer?.close()
-            connectTimer = nil
+            dropTimeout()
             failed = true
             delegate?.streamConnected(self, error: .tls(error))
             return false
@@ -292,7 +309,7 @@ final class TCPStream {
         let remaining = bytes.count - offset
         // One block: the uv_write_t followed by the bytes it writes.
         let reqSize = MemoryLayout<uv_write_t>.stride
-        let block = UnsafeMutableRawPointer.allocate(byteCount: reqSize + remaining, alignment: 16)
+        guard let block = malloc(reqSize + remaining) else { fatalError("out of memory") }
         let req = block.bindMemory(to: uv_write_t.self, capacity: 1)
         let data = block + reqSize
         data.copyMemory(from: base + offset, byteCount: remaining)
@@ -300,7 +317,7 @@ final class TCPStream {
         var buf = uv_buf_t(base: data.assumingMemoryBound(to: CChar.self), len: remaining)
         let rc = uv_write(req, asStream(handle), &buf, 1, tcpStreamWriteCallback)
         if rc < 0 {
-            block.deallocate()
+            free(block)
             failWrite(rc)
             return
         }
@@ -345,12 +362,12 @@ final class TCPStream {
         }
         lingering = true
         delegate = nil
-        let req = UnsafeMutablePointer<uv_shutdown_t>.allocate(capacity: 1)
+        let req = mallocStruct(uv_shutdown_t.self)
         // Lifetime: the request holds the stream until its callback.
         req.pointee.data = Unmanaged.passRetained(self).toOpaque()
         if uv_shutdown(req, asStream(handle), tcpShutdownCallback) < 0 {
             Unmanaged<TCPStream>.fromOpaque(req.pointee.data).release()
-            req.deallocate()
+            free(req)
             close()
             return
         }
@@ -359,9 +376,7 @@ final class TCPStream {
             uvReading = true
             uv_read_start(asStream(handle), tcpStreamAllocCallback, tcpStreamReadCallback)
         }
-        let t = Timer(loop: loop)
-        connectTimer = t
-        t.start(after: lingerMs) { [weak self] in self?.close() }
+        armTimeout(lingerMs) { [self] in close() }
     }
 
     /// True after `closeAfterFlush`: reads are discarded until the peer closes.
@@ -372,8 +387,7 @@ final class TCPStream {
         guard !isClosed else { return }
         isClosed = true
         wantsRead = false
-        connectTimer?.close()
-        connectTimer = nil
+        dropTimeout()
         uv_close(asHandle(handle), tcpStreamCloseCallback)
     }
 
@@ -382,8 +396,7 @@ final class TCPStream {
         guard !isClosed else { return }
         isClosed = true
         wantsRead = false
-        connectTimer?.close()
-        connectTimer = nil
+        dropTimeout()
         if uv_tcp_close_reset(handle, tcpStreamCloseCallback) != 0 {
             uv_close(asHandle(handle), tcpStreamCloseCallback)
         }
@@ -415,7 +428,7 @@ private func tcpStreamWriteCallback(_ req: UnsafeMutablePointer<uv_write_t>?, _ 
     guard let req else { return }
     let count = Int(bitPattern: req.pointee.data)
     let stream = req.pointee.handle.flatMap { $0.pointee.data }
-    UnsafeMutableRawPointer(req).deallocate()
+    free(req)
     guard let stream else { return }
     Unmanaged<TCPStream>.fromOpaque(stream).takeUnretainedValue().didWrite(count, status: status)
 }
@@ -424,7 +437,7 @@ private func tcpConnectCallback(_ req: UnsafeMutablePointer<uv_connect_t>?, _ st
     guard let req, let data = req.pointee.data else { return }
     // Lifetime: releases the retain taken in connect().
     let stream = Unmanaged<TCPStream>.fromOpaque(data).takeRetainedValue()
-    req.deallocate()
+    free(req)
     stream.didConnect(status: status)
 }
 
@@ -432,7 +445,7 @@ private func tcpShutdownCallback(_ req: UnsafeMutablePointer<uv_shutdown_t>?, _ 
     guard let req, let data = req.pointee.data else { return }
     // Lifetime: releases the retain taken in closeAfterFlush().
     let stream = Unmanaged<TCPStream>.fromOpaque(data).takeRetainedValue()
-    req.deallocate()
+    free(req)
     if status < 0 { stream.close() }
 }
 

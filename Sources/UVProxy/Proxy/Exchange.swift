@@ -101,7 +101,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
                                               contentType: request.head.value("content-type") ?? "", accept: request.head.value("accept") ?? "")
         }
         if route.config.keepAliveInterval > 0, upstreamRequest?.stream == true, translator != nil {
-            let t = Timer(loop: loop)
+            let t = loop.takeTimer()
             pingTimer = t
             let interval = UInt64(route.config.keepAliveInterval)
             // Strong captures here and below (a weak one costs a side-table allocation per request);
@@ -109,7 +109,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
             t.start(after: interval, repeat: interval) { self.sendKeepAlive() }
         }
         if timeouts.total > 0 {
-            let t = Timer(loop: loop)
+            let t = loop.takeTimer()
             totalTimer = t
             t.start(after: UInt64(timeouts.total)) {
                 self.fail(APIError(status: 504, type: "timeout_error", message: "upstream request exceeded the total timeout of \(self.timeouts.total) ms", code: "upstream_timeout"))
@@ -630,8 +630,10 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     }
 
     private func stopPings() {
-        pingTimer?.close()
-        pingTimer = nil
+        if let t = pingTimer {
+            pingTimer = nil
+            loop.recycleTimer(t)
+        }
     }
 
     // MARK: Ending
@@ -681,8 +683,10 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     private func finish(status: Int) {
         guard phase != .done else { return }
         phase = .done
-        totalTimer?.close()
-        totalTimer = nil
+        if let t = totalTimer {
+            totalTimer = nil
+            loop.recycleTimer(t)
+        }
         stopPings()
         if client.observer === self { client.observer = nil }
         guard worker.log.enabled else { return }
