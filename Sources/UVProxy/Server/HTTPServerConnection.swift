@@ -40,7 +40,8 @@ final class HTTPServerConnection: TCPStreamDelegate {
     /// that what one upstream read produces (head, events, last chunk) leaves in one write.
     private var streamOut: [UInt8] = []
     private var corked = false
-    private let timer: Timer
+    /// Head, body, keep-alive and exchange deadlines; a spare of the loop's, handed back on close.
+    private var timer: Timer?
     /// The exchange in flight, told about backpressure and disconnects. Held strongly: the
     /// connection owns its exchange until the response is finished (the cycle ends there).
     var observer: (any ClientObserver)?
@@ -57,9 +58,10 @@ final class HTTPServerConnection: TCPStreamDelegate {
         self.handler = handler
         parser = HTTPRequestParser(limits: settings.limits)
         chunked = ChunkedDecoder(maxBodyBytes: settings.limits.maxBodyBytes)
-        timer = Timer(loop: stream.loop)
+        let t = stream.loop.takeTimer()
+        timer = t
         stream.delegate = self
-        timer.setAction { [unowned self] in self.timerFired() }
+        t.setAction { [unowned self] in self.timerFired() }
         armTimer(settings.headTimeoutMs, .head)
         stream.startReading()
     }
@@ -239,7 +241,7 @@ final class HTTPServerConnection: TCPStreamDelegate {
     private func dispatch() {
         guard let h = head else { return }
         state = .waitingResponse
-        timer.disarm()
+        timer?.disarm()
         if !h.keepAlive { closeAfterResponse = true }
         let request = HTTPRequest(head: h, body: body)
         body = []
@@ -375,7 +377,7 @@ final class HTTPServerConnection: TCPStreamDelegate {
         if bodyFeed != nil { closeAfterResponse = true; bodyFeed = nil }
         if closeAfterResponse || draining {
             state = .closed
-            timer.close()
+            dropTimer()
             stream.closeAfterFlush()
             fireOnClose()
             return
@@ -416,7 +418,7 @@ final class HTTPServerConnection: TCPStreamDelegate {
     private func armTimer(_ ms: UInt64, _ purpose: TimerPurpose) {
         timerPurpose = purpose
         timerMs = ms
-        if ms == 0 { timer.disarm() } else { timer.arm(in: ms) }
+        if ms == 0 { timer?.disarm() } else { timer?.arm(in: ms) }
     }
 
     /// Lets the exchange in flight use this connection's timer for its own deadlines (first byte,
@@ -445,13 +447,20 @@ final class HTTPServerConnection: TCPStreamDelegate {
     func close() {
         if case .closed = state, stream.isClosed { return }
         state = .closed
-        timer.close()
+        dropTimer()
         streamOut = []
         let o = observer
         observer = nil
         stream.close()
         o?.clientGone()
         fireOnClose()
+    }
+
+    private func dropTimer() {
+        if let t = timer {
+            timer = nil
+            stream.loop.recycleTimer(t)
+        }
     }
 
     private func fireOnClose() {

@@ -20,4 +20,15 @@ final class RequestIdTests: XCTestCase {
     func testIdsAreAcceptedWhenEchoedBack() {
         XCTAssertTrue(RequestIds.isAcceptable(RequestIds.make(prefix: "mp-\(RequestIds.processPrefix)-0-", counter: 12345)))
     }
+
+    /// Ids fit the 15 bytes a String keeps inline (no allocation per request) up to 36^5 requests.
+    func testGeneratedIdsStayInline() {
+        XCTAssertEqual(RequestIds.processPrefix.utf8.count, 4)
+        XCTAssertTrue(RequestIds.processPrefix.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x7a).contains($0) })
+        let prefix = "mp-\(RequestIds.processPrefix)-0-"
+        for counter: UInt64 in [1, 35, 36, 1_295, 46_656, 60_466_175] {
+            XCTAssertLessThanOrEqual(RequestIds.make(prefix: prefix, counter: counter).utf8.count, 15, "counter \(counter)")
+        }
+        XCTAssertEqual(RequestIds.make(prefix: prefix, counter: 60_466_176).utf8.count, 16)
+    }
 }
