@@ -106,6 +106,11 @@ public protocol ExchangeTranslator: AnyObject {
     /// as soon as whole events exist; never waits for more than the current event.
     func streamChunk(_ bytes: UnsafeRawBufferPointer, into out: inout [UInt8])
 
+    /// For translators that pass a 2xx stream on unchanged: true when the client gets `bytes` exactly
+    /// as they are, now noted as `streamChunk` would have (the proxy then writes them straight from
+    /// its read buffer, with no copy into `out`); false when the proxy must call `streamChunk`.
+    func passStreamChunk(_ bytes: UnsafeRawBufferPointer) -> Bool
+
     /// The upstream stream ended cleanly. Appends whatever the client still needs (e.g. `data: [DONE]`).
     func streamEnd(into out: inout [UInt8])
 
@@ -120,4 +125,5 @@ public protocol ExchangeTranslator: AnyObject {
 
 extension ExchangeTranslator {
     public var passesSuccessBodyThrough: Bool { false }
+    public func passStreamChunk(_ bytes: UnsafeRawBufferPointer) -> Bool { false }
 }

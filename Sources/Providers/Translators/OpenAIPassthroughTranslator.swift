@@ -131,6 +131,18 @@ public final class OpenAIPassthroughTranslator: ExchangeTranslator {
     public func streamChunk(_ bytes: UnsafeRawBufferPointer, into out: inout [UInt8]) {
         guard !ended, bytes.count > 0 else { return }
         out.append(contentsOf: bytes)
+        noteSent(bytes)
+    }
+
+    /// The bytes go to the client as they are (until the stream ended: then `streamChunk` drops them).
+    public func passStreamChunk(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard !ended else { return false }
+        noteSent(bytes)
+        return true
+    }
+
+    private func noteSent(_ bytes: UnsafeRawBufferPointer) {
+        guard bytes.count > 0 else { return }
         var runStart = bytes.count
         while runStart > 0, bytes[runStart - 1] == 0x0A || bytes[runStart - 1] == 0x0D { runStart -= 1 }
         if runStart > 0 {

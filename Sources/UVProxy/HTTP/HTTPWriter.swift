@@ -115,8 +115,20 @@ public enum HTTPWriter {
     /// would end the body.
     public static func appendChunk(_ bytes: UnsafeRawBufferPointer, into out: inout [UInt8]) {
         guard bytes.count > 0 else { return }
-        appendHex(bytes.count, into: &out)
-        appendCRLF(into: &out)
+        // `<hex>\r\n` built on the stack and appended at once: this runs for every streamed event.
+        var line: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 16 hex digits + CRLF fit in 24 bytes
+        let n = bytes.count
+        var digits = 1
+        while digits < 16, n >> (digits &* 4) != 0 { digits &+= 1 }
+        withUnsafeMutableBytes(of: &line) { l in
+            for i in 0..<digits {
+                let d = UInt8(truncatingIfNeeded: (n >> ((digits &- 1 &- i) &* 4)) & 0xF)
+                l[i] = d < 10 ? 48 &+ d : 87 &+ d
+            }
+            l[digits] = HTTPBytes.cr
+            l[digits &+ 1] = HTTPBytes.lf
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: l[0..<(digits &+ 2)]))
+        }
         out.append(contentsOf: bytes)
         appendCRLF(into: &out)
     }

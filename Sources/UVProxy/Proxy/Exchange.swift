@@ -32,6 +32,9 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     private var responseParser: HTTPResponseParser
     private var headBuffer: [UInt8] = []
     private var responseHead: HTTPResponseHead?
+    /// The response head's framing, kept apart: reading it per body read through the optional head
+    /// copied the whole head (four retains and releases) for every event of a stream.
+    private var responseFraming = HTTPBodyFraming.none
     /// The index of the response head's first Content-Type field.
     private var responseContentType: Int?
     private var mode = BodyMode.collect
@@ -289,6 +292,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
 
     private func beginBody(_ head: HTTPResponseHead) {
         responseHead = head
+        responseFraming = head.framing
         upstreamStatus = head.status
         phase = .body
         responseContentType = head.firstIndex(ofLowercased: "content-type")
@@ -305,8 +309,6 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         switch head.framing {
         case .contentLength(let n):
             remaining = n
-            // One allocation for a collected body of known size (up to 1 MiB ahead; more grows as it comes).
-            if mode == .collect { collected.reserveCapacity(min(n, 1 << 20)) }
         case .chunked: chunked = ChunkedDecoder(maxBodyBytes: Int.max)
         default: break
         }
@@ -361,8 +363,8 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     }
 
     private func readBody(_ bytes: UnsafeRawBufferPointer) {
-        guard let head = responseHead else { return }
-        switch head.framing {
+        guard phase == .body else { return }
+        switch responseFraming {
         case .contentLength:
             let n = min(remaining, bytes.count)
             remaining -= n
@@ -396,8 +398,18 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
                 fail(.badGateway("upstream response is larger than \(Self.maxCollectedBytes) bytes"))
                 return
             }
+            if collected.capacity == 0, case .contentLength = responseFraming {
+                // One allocation for a body of known size (up to 1 MiB ahead; more grows as it
+                // comes), made here rather than with the head: `respondInPlace` needs none.
+                collected.reserveCapacity(min(remaining + piece.count, 1 << 20))
+            }
             collected.append(contentsOf: piece)
         case .translateStream:
+            if translator!.passStreamChunk(piece) {
+                bytesToClient += piece.count
+                client.streamWrite(piece)
+                return
+            }
             out.removeAll(keepingCapacity: true)
             translator!.streamChunk(piece, into: &out)
             if !out.isEmpty {
@@ -472,7 +484,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
             let why = error.map { ": \($0)" } ?? ""
             fail(.badGateway("upstream \(up.config.name) closed the connection before sending a response\(why)"))
         case .body:
-            if error == nil, case .untilClose = responseHead?.framing {
+            if error == nil, case .untilClose = responseFraming {
                 completeBody()
                 return
             }

@@ -91,6 +91,31 @@ final class OpenAIPassthroughTranslatorTests: XCTestCase {
         }
     }
 
+    /// `passStreamChunk` (bytes written as they are) and `streamChunk` (bytes copied into `out`) send
+    /// the same bytes and track the same event boundary, for every split of the fixture and of CR/LF
+    /// runs; after the end of the stream neither sends anything.
+    func testPassStreamChunkMatchesStreamChunk() {
+        var inputs = [Fixture.bytes(folder, "stream.upstream.sse")]
+        inputs += ["data: a\r\n\r\n", "data: a\r\r\ndata: b\n\n\n", "\n\r\n\r"].map { bytes($0) }
+        for input in inputs {
+            for cut in 0...input.count {
+                let copied = make(), passed = make()
+                var out: [UInt8] = []
+                var written: [UInt8] = []
+                for piece in [Array(input[..<cut]), Array(input[cut...])] where !piece.isEmpty {
+                    piece.withUnsafeBytes { p in
+                        copied.streamChunk(p, into: &out)
+                        if passed.passStreamChunk(p) { written += piece } else { passed.streamChunk(p, into: &written) }
+                    }
+                    XCTAssertEqual(passed.isAtEventBoundary, copied.isAtEventBoundary, "cut \(cut)")
+                }
+                XCTAssertEqual(written, out, "cut \(cut)")
+                passed.streamEnd(into: &written)
+                bytes("data: late\n\n").withUnsafeBytes { XCTAssertFalse(passed.passStreamChunk($0), "nothing after the end") }
+            }
+        }
+    }
+
     func testBoundaryTrackingWithCRLineEnds() {
         let cases: [([String], Bool)] = [
             (["data: a\r\n\r\n"], true), (["data: a\r\n", "\r\n"], true), (["data: a\r", "\n"], false),

@@ -53,6 +53,25 @@ final class HTTPWriterTests: XCTestCase {
         XCTAssertEqual(text { HTTPWriter.appendLastChunk(into: &$0) }, "0\r\n\r\n")
     }
 
+    /// The chunk-size line for every size up to 4 KiB and at each hex-digit boundary up to 16 MiB,
+    /// appended after existing bytes, against the standard library's hex.
+    func testChunkSizeLinesMatchStandardHex() {
+        let source = [UInt8](repeating: 0x7a, count: 1 << 24)
+        var sizes = Array(1...4096)
+        for shift in stride(from: 12, through: 24, by: 4) { sizes += [(1 << shift) - 1, 1 << shift] }
+        source.withUnsafeBytes { all in
+            for n in sizes where n <= all.count {
+                var out: [UInt8] = [0x21]
+                HTTPWriter.appendChunk(UnsafeRawBufferPointer(rebasing: all[0..<n]), into: &out)
+                let line = Array(String(n, radix: 16).utf8) + [13, 10]
+                XCTAssertEqual(Array(out[1..<(1 + line.count)]), line, "size \(n)")
+                XCTAssertEqual(out.count, 1 + line.count + n + 2, "size \(n)")
+                XCTAssertEqual(out.first, 0x21)
+                XCTAssertEqual(Array(out.suffix(2)), [13, 10])
+            }
+        }
+    }
+
     func testNumbers() {
         for v in [0, 1, 9, 10, 99, 100, 65535, Int(Int32.max), Int.max] {
             XCTAssertEqual(text { HTTPWriter.appendDecimal(v, into: &$0) }, String(v))
