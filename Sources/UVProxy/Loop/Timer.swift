@@ -23,6 +23,7 @@ public final class Timer {
 
     /// Fires `action` after `timeout` ms (and every `repeat` ms if non-zero). Restarting replaces the previous schedule.
     public func start(after timeout: UInt64, repeat interval: UInt64 = 0, _ action: @escaping () -> Void) {
+        assert(!spare, "a recycled timer was started by its former owner")
         guard !closed else { return }
         self.action = action
         uv_timer_start(handle, timerFireCallback, timeout, interval)
@@ -30,12 +31,14 @@ public final class Timer {
 
     /// Sets the action once, for timers re-armed often (per request): `restart` then allocates nothing.
     public func setAction(_ action: @escaping () -> Void) {
+        assert(!spare, "a recycled timer was given an action by its former owner")
         self.action = action
         persistent = true
     }
 
     /// Re-arms a timer whose action was set with `setAction`.
     public func restart(after timeout: UInt64) {
+        assert(!spare, "a recycled timer was restarted by its former owner")
         guard !closed else { return }
         deadlineMode = false
         deadline = nil
@@ -67,6 +70,7 @@ public final class Timer {
     /// that fires early re-arms itself for the rest. So a connection that moves its deadline on every
     /// request (head, first byte, idle, keep-alive) costs no timer-heap operation per request.
     public func arm(in ms: UInt64) {
+        assert(!spare, "a recycled timer was armed by its former owner")
         guard !closed else { return }
         let now = uv_now(handle.pointee.loop)
         let due = now &+ ms

@@ -51,27 +51,45 @@ struct SocketAddress: Sendable, CustomStringConvertible {
 
 /// Resolves host names with `uv_getaddrinfo` (libuv's thread pool) and caches answers briefly per loop.
 final class Resolver {
+    /// An address and the loop time (ms) until which it may be used without asking again.
+    typealias Answer = (address: SocketAddress, expires: UInt64)
+
     private let loop: EventLoop
-    private var cache: [String: (address: SocketAddress, expires: UInt64)] = [:]
+    private var cache: [String: Answer] = [:]
     let ttlMs: UInt64 = 30_000
+    /// Lookups started (tests).
+    private(set) var lookups = 0
 
     init(loop: EventLoop) { self.loop = loop }
 
-    func resolve(host: String, port: Int, _ done: @escaping (Result<SocketAddress, UVError>) -> Void) {
+    func resolve(host: String, port: Int, _ done: @escaping (Result<Answer, UVError>) -> Void) {
         if let literal = SocketAddress(ip: host, port: port) {
-            done(.success(literal))
+            done(.success((literal, .max)))
             return
         }
         let key = "\(host):\(port)"
         if let hit = cache[key], hit.expires > loop.now {
-            done(.success(hit.address))
+            done(.success(hit))
             return
         }
         let request = ResolveRequest(done: { [weak self] result in
-            if case .success(let a) = result, let self { self.cache[key] = (a, self.loop.now + self.ttlMs) }
-            done(result)
+            guard let self else { return done(result.map { ($0, 0) }) }
+            switch result {
+            case .success(let a):
+                let answer = (a, self.loop.now + self.ttlMs)
+                self.cache[key] = answer
+                done(.success(answer))
+            case .failure(let e):
+                done(.failure(e))
+            }
         }, port: port)
+        lookups += 1
         request.start(loop: loop, host: host)
+    }
+
+    /// Drops a cached answer (a connection to it failed: the next one asks again).
+    func forget(host: String, port: Int) {
+        cache["\(host):\(port)"] = nil
     }
 }
 

@@ -102,6 +102,7 @@ final class TCPStream {
                 dropTimeout()
                 guard !isClosed else { return }
                 failed = true
+                stopReading()  // reading started with the connect: nothing is read from a failed one
                 delegate?.streamConnected(self, error: .timeout("connect"))
             }
         }
@@ -131,6 +132,7 @@ final class TCPStream {
         if isClosed || failed { return }
         if status < 0 {
             failed = true
+            stopReading()
             delegate?.streamConnected(self, error: .uv(UVError(status)))
             return
         }

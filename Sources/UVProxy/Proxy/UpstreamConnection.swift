@@ -35,6 +35,7 @@ final class UpstreamConnection: TCPStreamDelegate {
     var isClosed: Bool { stream.isClosed }
 
     func streamConnected(_ stream: TCPStream, error: StreamError?) {
+        if error != nil { pool.connectFailed() }
         user?.upstreamConnected(self, error: error)
     }
 

@@ -12,8 +12,8 @@ final class UpstreamPool {
     private let idleExpiryMs: UInt64 = 60_000
     /// Idle connections beyond `maxIdle` are closed once unused this long (`surplus_idle_timeout`).
     private let surplusTimeoutMs: UInt64
-    /// The upstream's address: an IP literal is parsed once here; a host name's answer is kept for
-    /// the resolver's TTL, so a new connection costs no lookup and no String work.
+    /// The upstream's address: an IP literal is parsed once here; a host name's answer is kept until
+    /// the resolver's own expiry (or a failed connection), so a new connection costs no lookup.
     private var address: SocketAddress?
     private var addressExpires: UInt64 = 0
     private var trimTimer: Timer?
@@ -71,10 +71,10 @@ final class UpstreamPool {
                 let connection = UpstreamConnection(stream: stream, pool: self)
                 user.upstreamConnected(connection, error: .uv(error))
                 stream.close()
-            case .success(let resolved):
-                address = resolved
-                addressExpires = loop.now + resolver.ttlMs
-                connect(to: resolved, for: user, timeouts: timeouts)
+            case .success(let answer):
+                address = answer.address
+                addressExpires = answer.expires
+                connect(to: answer.address, for: user, timeouts: timeouts)
             }
         }
     }
@@ -98,6 +98,14 @@ final class UpstreamPool {
                        tlsTimeoutMs: UInt64(timeouts.tlsHandshake))
     }
 
+    /// A new connection failed (connect, TLS or a timeout): a host name is looked up again next time,
+    /// in case its address changed.
+    func connectFailed() {
+        guard addressExpires != .max else { return }
+        address = nil
+        resolver.forget(host: upstream.url.host, port: upstream.url.port)
+    }
+
     /// Parks a connection whose response was read completely.
     func park(_ connection: UpstreamConnection) {
         connection.user = nil
@@ -111,6 +119,9 @@ final class UpstreamPool {
         connection.stream.tls?.releaseIdleBuffers()
         // Keep reading so that a server-side close (or stray bytes) is noticed while parked.
         connection.stream.startReading()
+        // Reading may have found the server's close (or bytes) at once: then it closed itself.
+        guard !connection.isClosed else { return }
+        assert(!connection.isParked, "a connection was parked twice")
         connection.isParked = true
         idle.append(connection)
         if surplus { scheduleTrim() }

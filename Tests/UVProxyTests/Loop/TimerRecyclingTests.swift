@@ -8,12 +8,26 @@ import XCTest
 final class TimerRecyclingTests: XCTestCase {
     private final class Box { var fired: [String] = [] }
 
-    /// Runs the loop until `ms` have passed.
-    private func run(_ loop: EventLoop, forMs ms: UInt64) {
-        let end = UVProxy.Timer(loop: loop)
-        end.keepLoopAlive()
-        end.start(after: ms) { end.close() }
-        loop.run()
+    /// Polls the loop until `done()` holds or `ms` have passed (wall clock), whichever comes first:
+    /// a stalled machine makes a test slower, not wrong.
+    private func run(_ loop: EventLoop, forMs ms: Int, until done: () -> Bool = { false }) {
+        var t = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &t)
+        let end = t.tv_sec * 1_000 + t.tv_nsec / 1_000_000 + ms
+        // Timers are unreferenced (they never keep a loop running): one that is keeps it alive here.
+        let alive = UVProxy.Timer(loop: loop)
+        alive.keepLoopAlive()
+        alive.start(after: UInt64(ms)) {}
+        defer {
+            alive.close()
+            loop.runOnce()
+        }
+        while !done() {
+            loop.runOnce()
+            usleep(1_000)
+            clock_gettime(CLOCK_MONOTONIC, &t)
+            if t.tv_sec * 1_000 + t.tv_nsec / 1_000_000 >= end { break }
+        }
     }
 
     func testARecycledTimerNeverFiresItsOldActionAndIsReused() {
@@ -21,15 +35,18 @@ final class TimerRecyclingTests: XCTestCase {
         loop.unrefWakeup()
         let box = Box()
         let first = loop.takeTimer()
-        first.start(after: 30) { box.fired.append("old") }
+        first.start(after: 20) { box.fired.append("old") }
         loop.recycleTimer(first)
         XCTAssertEqual(loop.spareTimerCount, 1)
+        run(loop, forMs: 150)  // well past the old deadline, with the timer left in the spares
+        XCTAssertEqual(box.fired, [], "the first owner's action ran after it was recycled")
         let second = loop.takeTimer()
         XCTAssertTrue(second === first, "the spare comes back")
         XCTAssertEqual(loop.spareTimerCount, 0)
-        second.start(after: 60) { box.fired.append("new") }
-        run(loop, forMs: 200)
-        XCTAssertEqual(box.fired, ["new"], "the first owner's action is gone; the second one's runs once")
+        second.start(after: 20) { box.fired.append("new") }
+        run(loop, forMs: 5_000) { box.fired.count == 1 }
+        run(loop, forMs: 60)
+        XCTAssertEqual(box.fired, ["new"], "the second owner's action runs once")
         loop.recycleTimer(second)
     }
 
@@ -45,7 +62,7 @@ final class TimerRecyclingTests: XCTestCase {
             XCTAssertTrue(again === t)
             again.start(after: 10) { box.fired.append("b"); loop.recycleTimer(again) }
         }
-        run(loop, forMs: 150)
+        run(loop, forMs: 5_000) { box.fired.count == 2 }
         XCTAssertEqual(box.fired, ["a", "b"])
         XCTAssertEqual(loop.spareTimerCount, 1)
     }
@@ -59,13 +76,15 @@ final class TimerRecyclingTests: XCTestCase {
             box.fired.append("tick")
             if box.fired.count == 3 { loop.recycleTimer(t) }
         }
-        run(loop, forMs: 150)
+        run(loop, forMs: 5_000) { box.fired.count == 3 }
+        run(loop, forMs: 80)  // eight more periods: a timer still repeating would tick again
         XCTAssertEqual(box.fired.count, 3)
         // Taken again as a one-shot: it fires once, not every 10 ms.
         let again = loop.takeTimer()
         XCTAssertTrue(again === t)
         again.start(after: 10) { box.fired.append("once") }
-        run(loop, forMs: 100)
+        run(loop, forMs: 5_000) { box.fired.count == 4 }
+        run(loop, forMs: 80)
         XCTAssertEqual(box.fired.suffix(1), ["once"])
         XCTAssertEqual(box.fired.count, 4)
         loop.recycleTimer(again)

@@ -90,33 +90,6 @@ final class SurplusIdleTests: XCTestCase {
         XCTAssertEqual(up.server.connections, 6, "the kept one is reused")
     }
 
-    /// Connections parked at different times leave in the same order: one trim closes every surplus
-    /// connection that is due (not one per pass) and none that is not.
-    func testTheTrimClosesExactlyTheDueOnesOldestFirst() throws {
-        let up = try Upstream()
-        defer { up.server.stop() }
-        let p = try proxy(up, surplus: "1s")
-        defer { p.stop(); p.wait() }
-        let start = Date()
-        XCTAssertEqual(burst(p.port, 4), Array(repeating: 200, count: 4))  // parked at about 0.15 s
-        usleep(500_000)
-        XCTAssertEqual(burst(p.port, 2), Array(repeating: 200, count: 2))  // two re-parked at about 0.8 s
-        XCTAssertEqual(up.server.connections, 4)
-        // At about 1.15 s the two parked first are due (the newer two not before about 1.8 s).
-        XCTAssertTrue(waitFor({ up.closedCount == 2 }, seconds: 3), "closed \(up.closedCount)")
-        let firstTrim = Date().timeIntervalSince(start)
-        if firstTrim < 1.5 {
-            usleep(UInt32((1.6 - firstTrim) * 1_000_000))
-            XCTAssertEqual(up.closedCount, 2, "the re-parked ones are not due yet")
-        }
-        // Then the older of the two re-parked ones; max_idle_connections (1) stays.
-        XCTAssertTrue(waitFor({ up.closedCount == 3 }, seconds: 3), "closed \(up.closedCount)")
-        usleep(1_200_000)
-        XCTAssertEqual(up.closedCount, 3)
-        XCTAssertEqual(burst(p.port, 1), [200])
-        XCTAssertEqual(up.server.connections, 4, "the kept one is reused")
-    }
-
     func testZeroClosesTheSurplusAtOnce() throws {
         let up = try Upstream()
         defer { up.server.stop() }
