@@ -16,7 +16,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     private let request: HTTPRequest
     /// The request's path without its query (made when needed: most requests never need it).
     private var path: String { request.head.pathString }
-    private let requestId: String
+    private let requestId: RequestID
     private let startedAt: UInt64
     private let translator: (any ExchangeTranslator)?
     private var upstreamRequest: UpstreamRequest?
@@ -61,7 +61,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     private var logNote: String?
 
     init(worker: ProxyWorker, route: CompiledRoute, request: HTTPRequest,
-         client: HTTPServerConnection, requestId: String, startedAt: UInt64) {
+         client: HTTPServerConnection, requestId: RequestID, startedAt: UInt64) {
         self.worker = worker
         self.route = route
         self.up = route.upstreamBox!
@@ -191,7 +191,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         b.reserveCapacity(384 + route.fixedUpstreamHeaders.count + req.body.count)
         HTTPWriter.appendRequestLine(method: method, targetPrefix: up.config.url.basePath, target: req.path, into: &b)
         b.append(contentsOf: route.fixedUpstreamHeaders)
-        HTTPWriter.appendTrustedHeader("X-Request-Id", requestId, into: &b)
+        requestId.appendHeader(into: &b)
         if translator == nil {
             // Pass-through: the client's end-to-end headers, minus credentials, hop-by-hop and configured removals.
             let head = request.head
@@ -572,7 +572,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     }
 
     private func requestIdAndCORSHeaders(into b: inout [UInt8]) {
-        HTTPWriter.appendTrustedHeader("X-Request-Id", requestId, into: &b)
+        requestId.appendHeader(into: &b)
         b.append(contentsOf: route.corsHeaderBlock)
     }
 
@@ -604,7 +604,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     private func passthroughHeaders(_ head: HTTPResponseHead) -> [UInt8] {
         var b = [UInt8]()
         b.reserveCapacity(head.bytes.count + 128)
-        HTTPWriter.appendTrustedHeader("X-Request-Id", requestId, into: &b)
+        requestId.appendHeader(into: &b)
         b.append(contentsOf: route.corsHeaderBlock)
         for i in 0..<head.fields.count where !Self.hopByHopResponse.contains(head.name(at: i).lowercased()) {
             HTTPWriter.appendField(i, of: head, into: &b)
@@ -703,7 +703,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         if client.observer === self { client.observer = nil }
         guard worker.log.enabled else { return }
         worker.log.record(method: method, path: path, status: status, startedAt: startedAt, now: loop.now,
-                          requestId: requestId, upstream: up.config.name, upstreamStatus: upstreamStatus,
+                          requestId: requestId.string, upstream: up.config.name, upstreamStatus: upstreamStatus,
                           bytes: bytesToClient, note: logNote)
     }
 

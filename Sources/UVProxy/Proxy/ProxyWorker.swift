@@ -13,6 +13,7 @@ final class ProxyWorker: HTTPRequestHandler {
     var inPlaceResponses = 0
     private let workerTag: String
     private let idPrefix: String
+    private let idPrefixBytes: [UInt8]
 
     init(loop: EventLoop, runtime: ProxyRuntime, log: AccessLog, workerIndex: Int) {
         self.loop = loop
@@ -21,6 +22,7 @@ final class ProxyWorker: HTTPRequestHandler {
         resolver = Resolver(loop: loop)
         workerTag = String(workerIndex, radix: 36)
         idPrefix = "mp-\(RequestIds.processPrefix)-\(workerTag)-"
+        idPrefixBytes = Array(idPrefix.utf8)
     }
 
     /// The pool used last: most workers proxy to one upstream, and this skips hashing per request.
@@ -52,10 +54,11 @@ final class ProxyWorker: HTTPRequestHandler {
         self.runtime = runtime
     }
 
-    /// A request id unique per process run: random prefix, worker, counter.
-    func nextRequestId() -> String {
+    /// A request id unique per process run: random prefix, worker, counter (as bytes until a String
+    /// is needed: a generated id is longer than the 15 bytes a String keeps inline).
+    func nextRequestId() -> RequestID {
         requestCounter &+= 1
-        return RequestIds.make(prefix: idPrefix, counter: requestCounter)
+        return .generated(prefix: idPrefixBytes, counter: requestCounter)
     }
 
     // MARK: HTTPRequestHandler
@@ -63,7 +66,9 @@ final class ProxyWorker: HTTPRequestHandler {
     func handle(_ request: HTTPRequest, on connection: HTTPServerConnection) {
         let started = loop.now
         let head = request.head
-        let requestId = head.value("x-request-id").flatMap { RequestIds.isAcceptable($0) ? $0 : nil } ?? nextRequestId()
+        let id = head.value("x-request-id").flatMap { RequestIds.isAcceptable($0) ? RequestID.client($0) : nil } ?? nextRequestId()
+        // Local answers and errors take the id as a String; a proxied request writes its bytes.
+        var requestId: String { id.string }
 
         // The route is found on bytes; the path becomes a String only where a message or a log needs it.
         let pathRange = head.pathRange
@@ -113,7 +118,7 @@ final class ProxyWorker: HTTPRequestHandler {
             log.record(method: head.methodString, path: path, status: 200, startedAt: started, now: loop.now, requestId: requestId, upstream: nil)
         case .exchange, .passthrough:
             let exchange = Exchange(worker: self, route: route, request: request, client: connection,
-                                    requestId: requestId, startedAt: started)
+                                    requestId: id, startedAt: started)
             exchange.start()
         }
     }
@@ -166,43 +171,75 @@ final class ProxyWorker: HTTPRequestHandler {
 }
 
 enum RequestIds {
-    /// Random per process (four base-36 digits), so ids from restarts rarely collide. Short on
-    /// purpose: `mp-<4>-<worker>-<counter>` stays within the 15 UTF-8 bytes that a Swift String keeps
-    /// inline for the first 60 million requests of a worker (36^5), so making one allocates nothing.
-    static let processPrefix: String = {
-        let s = String(UInt32.random(in: 0..<1_679_616), radix: 36)  // 36^4
-        return String(repeating: "0", count: 4 - s.utf8.count) + s
-    }()
+    /// Random per process, so ids from restarts and from other instances do not collide.
+    static let processPrefix: String = String(UInt32.random(in: 0...UInt32.max), radix: 36)
 
     /// `prefix` followed by `counter` in base 36 (lowercase), written in one pass: this runs per request.
     static func make(prefix: String, counter: UInt64) -> String {
-        var digits: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)  // 36^13 > 2^64
-        var n = counter
-        var count = 0
-        withUnsafeMutableBytes(of: &digits) { d in
-            repeat {
-                let r = UInt8(truncatingIfNeeded: n % 36)
-                d[count] = r < 10 ? r + 48 : r + 87
-                n /= 36
-                count += 1
-            } while n > 0
-        }
         var prefix = prefix
         return prefix.withUTF8 { p in
-            String(unsafeUninitializedCapacity: p.count + count) { out in
+            String(unsafeUninitializedCapacity: p.count + 13) { out in
                 _ = out.initialize(fromContentsOf: p)
-                withUnsafeBytes(of: &digits) { d in
-                    for i in 0..<count { out[p.count + i] = d[count - 1 - i] }
-                }
-                return p.count + count
+                return p.count + writeDigits(counter, into: UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: out[p.count...])))
             }
         }
+    }
+
+    /// `counter` in base 36 (lowercase) appended to `out`, with no String in between.
+    static func appendDigits(_ counter: UInt64, into out: inout [UInt8]) {
+        var digits: (UInt64, UInt64) = (0, 0)  // 13 digits: 36^13 > 2^64
+        let n = withUnsafeMutableBytes(of: &digits) { writeDigits(counter, into: $0) }
+        withUnsafeBytes(of: &digits) { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+    }
+
+    /// Writes `counter`'s base-36 digits at the start of `out` (room for 13); returns how many.
+    private static func writeDigits(_ counter: UInt64, into out: UnsafeMutableRawBufferPointer) -> Int {
+        var n = counter
+        var count = 0
+        repeat {
+            n /= 36
+            count += 1
+        } while n > 0
+        n = counter
+        for i in stride(from: count - 1, through: 0, by: -1) {
+            let r = UInt8(truncatingIfNeeded: n % 36)
+            out[i] = r < 10 ? r + 48 : r + 87
+            n /= 36
+        }
+        return count
     }
 
     /// A client's id is kept when it is short and plain (it goes into headers and logs).
     static func isAcceptable(_ s: String) -> Bool {
         !s.isEmpty && s.utf8.count <= 128 && s.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7f }
+    }
+}
+
+/// A request's id: the client's own (`X-Request-Id`, kept when acceptable) or one this worker made
+/// from its prefix and a counter. A made one is written into headers as bytes; the String (longer than
+/// the 15 bytes Swift keeps inline, so an allocation) is made only for a log line or an error.
+enum RequestID {
+    case client(String)
+    case generated(prefix: [UInt8], counter: UInt64)
+
+    var string: String {
+        switch self {
+        case .client(let s): s
+        case .generated(let prefix, let counter): RequestIds.make(prefix: String(decoding: prefix, as: UTF8.self), counter: counter)
+        }
+    }
+
+    /// `X-Request-Id: <id>\r\n`.
+    func appendHeader(into out: inout [UInt8]) {
+        switch self {
+        case .client(let s):
+            HTTPWriter.appendTrustedHeader("X-Request-Id", s, into: &out)
+        case .generated(let prefix, let counter):
+            HTTPWriter.appendStatic("X-Request-Id: ", into: &out)
+            out.append(contentsOf: prefix)
+            RequestIds.appendDigits(counter, into: &out)
+            HTTPWriter.appendCRLF(into: &out)
+        }
     }
 }
 

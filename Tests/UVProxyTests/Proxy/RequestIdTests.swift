@@ -21,14 +21,28 @@ final class RequestIdTests: XCTestCase {
         XCTAssertTrue(RequestIds.isAcceptable(RequestIds.make(prefix: "mp-\(RequestIds.processPrefix)-0-", counter: 12345)))
     }
 
-    /// Ids fit the 15 bytes a String keeps inline (no allocation per request) up to 36^5 requests.
-    func testGeneratedIdsStayInline() {
-        XCTAssertEqual(RequestIds.processPrefix.utf8.count, 4)
-        XCTAssertTrue(RequestIds.processPrefix.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x7a).contains($0) })
+    /// A generated id goes into headers as bytes: the same bytes as its String, for every counter.
+    func testGeneratedIdBytesMatchItsString() {
         let prefix = "mp-\(RequestIds.processPrefix)-0-"
-        for counter: UInt64 in [1, 35, 36, 1_295, 46_656, 60_466_175] {
-            XCTAssertLessThanOrEqual(RequestIds.make(prefix: prefix, counter: counter).utf8.count, 15, "counter \(counter)")
+        var x: UInt64 = 0x2545_F491_4F6C_DD1D
+        var counters: [UInt64] = [0, 1, 35, 36, 1_295, 1_296, UInt64(UInt32.max), UInt64.max]
+        for _ in 0..<2000 {
+            x ^= x << 13; x ^= x >> 7; x ^= x << 17
+            counters.append(x >> (x % 64))
         }
-        XCTAssertEqual(RequestIds.make(prefix: prefix, counter: 60_466_176).utf8.count, 16)
+        for counter in counters {
+            let id = RequestID.generated(prefix: Array(prefix.utf8), counter: counter)
+            XCTAssertEqual(id.string, prefix + String(counter, radix: 36))
+            var digits: [UInt8] = [0x21]
+            RequestIds.appendDigits(counter, into: &digits)
+            XCTAssertEqual(digits, [0x21] + Array(String(counter, radix: 36).utf8))
+            var header: [UInt8] = []
+            id.appendHeader(into: &header)
+            XCTAssertEqual(String(decoding: header, as: UTF8.self), "X-Request-Id: \(id.string)\r\n")
+        }
+        var header: [UInt8] = []
+        RequestID.client("abc-123").appendHeader(into: &header)
+        XCTAssertEqual(String(decoding: header, as: UTF8.self), "X-Request-Id: abc-123\r\n")
+        XCTAssertEqual(RequestID.client("abc-123").string, "abc-123")
     }
 }
