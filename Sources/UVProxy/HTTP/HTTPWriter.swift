@@ -234,15 +234,4 @@ public enum HTTPWriter {
             out.append(contentsOf: UnsafeRawBufferPointer(rebasing: d[(24 &- count)...]))
         }
     }
-
-    /// Lowercase hexadecimal digits of `value` (> 0).
-    public static func appendHex(_ value: Int, into out: inout [UInt8]) {
-        var shift = (Int.bitWidth &- 4)
-        while shift > 0 && (value >> shift) & 0xF == 0 { shift &-= 4 }
-        while shift >= 0 {
-            let d = UInt8(truncatingIfNeeded: (value >> shift) & 0xF)
-            out.append(d < 10 ? 48 &+ d : 87 &+ d)
-            shift &-= 4
-        }
-    }
 }

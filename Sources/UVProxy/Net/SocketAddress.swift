@@ -56,7 +56,7 @@ final class Resolver {
 
     private let loop: EventLoop
     private var cache: [String: Answer] = [:]
-    let ttlMs: UInt64 = 30_000
+    private let ttlMs: UInt64 = 30_000
     /// Lookups started (tests).
     private(set) var lookups = 0
 

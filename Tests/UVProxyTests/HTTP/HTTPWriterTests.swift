@@ -76,9 +76,6 @@ final class HTTPWriterTests: XCTestCase {
         for v in [0, 1, 9, 10, 99, 100, 65535, Int(Int32.max), Int.max] {
             XCTAssertEqual(text { HTTPWriter.appendDecimal(v, into: &$0) }, String(v))
         }
-        for v in [1, 9, 10, 15, 16, 255, 256, 0xabcdef, Int.max] {
-            XCTAssertEqual(text { HTTPWriter.appendHex(v, into: &$0) }, String(v, radix: 16))
-        }
         XCTAssertEqual(text { HTTPWriter.appendDecimal(-5, into: &$0) }, "0")
     }
 
