@@ -140,6 +140,46 @@ final class ChatRequestFastPathTests: XCTestCase {
         }
     }
 
+    /// The model's path on bytes (names without an alias) and through `String` (aliased names) against the
+    /// mapping: every kind of name, with the fixtures' aliases and with none, stream and not. Where the
+    /// mapping refuses the resolved id (only dots), the fast path must decline.
+    func testModelPathMatchesTheMappingForEveryKindOfName() throws {
+        let names = [
+            "claude-3-7-sonnet-20250219", "claude-v2", "claude-v2.1", "claude-instant-v1", "claude", "claude-",
+            "claude-x-v", "claude-3-haiku-v12", "anthropic.claude-3-haiku-20240307-v1:0",
+            "us.anthropic.claude-sonnet-4-20250514-v1:0", "global.x", "a-b.c", ".x", "x.", "arn:aws:bedrock:us-east-1:1:x/y",
+            "gpt-5", "a/b c", "50%", "q?x#y", "~_-.:", "sonnet", "evil", "dots", ".", "..", "...", "....", "claudé-3",
+            "m\\u00e9", "x\\u002ey", "\\u002e", "\\u002e\\u002e",
+        ]
+        let none = TranslationOptions(upstreamPath: options.upstreamPath, defaultMaxTokens: 4096, modelAliases: [:])
+        let aliased = TranslationOptions(
+            upstreamPath: "/m/{model}:{action}/{model}", defaultMaxTokens: 4096,
+            modelAliases: options.modelAliases.merging(["empty": "", "dot": ".", "many": "...", "ok": "a b"]) { a, _ in a })
+        var taken = 0
+        var declined = 0
+        for opts in [options, none, aliased] {
+            for name in names + ["empty", "dot", "many", "ok"] {
+                for stream in [false, true] {
+                    let text = #"{"model":"\#(name)","messages":[{"role":"user","content":"hi"}],"stream":\#(stream)}"#
+                    let body = Array(text.utf8)
+                    let mapped = try? ChatRequestMapping(body, options: opts)
+                    guard let fast = ChatRequestFastPath.map(body, options: opts) else {
+                        XCTAssertNil(mapped, "declined a request the mapping takes: \(text)")
+                        declined += 1
+                        continue
+                    }
+                    taken += 1
+                    let slow = try XCTUnwrap(mapped, "fast path took a request the mapping refuses: \(text)")
+                    XCTAssertEqual(fast.path, slow.path, text)
+                    XCTAssertEqual(fast.body, slow.body.bytes, text)
+                }
+            }
+        }
+        // Most names are taken; the dotted ones (and aliases to dots or nothing) are declined.
+        XCTAssertGreaterThan(taken, 150)
+        XCTAssertGreaterThan(declined, 20)
+    }
+
     private func assertSame(_ fast: ChatRequestFastPath, _ body: [UInt8], line: UInt = #line) throws {
         let text = String(decoding: body, as: UTF8.self)
         let slow: ChatRequestMapping
