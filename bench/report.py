@@ -35,12 +35,15 @@ def machine():
 
 
 # ---- wrk --------------------------------------------------------------------------------------------
-rr = defaultdict(list)  # (scenario, target, conns) -> [(rps, p50, p99, cpu, upstream cpu, errors)]
+rr = defaultdict(list)  # (scenario, target, conns) -> [(rps, p50, p99, cpu, upstream cpu, errors, sys cpu)]
 with open(E["WRK_TSV"]) as fh:
     for line in fh:
-        sc, t, c, rps, p50, p99, cpu, mcpu, err = line.rstrip("\n").split("\t")
+        sc, t, c, rps, p50, p99, cpu, mcpu, err, *rest = line.rstrip("\n").split("\t")
+        # the proxy's and the mock's system (kernel) time alone; absent in older files
+        scpu, mscpu = (rest + ["-", "-"])[:2]
         rr[(sc, t, int(c))].append((float(rps), float(p50), float(p99), None if cpu == "-" else float(cpu),
-                                    float(mcpu), int(err)))
+                                    float(mcpu), int(err), None if scpu == "-" else float(scpu),
+                                    None if mscpu == "-" else float(mscpu)))
 
 
 def rrm(sc, t, c):
@@ -49,7 +52,7 @@ def rrm(sc, t, c):
         return None
     return {"rps": med([r[0] for r in rows]), "p50": med([r[1] for r in rows]), "p99": med([r[2] for r in rows]),
             "cpu": med([r[3] for r in rows]), "ucpu": med([r[4] for r in rows]), "err": sum(r[5] for r in rows),
-            "n": len(rows)}
+            "sys": med([r[6] for r in rows]), "usys": med([r[7] for r in rows]), "n": len(rows)}
 
 
 conns = sorted({k[2] for k in rr})
@@ -227,8 +230,8 @@ for sc, title in (("pt", "Pass-through `POST /openai/v1/chat/completions` (max_t
                   ("tr", "Translation `POST /provider/bedrock/format/openai/v1/chat/completions` (OpenAI → Bedrock), non-stream")):
     P(f"## {title}")
     P("")
-    P("| conns | target | req/s | vs nginx | vs direct | p50 µs | p99 µs | +p50 vs direct | +p99 vs direct | proxy CPU µs/req | upstream CPU µs/req | errors |")
-    P("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    P("| conns | target | req/s | vs nginx | vs direct | p50 µs | p99 µs | +p50 vs direct | +p99 vs direct | proxy CPU µs/req | of which kernel µs | upstream CPU µs/req | errors |")
+    P("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for c in conns:
         d = rrm(sc, "direct", c)
         ng = rrm("pt", "nginx", c)
@@ -240,7 +243,7 @@ for sc, title in (("pt", "Pass-through `POST /openai/v1/chat/completions` (max_t
             add99 = f"{m['p99'] - d['p99']:+.0f}" if d and t != "direct" else ""
             P(f"| {c} | {t} | {f(m['rps'])} | {ratio(m['rps'], ng['rps']) if ng else '–'} | "
               f"{ratio(m['rps'], d['rps']) if d else '–'} | {f(m['p50'])} | {f(m['p99'])} | {add50} | {add99} | "
-              f"{f(m['cpu'], 2)} | {f(m['ucpu'], 2)} | {m['err']} |")
+              f"{f(m['cpu'], 2)} | {f(m['sys'], 2)} | {f(m['ucpu'], 2)} | {m['err']} |")
     P("")
     if sc == "pt" and any(k[1] == "floor" for k in rr):
         P("\"floor\" is `bench/forwarder.c`: bytes copied both ways with read()/write(), one upstream connection "
@@ -252,6 +255,33 @@ for sc, title in (("pt", "Pass-through `POST /openai/v1/chat/completions` (max_t
         P("Translation \"direct\" is the mock's own `/v1/bedrock/model/<id>/invoke` with the Bedrock body; "
           "\"vs nginx\" compares with nginx on the pass-through route (nginx cannot translate).")
         P("")
+
+# ---- kernel work per request ----------------------------------------------------------------------
+kernel = []
+if E.get("KERNEL_TSV") and os.path.exists(E["KERNEL_TSV"]):
+    with open(E["KERNEL_TSV"]) as fh:
+        kernel = [line.rstrip("\n").split("\t") for line in fh if line.strip()]
+if kernel:
+    P("## What the kernel does per pass-through request (32 connections)")
+    P("")
+    P("One more wrk run per target (not part of the medians above): system calls made by the proxy process "
+      "(for direct: by the mock), counted with `perf stat -e raw_syscalls:sys_enter`, and TCP segments sent on "
+      "the whole machine (`OutSegs` in /proc/net/snmp, every hop). \"kernel µs\" is the proxy's system time per "
+      "request from the rounds above, and the mock's beside it: the mock reads and writes one socket per request, "
+      "a proxy two. A proxy that parses HTTP must read and write each message once on each "
+      "side: 2 reads and 2 writes per request, 4 segments on loopback (2 for direct).")
+    P("")
+    P("| target | requests | proxy system calls per request | TCP segments per request (all hops) | proxy kernel µs/req | proxy user µs/req | mock kernel µs/req |")
+    P("|---|---:|---:|---:|---:|---:|---:|")
+    for t, reqs, calls, segs in kernel:
+        n = int(reqs or 0)
+        m = rrm("pt", t, 32)
+        per_call = f"{int(calls) / n:.2f}" if calls not in ("-", "") and n else "–"
+        user = f(m["cpu"] - m["sys"], 2) if m and m["cpu"] is not None and m["sys"] is not None else "–"
+        usys = f(m["usys"], 2) if m else "–"
+        P(f"| {t} | {n:,} | {per_call} | {int(segs) / n:.2f} | {f(m['sys'], 2) if m else '–'} | {user} | {usys} |"
+          if n else f"| {t} | 0 | – | – | – | – | – |")
+    P("")
 
 P(f"## SSE: 64 events 20 ms apart per stream (our client, `{E.get('SSE_CLIENT', 'bench/loadclient.py sse')}`)")
 P("")

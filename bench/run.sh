@@ -32,6 +32,7 @@ command -v wrk >/dev/null || need+=(wrk)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
 command -v python3 >/dev/null || need+=(python3)
 command -v strip >/dev/null || need+=(binutils)
+command -v perf >/dev/null || need+=(linux-perf)  # optional: system calls per request (see run_kernel)
 if [ ${#need[@]} -gt 0 ]; then
   log "installing: ${need[*]}"
   SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
@@ -93,6 +94,12 @@ wait_port() {  # waits until something accepts on 127.0.0.1:$1 (5 s at most)
 }
 cpu_ticks() {  # utime+stime of a process (all its threads), in clock ticks
   awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"
+}
+sys_ticks() {  # stime alone: the kernel's share of cpu_ticks
+  awk '{ sub(/^.*\) /, ""); print $13 }' "/proc/$1/stat"
+}
+tcp_out_segs() {  # TCP segments sent by the whole machine (Tcp: OutSegs in /proc/net/snmp)
+  awk '$1 == "Tcp:" { if (!col) { for (i = 2; i <= NF; i++) if ($i == "OutSegs") col = i } else print $col }' /proc/net/snmp
 }
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 CLK_TCK=$(getconf CLK_TCK)
@@ -229,23 +236,25 @@ to_us() {  # "812.00us" / "1.20ms" / "2.00s" -> microseconds
 }
 WRK_TSV=$TMP/wrk.tsv
 run_wrk() {  # target conns duration round
-  local t=$1 c=$2 d=$3 round=$4 pid=${T_PID[$1]} out b0 a0 m0 m1 reqs rps p50 p99 err
-  b0=0; [ "$pid" != - ] && b0=$(cpu_ticks "$pid")
-  m0=$(cpu_ticks "$MOCK")
+  local t=$1 c=$2 d=$3 round=$4 pid=${T_PID[$1]} out b0 a0 m0 m1 s0=0 s1=0 ms0 ms1 reqs rps p50 p99 err
+  b0=0; [ "$pid" != - ] && b0=$(cpu_ticks "$pid") && s0=$(sys_ticks "$pid")
+  m0=$(cpu_ticks "$MOCK"); ms0=$(sys_ticks "$MOCK")
   out=$(BENCH_PATH=${T_PATH[$t]} BENCH_BODY=${T_BODY[$t]} wrk -t1 -c"$c" -d"${d}s" --timeout 5s --latency \
         -s "$ROOT/bench/post.lua" "http://127.0.0.1:${T_PORT[$t]}")
-  a0=0; [ "$pid" != - ] && a0=$(cpu_ticks "$pid")
-  m1=$(cpu_ticks "$MOCK")
+  a0=0; [ "$pid" != - ] && a0=$(cpu_ticks "$pid") && s1=$(sys_ticks "$pid")
+  m1=$(cpu_ticks "$MOCK"); ms1=$(sys_ticks "$MOCK")
   [ "$round" = warm ] && return 0
   reqs=$(awk '/requests in/ { print $1 }' <<<"$out")
   rps=$(awk '/^Requests\/sec/ { print $2 }' <<<"$out")
   p50=$(to_us "$(awk '$1 == "50%" { print $2 }' <<<"$out")")
   p99=$(to_us "$(awk '$1 == "99%" { print $2 }' <<<"$out")")
   err=$(awk '/Non-2xx/ { n += $NF } /Socket errors/ { gsub(/,/, ""); n += $4 + $6 + $8 + $10 } END { print n + 0 }' <<<"$out")
-  local cpu=- mcpu
+  local cpu=- scpu=- mcpu mscpu
   [ "$pid" != - ] && cpu=$(awk -v a="$a0" -v b="$b0" -v r="$reqs" -v k="$CLK_TCK" 'BEGIN { printf "%.2f", (a - b) / k * 1e6 / r }')
+  [ "$pid" != - ] && scpu=$(awk -v a="$s1" -v b="$s0" -v r="$reqs" -v k="$CLK_TCK" 'BEGIN { printf "%.2f", (a - b) / k * 1e6 / r }')
   mcpu=$(awk -v a="$m1" -v b="$m0" -v r="$reqs" -v k="$CLK_TCK" 'BEGIN { printf "%.2f", (a - b) / k * 1e6 / r }')
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "${t%%/*}" "${t#*/}" "$c" "$rps" "$p50" "$p99" "$cpu" "$mcpu" "$err" >>"$WRK_TSV"
+  mscpu=$(awk -v a="$ms1" -v b="$ms0" -v r="$reqs" -v k="$CLK_TCK" 'BEGIN { printf "%.2f", (a - b) / k * 1e6 / r }')
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "${t%%/*}" "${t#*/}" "$c" "$rps" "$p50" "$p99" "$cpu" "$mcpu" "$err" "$scpu" "$mscpu" >>"$WRK_TSV"
   log "wrk $t c=$c: $rps req/s p50 ${p50}us p99 ${p99}us cpu ${cpu}us/req errors $err"
 }
 RR_TARGETS="pt/direct pt/nginx pt/mp1 pt/mp2${FWD:+ pt/floor} tr/direct tr/mp1 tr/mp2"
@@ -256,6 +265,39 @@ for round in $(seq 1 "$ROUNDS"); do
     for t in $RR_TARGETS; do run_wrk "$t" "$c" "$DURATION" "$round"; done
   done
 done
+
+# --- what the kernel is asked to do per pass-through request (32 connections, one more run each) -----
+# System calls made by the proxy (by the mock for "direct"), counted with `perf stat` on the
+# raw_syscalls:sys_enter tracepoint when perf can count it here (the column is "-" otherwise), and TCP
+# segments sent on the whole machine (all hops: client, proxy, mock). A separate run, because counting
+# every system call costs a little CPU and the medians above must not pay it.
+KERNEL_TSV=$TMP/kernel.tsv; : >"$KERNEL_TSV"
+PERF_OK=0
+if command -v perf >/dev/null && perf stat -e raw_syscalls:sys_enter -x, -o /dev/null -- true 2>/dev/null; then
+  PERF_OK=1
+else
+  log "perf cannot count system calls here (install linux-perf; needs perf_event_paranoid <= 1 or root): syscall column skipped"
+fi
+run_kernel() {  # target: wrk at 32 connections for DURATION seconds with the syscalls and segments counted
+  local t=$1 pid=${T_PID[$1]} out reqs g0 g1 calls=- pp=""
+  [ "$pid" = - ] && pid=$MOCK
+  if [ "$PERF_OK" = 1 ]; then
+    perf stat -e raw_syscalls:sys_enter -x, -o "$TMP/perf.txt" -p "$pid" 2>/dev/null & pp=$!
+    sleep 0.3  # attached before the first request
+  fi
+  g0=$(tcp_out_segs)
+  out=$(BENCH_PATH=${T_PATH[$t]} BENCH_BODY=${T_BODY[$t]} wrk -t1 -c32 -d"${DURATION}s" --timeout 5s \
+        -s "$ROOT/bench/post.lua" "http://127.0.0.1:${T_PORT[$t]}")
+  g1=$(tcp_out_segs)
+  if [ -n "$pp" ]; then
+    kill -INT "$pp" 2>/dev/null; wait "$pp" 2>/dev/null || true
+    calls=$(awk -F, '/raw_syscalls:sys_enter/ { print $1 }' "$TMP/perf.txt")
+  fi
+  reqs=$(awk '/requests in/ { print $1 }' <<<"$out")
+  printf '%s\t%s\t%s\t%s\n' "${t#*/}" "$reqs" "${calls:--}" "$((g1 - g0))" >>"$KERNEL_TSV"
+  log "kernel $t c=32: $reqs requests, ${calls:--} syscalls, $((g1 - g0)) TCP segments"
+}
+for t in pt/direct pt/nginx pt/mp1 pt/mp2${FWD:+ pt/floor}; do run_kernel "$t"; done
 
 # --- SSE: our own client ($SSE_CLIENT), 64 events 20 ms apart --------------------------------------
 SSE_JSONL=$TMP/sse.jsonl
@@ -337,7 +379,7 @@ SWIFT_LIBS=$(ldd "$BIN" 2>/dev/null | awk '/libswift|libFoundation|lib_Foundatio
 # --- the report ---------------------------------------------------------------------------------------
 SHA=$(git rev-parse --short HEAD 2>/dev/null || echo nosha)
 CMD="${QUICK:+QUICK=$QUICK }bash bench/run.sh   (DURATION=$DURATION ROUNDS=$ROUNDS SSE_ROUNDS=$SSE_ROUNDS SLOW_SECONDS=$SLOW_SECONDS IDLE_CONNS=$IDLE_CONNS)"
-export WRK_TSV SSE_JSONL SSE_CLIENT SLOW IDLE_MP IDLE_NGX SIZE SWIFT_LIBS CMD SHA QUICK
+export WRK_TSV KERNEL_TSV SSE_JSONL SSE_CLIENT SLOW IDLE_MP IDLE_NGX SIZE SWIFT_LIBS CMD SHA QUICK
 export RSS_IDLE_MP1 RSS_IDLE_MP2 RSS_IDLE_NGX MP1 MP2 NGXW FWD
 export STARTUP_JSON="[$(IFS=,; echo "${STARTUP[*]}")]"
 export ELAPSED=$(( $(date +%s) - T_START ))
