@@ -35,7 +35,8 @@ def machine():
 
 
 # ---- wrk --------------------------------------------------------------------------------------------
-rr = defaultdict(list)  # (scenario, target, conns) -> [(rps, p50, p99, cpu, upstream cpu, errors, sys cpu)]
+# (scenario, target, conns) -> [(rps, p50, p99, cpu, upstream cpu, errors, sys cpu, upstream sys cpu)]
+rr = defaultdict(list)
 with open(E["WRK_TSV"]) as fh:
     for line in fh:
         sc, t, c, rps, p50, p99, cpu, mcpu, err, *rest = line.rstrip("\n").split("\t")

@@ -32,12 +32,16 @@ command -v wrk >/dev/null || need+=(wrk)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
 command -v python3 >/dev/null || need+=(python3)
 command -v strip >/dev/null || need+=(binutils)
-command -v perf >/dev/null || need+=(linux-perf)  # optional: system calls per request (see run_kernel)
 if [ ${#need[@]} -gt 0 ]; then
   log "installing: ${need[*]}"
   SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
   $SUDO apt-get install -y -q "${need[@]}" >/dev/null 2>&1 \
     || { $SUDO apt-get update -q >/dev/null && $SUDO apt-get install -y -q "${need[@]}" >/dev/null; }
+fi
+# Optional: perf counts the proxies' system calls (run_kernel); without it that column is "-".
+if ! command -v perf >/dev/null; then
+  $([ "$(id -u)" = 0 ] || echo sudo) apt-get install -y -q linux-perf >/dev/null 2>&1 \
+    || log "linux-perf not installed: the system-call column will be empty"
 fi
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 BIN=${MINI_PROXY_BIN:-$(swift build -c release --show-bin-path 2>/dev/null)/mini-proxy}
@@ -282,7 +286,7 @@ run_kernel() {  # target: wrk at 32 connections for DURATION seconds with the sy
   local t=$1 pid=${T_PID[$1]} out reqs g0 g1 calls=- pp=""
   [ "$pid" = - ] && pid=$MOCK
   if [ "$PERF_OK" = 1 ]; then
-    perf stat -e raw_syscalls:sys_enter -x, -o "$TMP/perf.txt" -p "$pid" 2>/dev/null & pp=$!
+    perf stat -e raw_syscalls:sys_enter -x, -o "$TMP/perf.txt" -p "$pid" 2>/dev/null & pp=$!; PIDS+=("$pp")
     sleep 0.3  # attached before the first request
   fi
   g0=$(tcp_out_segs)
