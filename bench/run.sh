@@ -105,6 +105,9 @@ sys_ticks() {  # stime alone: the kernel's share of cpu_ticks
 tcp_out_segs() {  # TCP segments sent by the whole machine (Tcp: OutSegs in /proc/net/snmp)
   awk '$1 == "Tcp:" { if (!col) { for (i = 2; i <= NF; i++) if ($i == "OutSegs") col = i } else print $col }' /proc/net/snmp
 }
+per_request_us() {  # ticks before, ticks after, requests -> microseconds per request
+  awk -v b="$1" -v a="$2" -v r="$3" -v k="$CLK_TCK" 'BEGIN { printf "%.2f", (a - b) / k * 1e6 / r }'
+}
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 CLK_TCK=$(getconf CLK_TCK)
 
@@ -254,10 +257,8 @@ run_wrk() {  # target conns duration round
   p99=$(to_us "$(awk '$1 == "99%" { print $2 }' <<<"$out")")
   err=$(awk '/Non-2xx/ { n += $NF } /Socket errors/ { gsub(/,/, ""); n += $4 + $6 + $8 + $10 } END { print n + 0 }' <<<"$out")
   local cpu=- scpu=- mcpu mscpu
-  [ "$pid" != - ] && cpu=$(awk -v a="$a0" -v b="$b0" -v r="$reqs" -v k="$CLK_TCK" 'BEGIN { printf "%.2f", (a - b) / k * 1e6 / r }')
-  [ "$pid" != - ] && scpu=$(awk -v a="$s1" -v b="$s0" -v r="$reqs" -v k="$CLK_TCK" 'BEGIN { printf "%.2f", (a - b) / k * 1e6 / r }')
-  mcpu=$(awk -v a="$m1" -v b="$m0" -v r="$reqs" -v k="$CLK_TCK" 'BEGIN { printf "%.2f", (a - b) / k * 1e6 / r }')
-  mscpu=$(awk -v a="$ms1" -v b="$ms0" -v r="$reqs" -v k="$CLK_TCK" 'BEGIN { printf "%.2f", (a - b) / k * 1e6 / r }')
+  [ "$pid" != - ] && cpu=$(per_request_us "$b0" "$a0" "$reqs") && scpu=$(per_request_us "$s0" "$s1" "$reqs")
+  mcpu=$(per_request_us "$m0" "$m1" "$reqs"); mscpu=$(per_request_us "$ms0" "$ms1" "$reqs")
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "${t%%/*}" "${t#*/}" "$c" "$rps" "$p50" "$p99" "$cpu" "$mcpu" "$err" "$scpu" "$mscpu" >>"$WRK_TSV"
   log "wrk $t c=$c: $rps req/s p50 ${p50}us p99 ${p99}us cpu ${cpu}us/req errors $err"
 }
