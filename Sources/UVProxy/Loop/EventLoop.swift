@@ -38,6 +38,11 @@ public final class EventLoop {
         if b.capacity > 0, b.capacity <= 64 * 1024, scratchPool.count < Self.scratchPoolSize { scratchPool.append(b) }
     }
 
+    /// SIGPIPE is ignored process-wide before any loop runs: a write to a peer that closed (a client
+    /// that left a stream, an upstream that reset) is then an `EPIPE` error on that one stream, never
+    /// a signal that ends the process and every other connection with it. Swift runs this once.
+    static let ignoresBrokenPipes: Void = { _ = signal(SIGPIPE, SIG_IGN) }()
+
     /// A stopped one-shot timer: a spare one, or a new one. Hand it back with `recycleTimer` (and drop
     /// every reference to it) instead of closing it.
     func takeTimer() -> Timer {
@@ -65,6 +70,7 @@ public final class EventLoop {
     var spareTimerCount: Int { spareTimers.count }
 
     public init() {
+        EventLoop.ignoresBrokenPipes
         handle = .allocate(capacity: 1)
         uv_loop_init(handle)
         readBuffer = .allocate(byteCount: 64 * 1024, alignment: 16)
