@@ -132,6 +132,13 @@ final class ProxyWorker: HTTPRequestHandler {
         runtime.isPassthrough(head) && !head.isMethod("OPTIONS")
     }
 
+    func requestEndedOnConnection(_ head: HTTPRequestHead?, status: Int, note: String) {
+        guard log.enabled else { return }
+        let id = head?.value("x-request-id").flatMap { RequestIds.isAcceptable($0) ? $0 : nil } ?? nextRequestId().string
+        log.record(method: head?.methodString ?? "-", path: head?.pathString ?? "-", status: status, startedAt: loop.now,
+                   now: loop.now, requestId: id, upstream: nil, note: note)
+    }
+
     func errorResponse(status: Int, message: String, target: String?) -> (contentType: String, body: [UInt8]) {
         var dialect = Dialect.openAIChat
         if let target {

@@ -17,10 +17,16 @@ protocol HTTPRequestHandler: AnyObject {
     /// True when this request's body should be handed over piece by piece as it arrives (pass-through
     /// routes) instead of being collected before `handle`.
     func streamsRequestBody(_ head: HTTPRequestHead) -> Bool
+
+    /// A request that never reached `handle` ended on the connection: the client left while its body
+    /// was arriving (499), or the connection answered an error itself (408, 413, 400). `head` is nil
+    /// when the head itself was not complete. For the access log; the handler must not answer.
+    func requestEndedOnConnection(_ head: HTTPRequestHead?, status: Int, note: String)
 }
 
 extension HTTPRequestHandler {
     func streamsRequestBody(_ head: HTTPRequestHead) -> Bool { false }
+    func requestEndedOnConnection(_ head: HTTPRequestHead?, status: Int, note: String) {}
 }
 
 /// What an in-flight exchange hears from its client connection.

@@ -393,6 +393,7 @@ final class HTTPServerConnection: TCPStreamDelegate {
 
     /// Answers an error the connection found itself and closes (the framing can no longer be trusted).
     private func fail(status: Int, message: String, target: String?) {
+        handler.requestEndedOnConnection(head, status: status, note: message)
         closeAfterResponse = true
         let (contentType, body) = handler.errorResponse(status: status, message: message, target: target)
         state = .waitingResponse
@@ -446,6 +447,13 @@ final class HTTPServerConnection: TCPStreamDelegate {
 
     func close() {
         if case .closed = state, stream.isClosed { return }
+        switch state {
+        case .contentLength, .chunked:
+            // The client left while a collected body was arriving: no exchange exists to log it.
+            handler.requestEndedOnConnection(head, status: 499, note: "client disconnected mid-request-body")
+        default:
+            break
+        }
         state = .closed
         dropTimer()
         streamOut = []
