@@ -75,11 +75,23 @@ struct Mock: ParsableCommand {
     @Option(help: "PEM private key for --tls-cert.")
     var tlsKey: String?
 
+    @Flag(help: "Accept any Bedrock body (by default the mock refuses what Bedrock refuses).")
+    var lenient = false
+
+    @Option(help: "JSON file with the Bedrock validation rules (betas, models, top_level_fields, message_keys, tool_keys, thinking_keys, field_betas).")
+    var rules: String?
+
     func run() throws {
         let address: HostPort
         do { address = try HostPort.parse(listen) } catch { throw ValidationError("--listen: \(error)") }
         if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
-        let server = try MockServer(host: address.host, port: address.port, tlsCertificate: tlsCert, tlsKey: tlsKey)
+        var bedrockRules = MockBedrockRules()
+        if let rules {
+            do { bedrockRules = try MockBedrockRules.load(path: rules) } catch { throw ValidationError("--rules \(rules): \(error)") }
+        }
+        if lenient { bedrockRules.strict = false }
+        let server = try MockServer(host: address.host, port: address.port, tlsCertificate: tlsCert, tlsKey: tlsKey,
+                                    rules: bedrockRules)
         Log.write("mini-proxy mock: listening on \(address.host):\(server.port)\(tlsCert != nil ? " (TLS)" : "")\n")
         server.run()
     }

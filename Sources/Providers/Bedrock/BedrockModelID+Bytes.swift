@@ -18,7 +18,7 @@ extension BedrockModelID {
             let name = String(decoding: m, as: UTF8.self)
             if aliases[name] != nil { return path(template: template, model: name, aliases: aliases, stream: stream) }
         }
-        // 0: as is; 1: "anthropic." + name + ":0"; 2: "anthropic." + name + "-v1:0".
+        // 0: as is; 1: "anthropic." + name + ":0"; 2: "anthropic." + name + "-v1:0"; 3: "anthropic." + name + "-v1".
         let form = idForm(m)
         var template = template
         return template.withUTF8 { t in
@@ -92,7 +92,23 @@ extension BedrockModelID {
         guard n >= 6, u[0] == 0x63, u[1] == 0x6C, u[2] == 0x61, u[3] == 0x75, u[4] == 0x64, u[5] == 0x65 else {
             return 0
         }
-        return versionSuffix(m) ? 1 : 2
+        return versionSuffix(m) ? 1 : (hasDate(m) ? 2 : 3)
+    }
+
+    /// True when the name holds a release date: `-` then eight digits starting `20`, then the end or a
+    /// non-digit (`claude-3-7-sonnet-20250219`, `claude-sonnet-4-5-20250929+tools`).
+    public static func hasDate(_ u: UnsafeRawBufferPointer) -> Bool {
+        let n = u.count
+        var i = 1
+        while i + 8 <= n {
+            if u[i - 1] == UInt8(ascii: "-"), u[i] == UInt8(ascii: "2"), u[i + 1] == UInt8(ascii: "0") {
+                var k = i + 2
+                while k < i + 8, u[k] >= 0x30, u[k] <= 0x39 { k += 1 }
+                if k == i + 8, k == n || !(u[k] >= 0x30 && u[k] <= 0x39) { return true }
+            }
+            i += 1
+        }
+        return false
     }
 
     /// True for names ending in `-v<digits>` or `-v<digits>.<digits>`.
@@ -153,6 +169,10 @@ extension BedrockModelID {
             let suffix: StaticString = "-v1:0"
             (o + w).update(from: suffix.utf8Start, count: 5)
             w += 5
+        } else if form == 3 {
+            let suffix: StaticString = "-v1"
+            (o + w).update(from: suffix.utf8Start, count: 3)
+            w += 3
         }
         return w
     }

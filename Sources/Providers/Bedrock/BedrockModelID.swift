@@ -8,9 +8,12 @@
 ///    and names with a `:N` version suffix.
 /// 3. A `claude…` name that already ends in a version (`-v2`, `-v1`, `-v2.1`) gets `anthropic.` and `:0`:
 ///    `claude-v2` → `anthropic.claude-v2:0` (DESIGN: "a `-v2` suffix → `-v2:0`").
-/// 4. Any other `claude…` name (dated names such as `claude-3-7-sonnet-20250219`) gets `anthropic.` and
-///    `-v1:0`.
-/// 5. Anything else passes unchanged: the upstream gives a clearer error than a guessed id would.
+/// 4. A dated `claude…` name (`claude-3-7-sonnet-20250219`, `claude-sonnet-4-5-20250929`) gets
+///    `anthropic.` and `-v1:0`.
+/// 5. A dateless `claude…` name (`claude-opus-4-6`, `claude-sonnet-5-5`) gets `anthropic.` and `-v1`:
+///    Bedrock's ids for those models take no `:0` (`anthropic.claude-opus-4-6-v1`), and
+///    `anthropic.claude-opus-4-6-v1:0` is "The provided model identifier is invalid".
+/// 6. Anything else passes unchanged: the upstream gives a clearer error than a guessed id would.
 ///
 /// The result is percent-encoded for use as one path segment: unreserved characters and `:` stay,
 /// everything else (notably `/` in ARNs → `%2F`) is encoded.
@@ -27,7 +30,9 @@ public enum BedrockModelID {
         }
         guard model.hasPrefix("claude") else { return model }
         if hasVersionSuffix(model) { return "anthropic." + model + ":0" }
-        return "anthropic." + model + "-v1:0"
+        var m = model
+        let dated = m.withUTF8 { hasDate(UnsafeRawBufferPointer($0)) }
+        return "anthropic." + model + (dated ? "-v1:0" : "-v1")
     }
 
     /// True when the name starts with a `word.` (provider or inference-profile region) with no `-`.

@@ -23,15 +23,21 @@ public struct TranslationOptions: Sendable {
     public var defaultMaxTokens: Int
     /// Client model name → upstream model id, consulted before the built-in Bedrock id rules.
     public var modelAliases: [String: String]
+    /// For a Bedrock egress: what the upstream accepts (nil: the body goes as translated).
+    public var profile: BedrockProfile?
+    /// Rejections learned per upstream model, shared by every request and kept across reloads.
+    public var healing: BedrockHealing?
 
     public init(
         upstreamPath: String, renameMaxTokens: Bool = false, defaultMaxTokens: Int = 4096,
-        modelAliases: [String: String] = [:]
+        modelAliases: [String: String] = [:], profile: BedrockProfile? = nil, healing: BedrockHealing? = nil
     ) {
         self.upstreamPath = upstreamPath
         self.renameMaxTokens = renameMaxTokens
         self.defaultMaxTokens = defaultMaxTokens
         self.modelAliases = modelAliases
+        self.profile = profile
+        self.healing = healing
     }
 }
 
@@ -55,6 +61,8 @@ public struct UpstreamRequest: Sendable {
     public var stream: Bool
     public var contentType: String
     public var accept: String
+    /// The client's model name ended in `[1m]` (1M-token context), which left the id.
+    public var longContext = false
 
     public init(
         path: String, body: [UInt8], stream: Bool, contentType: String = "application/json",
@@ -81,6 +89,20 @@ public struct ClientResponse: Sendable {
         self.contentType = contentType
         self.body = body
         self.headers = headers
+    }
+}
+
+/// A retry after the upstream refused part of a request (`ExchangeTranslator.learnFromRejection`).
+public struct RejectionRetry: Sendable, Equatable {
+    /// What is now removed for this model, the first time it is learned (log it once); nil when an
+    /// earlier request learned it while this one was in flight.
+    public var learned: String?
+    /// The upstream model it applies to.
+    public var model: String
+
+    public init(learned: String?, model: String) {
+        self.learned = learned
+        self.model = model
     }
 }
 
@@ -121,9 +143,21 @@ public protocol ExchangeTranslator: AnyObject {
     /// Appends a keep-alive that clients ignore (an SSE comment, or an Anthropic `ping` event), sent while
     /// waiting for a slow first token. Only called on an event boundary.
     func keepAlive(into out: inout [UInt8])
+
+    /// The upstream refused the last `upstreamRequest` (a complete error response, nothing of it sent
+    /// to the client). When the refusal names something the translator can leave out (a beta, a field,
+    /// a key, a role), it remembers that and returns a `Retry`; the proxy then calls `upstreamRequest`
+    /// again and sends the result once. nil: no retry (the client gets the error).
+    func learnFromRejection(status: Int, body: [UInt8]) -> RejectionRetry?
+
+    /// What the last `upstreamRequest` removed from the client's request to fit the upstream (short
+    /// phrases such as `beta x`, `field y`; never values).
+    var removedForUpstream: [String] { get }
 }
 
 extension ExchangeTranslator {
     public var passesSuccessBodyThrough: Bool { false }
     public func passStreamChunk(_ bytes: UnsafeRawBufferPointer) -> Bool { false }
+    public func learnFromRejection(status: Int, body: [UInt8]) -> RejectionRetry? { nil }
+    public var removedForUpstream: [String] { [] }
 }

@@ -52,8 +52,11 @@ struct AnthropicToBedrockFastPath: JSONMemberVisitor {
         w.copy(0..<(open + 1))
         guard let braces = JSONObjectScanner.fastScanMembers(bytes, into: &w), !w.fallback else { return nil }
         guard let model = w.model, model.count > 2, w.messages == .array, w.maxTokens == .number else { return nil }
-        let name = UnsafeRawBufferPointer(rebasing: bytes[(model.lowerBound + 1)..<(model.upperBound - 1)])
+        var name = UnsafeRawBufferPointer(rebasing: bytes[(model.lowerBound + 1)..<(model.upperBound - 1)])
         for c in name where c == 0x5C { return nil }
+        // `claude-opus-4-6[1m]`: Claude Code's 1M-context choice leaves the id (the profile adds the beta).
+        let longContext = Self.hasLongContextSuffix(name)
+        if longContext { name = UnsafeRawBufferPointer(rebasing: name[0..<(name.count - 4)]) }
         var stream = false
         if let s = w.stream {
             switch s.kind {
@@ -83,8 +86,16 @@ struct AnthropicToBedrockFastPath: JSONMemberVisitor {
         w.copy(closeRunStart..<n)
         let path = BedrockModelID.path(
             template: options.upstreamPath, modelBytes: name, aliases: options.modelAliases, stream: stream)
-        return UpstreamRequest(
+        var request = UpstreamRequest(
             path: path, body: w.out, stream: stream, accept: stream ? "text/event-stream" : "application/json")
+        request.longContext = longContext
+        return request
+    }
+
+    /// True for a name of more than four bytes ending in `[1m]` (any case of `m`), as the general path checks.
+    static func hasLongContextSuffix(_ name: UnsafeRawBufferPointer) -> Bool {
+        let n = name.count
+        return n > 4 && name[n - 4] == 0x5B && name[n - 3] == 0x31 && (name[n - 2] | 0x20) == 0x6D && name[n - 1] == 0x5D
     }
 
     mutating func member(_ m: JSONMemberSpan) {

@@ -29,12 +29,59 @@ public final class AnthropicToBedrockTranslator: ExchangeTranslator {
 
     public func upstreamRequest(for request: ClientRequest) throws(APIError) -> UpstreamRequest {
         let body = request.body
+        var translated: UpstreamRequest
         if let fast = body.withUnsafeBytes({
             AnthropicToBedrockFastPath.translate($0, options: options, beta: request.anthropicBeta)
         }) {
-            return fast
+            translated = fast
+        } else {
+            translated = try generalUpstreamRequest(for: request)
         }
-        return try generalUpstreamRequest(for: request)
+        if let profile = options.profile { shape(&translated, profile: profile) }
+        return translated
+    }
+
+    // MARK: Profile and healing
+
+    /// The upstream model the last request went to (its path without the action), the betas it sent.
+    var upstreamModel = ""
+    var sentBetas: [String] = []
+    /// What had been learned for the model when the last request was shaped.
+    var shapedWith: LearnedRejections?
+    public private(set) var removedForUpstream: [String] = []
+
+    /// Cuts the translated body down to the profile and what the upstream refused for this model.
+    func shape(_ request: inout UpstreamRequest, profile: BedrockProfile) {
+        upstreamModel = Self.modelKey(request.path)
+        let learned = options.healing?.rejections(for: upstreamModel)
+        shapedWith = learned
+        var add: [String] = []
+        if request.longContext, let beta = profile.longContextBeta { add.append(beta) }
+        guard !profile.isPassThrough || learned != nil || !add.isEmpty else { return }
+        let result = request.body.withUnsafeBytes {
+            BedrockRequestShaper.shape($0, profile: profile, learned: learned, addBetas: add)
+        }
+        if let body = result.body { request.body = body }
+        removedForUpstream = result.removed
+        sentBetas = result.sentBetas
+    }
+
+    public func learnFromRejection(status: Int, body: [UInt8]) -> RejectionRetry? {
+        guard let profile = options.profile, let healing = options.healing,
+            let rejection = BedrockRejection.parse(status: status, body: body)
+        else { return nil }
+        let learned = healing.learn(rejection, model: upstreamModel, sentBetas: sentBetas, profile: profile)
+        // Retry when this request was shaped with less than is known now (another request may have
+        // learned the same thing a moment earlier).
+        guard learned != nil || healing.rejections(for: upstreamModel) != shapedWith else { return nil }
+        return RejectionRetry(learned: learned, model: upstreamModel)
+    }
+
+    /// `/v1/bedrock/model/<id>/invoke` → `/v1/bedrock/model/<id>`: one key per upstream model.
+    static func modelKey(_ path: String) -> String {
+        let u = path.utf8
+        guard let slash = u.lastIndex(of: UInt8(ascii: "/")) else { return path }
+        return String(path[..<slash])
     }
 
     /// The general translation: every request, every error message (the fast path's reference).
@@ -56,9 +103,11 @@ public final class AnthropicToBedrockTranslator: ExchangeTranslator {
             throw .invalidRequest("request body is not valid JSON: \(error.message) at byte \(error.offset)")
         }
         guard let model = scan.first("model") else { throw .invalidRequest("model: Field required") }
-        guard model.kind == .string, let modelName = JSONObjectScanner.decodeString(buffer, at: model.valueRange),
+        guard model.kind == .string, var modelName = JSONObjectScanner.decodeString(buffer, at: model.valueRange),
             !modelName.isEmpty
         else { throw .invalidRequest("model: must be a non-empty string") }
+        let longContext = modelName.count > 4 && modelName.lowercased().hasSuffix("[1m]")
+        if longContext { modelName.removeLast(4) }
         guard let messages = scan.first("messages") else { throw .invalidRequest("messages: Field required") }
         guard messages.kind == .array else { throw .invalidRequest("messages: must be an array") }
         guard let maxTokens = scan.first("max_tokens") else { throw .invalidRequest("max_tokens: Field required") }
@@ -109,8 +158,10 @@ public final class AnthropicToBedrockTranslator: ExchangeTranslator {
         edit.apply(to: buffer, scan: scan, into: &out)
         let path = BedrockModelID.path(
             template: options.upstreamPath, model: modelName, aliases: options.modelAliases, stream: stream)
-        return UpstreamRequest(
+        var request = UpstreamRequest(
             path: path, body: out, stream: stream, accept: stream ? "text/event-stream" : "application/json")
+        request.longContext = longContext
+        return request
     }
 
     /// The messages array with every string `content` turned into `[{"type":"text","text":...}]` (the

@@ -39,12 +39,20 @@ extension ConfigLoader {
             if !route.setHeaders.isEmpty { flags.append("set \(route.setHeaders.map(\.name).joined(separator: ","))") }
             if !route.removeHeaders.isEmpty { flags.append("remove \(route.removeHeaders.joined(separator: ","))") }
             if route.timeouts != nil { flags.append("own timeouts") }
+            if let p = route.profile { flags.append("profile \(p.name)") }
             if !flags.isEmpty { line += "  [\(flags.joined(separator: ", "))]" }
             lines.append(line)
             if let modelsPath = route.modelsPath {
                 let count = config.models(for: route).count
                 lines.append("  GET \(modelsPath)  models list (\(route.ingress.rawValue) shape, \(count) models)")
             }
+        }
+        var printed = Set<String>()
+        for route in config.routes {
+            guard let p = route.profile, !printed.contains(p.name + p.description.joined()) else { continue }
+            printed.insert(p.name + p.description.joined())
+            lines.append("")
+            lines += p.description
         }
         if !config.models.isEmpty {
             lines.append("")

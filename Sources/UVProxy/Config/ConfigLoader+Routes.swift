@@ -5,7 +5,7 @@ extension ConfigLoader {
     static let routeKeys = [
         "path", "methods", "upstream", "upstream_path", "ingress", "egress", "rename_max_tokens",
         "default_max_tokens", "model_aliases", "set_headers", "remove_headers", "cors", "timeouts",
-        "keep_alive_interval", "models_path",
+        "keep_alive_interval", "models_path", "profile",
     ]
     static let modelKeys = ["id", "owned_by", "created", "display_name", "dialects"]
     static let bedrockPathTemplate = "/v1/bedrock/model/{model}/{action}"
@@ -97,6 +97,15 @@ extension ConfigLoader {
             route.timeouts = try parseTimeouts(n, base: base)
         }
         if let n = m["keep_alive_interval"] { route.keepAliveInterval = try n.duration() }
+        if ingress == .anthropicMessages, egress == .bedrockAnthropic {
+            route.profile = BedrockProfile.claudeOnBedrock
+        }
+        if let n = m["profile"] {
+            guard ingress == .anthropicMessages, egress == .bedrockAnthropic else {
+                throw n.error("profiles apply to anthropic-messages → bedrock-anthropic routes")
+            }
+            route.profile = try routeProfile(n, known: config.profiles)
+        }
         if let n = m["models_path"] {
             let modelsPath = try n.string()
             if let problem = ConfigSyntax.pathProblem(modelsPath) { throw n.error("'\(modelsPath)' \(problem)") }

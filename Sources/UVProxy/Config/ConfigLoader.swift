@@ -9,7 +9,7 @@ import Glibc
 public enum ConfigLoader {
     static let topLevelKeys = [
         "listen", "workers", "limits", "upstreams", "routes", "models", "inbound_keys", "auth_keys", "cors",
-        "log_level", "access_log",
+        "log_level", "access_log", "profiles",
     ]
     static let logLevels = ["debug", "info", "warning", "error"]
 
@@ -84,6 +84,7 @@ public enum ConfigLoader {
                 config.upstreams[name] = try parseUpstream(name: name, value, warnings: &warnings)
             }
         }
+        if let node = top["profiles"] { config.profiles = try parseProfiles(node) }
         guard let routesNode = top["routes"] else {
             throw ConfigError(path: "routes", message: "required key is missing (at least one route)")
         }

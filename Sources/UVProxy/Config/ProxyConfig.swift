@@ -24,6 +24,8 @@ public struct ProxyConfig: Sendable {
     /// Things that load but deserve a look (TLS verification off, public listener without keys...).
     /// Each is `key.path: message`. The CLI prints them at start and in `check`.
     public var warnings: [String]
+    /// `profiles`: named upstream profiles routes can refer to (beside the built-in ones).
+    public var profiles: [String: BedrockProfile] = [:]
 
     public init(
         listen: HostPort = HostPort(host: "127.0.0.1", port: 3001), workers: Int = 1,

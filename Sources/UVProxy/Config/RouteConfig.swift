@@ -42,6 +42,9 @@ public struct RouteConfig: Sendable {
     public var keepAliveInterval: Int
     /// `models_path`: also answer `GET <modelsPath>` with `models` in this route's ingress dialect.
     public var modelsPath: String?
+    /// `profile`: what the Bedrock upstream accepts (anthropic-messages → bedrock-anthropic routes;
+    /// `bedrock-claude` by default there). nil: the body goes as translated.
+    public var profile: BedrockProfile?
 
     public init(
         path: String, isPrefix: Bool = false, methods: [String]? = nil, upstream: String, upstreamPath: String,
@@ -94,6 +97,6 @@ public struct RouteConfig: Sendable {
     public var translationOptions: TranslationOptions {
         TranslationOptions(
             upstreamPath: upstreamPath, renameMaxTokens: renameMaxTokens, defaultMaxTokens: defaultMaxTokens,
-            modelAliases: modelAliases)
+            modelAliases: modelAliases, profile: profile)
     }
 }

@@ -97,7 +97,109 @@ enum MockBodies {
         return e
     }
 
+    /// The events of an answer shaped by `MockDirectives`: an optional thinking block, a text block of
+    /// `text` in a few deltas, an optional tool call.
+    static func anthropicEvents(model: String, directives d: MockDirectives, text: String) -> [String] {
+        var e: [String] = []
+        e.append(#"{"type":"message_start","message":{"id":"msg_mock","type":"message","role":"assistant","model":\#(jsonString(model)),"content":[],"stop_reason":null,"stop_sequence":null,"usage":\#(usage(output: 1))}}"#)
+        var index = 0
+        if d.thinking {
+            e.append(#"{"type":"content_block_start","index":0,"content_block":{"type":"thinking","thinking":"","signature":""}}"#)
+            e.append(#"{"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"Let me think."}}"#)
+            e.append(#"{"type":"content_block_delta","index":0,"delta":{"type":"signature_delta","signature":"\#(MockBedrockRules.thinkingSignature)"}}"#)
+            e.append(#"{"type":"content_block_stop","index":0}"#)
+            index = 1
+        }
+        e.append(#"{"type":"content_block_start","index":\#(index),"content_block":{"type":"text","text":""}}"#)
+        var rest = Substring(text)
+        while !rest.isEmpty {
+            let piece = rest.prefix(24)
+            rest = rest.dropFirst(piece.count)
+            e.append(#"{"type":"content_block_delta","index":\#(index),"delta":{"type":"text_delta","text":\#(jsonString(String(piece)))}}"#)
+        }
+        e.append(#"{"type":"content_block_stop","index":\#(index)}"#)
+        if let tool = d.tool {
+            index += 1
+            e.append(#"{"type":"content_block_start","index":\#(index),"content_block":{"type":"tool_use","id":"toolu_mock_d1","name":\#(jsonString(tool.name)),"input":{}}}"#)
+            var input = Substring(tool.input)
+            while !input.isEmpty {
+                let piece = input.prefix(16)
+                input = input.dropFirst(piece.count)
+                e.append(#"{"type":"content_block_delta","index":\#(index),"delta":{"type":"input_json_delta","partial_json":\#(jsonString(String(piece)))}}"#)
+            }
+            e.append(#"{"type":"content_block_stop","index":\#(index)}"#)
+        }
+        let stop = d.tool == nil ? "end_turn" : "tool_use"
+        e.append(#"{"type":"message_delta","delta":{"stop_reason":"\#(stop)","stop_sequence":null},"usage":{"output_tokens":20}}"#)
+        e.append(#"{"type":"message_stop","amazon-bedrock-invocationMetrics":{"inputTokenCount":12,"outputTokenCount":20,"invocationLatency":120,"firstByteLatency":20}}"#)
+        return e
+    }
+
+    /// The same answer as one message.
+    static func message(model: String, directives d: MockDirectives, text: String) -> [UInt8] {
+        var content: [String] = []
+        if d.thinking {
+            content.append(#"{"type":"thinking","thinking":"Let me think.","signature":"\#(MockBedrockRules.thinkingSignature)"}"#)
+        }
+        content.append(#"{"type":"text","text":\#(jsonString(text))}"#)
+        if let tool = d.tool {
+            content.append(#"{"type":"tool_use","id":"toolu_mock_d1","name":\#(jsonString(tool.name)),"input":\#(tool.input)}"#)
+        }
+        let stop = d.tool == nil ? "end_turn" : "tool_use"
+        return Array(#"{"id":"msg_mock","type":"message","role":"assistant","model":\#(jsonString(model)),"content":[\#(content.joined(separator: ","))],"stop_reason":"\#(stop)","stop_sequence":null,"usage":\#(usage(output: 20))}"#.utf8)
+    }
+
     static func bedrockError(status: Int, message: String) -> [UInt8] {
         Array(#"{"message":\#(jsonString(message))}"#.utf8)
+    }
+}
+
+/// What an Anthropic request asks of the mock in its own words, so that real clients (Claude Code)
+/// can be steered without options on the model name: `mock:tool=NAME` and `mock:input=<JSON>` lines in
+/// the last user message ask for a tool call; a `tool_result` there is answered with its text; a
+/// `thinking` request gets a thinking block first.
+struct MockDirectives {
+    var tool: (name: String, input: String)?
+    var toolResult: String?
+    var thinking = false
+
+    var isActive: Bool { tool != nil || toolResult != nil || thinking }
+
+    init(_ json: JSON?) {
+        if let type = json?["thinking"]?["type"]?.stringValue { thinking = type == "enabled" || type == "adaptive" }
+        guard let messages = json?["messages"]?.arrayValue,
+            let last = messages.last(where: { $0["role"]?.stringValue == "user" })
+        else { return }
+        var text = ""
+        if let s = last["content"]?.stringValue { text = s }
+        for block in last["content"]?.arrayValue ?? [] {
+            switch block["type"]?.stringValue {
+            case "text": text += (block["text"]?.stringValue ?? "") + "\n"
+            case "tool_result":
+                var result = block["content"]?.stringValue ?? ""
+                for part in block["content"]?.arrayValue ?? [] { result += part["text"]?.stringValue ?? "" }
+                toolResult = (toolResult ?? "") + result
+            default: break
+            }
+        }
+        if toolResult != nil { return }
+        var name: String?
+        var input = "{}"
+        for line in text.split(separator: "\n") {
+            let l = line.drop { $0 == " " }
+            if l.hasPrefix("mock:tool=") { name = String(l.dropFirst(10)).trimmingSpaces() }
+            if l.hasPrefix("mock:input=") {
+                let raw = String(l.dropFirst(11)).trimmingSpaces()
+                if case .object? = try? JSONParser.parse(Array(raw.utf8)) { input = raw }
+            }
+        }
+        if let name, !name.isEmpty { tool = (name, input) }
+    }
+
+    /// The answer's text.
+    var text: String {
+        if let toolResult { return "tool result: " + String(toolResult.prefix(300)) }
+        if let tool { return "Calling \(tool.name)." }
+        return MockBodies.reply
     }
 }

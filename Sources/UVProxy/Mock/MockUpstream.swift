@@ -5,8 +5,12 @@ import Providers
 /// faults on request for the tests (`x-mock-fault` header or `+fault=` on the model name).
 final class MockUpstream: HTTPRequestHandler {
     let loop: EventLoop
+    let rules: MockBedrockRules
 
-    init(loop: EventLoop) { self.loop = loop }
+    init(loop: EventLoop, rules: MockBedrockRules = MockBedrockRules()) {
+        self.loop = loop
+        self.rules = rules
+    }
 
     func errorResponse(status: Int, message: String, target: String?) -> (contentType: String, body: [UInt8]) {
         ("application/json", MockBodies.openAIError(status: status, message: message))
@@ -115,17 +119,31 @@ final class MockUpstream: HTTPRequestHandler {
                 return
             }
             let action = path[path.utf8.index(after: slash)...]
-            if json?["anthropic_version"]?.stringValue != "bedrock-2023-05-31" {
-                connection.respond(status: 400, headers: [("Content-Type", "application/json")],
-                                   body: MockBodies.bedrockError(status: 400, message: "anthropic_version must be bedrock-2023-05-31"))
-                return
-            }
             if json?["model"] != nil || json?["stream"] != nil {
                 connection.respond(status: 400, headers: [("Content-Type", "application/json")],
-                                   body: MockBodies.bedrockError(status: 400, message: "Malformed input request: extraneous key [model or stream] is not permitted"))
+                                   body: MockBodies.bedrockError(status: 400, message: "Malformed input request: #: extraneous key [\(json?["model"] != nil ? "model" : "stream")] is not permitted, please reformat your input and try again."))
+                return
+            }
+            let id = MockBedrockRules.catalogID(Self.pathSegment(target) ?? model)
+            if let problem = rules.problem(model: id, body: json) {
+                connection.respond(status: 400, headers: [("Content-Type", "application/json")],
+                                   body: MockBodies.bedrockError(status: 400, message: problem))
                 return
             }
             if applyFault(options, connection: connection, openAI: false) { return }
+            let directives = MockDirectives(json)
+            if directives.isActive, options.scenario == "text" {
+                // Steered by the request itself (not cached: the answer depends on the body).
+                if action == "invoke-with-response-stream" {
+                    let frames = MockBodies.anthropicEvents(model: model, directives: directives, text: directives.text)
+                        .map { Array("data: \($0)\n\n".utf8) }
+                    MockStreamer(connection: connection, frames: frames, options: options, openAI: false).start()
+                } else {
+                    connection.respond(status: 200, headers: [("Content-Type", "application/json")],
+                                       body: MockBodies.message(model: model, directives: directives, text: directives.text))
+                }
+                return
+            }
             if options.scenario == "echo" {
                 connection.respond(status: 200, headers: [("Content-Type", "application/json")],
                                    body: MockBodies.message(model: model, scenario: "text", text: Self.echo(request, path: path)))
@@ -171,6 +189,12 @@ final class MockUpstream: HTTPRequestHandler {
     /// The model of a Bedrock invoke path (`/v1/bedrock/model/<id>/invoke`), without the `-v1:0` the
     /// proxy appended after any `+options`.
     static func pathModel(_ target: String) -> String? {
+        guard let model = pathSegment(target) else { return nil }
+        return model.contains("+") ? removingVersionSuffix(model) : model
+    }
+
+    /// The model segment of a Bedrock invoke path, percent-decoded, as the proxy wrote it.
+    static func pathSegment(_ target: String) -> String? {
         let u = target.utf8
         let path = target[..<(u.firstIndex(of: UInt8(ascii: "?")) ?? u.endIndex)]
         guard path.hasPrefix("/v1/bedrock/model/") || path.hasPrefix("/model/") else { return nil }
@@ -184,8 +208,7 @@ final class MockUpstream: HTTPRequestHandler {
         if start < path.endIndex { segments.append(start..<path.endIndex) }
         guard segments.count >= 3 else { return nil }
         let segment = target[segments[segments.count - 2]]
-        let model = percentDecoded(segment) ?? String(segment)
-        return model.contains("+") ? removingVersionSuffix(model) : model
+        return percentDecoded(segment) ?? String(segment)
     }
 
     /// `%XX` escapes decoded; nil when an escape is malformed or the result is not UTF-8.
@@ -399,8 +422,9 @@ public final class MockServer: @unchecked Sendable {
     private let finished = Latch()
     public private(set) var port = 0
 
-    public init(host: String = "127.0.0.1", port: Int = 0, tlsCertificate: String? = nil, tlsKey: String? = nil) throws {
-        handler = MockUpstream(loop: loop)
+    public init(host: String = "127.0.0.1", port: Int = 0, tlsCertificate: String? = nil, tlsKey: String? = nil,
+                rules: MockBedrockRules = MockBedrockRules()) throws {
+        handler = MockUpstream(loop: loop, rules: rules)
         var tls: TLSContext?
         if let tlsCertificate, let tlsKey { tls = try TLSContext.server(certificateFile: tlsCertificate, keyFile: tlsKey) }
         let settings = ServerSettings(limits: HTTPLimits(), headTimeoutMs: 30_000, bodyTimeoutMs: 60_000, keepAliveTimeoutMs: 120_000)

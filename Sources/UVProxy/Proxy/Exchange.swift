@@ -28,6 +28,10 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     private var reusedConnection = false
     private var retriedStale = false
     private var retriedAuth = false
+    /// The one retry after the upstream refused a part of the request the translator can leave out.
+    private var retriedRejection = false
+    /// The client's `anthropic-beta` values (kept for a retry's new translation).
+    private var clientBetas: [String] = []
     private var gotResponseByte = false
     private var responseParser: HTTPResponseParser
     private var headBuffer: [UInt8] = []
@@ -86,10 +90,10 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         isHeadRequest = request.head.isMethod("HEAD")
         if let translator {
             // Only Anthropic clients send `anthropic-beta`; skip the lookup for everyone else.
-            let beta = route.config.ingress != .anthropicMessages ? [] : request.head.values("anthropic-beta")
+            clientBetas = route.config.ingress != .anthropicMessages ? [] : request.head.values("anthropic-beta")
                 .flatMap { $0.split(separator: ",") }.map { $0.trimmingSpaces() }.filter { !$0.isEmpty }
             do {
-                upstreamRequest = try translator.upstreamRequest(for: ClientRequest(body: request.body, anthropicBeta: beta))
+                upstreamRequest = try translator.upstreamRequest(for: ClientRequest(body: request.body, anthropicBeta: clientBetas))
             } catch {
                 finishWithError(error)
                 return
@@ -435,6 +439,25 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
                 phase = .preparing
                 collected.removeAll()
                 fetchCredential(rejected: authValue)
+                return
+            }
+            // A collected response sent nothing to the client yet (keep-alive pings at most): a retry is safe.
+            if head.status == 400, !retriedRejection, let translator,
+                let retry = translator.learnFromRejection(status: head.status, body: collected)
+            {
+                retriedRejection = true
+                if let learned = retry.learned {
+                    Log.info("upstream \(up.config.name) refused \(learned) for \(retry.model); removed from its requests from now on")
+                }
+                do {
+                    upstreamRequest = try translator.upstreamRequest(for: ClientRequest(body: request.body, anthropicBeta: clientBetas))
+                } catch {
+                    fail(error)
+                    return
+                }
+                phase = .preparing
+                collected.removeAll()
+                acquireConnection()
                 return
             }
             let retryAfter = head.status >= 400 ? head.value("retry-after") : nil

@@ -97,8 +97,12 @@ final class ProxyRuntime: @unchecked Sendable {
     let tlsContexts: [String: TLSContext]
     let inboundKeys: [[UInt8]]
 
-    init(config: ProxyConfig) throws {
+    /// Rejections learned from the upstream per model; the server passes the same one to every reload.
+    let healing: BedrockHealing
+
+    init(config: ProxyConfig, healing: BedrockHealing = BedrockHealing()) throws {
         self.config = config
+        self.healing = healing
         var creds: [String: CredentialSource] = [:]
         var tls: [String: TLSContext] = [:]
         for (name, u) in config.upstreams {
@@ -121,7 +125,8 @@ final class ProxyRuntime: @unchecked Sendable {
                 credential: creds[r.upstream], cors: r.cors,
                 translation: TranslationOptions(
                     upstreamPath: r.upstreamPath, renameMaxTokens: r.renameMaxTokens,
-                    defaultMaxTokens: r.defaultMaxTokens, modelAliases: r.modelAliases),
+                    defaultMaxTokens: r.defaultMaxTokens, modelAliases: r.modelAliases,
+                    profile: r.profile, healing: r.profile == nil ? nil : healing),
                 timeouts: timeouts, methods: methods.map { Array($0.uppercased().utf8) }))
         }
         for r in config.routes {

@@ -6,7 +6,7 @@ import Providers
 /// SIGTERM/SIGINT drain gracefully; SIGHUP reloads the config (validated first).
 public final class ProxyServer: @unchecked Sendable {
     private let configPath: String?
-    private var runtime: ProxyRuntime
+    private(set) var runtime: ProxyRuntime
     private let listen: HostPort
     private let workerCount: Int
     private var workers: [WorkerThread] = []
@@ -83,7 +83,7 @@ public final class ProxyServer: @unchecked Sendable {
         guard let configPath else { return }
         do {
             let config = try ConfigLoader.load(path: configPath)
-            let fresh = try ProxyRuntime(config: config)
+            let fresh = try ProxyRuntime(config: config, healing: runtime.healing)
             if config.listen != runtime.config.listen || config.workers != runtime.config.workers {
                 Log.warning("reload: listen and workers changes need a restart; they are ignored")
             }

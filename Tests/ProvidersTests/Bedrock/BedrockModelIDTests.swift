@@ -21,16 +21,16 @@ final class BedrockModelIDTests: XCTestCase {
             ("arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-3-7-sonnet-20250219-v1:0",
              "arn:aws:bedrock:us-east-1:123456789012:inference-profile%2Fus.anthropic.claude-3-7-sonnet-20250219-v1:0"),
             ("gpt-4o", "gpt-4o"),
-            ("claude x/y", "anthropic.claude%20x%2Fy-v1:0"),
-            ("claude-é", "anthropic.claude-%C3%A9-v1:0"),
+            ("claude x/y", "anthropic.claude%20x%2Fy-v1"),
+            ("claude-é", "anthropic.claude-%C3%A9-v1"),
         ]
         for (input, expected) in table {
             XCTAssertEqual(BedrockModelID.resolve(input, aliases: input == "claude-v2" || input == "sonnet" ? aliases : [:]), expected, input)
         }
         // Without the alias, `claude-v2` follows the `-v2` rule.
         XCTAssertEqual(BedrockModelID.resolve("claude-v2", aliases: [:]), "anthropic.claude-v2:0")
-        XCTAssertEqual(BedrockModelID.resolve("claude-v", aliases: [:]), "anthropic.claude-v-v1:0")
-        XCTAssertEqual(BedrockModelID.resolve("claude-v2.", aliases: [:]), "anthropic.claude-v2.-v1:0")
+        XCTAssertEqual(BedrockModelID.resolve("claude-v", aliases: [:]), "anthropic.claude-v-v1")
+        XCTAssertEqual(BedrockModelID.resolve("claude-v2.", aliases: [:]), "anthropic.claude-v2.-v1")
     }
 
     /// Every ASCII byte alone and inside an id: unreserved bytes stay, others become `%XX`; ids with
@@ -59,5 +59,34 @@ final class BedrockModelIDTests: XCTestCase {
         XCTAssertEqual(
             BedrockModelID.path(template: "/model/{model}/{action}?x={model}", model: "a.b", aliases: [:], stream: true),
             "/model/a.b/invoke-with-response-stream?x=a.b")
+    }
+
+    /// Dateless names (Claude Code's defaults) take Bedrock's current `-v1` form, never `-v1:0`; dated
+    /// ones keep `-v1:0`.
+    func testDatelessAndDatedNames() {
+        let table = [
+            ("claude-opus-4-6", "anthropic.claude-opus-4-6-v1"),
+            ("claude-opus-5-5", "anthropic.claude-opus-5-5-v1"),
+            ("claude-sonnet-5-5", "anthropic.claude-sonnet-5-5-v1"),
+            ("claude-haiku-5-5", "anthropic.claude-haiku-5-5-v1"),
+            ("claude-sonnet-4-6", "anthropic.claude-sonnet-4-6-v1"),
+            ("claude-sonnet-4-5-20250929", "anthropic.claude-sonnet-4-5-20250929-v1:0"),
+            ("claude-haiku-4-5-20251001", "anthropic.claude-haiku-4-5-20251001-v1:0"),
+            ("claude-3-7-sonnet-20250219+tools", "anthropic.claude-3-7-sonnet-20250219+tools-v1:0"),
+            // Eight digits that are not a date (no `20` first), or seven: dateless.
+            ("claude-x-12345678", "anthropic.claude-x-12345678-v1"),
+            ("claude-x-2025021", "anthropic.claude-x-2025021-v1"),
+            ("claude-x-202502190", "anthropic.claude-x-202502190-v1"),
+            ("us.anthropic.claude-opus-4-6-v1", "us.anthropic.claude-opus-4-6-v1"),
+            ("global.anthropic.claude-opus-4-6-v1", "global.anthropic.claude-opus-4-6-v1"),
+        ]
+        for (name, id) in table {
+            XCTAssertEqual(BedrockModelID.id(for: name, aliases: [:]), id, name)
+            var n = name
+            let bytesPath = n.withUTF8 {
+                BedrockModelID.path(template: "/m/{model}/{action}", modelBytes: UnsafeRawBufferPointer($0), aliases: [:], stream: false)
+            }
+            XCTAssertEqual(bytesPath, "/m/\(BedrockModelID.pathSegment(id))/invoke", name)
+        }
     }
 }

@@ -21,7 +21,7 @@ final class ConfigErrorTests: XCTestCase {
     func testUnknownKeys() {
         assertConfigError(ConfigFixtures.minimal(extra: "listne: 1"),
             "listne: unknown key (expected one of: listen, workers, limits, upstreams, routes, models, "
-                + "inbound_keys, auth_keys, cors, log_level, access_log)")
+                + "inbound_keys, auth_keys, cors, log_level, access_log, profiles)")
         assertConfigError(ConfigFixtures.minimal(extra: "limits: { max_body: 1 }"),
             "limits.max_body: unknown key (expected one of: max_head_bytes, max_header_count, max_body_bytes, "
                 + "max_connections, head_timeout, body_timeout, keep_alive_timeout, shutdown_grace)")
@@ -30,7 +30,7 @@ final class ConfigErrorTests: XCTestCase {
                 + "stream: true }"),
             "routes[0].stream: unknown key (expected one of: path, methods, upstream, upstream_path, ingress, "
                 + "egress, rename_max_tokens, default_max_tokens, model_aliases, set_headers, remove_headers, cors, "
-                + "timeouts, keep_alive_interval, models_path)")
+                + "timeouts, keep_alive_interval, models_path, profile)")
         let yaml = """
             upstreams:
               up: { url: "http://h", timeouts: { read: 1s } }

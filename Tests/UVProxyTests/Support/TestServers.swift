@@ -9,8 +9,8 @@ final class TestStack {
 
     /// `yaml` may use `MOCK_URL` for the mock's base URL.
     init(yaml: String, mockTLS: (cert: String, key: String)? = nil, mockHost: String = "127.0.0.1",
-         environment: [String: String] = [:]) throws {
-        mock = try MockServer(host: mockHost, port: 0, tlsCertificate: mockTLS?.cert, tlsKey: mockTLS?.key)
+         environment: [String: String] = [:], mockRules: MockBedrockRules = MockBedrockRules()) throws {
+        mock = try MockServer(host: mockHost, port: 0, tlsCertificate: mockTLS?.cert, tlsKey: mockTLS?.key, rules: mockRules)
         mock.start()
         let scheme = mockTLS == nil ? "http" : "https"
         let text = yaml.replacingOccurrences(of: "MOCK_URL", with: "\(scheme)://\(mockHost):\(mock.port)")
