@@ -44,9 +44,10 @@ test-swift:
 	set -o pipefail; $(SWIFT) test --skip-build --disable-swift-testing 2>&1 | tee .build/swift-test.log
 	@if grep -E '$(TEST_SECRETS)' .build/swift-test.log; then echo "a test credential reached the output"; exit 1; fi
 
-# The official openai and anthropic SDKs, and curl, through the release binary over real sockets.
-test-e2e: release
-	MINI_PROXY_BIN=$(BIN_DIR)/mini-proxy $(PYTHON) -m pytest -q tests/e2e
+# The official openai and anthropic SDKs, curl, and the real Claude Code CLI (pinned, installed once into
+# .venv-agents/ by mk/agents.mk) through the release binary over real sockets, to the strict mock.
+test-e2e: release agents-venv
+	MINI_PROXY_BIN=$(BIN_DIR)/mini-proxy CLAUDE_BIN=$(CLAUDE_BIN) $(PYTHON) -m pytest -q tests/e2e
 
 bench: release
 	bash bench/run.sh
@@ -88,3 +89,5 @@ clean:
 
 # make fuzz, make fuzz-build, make test-asan, make test-tsan
 include mk/fuzz.mk
+# make agents-venv (the Claude Code CLI for the e2e suite)
+include mk/agents.mk

@@ -1,0 +1,238 @@
+"""The real Claude Code CLI through the proxy's Bedrock route to the strict mock upstream.
+
+Claude Code (bundled in PyPI's claude-agent-sdk; `make agents-venv` installs the pinned release into
+.venv-agents/, or point CLAUDE_BIN at a `claude` binary) runs offline with a scratch HOME and
+`ANTHROPIC_BASE_URL=<proxy>/bedrock/claude`. What it sends is in fixtures/claude-code/ (recorded with
+`python3 tests/e2e/capture_server.py record-claude-code`): a `role: system` message inside `messages`,
+tools with `defer_loading`, betas Bedrock has never heard of, adaptive thinking with `display`,
+`context_management`, `output_config`. The bundled mock refuses all of that the way Bedrock does
+(400 `invalid beta flag`, `extraneous key`, `expected user or assistant`), so a run only succeeds when
+the proxy shapes the request for Bedrock, or heals after a 400.
+
+Every CLI run has a 120 s deadline; its process group is killed (by PID) if it overruns.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from capture_server import REPO, TOOL_PROMPT, claude_env, find_claude_bin
+from conftest import start_proxy, upstream
+from helpers import HOST, Process, Proxy, free_port
+
+VENV = REPO / ".venv-agents"
+pytestmark = pytest.mark.skipif(
+    not os.environ.get("CLAUDE_BIN") and not VENV.exists(),
+    reason="Claude Code CLI not installed: run `make agents-venv` (claude-agent-sdk into .venv-agents/) "
+           "or set CLAUDE_BIN to a claude binary",
+)
+
+RUN_TIMEOUT = 120
+# The mock's text: its fixed reply (MockBodies.reply), or, on streams, its token chunks (`tok0 tok1 ...`).
+MOCK_TEXTS = ("Hello from the mini-proxy mock upstream.", "tok0 tok1 tok2 ")
+ROUTE = "/bedrock/claude/v1/messages"
+MODELS_ROUTE = "/bedrock/claude/v1/models"
+
+# Every beta Claude Code 2.1.327 sends across the cases in fixtures/claude-code/ (per model it sends a
+# subset). The healing test's mock accepts all of them but MISSING_BETA, which every model's request
+# carries and which the proxy's Bedrock profile lets through: the mock's 400 `invalid beta flag`
+# (naming nothing) is then the proxy's to heal. The CLI alone would not recover: after that 400 it
+# retries without thinking-token-count and advanced-tool-use only, and gives up.
+CLAUDE_CODE_BETAS = [
+    "claude-code-20250219", "interleaved-thinking-2025-05-14", "context-management-2025-06-27",
+    "per-turn-control-2026-07-01", "mid-conversation-tool-changes-2026-07-01",
+    "thinking-token-count-2026-05-13", "advanced-tool-use-2025-11-20", "effort-2025-11-24",
+    "thinking-display-updates-2026-08-18", "context-1m-2025-08-07",
+]
+MISSING_BETA = "interleaved-thinking-2025-05-14"
+
+# `<time> <request id> <METHOD> <path> <status> <ms>ms [upstream=<name>/<status>...] ...`
+ACCESS = re.compile(r"^\S+ \S+ (GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) (\S+) (\d{3}) ")
+
+
+@dataclass
+class Run:
+    argv: list[str]
+    returncode: int
+    stdout: str
+    stderr: str
+    log: str  # what the proxy logged during the run
+
+    def access(self, path: str, method: str = "POST") -> list[tuple[int, str]]:
+        """(status, line) of each access-log line for method and path (any query)."""
+        out = []
+        for line in self.log.splitlines():
+            m = ACCESS.match(line)
+            if m and m.group(1) == method and m.group(2).split("?")[0] == path:
+                out.append((int(m.group(3)), line))
+        return out
+
+    def explain(self) -> str:
+        return (f"\nargv: {self.argv}\nexit: {self.returncode}\nstdout:\n{self.stdout[-3000:]}\n"
+                f"stderr:\n{self.stderr[-3000:]}\nproxy log during the run:\n{self.log[-6000:]}")
+
+
+@pytest.fixture(scope="module")
+def claude_bin() -> str:
+    path = find_claude_bin()
+    if path is None:
+        pytest.fail(f"Claude Code CLI not found (CLAUDE_BIN={os.environ.get('CLAUDE_BIN')!r}, {VENV} "
+                    "without claude_agent_sdk/_bundled/claude): run `make agents-venv`", pytrace=False)
+    return path
+
+
+def claude_proxy_config(up: dict) -> dict:
+    """The demo's Claude route (config/demo.yaml), with nothing Claude-Code-specific configured."""
+    return {
+        "upstreams": {"mock": up},
+        "routes": [{"path": ROUTE, "upstream": "mock", "ingress": "anthropic-messages", "egress": "bedrock-anthropic",
+                    "upstream_path": "/v1/bedrock/model/{model}/{action}", "cors": True,
+                    "models_path": MODELS_ROUTE}],
+        "models": [
+            {"id": "claude-sonnet-4-5", "display_name": "Claude Sonnet 4.5", "owned_by": "anthropic",
+             "created": 1759104000, "dialects": ["bedrock-anthropic"]},
+            {"id": "claude-haiku-4-5", "display_name": "Claude Haiku 4.5", "owned_by": "anthropic",
+             "created": 1760486400, "dialects": ["bedrock-anthropic"]},
+        ],
+        "log_level": "debug",
+        "access_log": True,
+    }
+
+
+@pytest.fixture(scope="module")
+def cc_proxy(bin_path, registry, certs, mock) -> Proxy:
+    """The proxy in front of the session's TLS mock (strict, like Bedrock)."""
+    up = upstream(mock["url"], ca_file=certs["ca"], first_byte="20s", idle="20s")
+    return start_proxy(bin_path, registry, "proxy-claude-code", claude_proxy_config(up))
+
+
+@pytest.fixture(scope="module")
+def healing_proxy(bin_path, registry, certs, workdir) -> Proxy:
+    """A proxy in front of a mock whose --rules accept every beta Claude Code sends but MISSING_BETA."""
+    rules = workdir / "mock-rules-claude-code.json"
+    rules.write_text(json.dumps({"betas": [b for b in CLAUDE_CODE_BETAS if b != MISSING_BETA]}))
+    port = free_port()
+    proc = Process("mock-claude-code-rules",
+                   [bin_path, "mock", "--listen", f"{HOST}:{port}", "--tls-cert", str(certs["cert"]),
+                    "--tls-key", str(certs["key"]), "--rules", str(rules)],
+                   workdir / "mock-claude-code-rules.log")
+    registry.processes.append(proc)
+    proc.start()
+    proc.wait_port(port)
+    up = upstream(f"https://localhost:{port}", ca_file=certs["ca"], first_byte="20s", idle="20s")
+    return start_proxy(bin_path, registry, "proxy-claude-code-heal", claude_proxy_config(up))
+
+
+def run_claude(claude_bin: str, proxy: Proxy, tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> Run:
+    """`claude <args>` with a scratch HOME (also its working directory) against the proxy, offline."""
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    log_path = proxy.process.log_path
+    start = log_path.stat().st_size if log_path.exists() else 0
+    argv = [claude_bin, *args]
+    p = subprocess.Popen(argv, cwd=home, env=claude_env(home, proxy.base + "/bedrock/claude", env),
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         start_new_session=True)
+    try:
+        out, err = p.communicate(timeout=RUN_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)  # the CLI and any tool it started: its own process group
+        out, err = p.communicate(timeout=10)
+        err += f"\n[killed after {RUN_TIMEOUT}s]"
+    with open(log_path, "rb") as f:
+        f.seek(start)
+        log = f.read().decode(errors="replace")
+    return Run(argv, p.returncode, out, err, log)
+
+
+def from_mock(text: str) -> bool:
+    return any(t in text for t in MOCK_TEXTS)
+
+
+def assert_clean(run: Run, posts: int = 1) -> None:
+    """Exit 0; each Messages request answered 200 without any 4xx, to the CLI or from the upstream."""
+    assert run.returncode == 0, "claude failed" + run.explain()
+    lines = run.access(ROUTE)
+    assert len(lines) >= posts, f"expected {posts}+ POST {ROUTE} in the access log" + run.explain()
+    assert all(status == 200 for status, _ in lines), "a Messages request was not 200" + run.explain()
+    fours = [line for line in run.log.splitlines()
+             if (m := ACCESS.match(line)) and (m.group(3).startswith("4") or re.search(r"upstream=\S*/4\d\d\b", line))]
+    assert not fours, f"4xx in the access log: {fours}" + run.explain()
+
+
+# MARK: plain prompts, one per model Claude Code picks
+
+
+@pytest.mark.parametrize("model", [None, "sonnet", "haiku", "claude-opus-4-6"],
+                         ids=["default", "sonnet", "haiku", "claude-opus-4-6"])
+def test_print_mode(claude_bin, cc_proxy, tmp_path, model):
+    args = ["-p", "say hi"] + (["--model", model] if model else [])
+    run = run_claude(claude_bin, cc_proxy, tmp_path, *args)
+    assert_clean(run)
+    assert from_mock(run.stdout), "the mock's reply is not in the output" + run.explain()
+
+
+def test_stream_json(claude_bin, cc_proxy, tmp_path):
+    run = run_claude(claude_bin, cc_proxy, tmp_path, "-p", "say hi", "--output-format", "stream-json", "--verbose")
+    assert_clean(run)
+    events = []
+    for line in run.stdout.splitlines():
+        if line.strip():
+            try:
+                events.append(json.loads(line))
+            except ValueError:
+                pytest.fail(f"not a JSON line: {line[:300]!r}" + run.explain(), pytrace=False)
+    assert events and events[0].get("type") == "system", run.explain()
+    results = [e for e in events if e.get("type") == "result"]
+    assert len(results) == 1, "expected one result event" + run.explain()
+    result = results[0]
+    assert result.get("subtype") == "success" and not result.get("is_error"), run.explain()
+    assert from_mock(result.get("result", "")), run.explain()
+
+
+# MARK: a tool round trip (tool_use from the mock, Bash runs locally, tool_result back through the proxy)
+
+
+def test_tool_round_trip(claude_bin, cc_proxy, tmp_path):
+    # --allowedTools works as root without IS_SANDBOX (--dangerously-skip-permissions refuses root unless
+    # IS_SANDBOX=1). `echo` alone would be auto-approved as read-only; the flag keeps the test independent
+    # of that heuristic.
+    run = run_claude(claude_bin, cc_proxy, tmp_path, "-p", TOOL_PROMPT, "--allowedTools", "Bash")
+    assert_clean(run, posts=2)
+    assert "tool result:" in run.stdout and "mock-tool-ok-42" in run.stdout, \
+        "the tool did not run, or its result did not come back through the proxy" + run.explain()
+
+
+# MARK: model discovery (GET /v1/models through the proxy)
+
+
+def test_gateway_model_discovery(claude_bin, cc_proxy, tmp_path):
+    run = run_claude(claude_bin, cc_proxy, tmp_path, "-p", "say hi",
+                     env={"CLAUDE_CODE_ENABLE_GATEWAY_MODEL_DISCOVERY": "1"})
+    assert_clean(run)
+    assert from_mock(run.stdout), run.explain()
+    models = run.access(MODELS_ROUTE, method="GET")
+    assert models, f"no GET {MODELS_ROUTE} in the access log" + run.explain()
+    assert all(status == 200 for status, _ in models), run.explain()
+
+
+# MARK: self-healing (an upstream that refuses one beta the proxy lets through)
+
+
+def test_heals_refused_beta(claude_bin, healing_proxy, tmp_path):
+    run = run_claude(claude_bin, healing_proxy, tmp_path, "-p", "say hi")
+    assert run.returncode == 0, "claude failed against a mock refusing " + MISSING_BETA + run.explain()
+    assert from_mock(run.stdout), run.explain()
+    lines = run.access(ROUTE)
+    assert lines and all(status == 200 for status, _ in lines), "the CLI saw an error" + run.explain()
+    said = [line for line in run.log.splitlines()
+            if MISSING_BETA in line and re.search(r"(?i)remov|drop|strip|heal|learn|without", line)]
+    assert said, f"the proxy log does not say it removed {MISSING_BETA}" + run.explain()
