@@ -159,3 +159,31 @@ def test_raw_midstream_error_event(proxy):
     events = sse_events(text)
     assert events[-1]["event"] == "error", f"last event should be an error: {events[-3:]}"
     assert_anthropic_error(json.loads(events[-1]["data"]))
+
+
+def test_betas_and_fields_bedrock_refuses_are_cut_by_the_profile(client):
+    """What the strict mock (like Bedrock) refuses never reaches it: betas outside the profile, fields
+    without their beta, tool and thinking keys, a system message inside `messages` (folded)."""
+    kwargs = dict(
+        model="claude-opus-4-6", max_tokens=100,
+        betas=["oauth-2025-04-20", "claude-code-20250219", "fast-mode-2026-02-01"],
+        messages=[{"role": "user", "content": "What is the weather in Paris?"},
+                  {"role": "system", "content": "Answer in one word."}],
+        tools=[{**TOOLS[0], "defer_loading": True}],
+        extra_body={"context_management": {"edits": []}, "speed": "fast",
+                    "thinking": {"type": "enabled", "budget_tokens": 1024, "display": "omitted"}},
+    )
+    m = client.beta.messages.create(**kwargs)
+    assert m.content[-1].type == "text" and m.content[-1].text
+    assert m.content[0].type == "thinking" and m.content[0].signature == SIGNATURE
+    # What the upstream saw (the mock's echo, lenient about nothing but the body's own checks).
+    kwargs["model"] = "claude-opus-4-6+echo"
+    seen = json.loads(client.beta.messages.create(**kwargs).content[0].text)
+    body = json.loads(seen["body"])
+    assert seen["path"] == "/v1/bedrock/model/anthropic.claude-opus-4-6%2Becho-v1/invoke"  # dateless: -v1, no :0
+    assert body["anthropic_beta"] == ["claude-code-20250219"]
+    assert "context_management" not in body and "speed" not in body
+    assert body["thinking"] == {"type": "enabled", "budget_tokens": 1024}
+    assert "defer_loading" not in body["tools"][0]
+    assert [msg["role"] for msg in body["messages"]] == ["user"]
+    assert [b["text"] for b in body["messages"][0]["content"]] == ["What is the weather in Paris?", "Answer in one word."]

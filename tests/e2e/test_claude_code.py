@@ -89,13 +89,13 @@ def claude_bin() -> str:
     return path
 
 
-def claude_proxy_config(up: dict) -> dict:
+def claude_proxy_config(up: dict, **route: object) -> dict:
     """The demo's Claude route (config/demo.yaml), with nothing Claude-Code-specific configured."""
     return {
         "upstreams": {"mock": up},
         "routes": [{"path": ROUTE, "upstream": "mock", "ingress": "anthropic-messages", "egress": "bedrock-anthropic",
                     "upstream_path": "/v1/bedrock/model/{model}/{action}", "cors": True,
-                    "models_path": MODELS_ROUTE}],
+                    "models_path": MODELS_ROUTE, **route}],
         "models": [
             {"id": "claude-sonnet-4-5", "display_name": "Claude Sonnet 4.5", "owned_by": "anthropic",
              "created": 1759104000, "dialects": ["bedrock-anthropic"]},
@@ -129,6 +129,14 @@ def healing_proxy(bin_path, registry, certs, workdir) -> Proxy:
     proc.wait_port(port)
     up = upstream(f"https://localhost:{port}", ca_file=certs["ca"], first_byte="20s", idle="20s")
     return start_proxy(bin_path, registry, "proxy-claude-code-heal", claude_proxy_config(up))
+
+
+@pytest.fixture(scope="module")
+def any_betas_proxy(bin_path, registry, certs, mock) -> Proxy:
+    """The route with `profile: {betas: any}`: every beta Claude Code sends goes to the strict mock."""
+    up = upstream(mock["url"], ca_file=certs["ca"], first_byte="20s", idle="20s")
+    return start_proxy(bin_path, registry, "proxy-claude-code-any-betas",
+                       claude_proxy_config(up, profile={"betas": "any"}))
 
 
 def run_claude(claude_bin: str, proxy: Proxy, tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> Run:
@@ -178,6 +186,12 @@ def test_print_mode(claude_bin, cc_proxy, tmp_path, model):
     run = run_claude(claude_bin, cc_proxy, tmp_path, *args)
     assert_clean(run)
     assert from_mock(run.stdout), "the mock's reply is not in the output" + run.explain()
+    # The access log ties the line to Claude Code's session and says what the profile cut (names only).
+    _, line = run.access(ROUTE)[-1]
+    assert re.search(r'session="[0-9a-f-]{36}"', line), line
+    assert 'removed="' in line and "thinking key display" in line, line
+    if model in (None, "sonnet", "haiku"):  # the 5-5 models send a role:system message
+        assert "role system (folded into the user turn)" in line, line
 
 
 def test_stream_json(claude_bin, cc_proxy, tmp_path):
@@ -236,3 +250,17 @@ def test_heals_refused_beta(claude_bin, healing_proxy, tmp_path):
     said = [line for line in run.log.splitlines()
             if MISSING_BETA in line and re.search(r"(?i)remov|drop|strip|heal|learn|without", line)]
     assert said, f"the proxy log does not say it removed {MISSING_BETA}" + run.explain()
+    # Remembered: the next session's requests are right the first time (no upstream 400, nothing learned).
+    again = run_claude(claude_bin, healing_proxy, tmp_path, "-p", "say hi")
+    assert_clean(again)
+    assert "refused" not in again.log, "the proxy learned the same thing twice" + again.explain()
+
+
+def test_unknown_betas_pass_then_heal_to_the_known_good_list(claude_bin, any_betas_proxy, tmp_path):
+    """`betas: any` lets Claude Code's newest betas through; the strict mock refuses them (`invalid beta
+    flag`, naming none) and the proxy retries with only the betas known to work on Bedrock."""
+    run = run_claude(claude_bin, any_betas_proxy, tmp_path, "-p", "say hi")
+    assert_clean(run)
+    assert from_mock(run.stdout), run.explain()
+    said = [line for line in run.log.splitlines() if "refused betas outside the known-good list" in line]
+    assert said and "per-turn-control-2026-07-01" in said[0], "no healing line naming the new beta" + run.explain()

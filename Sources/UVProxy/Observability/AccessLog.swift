@@ -8,13 +8,15 @@ final class AccessLog: @unchecked Sendable {
     init(enabled: Bool) { self.enabled = enabled }
 
     func record(method: String, path: String, status: Int, startedAt: UInt64, now: UInt64, requestId: String,
-                upstream: String?, upstreamStatus: Int = 0, bytes: Int = 0, note: String? = nil) {
+                upstream: String?, upstreamStatus: Int = 0, bytes: Int = 0, note: String? = nil,
+                fields: [(name: String, value: String)] = []) {
         guard enabled else { return }
         var line = Self.timestamp()
         line += " \(requestId) \(method) \(path) \(status) \(now &- startedAt)ms"
         if let upstream { line += " upstream=\(upstream)/\(upstreamStatus)" }
         if bytes > 0 { line += " bytes=\(bytes)" }
         if let note { line += " note=\"\(Self.sanitize(note))\"" }
+        for f in fields { line += " \(f.name)=\"\(Self.sanitize(f.value))\"" }
         line += "\n"
         Log.write(line)
     }

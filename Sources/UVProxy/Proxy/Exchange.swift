@@ -224,6 +224,8 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         "host", "authorization", "x-api-key", "cookie", "connection", "keep-alive", "proxy-connection",
         "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "content-length", "expect",
         "x-request-id",
+        // The proxy sends its own User-Agent (one, not two).
+        "user-agent",
     ]
 
     // MARK: Response
@@ -725,9 +727,17 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         stopPings()
         if client.observer === self { client.observer = nil }
         guard worker.log.enabled else { return }
+        // Ids a client sends to tie log lines to its own (Claude Code's session, a client request id),
+        // and what the upstream profile removed from the request (names only, never values).
+        var fields: [(name: String, value: String)] = []
+        if let v = request.head.value("x-claude-code-session-id") { fields.append(("session", v)) }
+        if let v = request.head.value("x-client-request-id") { fields.append(("client_request_id", v)) }
+        if let removed = translator?.removedForUpstream, !removed.isEmpty {
+            fields.append(("removed", removed.joined(separator: ", ")))
+        }
         worker.log.record(method: method, path: path, status: status, startedAt: startedAt, now: loop.now,
                           requestId: requestId.string, upstream: up.config.name, upstreamStatus: upstreamStatus,
-                          bytes: bytesToClient, note: logNote)
+                          bytes: bytesToClient, note: logNote, fields: fields)
     }
 
     static func connectError(_ error: StreamError, upstream: UpstreamConfig) -> APIError {

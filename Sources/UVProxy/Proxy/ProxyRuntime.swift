@@ -159,6 +159,14 @@ final class ProxyRuntime: @unchecked Sendable {
         }
         exact = ex
         prefixes = px.sorted { $0.prefix.count > $1.prefix.count }
+        // `/bedrock/claude/v1/messages` → `/bedrock`, `/bedrock/claude`, `/bedrock/claude/v1` (and `/`).
+        var bases: Set<[UInt8]> = [Array("/".utf8)]
+        for r in compiled {
+            let path = Array(r.config.path.utf8)
+            for i in path.indices.dropFirst() where path[i] == UInt8(ascii: "/") { bases.insert(Array(path[..<i])) }
+            if r.config.isPrefix, path.count > 1 { bases.insert(Array(path.dropLast())) }
+        }
+        routeBases = bases
         inboundKeys = config.inboundKeys.map { Array($0.utf8) }
     }
 
@@ -168,6 +176,10 @@ final class ProxyRuntime: @unchecked Sendable {
         if path.hasSuffix("/messages") { return String(path.dropLast("/messages".count)) + "/models" }
         return nil
     }
+
+    /// The leading segments of every route path (the base URLs clients are given), for `HEAD <base>`
+    /// and `<base>/health`.
+    let routeBases: Set<[UInt8]>
 
     /// Paths of pass-through routes as bytes, for an allocation-free first check.
     let passthroughPaths: [(path: [UInt8], isPrefix: Bool)]

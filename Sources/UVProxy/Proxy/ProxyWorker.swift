@@ -72,20 +72,24 @@ final class ProxyWorker: HTTPRequestHandler {
 
         // The route is found on bytes; the path becomes a String only where a message or a log needs it.
         let pathRange = head.pathRange
-        let (isHealth, candidates) = head.bytes.withUnsafeBytes { p in
-            (memcmpEqual(p, pathRange, Self.raw("/healthz")) || memcmpEqual(p, pathRange, Self.raw("/health")),
+        let (local, candidates) = head.bytes.withUnsafeBytes { p in
+            (localAnswer(UnsafeRawBufferPointer(rebasing: p[pathRange]), head: head),
              runtime.candidates(path: UnsafeRawBufferPointer(rebasing: p[pathRange])))
         }
-        if isHealth {
-            connection.respond(status: 200, headers: [("Content-Type", "application/json"), ("X-Request-Id", requestId)],
-                               body: Array(#"{"status":"ok"}"#.utf8))
+        if let local, candidates.isEmpty {
+            let body: [UInt8] = local == .health && !head.isMethod("HEAD") ? Array(#"{"status":"ok"}"#.utf8) : []
+            connection.respond(status: 200, headers: [("Content-Type", "application/json"), ("X-Request-Id", requestId)], body: body)
             log.record(method: head.methodString, path: head.pathString, status: 200, startedAt: started, now: loop.now, requestId: requestId, upstream: nil)
             return
         }
         var path: String { head.pathString }
         guard let first = candidates.first else {
-            respondError(APIError(status: 404, type: "not_found_error", message: "no route for \(head.methodString) \(path)"),
-                         dialect: Self.guessDialect(path), cors: nil, requestId: requestId, connection: connection, head: head, started: started)
+            let dialect = Self.guessDialect(path)
+            let message = path.hasSuffix("/messages/count_tokens")
+                ? "token counting is not configured here: add a route for POST \(path) to forward it to an upstream that counts tokens"
+                : "no route for \(head.methodString) \(path)"
+            respondError(APIError(status: 404, type: "not_found_error", message: message),
+                         dialect: dialect, cors: nil, requestId: requestId, connection: connection, head: head, started: started)
             return
         }
         let route = head.bytes.withUnsafeBytes { raw -> CompiledRoute? in
@@ -105,7 +109,8 @@ final class ProxyWorker: HTTPRequestHandler {
                          dialect: r.errorDialect, cors: r.cors, requestId: requestId, connection: connection, head: head, started: started)
             return
         }
-        if !runtime.inboundKeys.isEmpty, !InboundAuth.accepts(head, keys: runtime.inboundKeys) {
+        // Model lists are public (clients discover models before they hold a key, as Claude Code does).
+        if case .models = route.action {} else if !runtime.inboundKeys.isEmpty, !InboundAuth.accepts(head, keys: runtime.inboundKeys) {
             respondError(APIError(status: 401, type: "authentication_error", message: "missing or invalid API key", code: "invalid_api_key"),
                          dialect: route.errorDialect, cors: route.cors, requestId: requestId, connection: connection, head: head, started: started)
             return
@@ -114,13 +119,44 @@ final class ProxyWorker: HTTPRequestHandler {
         case .models(let dialect):
             var headers: [(name: String, value: String)] = [("Content-Type", "application/json"), ("X-Request-Id", requestId)]
             if let cors = route.cors { headers += Self.corsHeaders(cors, preflight: false) }
-            connection.respond(status: 200, headers: headers, body: ModelList.body(runtime.modelList(for: route), dialect: dialect))
+            var models = runtime.modelList(for: route)
+            if dialect == .anthropicMessages {
+                // Claude Code keeps the ids that start with claude or anthropic: list those first.
+                let isClaude = { (m: ModelInfo) in m.id.hasPrefix("claude") || m.id.hasPrefix("anthropic") }
+                models = models.filter(isClaude) + models.filter { !isClaude($0) }
+            }
+            if let limit = Self.queryInt(head.queryString, "limit"), limit > 0, limit < models.count { models = Array(models.prefix(limit)) }
+            connection.respond(status: 200, headers: headers, body: head.isMethod("HEAD") ? [] : ModelList.body(models, dialect: dialect))
             log.record(method: head.methodString, path: path, status: 200, startedAt: started, now: loop.now, requestId: requestId, upstream: nil)
         case .exchange, .passthrough:
             let exchange = Exchange(worker: self, route: route, request: request, client: connection,
                                     requestId: id, startedAt: started)
             exchange.start()
         }
+    }
+
+    private enum LocalAnswer { case health, base }
+
+    /// `/healthz`, `/health`, `<route base>/health[z]` (GET or HEAD) and `HEAD <route base>` (`HEAD /`
+    /// included) are answered here. Checked on the bytes: most paths end in neither.
+    private func localAnswer(_ path: UnsafeRawBufferPointer, head: HTTPRequestHead) -> LocalAnswer? {
+        guard head.isMethod("GET") || head.isMethod("HEAD") else { return nil }
+        for suffix in [Self.raw("/healthz"), Self.raw("/health")] where path.count >= suffix.count {
+            let start = path.count - suffix.count
+            guard memcmpEqual(path, start..<path.count, suffix) else { continue }
+            if start == 0 || runtime.routeBases.contains(Array(path[0..<start])) { return .health }
+        }
+        if head.isMethod("HEAD"), path.count > 0, runtime.routeBases.contains(Array(path)) { return .base }
+        return nil
+    }
+
+    /// `name=<digits>` from a query string (`?limit=1000`).
+    static func queryInt(_ query: String, _ name: String) -> Int? {
+        for pair in query.drop(while: { $0 == "?" }).split(separator: "&") {
+            let kv = pair.split(separator: "=", maxSplits: 1)
+            if kv.count == 2, kv[0] == name { return Int(kv[1]) }
+        }
+        return nil
     }
 
     private static func raw(_ s: StaticString) -> UnsafeRawBufferPointer {

@@ -133,7 +133,7 @@ final class ShippedConfigTests: XCTestCase {
         XCTAssertTrue(text.contains("POST /openai/v1/chat/completions  openai-chat → openai-chat  ai-gateway "
             + "/v1/openai/v1/chat/completions  [rename_max_tokens]"), text)
         XCTAssertTrue(text.contains("ANY /openai/v1/responses  passthrough → passthrough"), text)
-        XCTAssertTrue(text.contains("GET /bedrock/claude/v1/models  models list (anthropic-messages shape, 5 models)"),
+        XCTAssertTrue(text.contains("GET /bedrock/claude/v1/models  models list (anthropic-messages shape, 10 models)"),
                       text)
         XCTAssertTrue(text.contains("auth: Authorization: slauth <shell command echo …>"), text)
         XCTAssertTrue(text.contains("header: X-Atlassian-CloudId: ***"), text)
@@ -164,7 +164,8 @@ final class ShippedConfigTests: XCTestCase {
     func testReadmeExampleLoads() throws {
         let readme = try String(
             contentsOf: ConfigFixtures.packageRoot.appendingPathComponent("config/README.md"), encoding: .utf8)
-        let start = try XCTUnwrap(readme.range(of: "```yaml\n"))
+        let section = try XCTUnwrap(readme.range(of: "## A complete small example"))
+        let start = try XCTUnwrap(readme.range(of: "```yaml\n", range: section.upperBound..<readme.endIndex))
         let end = try XCTUnwrap(readme.range(of: "\n```", range: start.upperBound..<readme.endIndex))
         let yaml = String(readme[start.upperBound..<end.lowerBound])
         let config = try ConfigLoader.parse(yaml: yaml, environment: ["OPENAI_API_KEY": "k1", "GEMINI_API_KEY": "k2"])
