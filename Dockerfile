@@ -1,7 +1,7 @@
 # mini-proxy: build with the Swift toolchain, run on slim Debian with a static Swift stdlib.
 # The toolchain this project is developed and tested with (Swift 6.3).
 FROM swift:6.3-bookworm AS build
-RUN apt-get update -q && apt-get install -y -q --no-install-recommends libuv1-dev libssl-dev libyaml-dev pkg-config \
+RUN apt-get update -q && apt-get install -y -q --no-install-recommends libuv1-dev libssl-dev libyaml-dev zlib1g-dev libzstd-dev libbrotli-dev pkg-config \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Package.swift ./
@@ -12,7 +12,7 @@ RUN swift build -c release --static-swift-stdlib --product mini-proxy \
     && install -D -s "$(swift build -c release --show-bin-path)/mini-proxy" /out/mini-proxy
 
 FROM debian:bookworm-slim
-RUN apt-get update -q && apt-get install -y -q --no-install-recommends libuv1 libssl3 libyaml-0-2 ca-certificates curl \
+RUN apt-get update -q && apt-get install -y -q --no-install-recommends libuv1 libssl3 libyaml-0-2 zlib1g libzstd1 libbrotli1 ca-certificates curl \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --home /nonexistent --shell /usr/sbin/nologin mini-proxy
 COPY --from=build /out/mini-proxy /usr/local/bin/mini-proxy

@@ -7,7 +7,7 @@ SWIFT ?= swift
 RELEASE_FLAGS = -c release --static-swift-stdlib
 BIN_DIR = $(shell $(SWIFT) build -c release --show-bin-path 2>/dev/null)
 PYTHON ?= python3
-APT_PACKAGES = libuv1-dev libssl-dev libyaml-dev pkg-config openssl curl
+APT_PACKAGES = libuv1-dev libssl-dev libyaml-dev zlib1g-dev libzstd-dev libbrotli-dev pkg-config openssl curl
 PY_PACKAGES = openai anthropic pytest
 
 .PHONY: deps build release run test test-swift test-e2e bench soak startup-order clean
@@ -47,7 +47,7 @@ test-swift:
 # The official openai and anthropic SDKs, curl, and the real Claude Code CLI (pinned, installed once into
 # .venv-agents/ by mk/agents.mk) through the release binary over real sockets, to the strict mock.
 test-e2e: release agents-venv
-	MINI_PROXY_BIN=$(BIN_DIR)/mini-proxy CLAUDE_BIN=$(CLAUDE_BIN) $(PYTHON) -m pytest -q tests/e2e
+	MINI_PROXY_BIN=$(BIN_DIR)/mini-proxy CLAUDE_BIN=$(CLAUDE_BIN) CODEX_BIN=$(CODEX_BIN) $(PYTHON) -m pytest -q tests/e2e
 
 bench: release
 	bash bench/run.sh

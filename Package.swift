@@ -30,6 +30,11 @@ let package = Package(
             pkgConfig: "yaml-0.1",
             providers: [.apt(["libyaml-dev"])]
         ),
+        .systemLibrary(
+            name: "CCompression",
+            path: "Sources/CCompression",
+            providers: [.apt(["zlib1g-dev", "libzstd-dev", "libbrotli-dev"])]
+        ),
         // API formats and translations: bytes in, bytes out. No libuv, no OpenSSL.
         .target(
             name: "Providers",
@@ -37,7 +42,7 @@ let package = Package(
         ),
         .target(
             name: "UVProxy",
-            dependencies: ["CLibUV", "COpenSSL", "CYAML", "Providers"],
+            dependencies: ["CLibUV", "COpenSSL", "CYAML", "CCompression", "Providers"],
             // Loop-confined state has one owner; dynamic exclusivity checks cost ~1k instructions per request.
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
         ),
@@ -64,7 +69,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "ProvidersTests", dependencies: ["Providers"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "UVProxyTests", dependencies: ["UVProxy", "Providers", "CLibUV", "COpenSSL"]),
+        .testTarget(name: "UVProxyTests", dependencies: ["UVProxy", "Providers", "CLibUV", "COpenSSL", "CCompression"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -32,6 +32,8 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     private var retriedRejection = false
     /// The client's `anthropic-beta` values (kept for a retry's new translation).
     private var clientBetas: [String] = []
+    /// The body the translator reads: the client's, decoded when it came with a `Content-Encoding`.
+    private var clientBody: [UInt8] = []
     private var gotResponseByte = false
     private var responseParser: HTTPResponseParser
     private var headBuffer: [UInt8] = []
@@ -92,8 +94,20 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
             // Only Anthropic clients send `anthropic-beta`; skip the lookup for everyone else.
             clientBetas = route.config.ingress != .anthropicMessages ? [] : request.head.values("anthropic-beta")
                 .flatMap { $0.split(separator: ",") }.map { $0.trimmingSpaces() }.filter { !$0.isEmpty }
+            clientBody = request.body
+            if let encoding = request.head.value("content-encoding") {
+                do throws(ContentDecoding.Failure) {
+                    let codings = try ContentDecoding.codings(encoding)
+                    if !codings.isEmpty {
+                        clientBody = try ContentDecoding.decode(request.body, codings: codings, limit: worker.runtime.config.limits.maxBodyBytes)
+                    }
+                } catch {
+                    finishWithError(Self.decodingError(error))
+                    return
+                }
+            }
             do {
-                upstreamRequest = try translator.upstreamRequest(for: ClientRequest(body: request.body, anthropicBeta: clientBetas))
+                upstreamRequest = try translator.upstreamRequest(for: ClientRequest(body: clientBody, anthropicBeta: clientBetas))
             } catch {
                 finishWithError(error)
                 return
@@ -452,7 +466,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
                     Log.info("upstream \(up.config.name) refused \(learned) for \(retry.model); removed from its requests from now on")
                 }
                 do {
-                    upstreamRequest = try translator.upstreamRequest(for: ClientRequest(body: request.body, anthropicBeta: clientBetas))
+                    upstreamRequest = try translator.upstreamRequest(for: ClientRequest(body: clientBody, anthropicBeta: clientBetas))
                 } catch {
                     fail(error)
                     return
@@ -738,6 +752,19 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         worker.log.record(method: method, path: path, status: status, startedAt: startedAt, now: loop.now,
                           requestId: requestId.string, upstream: up.config.name, upstreamStatus: upstreamStatus,
                           bytes: bytesToClient, note: logNote, fields: fields)
+    }
+
+    static func decodingError(_ error: ContentDecoding.Failure) -> APIError {
+        switch error {
+        case .unsupported(let name):
+            return APIError(status: 415, type: "invalid_request_error",
+                            message: "Content-Encoding '\(name)' is not supported (gzip, deflate, br and zstd are)")
+        case .tooLarge(let limit):
+            return APIError(status: 413, type: "request_too_large",
+                            message: "the request body is larger than the limit of \(limit) bytes once decoded")
+        case .corrupt(let why):
+            return .invalidRequest("the request body does not decode as its Content-Encoding says: \(why)")
+        }
     }
 
     static func connectError(_ error: StreamError, upstream: UpstreamConfig) -> APIError {
