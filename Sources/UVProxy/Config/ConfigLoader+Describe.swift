@@ -6,7 +6,7 @@ extension ConfigLoader {
     public static func describe(_ config: ProxyConfig) -> String {
         var lines: [String] = []
         lines.append("listen \(config.listen)  workers \(config.workers)  log_level \(config.logLevel)"
-            + "  access_log \(config.accessLog ? "on" : "off")")
+            + "  access_log \(config.accessLog ? "on (\(config.accessLogFormat), \(config.accessLogPath))" : "off")")
         lines.append(config.inboundKeys.isEmpty
             ? "inbound keys: none (clients are not authenticated)"
             : "inbound keys: \(config.inboundKeys.count) configured")

@@ -75,7 +75,24 @@ public enum ConfigLoader {
             }
             config.logLevel = level
         }
-        if let node = top["access_log"] { config.accessLog = try node.bool() }
+        if let node = top["access_log"] {
+            if case .scalar = node.node {
+                config.accessLog = try node.bool()
+            } else {
+                let m = try node.mapping(allowed: ["enabled", "format", "path"])
+                if let n = m["enabled"] { config.accessLog = try n.bool() }
+                if let n = m["format"] {
+                    let f = try n.string()
+                    guard f == "text" || f == "json" else { throw n.error("expected text or json, got '\(f)'") }
+                    config.accessLogFormat = f
+                }
+                if let n = m["path"] {
+                    let path = try n.string()
+                    guard !path.isEmpty else { throw n.error("empty path (stderr, stdout or a file)") }
+                    config.accessLogPath = path
+                }
+            }
+        }
         config.inboundKeys = try parseInboundKeys(top)
         if let node = top["cors"] { config.cors = try parseCORS(node, base: nil) }
 

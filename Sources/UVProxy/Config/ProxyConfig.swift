@@ -24,6 +24,10 @@ public struct ProxyConfig: Sendable {
     /// Things that load but deserve a look (TLS verification off, public listener without keys...).
     /// Each is `key.path: message`. The CLI prints them at start and in `check`.
     public var warnings: [String]
+    /// `access_log: {format: …}`: `text` (one line of `key=value`s) or `json` (JSON lines).
+    public var accessLogFormat = "text"
+    /// `access_log: {path: …}`: `stderr`, `stdout` or a file (reopened on SIGUSR1).
+    public var accessLogPath = "stderr"
     /// `profiles`: named upstream profiles routes can refer to (beside the built-in ones).
     public var profiles: [String: BedrockProfile] = [:]
 

@@ -741,18 +741,38 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         stopPings()
         if client.observer === self { client.observer = nil }
         guard worker.log.enabled else { return }
-        // Ids a client sends to tie log lines to its own (Claude Code's session, a client request id),
-        // and what the upstream profile removed from the request (names only, never values).
-        var fields: [(name: String, value: String)] = []
-        if let v = request.head.value("x-claude-code-session-id") { fields.append(("session", v)) }
-        if let v = request.head.value("x-client-request-id") { fields.append(("client_request_id", v)) }
-        if let removed = translator?.removedForUpstream, !removed.isEmpty {
-            fields.append(("removed", removed.joined(separator: ", ")))
+        let head = request.head
+        let duration = loop.now - startedAt
+        worker.log.line { w in
+            head.bytes.withUnsafeBytes { b in
+                w.begin(requestId: requestId, method: UnsafeRawBufferPointer(rebasing: b[head.method]),
+                        path: UnsafeRawBufferPointer(rebasing: b[head.pathRange]), status: status, durationMs: duration)
+            }
+            w.upstream(up.nameBytes, status: upstreamStatus)
+            if bytesToClient > 0 { w.int("bytes", bytesToClient) }
+            if let logNote { w.string("note", logNote) }
+            // Ids a client sends to tie log lines to its own (Claude Code's session, a client request id),
+            // and what the upstream profile removed from the request (names only, never values).
+            // One pass over the field names, by length first (most requests carry neither).
+            var session: Int?
+            var clientRequestId: Int?
+            for i in head.fields.indices {
+                switch head.fields[i].name.count {
+                case 24 where session == nil && head.nameEquals(i, lowercased: Self.sessionHeader): session = i
+                case 19 where clientRequestId == nil && head.nameEquals(i, lowercased: Self.clientRequestIdHeader): clientRequestId = i
+                default: break
+                }
+            }
+            if let session { w.header("session", head, session) }
+            if let clientRequestId { w.header("client_request_id", head, clientRequestId) }
+            if let removed = translator?.removedForUpstream, !removed.isEmpty {
+                w.string("removed", removed.joined(separator: ", "))
+            }
         }
-        worker.log.record(method: method, path: path, status: status, startedAt: startedAt, now: loop.now,
-                          requestId: requestId.string, upstream: up.config.name, upstreamStatus: upstreamStatus,
-                          bytes: bytesToClient, note: logNote, fields: fields)
     }
+
+    private static let sessionHeader = Array("x-claude-code-session-id".utf8)
+    private static let clientRequestIdHeader = Array("x-client-request-id".utf8)
 
     static func decodingError(_ error: ContentDecoding.Failure) -> APIError {
         switch error {

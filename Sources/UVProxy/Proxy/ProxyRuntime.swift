@@ -14,7 +14,12 @@ enum RouteAction: Sendable {
 /// the struct (and retaining each of its strings) per request.
 final class UpstreamBox: @unchecked Sendable {
     let config: UpstreamConfig
-    init(_ config: UpstreamConfig) { self.config = config }
+    /// The name as bytes, for log lines.
+    let nameBytes: [UInt8]
+    init(_ config: UpstreamConfig) {
+        self.config = config
+        nameBytes = Array(config.name.utf8)
+    }
 }
 
 /// A route ready to serve: its config, upstream and credential resolved once at start. A class, so

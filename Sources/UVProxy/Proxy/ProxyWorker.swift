@@ -5,7 +5,7 @@ import Providers
 final class ProxyWorker: HTTPRequestHandler {
     let loop: EventLoop
     private(set) var runtime: ProxyRuntime
-    let log: AccessLog
+    let log: AccessLogBuffer
     private let resolver: Resolver
     private var pools: [ObjectIdentifier: UpstreamPool] = [:]
     private var requestCounter: UInt64 = 0
@@ -15,7 +15,7 @@ final class ProxyWorker: HTTPRequestHandler {
     private let idPrefix: String
     private let idPrefixBytes: [UInt8]
 
-    init(loop: EventLoop, runtime: ProxyRuntime, log: AccessLog, workerIndex: Int) {
+    init(loop: EventLoop, runtime: ProxyRuntime, log: AccessLogBuffer, workerIndex: Int) {
         self.loop = loop
         self.runtime = runtime
         self.log = log
@@ -79,7 +79,7 @@ final class ProxyWorker: HTTPRequestHandler {
         if let local, candidates.isEmpty {
             let body: [UInt8] = local == .health && !head.isMethod("HEAD") ? Array(#"{"status":"ok"}"#.utf8) : []
             connection.respond(status: 200, headers: [("Content-Type", "application/json"), ("X-Request-Id", requestId)], body: body)
-            log.record(method: head.methodString, path: head.pathString, status: 200, startedAt: started, now: loop.now, requestId: requestId, upstream: nil)
+            logLocal(head, id, status: 200, started: started)
             return
         }
         var path: String { head.pathString }
@@ -100,7 +100,7 @@ final class ProxyWorker: HTTPRequestHandler {
             var headers = Self.corsHeaders(cors, preflight: true)
             headers.append(("X-Request-Id", requestId))
             connection.respond(status: 204, headers: headers, body: [])
-            log.record(method: "OPTIONS", path: path, status: 204, startedAt: started, now: loop.now, requestId: requestId, upstream: nil)
+            logLocal(head, id, status: 204, started: started)
             return
         }
         guard let route else {
@@ -127,7 +127,7 @@ final class ProxyWorker: HTTPRequestHandler {
             }
             if let limit = Self.queryInt(head.queryString, "limit"), limit > 0, limit < models.count { models = Array(models.prefix(limit)) }
             connection.respond(status: 200, headers: headers, body: head.isMethod("HEAD") ? [] : ModelList.body(models, dialect: dialect))
-            log.record(method: head.methodString, path: path, status: 200, startedAt: started, now: loop.now, requestId: requestId, upstream: nil)
+            logLocal(head, id, status: 200, started: started)
         case .exchange, .passthrough:
             let exchange = Exchange(worker: self, route: route, request: request, client: connection,
                                     requestId: id, startedAt: started)
@@ -170,9 +170,18 @@ final class ProxyWorker: HTTPRequestHandler {
 
     func requestEndedOnConnection(_ head: HTTPRequestHead?, status: Int, note: String) {
         guard log.enabled else { return }
-        let id = head?.value("x-request-id").flatMap { RequestIds.isAcceptable($0) ? $0 : nil } ?? nextRequestId().string
-        log.record(method: head?.methodString ?? "-", path: head?.pathString ?? "-", status: status, startedAt: loop.now,
-                   now: loop.now, requestId: id, upstream: nil, note: note)
+        let id = head?.value("x-request-id").flatMap { RequestIds.isAcceptable($0) ? RequestID.client($0) : nil } ?? nextRequestId()
+        log.line { w in
+            if let head {
+                head.bytes.withUnsafeBytes { b in
+                    w.begin(requestId: id, method: UnsafeRawBufferPointer(rebasing: b[head.method]),
+                            path: UnsafeRawBufferPointer(rebasing: b[head.pathRange]), status: status, durationMs: 0)
+                }
+            } else {
+                w.begin(requestId: id, method: "-", path: "-", status: status, durationMs: 0)
+            }
+            w.string("note", note)
+        }
     }
 
     func errorResponse(status: Int, message: String, target: String?) -> (contentType: String, body: [UInt8]) {
@@ -185,14 +194,26 @@ final class ProxyWorker: HTTPRequestHandler {
         return ("application/json", APIError(status: status, type: type, message: message).body(for: dialect))
     }
 
+    /// The access-log line of a request answered here (health, models, preflight, local errors).
+    func logLocal(_ head: HTTPRequestHead, _ id: RequestID, status: Int, started: UInt64, note: String? = nil) {
+        guard log.enabled else { return }
+        let duration = loop.now - started
+        log.line { w in
+            head.bytes.withUnsafeBytes { b in
+                w.begin(requestId: id, method: UnsafeRawBufferPointer(rebasing: b[head.method]),
+                        path: UnsafeRawBufferPointer(rebasing: b[head.pathRange]), status: status, durationMs: duration)
+            }
+            if let note { w.string("note", note) }
+        }
+    }
+
     func respondError(_ error: APIError, dialect: Dialect, cors: CORSConfig?, requestId: String,
                       connection: HTTPServerConnection, head: HTTPRequestHead, started: UInt64) {
         var headers: [(name: String, value: String)] = [("Content-Type", "application/json"), ("X-Request-Id", requestId)]
         if let cors { headers += Self.corsHeaders(cors, preflight: false) }
         if let ra = error.retryAfter { headers.append(("Retry-After", ra)) }
         connection.respond(status: error.status, headers: headers, body: error.body(for: dialect))
-        log.record(method: head.methodString, path: head.targetString, status: error.status, startedAt: started,
-                   now: loop.now, requestId: requestId, upstream: nil, note: error.message)
+        logLocal(head, .client(requestId), status: error.status, started: started, note: error.message)
     }
 
     static func guessDialect(_ path: String) -> Dialect {

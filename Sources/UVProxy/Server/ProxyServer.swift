@@ -19,7 +19,7 @@ public final class ProxyServer: @unchecked Sendable {
         runtime = try ProxyRuntime(config: config)
         self.listen = listen ?? config.listen
         workerCount = max(1, workers ?? config.workers)
-        log = AccessLog(enabled: config.accessLog)
+        log = AccessLog(enabled: config.accessLog, format: AccessLog.Format(rawValue: config.accessLogFormat) ?? .text, path: config.accessLogPath)
     }
 
     /// The port actually bound (useful with port 0).
@@ -56,6 +56,8 @@ public final class ProxyServer: @unchecked Sendable {
         switch sig {
         case SIGHUP:
             reload()
+        case SIGUSR1:
+            log.reopen()
         default:
             Log.info("stopping: finishing in-flight requests (up to \(runtime.config.limits.shutdownGrace) ms)")
             stop(graceMs: UInt64(runtime.config.limits.shutdownGrace))
@@ -104,7 +106,10 @@ final class WorkerThread: @unchecked Sendable {
     private let finished = Latch()
     let port: Int
 
-    init(index: Int, server owner: ProxyServer, host: String, port: Int, reusePort: Bool, runtime: ProxyRuntime, log: AccessLog) throws {
+    private let log: AccessLogBuffer
+
+    init(index: Int, server owner: ProxyServer, host: String, port: Int, reusePort: Bool, runtime: ProxyRuntime, log sink: AccessLog) throws {
+        log = AccessLogBuffer(sink: sink, loop: loop)
         proxy = ProxyWorker(loop: loop, runtime: runtime, log: log, workerIndex: index)
         let limits = runtime.config.limits
         let settings = ServerSettings(
@@ -123,6 +128,9 @@ final class WorkerThread: @unchecked Sendable {
             loop.unrefWakeup()
             loop.run()
             proxy.closePools()
+            loop.runOnce()
+            // Lines of the last iterations are written before the thread ends (SIGTERM drains here).
+            log.close()
             loop.runOnce()
             finished.open()
         }
@@ -166,7 +174,7 @@ final class WorkerThread: @unchecked Sendable {
     }
 }
 
-/// Watches SIGTERM, SIGINT and SIGHUP on a loop of its own (the main thread's).
+/// Watches SIGTERM, SIGINT, SIGHUP (reload) and SIGUSR1 (reopen the access log) on a loop of its own (the main thread's).
 final class SignalWatcher {
     private let loop = EventLoop()
     private var handles: [UnsafeMutablePointer<uv_signal_t>] = []
@@ -175,7 +183,7 @@ final class SignalWatcher {
 
     init(_ onSignal: @escaping (Int32) -> Void) {
         self.onSignal = onSignal
-        for sig in [SIGTERM, SIGINT, SIGHUP] {
+        for sig in [SIGTERM, SIGINT, SIGHUP, SIGUSR1] {
             let h = UnsafeMutablePointer<uv_signal_t>.allocate(capacity: 1)
             uv_signal_init(loop.handle, h)
             h.pointee.data = Unmanaged.passUnretained(self).toOpaque()
@@ -195,7 +203,7 @@ final class SignalWatcher {
 
     fileprivate func received(_ sig: Int32) {
         onSignal(sig)
-        if sig != SIGHUP {
+        if sig != SIGHUP, sig != SIGUSR1 {
             for h in handles { uv_signal_stop(h) }
             uv_stop(loop.handle)
         }

@@ -1,0 +1,55 @@
+import CLibUV
+import Glibc
+
+/// Runs an action once at the end of the current loop iteration (after the poll phase's callbacks,
+/// before the loop blocks again): a libuv check handle started on demand and stopped when it fired.
+/// Work that many callbacks of one iteration produce (log lines) is then done once per iteration.
+/// Loop-confined; `close()` when done.
+final class IterationEndHook {
+    private let handle: UnsafeMutablePointer<uv_check_t>
+    private let action: () -> Void
+    private var armed = false
+    private var closed = false
+
+    init(loop: EventLoop, action: @escaping () -> Void) {
+        self.action = action
+        handle = mallocStruct(uv_check_t.self)
+        uv_check_init(loop.handle, handle)
+        // Lifetime: balanced in iterationEndHookCloseCallback.
+        handle.pointee.data = Unmanaged.passRetained(self).toOpaque()
+        // A pending hook must not keep a loop that is otherwise done running.
+        uv_unref(asHandle(handle))
+    }
+
+    deinit { free(handle) }
+
+    /// Asks for the action at the end of this iteration (once, however often it is asked).
+    @inline(__always) func arm() {
+        guard !armed, !closed else { return }
+        armed = true
+        uv_check_start(handle, iterationEndHookCallback)
+    }
+
+    fileprivate func fire() {
+        armed = false
+        uv_check_stop(handle)
+        action()
+    }
+
+    func close() {
+        guard !closed else { return }
+        closed = true
+        uv_close(asHandle(handle), iterationEndHookCloseCallback)
+    }
+}
+
+private func iterationEndHookCallback(_ h: UnsafeMutablePointer<uv_check_t>?) {
+    guard let data = h?.pointee.data else { return }
+    Unmanaged<IterationEndHook>.fromOpaque(data).takeUnretainedValue().fire()
+}
+
+private func iterationEndHookCloseCallback(_ h: UnsafeMutablePointer<uv_handle_t>?) {
+    guard let data = h?.pointee.data else { return }
+    // Lifetime: the retain taken in init.
+    Unmanaged<IterationEndHook>.fromOpaque(data).release()
+}

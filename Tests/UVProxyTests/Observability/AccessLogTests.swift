@@ -1,0 +1,131 @@
+import Foundation
+import Glibc
+import XCTest
+@testable import UVProxy
+
+final class AccessLogTests: XCTestCase {
+    func tempPath() -> String {
+        NSTemporaryDirectory() + "mp-access-\(UInt32.random(in: 0...UInt32.max)).log"
+    }
+
+    func read(_ path: String) -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
+
+    func write(_ format: AccessLog.Format, _ build: (inout AccessLineWriter) -> Void) -> String {
+        let storage = UnsafeMutablePointer<UInt8>.allocate(capacity: AccessLineWriter.maxLine)
+        defer { storage.deallocate() }
+        var w = AccessLineWriter(format: format, into: storage, capacity: AccessLineWriter.maxLine)
+        Array("2026-12-06T20:15:32Z".utf8).withUnsafeBytes { w.time($0) }
+        build(&w)
+        w.end()
+        return String(decoding: w.bytes, as: UTF8.self)
+    }
+
+    func sample(_ w: inout AccessLineWriter) {
+        w.begin(requestId: .generated(prefix: Array("mp-ab-0-".utf8), counter: 36 * 36 + 5), method: "POST",
+                path: "/bedrock/claude/v1/messages", status: 200, durationMs: 1234)
+        w.upstream(Array("ai-gateway".utf8), status: 200)
+        w.int("bytes", 617)
+        w.string("note", "a \"quoted\"\nnote\u{1}")
+        w.string("session", "dde586eb-46f2-4ccc-ae88-d6ee0b0a1e0b")
+    }
+
+    func testTextLineKeepsTheFormatToolsParse() {
+        XCTAssertEqual(write(.text, sample),
+                       "2026-12-06T20:15:32Z mp-ab-0-105 POST /bedrock/claude/v1/messages 200 1234ms upstream=ai-gateway/200 "
+                       + "bytes=617 note=\"a  quoted  note\u{1}\" session=\"dde586eb-46f2-4ccc-ae88-d6ee0b0a1e0b\"\n")
+        XCTAssertEqual(write(.text) { $0.begin(requestId: .client("abc"), method: "GET", path: "/", status: 404, durationMs: 0) },
+                       "2026-12-06T20:15:32Z abc GET / 404 0ms\n")
+    }
+
+    func testJSONLineParses() throws {
+        let line = write(.json, sample)
+        XCTAssertTrue(line.hasSuffix("}\n"))
+        let o = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        XCTAssertEqual(o["time"] as? String, "2026-12-06T20:15:32Z")
+        XCTAssertEqual(o["request_id"] as? String, "mp-ab-0-105")
+        XCTAssertEqual(o["method"] as? String, "POST")
+        XCTAssertEqual(o["path"] as? String, "/bedrock/claude/v1/messages")
+        XCTAssertEqual(o["status"] as? Int, 200)
+        XCTAssertEqual(o["duration_ms"] as? Int, 1234)
+        XCTAssertEqual(o["upstream"] as? String, "ai-gateway")
+        XCTAssertEqual(o["upstream_status"] as? Int, 200)
+        XCTAssertEqual(o["bytes"] as? Int, 617)
+        XCTAssertEqual(o["note"] as? String, "a \"quoted\"\nnote\u{1}")
+        let odd = write(.json) { $0.begin(requestId: .client(#"x"\y"#), method: "GET", path: #"/a"b\c"#, status: 499, durationMs: 7) }
+        let p = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(odd.utf8)) as? [String: Any])
+        XCTAssertEqual(p["request_id"] as? String, #"x"\y"#)
+        XCTAssertEqual(p["path"] as? String, #"/a"b\c"#)
+        XCTAssertEqual(write(.json) { $0.int("n", -42); $0.int("z", 0); $0.int("big", Int.max) },
+                       #"{"time":"2026-12-06T20:15:32Z","n":-42,"z":0,"big":9223372036854775807}"# + "\n")
+        // Every field is bounded: a 64 KiB path and note still make a line within maxLine.
+        let huge = String(repeating: "\"", count: 64 * 1024)
+        let long = write(.json) { $0.begin(requestId: .client("x"), method: "GET", path: "/" + huge, status: 200, durationMs: 1); $0.string("note", huge) }
+        XCTAssertLessThan(long.utf8.count, AccessLineWriter.maxLine)
+        XCTAssertNotNil(try JSONSerialization.jsonObject(with: Data(long.utf8)))
+    }
+
+    /// Lines wait in the loop's buffer and leave together at the end of the iteration.
+    func testLinesAreWrittenAtTheEndOfTheIteration() throws {
+        let path = tempPath()
+        defer { unlink(path) }
+        let loop = EventLoop()
+        let buffer = AccessLogBuffer(sink: AccessLog(enabled: true, format: .text, path: path), loop: loop)
+        for i in 0..<3 {
+            buffer.line { $0.begin(requestId: .client("r\(i)"), method: "GET", path: "/x", status: 200, durationMs: 1) }
+        }
+        XCTAssertEqual(read(path), "", "nothing written before the iteration ends")
+        loop.runOnce()
+        let lines = read(path).split(separator: "\n")
+        XCTAssertEqual(lines.count, 3)
+        XCTAssertTrue(lines[2].hasSuffix(" r2 GET /x 200 1ms"), String(lines[2]))
+        // A full buffer is written at once.
+        let big = String(repeating: "n", count: 300)
+        var written = 0
+        while read(path).split(separator: "\n").count == 3 {
+            buffer.line { $0.begin(requestId: .client("b"), method: "GET", path: "/x", status: 200, durationMs: 1); $0.string("note", big) }
+            written += 1
+            XCTAssertLessThan(written, 1000)
+        }
+        XCTAssertGreaterThan(written, AccessLogBuffer.flushAt / 400, "many lines went out in one write, with no iteration end")
+        buffer.close()
+        loop.runOnce()
+        XCTAssertEqual(read(path).split(separator: "\n").count, 3 + written, "close writes what is left")
+    }
+
+    /// logrotate: the file is moved away, SIGUSR1 reopens the path, later lines go to the new file.
+    func testReopenAfterRotation() throws {
+        let path = tempPath()
+        defer { unlink(path); unlink(path + ".1") }
+        let sink = AccessLog(enabled: true, format: .json, path: path)
+        Array("{\"a\":1}\n".utf8).withUnsafeBytes { sink.write($0) }
+        XCTAssertEqual(rename(path, path + ".1"), 0)
+        Array("{\"a\":2}\n".utf8).withUnsafeBytes { sink.write($0) }
+        sink.reopen()
+        Array("{\"a\":3}\n".utf8).withUnsafeBytes { sink.write($0) }
+        XCTAssertEqual(read(path + ".1"), "{\"a\":1}\n{\"a\":2}\n")
+        XCTAssertEqual(read(path), "{\"a\":3}\n")
+    }
+
+    /// Through the proxy: the JSON log has one line per exchange with the request's fields.
+    func testProxyWritesJSONLines() throws {
+        let path = tempPath()
+        defer { unlink(path) }
+        let yaml = TestStack.basicConfig.replacingOccurrences(of: "access_log: false", with: "access_log: { format: json, path: \(path) }")
+        let stack = try TestStack(yaml: yaml)
+        let c = try stack.client()
+        c.send(RawHTTPClient.post("/openai/v1/chat/completions?x=secret-query", body: #"{"model":"gpt-5","messages":[{"role":"user","content":"hi"}]}"#,
+                                  headers: ["X-Claude-Code-Session-Id": "s-1", "Authorization": "Bearer client-secret"]))
+        XCTAssertEqual(try XCTUnwrap(c.readResponse()).status, 200)
+        c.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        XCTAssertEqual(try XCTUnwrap(c.readResponse()).status, 200)
+        stack.stop()
+        let lines = read(path).split(separator: "\n")
+        XCTAssertEqual(lines.count, 2, read(path))
+        let first = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])
+        XCTAssertEqual(first["path"] as? String, "/openai/v1/chat/completions", "no query values")
+        XCTAssertEqual(first["upstream"] as? String, "mock")
+        XCTAssertEqual(first["session"] as? String, "s-1")
+        XCTAssertFalse(read(path).contains("client-secret"))
+        XCTAssertFalse(read(path).contains("secret-query"))
+    }
+}
