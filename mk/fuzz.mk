@@ -21,7 +21,7 @@ FUZZ_ENV := SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=1:allocator_may_
 
 FUZZ_HTTP_TARGETS := http_request http_response chunked
 FUZZ_PROVIDERS_TARGETS := sse json json_edit translator_passthrough translator_anthropic_bedrock \
-	translator_openai_bedrock translator_requests request_fast_paths
+	translator_openai_bedrock translator_requests request_fast_paths translator_responses_bedrock translator_anthropic_openai
 FUZZ_TARGETS ?= $(FUZZ_HTTP_TARGETS) $(FUZZ_PROVIDERS_TARGETS)
 
 FUZZ_HTTP_SOURCES := $(wildcard Sources/UVProxy/HTTP/*.swift)

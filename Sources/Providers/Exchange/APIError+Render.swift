@@ -7,7 +7,7 @@ extension APIError {
         out.reserveCapacity(96 + message.utf8.count)
         switch dialect {
         case .anthropicMessages, .bedrockAnthropic: writeAnthropic(into: &out)
-        case .openAIChat, .passthrough: writeOpenAI(into: &out)
+        case .openAIChat, .openAIResponses, .passthrough: writeOpenAI(into: &out)
         }
         return out
     }
@@ -59,7 +59,7 @@ extension APIError {
         var out: [UInt8] = []
         switch dialect {
         case .anthropicMessages, .bedrockAnthropic: writeAnthropicStreamError(into: &out)
-        case .openAIChat, .passthrough: writeOpenAIStreamError(into: &out)
+        case .openAIChat, .openAIResponses, .passthrough: writeOpenAIStreamError(into: &out)
         }
         return out
     }

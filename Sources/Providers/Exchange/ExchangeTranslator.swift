@@ -6,6 +6,7 @@
 /// An API dialect spoken by a client (ingress) or an upstream (egress).
 public enum Dialect: String, Sendable, CaseIterable {
     case openAIChat = "openai-chat"
+    case openAIResponses = "openai-responses"
     case anthropicMessages = "anthropic-messages"
     case bedrockAnthropic = "bedrock-anthropic"
     /// Any method, any content type, bytes forwarded unchanged. Handled by the proxy, not by a translator.
@@ -63,6 +64,9 @@ public struct UpstreamRequest: Sendable {
     public var accept: String
     /// The client's model name ended in `[1m]` (1M-token context), which left the id.
     public var longContext = false
+    /// Where the client's `model` value is in the body the translator read: the JSON string as written,
+    /// quotes included (the proxy labels its metrics with it). nil when the translator did not note it.
+    public var clientModel: Range<Int>?
 
     public init(
         path: String, body: [UInt8], stream: Bool, contentType: String = "application/json",

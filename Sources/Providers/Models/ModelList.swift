@@ -33,7 +33,7 @@ public enum ModelList {
                 "last_id": models.last.map { .string($0.id) } ?? .null,
             ]
             return list.bytes
-        case .openAIChat, .passthrough:
+        case .openAIChat, .openAIResponses, .passthrough:
             let data: [JSON] = models.map { m in
                 ["id": .string(m.id), "object": "model", "created": .number(JSONNumber(m.created)),
                  "owned_by": .string(m.ownedBy)]

@@ -6,6 +6,8 @@ public enum Translators {
         case (.openAIChat, .openAIChat): return OpenAIPassthroughTranslator(options: options)
         case (.anthropicMessages, .bedrockAnthropic): return AnthropicToBedrockTranslator(options: options)
         case (.openAIChat, .bedrockAnthropic): return OpenAIToBedrockTranslator(options: options)
+        case (.openAIResponses, .bedrockAnthropic): return ResponsesToBedrockTranslator(options: options)
+        case (.anthropicMessages, .openAIChat): return AnthropicToOpenAITranslator(options: options)
         default: return nil
         }
     }

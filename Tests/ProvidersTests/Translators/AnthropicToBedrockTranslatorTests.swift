@@ -159,7 +159,9 @@ final class AnthropicToBedrockTranslatorTests: XCTestCase {
     func testFactory() {
         XCTAssertTrue(Translators.make(ingress: .anthropicMessages, egress: .bedrockAnthropic, options: options) is AnthropicToBedrockTranslator)
         XCTAssertTrue(Translators.make(ingress: .openAIChat, egress: .openAIChat, options: options) is OpenAIPassthroughTranslator)
-        XCTAssertNil(Translators.make(ingress: .anthropicMessages, egress: .openAIChat, options: options))
+        XCTAssertTrue(Translators.make(ingress: .anthropicMessages, egress: .openAIChat, options: options) is AnthropicToOpenAITranslator)
+        XCTAssertTrue(Translators.make(ingress: .openAIResponses, egress: .bedrockAnthropic, options: options) is ResponsesToBedrockTranslator)
+        XCTAssertNil(Translators.make(ingress: .openAIResponses, egress: .openAIChat, options: options))
         XCTAssertNil(Translators.make(ingress: .passthrough, egress: .passthrough, options: options))
     }
 }

@@ -1,0 +1,99 @@
+/// Anthropic Messages clients (Claude Code, the anthropic SDK) → OpenAI Chat Completions (ingress
+/// `anthropic-messages`, egress `openai-chat`), e.g. GPT models behind AI-Gateway.
+///
+/// Made per request. `upstreamRequest` maps the request (`MessagesRequestMapping`) to the route's
+/// `upstreamPath` and remembers the client's model name (echoed back); responses are mapped by
+/// `ChatCompletionMessageMapping`, streams by `MessageEventStream` fed through an `SSELineSplitter`.
+/// Errors reach the client in Anthropic's shape, before the stream (status kept) and in it (`error`
+/// events). A 400 that refuses an optional hint this translation added is retried once without it
+/// (`OpenAIRejection`).
+public final class AnthropicToOpenAITranslator: ExchangeTranslator {
+    /// The longest upstream SSE line (one chunk) accepted, and the most bytes of interleaved tool calls
+    /// held back; more is an upstream fault.
+    static let maxEventBytes = 4 << 20
+
+    public let options: TranslationOptions
+    private var model = ""
+    private var upstreamModel = ""
+    private var adjustments = UpstreamAdjustments()
+    private var sentBody = JSONObject()
+    public private(set) var removedForUpstream: [String] = []
+    private var splitter = SSELineSplitter(maxLineBytes: AnthropicToOpenAITranslator.maxEventBytes)
+    private var stream: MessageEventStream?
+
+    public init(options: TranslationOptions) {
+        self.options = options
+    }
+
+    // MARK: Request
+
+    public func upstreamRequest(for request: ClientRequest) throws(APIError) -> UpstreamRequest {
+        let mapping = try MessagesRequestMapping(request.body, options: options, adjustments: adjustments)
+        model = mapping.model
+        upstreamModel = mapping.upstreamModel
+        sentBody = mapping.body
+        removedForUpstream = mapping.removed.list
+        return UpstreamRequest(
+            path: options.upstreamPath, body: mapping.body.bytes, stream: mapping.stream,
+            accept: mapping.stream ? "text/event-stream" : "application/json")
+    }
+
+    /// A 400 naming a hint the model does not take: the same request once more without it. The change is
+    /// for this request only (so `learned` is nil: nothing is remembered for the model), and it shows in
+    /// `removedForUpstream`.
+    public func learnFromRejection(status: Int, body: [UInt8]) -> RejectionRetry? {
+        guard let next = OpenAIRejection.adjust(adjustments, status: status, body: body, sent: sentBody) else {
+            return nil
+        }
+        adjustments = next
+        return RejectionRetry(learned: nil, model: upstreamModel)
+    }
+
+    // MARK: Response
+
+    public func clientResponse(status: Int, contentType: String?, body: [UInt8], retryAfter: String?) -> ClientResponse
+    {
+        if (200..<300).contains(status) {
+            return ChatCompletionMessageMapping.message(body, model: model)
+        }
+        return ChatCompletionMessageMapping.upstreamError(status: status, body: body, retryAfter: retryAfter)
+    }
+
+    // MARK: Stream
+
+    public var streamContentType: String { "text/event-stream" }
+
+    public func streamChunk(_ bytes: UnsafeRawBufferPointer, into out: inout [UInt8]) {
+        var state = takeStream()
+        defer { stream = state }
+        splitter.feed(bytes, sink: &state, into: &out)
+        if splitter.overflowed {
+            state.fail(.upstreamProtocol("upstream sent an event larger than \(Self.maxEventBytes) bytes"), into: &out)
+        }
+    }
+
+    public func streamEnd(into out: inout [UInt8]) {
+        var state = takeStream()
+        defer { stream = state }
+        splitter.finish(sink: &state, into: &out)
+        state.end(into: &out)
+    }
+
+    public func streamFail(_ error: APIError, into out: inout [UInt8]) {
+        var state = takeStream()
+        defer { stream = state }
+        state.fail(error, into: &out)
+    }
+
+    /// Anthropic's own keep-alive: a `ping` event.
+    public func keepAlive(into out: inout [UInt8]) {
+        AnthropicEventBytes.ping(into: &out)
+    }
+
+    /// Moves the stream state out of the stored property, so it is mutated as a local (no exclusivity
+    /// checks per line, no copy-on-write of its buffers) and put back afterwards.
+    private func takeStream() -> MessageEventStream {
+        if let state = stream.take() { return state }
+        return MessageEventStream(model: model, maxEventBytes: Self.maxEventBytes)
+    }
+}

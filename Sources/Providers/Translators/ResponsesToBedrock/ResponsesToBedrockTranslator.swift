@@ -1,0 +1,85 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// OpenAI Responses API clients (Codex CLI, the OpenAI SDKs' `responses.create`/`stream`, openai-agents)
+/// → Claude on Bedrock (ingress `openai-responses`, egress `bedrock-anthropic`).
+///
+/// Made per request. `upstreamRequest` maps the request (`ResponsesRequestMapping`: input items,
+/// `ResponsesToolMapping`: tools, `ReasoningBudget`: thinking) and keeps what the answer needs
+/// (`ResponseContext`). Whole responses are mapped by `ResponsesOutputMapping`, streams by
+/// `ResponsesEventStream` fed through an `SSELineSplitter`. Errors before a stream are OpenAI's error
+/// body with the upstream's status; after it started, `response.failed`.
+///
+/// This proxy keeps no state: `store: true`, `previous_response_id` and the other stored-state features
+/// are a 400, and reasoning travels in `encrypted_content` (`ReasoningBlockCodec`).
+public final class ResponsesToBedrockTranslator: ExchangeTranslator {
+    /// The longest upstream SSE line (one Anthropic event) accepted; more is an upstream fault.
+    static let maxEventBytes = 4 << 20
+
+    private let options: TranslationOptions
+    private let now: @Sendable () -> Int
+    private var context = ResponseContext.empty
+    private var splitter = SSELineSplitter(maxLineBytes: ResponsesToBedrockTranslator.maxEventBytes)
+    /// Made on the first stream call.
+    private var stream: ResponsesEventStream?
+    public private(set) var removedForUpstream: [String] = []
+
+    /// - Parameter now: the clock for `created_at` (Unix seconds); tests inject a fixed one.
+    public init(options: TranslationOptions, now: @escaping @Sendable () -> Int = { Int(time(nil)) }) {
+        self.options = options
+        self.now = now
+    }
+
+    public func upstreamRequest(for request: ClientRequest) throws(APIError) -> UpstreamRequest {
+        let mapping = try ResponsesRequestMapping(request.body, options: options, createdAt: now())
+        context = mapping.context
+        removedForUpstream = mapping.removed
+        return UpstreamRequest(
+            path: mapping.path, body: mapping.body, stream: mapping.stream,
+            accept: mapping.stream ? "text/event-stream" : "application/json")
+    }
+
+    public func clientResponse(status: Int, contentType: String?, body: [UInt8], retryAfter: String?) -> ClientResponse
+    {
+        if (200..<300).contains(status) { return ResponsesOutputMapping.response(body, context: context) }
+        return ResponsesOutputMapping.upstreamError(status: status, body: body, retryAfter: retryAfter)
+    }
+
+    public var streamContentType: String { "text/event-stream" }
+
+    public func streamChunk(_ bytes: UnsafeRawBufferPointer, into out: inout [UInt8]) {
+        var state = takeStream()
+        defer { stream = state }
+        splitter.feed(bytes, sink: &state, into: &out)
+        if splitter.overflowed {
+            state.fail(.upstreamProtocol("upstream sent an event larger than \(Self.maxEventBytes) bytes"), into: &out)
+        }
+    }
+
+    public func streamEnd(into out: inout [UInt8]) {
+        var state = takeStream()
+        defer { stream = state }
+        splitter.finish(sink: &state, into: &out)
+        state.end(into: &out)
+    }
+
+    public func streamFail(_ error: APIError, into out: inout [UInt8]) {
+        var state = takeStream()
+        defer { stream = state }
+        state.fail(error, into: &out)
+    }
+
+    public func keepAlive(into out: inout [UInt8]) {
+        ChunkBytes.append(": keep-alive\n\n", to: &out)
+    }
+
+    /// Moves the stream state out of the stored property, so it is mutated as a local (no exclusivity
+    /// checks per line, no copy-on-write of its buffers) and put back afterwards.
+    private func takeStream() -> ResponsesEventStream {
+        if let state = stream.take() { return state }
+        return ResponsesEventStream(context: context, maxEventBytes: Self.maxEventBytes)
+    }
+}
