@@ -10,6 +10,12 @@ struct MockOptions {
     var streamBytes = 0            // a long SSE stream of about this many bytes (backpressure tests)
     var anthropicEvents = false    // standard Anthropic SSE (`event:` lines) instead of data-only
     var waitMs = 0                 // silence before the response head (a slow first token)
+    var failFirst = 0              // only the first N requests with these same options get status/fault
+    var failRate = 0               // only this percentage of requests gets status/fault
+    var retryAfter: String?        // Retry-After on a status answer (default 7 for 429 and 503)
+    var shouldRetry: String?       // x-should-retry on a status answer
+    /// The model name with its options, as sent: requests with the same one share `failFirst`'s count.
+    var key = ""
 
     mutating func apply(key: String, value: String?) {
         switch key {
@@ -18,6 +24,11 @@ struct MockOptions {
         case "fault": fault = value
         case "wait", "wait-ms": if let v = value.flatMap(Int.init) { waitMs = max(0, min(v, 600_000)) }
         case "status": status = value.flatMap(Int.init)
+        case "fail-first": if let v = value.flatMap(Int.init) { failFirst = max(0, v) }
+        case "fail-rate": if let v = value.flatMap(Int.init) { failRate = max(0, min(v, 100)) }
+        case "retry-after": retryAfter = value
+        case "should-retry": shouldRetry = value
+        case "tag": break  // only makes a key unique
         case "bytes", "stream-bytes": if let v = value.flatMap(Int.init) { streamBytes = max(0, v) }
         case "sse": anthropicEvents = value == "anthropic"
         case "scenario": if let value { scenario = value }
@@ -28,6 +39,7 @@ struct MockOptions {
     /// Reads `+opt` suffixes off a model name; returns the plain model.
     mutating func parseModel(_ model: String) -> String {
         guard model.utf8.contains(UInt8(ascii: "+")) else { return model }  // the common case, on bytes
+        key = model
         var parts = model.utf8.split(separator: UInt8(ascii: "+"), omittingEmptySubsequences: true).map { String(Substring($0)) }
         guard !parts.isEmpty else { return model }
         let base = parts.removeFirst()
