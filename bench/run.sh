@@ -5,8 +5,10 @@
 #
 #   make bench                 # full run, about 10 minutes
 #   QUICK=1 bash bench/run.sh  # smoke run, about 2.5 minutes (1 round, short runs, 20 s slow reader)
+#   ONLY=claude-code bash bench/run.sh   # the Claude Code-sized request alone (~2 min; ~25 s with QUICK=1)
 #
 # Knobs (environment): QUICK, DURATION (s per wrk run), ROUNDS, SSE_ROUNDS, SLOW_SECONDS, IDLE_CONNS,
+# CC_DURATION (s per wrk run of the Claude Code request; default min(DURATION, 3)), ONLY (all, claude-code),
 # MINI_PROXY_BIN (default: the release binary), SAVE=0 (print only, no results file).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +22,9 @@ else
   STARTUP_RUNS=${STARTUP_RUNS:-7}
 fi
 IDLE_CONNS=${IDLE_CONNS:-10000}
+CC_DURATION=${CC_DURATION:-$(( DURATION < 3 ? DURATION : 3 ))}
+ONLY=${ONLY:-all}
+case "$ONLY" in all|claude-code) ;; *) echo "ONLY=$ONLY: expected all or claude-code" >&2; exit 2 ;; esac
 CONNS="1 32 256"
 STREAMS="1 32 1000"
 T_START=$(date +%s)
@@ -183,6 +188,10 @@ http {
     # /openai/v1/chat/completions -> /v1/openai/v1/chat/completions (the mock's AI-Gateway path)
     location /openai/ { proxy_pass http://mock/v1/openai/; }
     location /bench/ { proxy_pass http://mock/v1/bench/; }
+    # The Claude Code request: the Bedrock body mini-proxy sends, to the mock's invoke path, byte for byte.
+    # A body above client_body_buffer_size (16k by default) would go to a temp file on every request;
+    # 256k keeps the ~120 KB body in memory, as mini-proxy does.
+    location /bedrock/model/ { client_body_buffer_size 256k; proxy_pass http://mock/v1/bedrock/model/; }
   }
 }
 EOF
@@ -213,7 +222,7 @@ SSE_BEDROCK='{"anthropic_version":"bedrock-2023-05-31",'$MSG',"max_tokens":64}'
 SSE_BEDROCK_PATH="/v1/bedrock/model/anthropic.claude-sonnet-4-5$SSE_OPT-v1:0/invoke-with-response-stream"
 
 # Each target: name port path body pid-of-the-proxy ("-" for direct).
-declare -A T_PORT T_PATH T_BODY T_PID
+declare -A T_PORT T_PATH T_BODY T_PID T_FILE
 def() { T_PORT[$1]=$2; T_PATH[$1]=$3; T_BODY[$1]=$4; T_PID[$1]=$5; }
 def pt/direct "$P_MOCK" /v1/openai/v1/chat/completions "$CHAT_BODY" -
 def pt/nginx "$P_NGX" /openai/v1/chat/completions "$CHAT_BODY" "$NGXW"
@@ -238,16 +247,23 @@ EOF
 done
 
 # --- request/response: wrk --------------------------------------------------------------------------
+WRK_TSV=$TMP/wrk.tsv; : >"$WRK_TSV"
+KERNEL_TSV=$TMP/kernel.tsv; : >"$KERNEL_TSV"
+SSE_JSONL=$TMP/sse.jsonl; : >"$SSE_JSONL"
 to_us() {  # "812.00us" / "1.20ms" / "2.00s" -> microseconds
   awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) print n; else if (v ~ /ms$/) print n * 1000; else if (v ~ /s$/) print n * 1000000; else print n }'
 }
-WRK_TSV=$TMP/wrk.tsv
 run_wrk() {  # target conns duration round
   local t=$1 c=$2 d=$3 round=$4 pid=${T_PID[$1]} out b0 a0 m0 m1 s0=0 s1=0 ms0 ms1 reqs rps p50 p99 err
   b0=0; [ "$pid" != - ] && b0=$(cpu_ticks "$pid") && s0=$(sys_ticks "$pid")
   m0=$(cpu_ticks "$MOCK"); ms0=$(sys_ticks "$MOCK")
-  out=$(BENCH_PATH=${T_PATH[$t]} BENCH_BODY=${T_BODY[$t]} wrk -t1 -c"$c" -d"${d}s" --timeout 5s --latency \
-        -s "$ROOT/bench/post.lua" "http://127.0.0.1:${T_PORT[$t]}")
+  if [ -n "${T_FILE[$t]:-}" ]; then  # the Claude Code request: its body from a file, its anthropic-beta header
+    out=$(BENCH_PATH=${T_PATH[$t]} BENCH_BODY_FILE=${T_FILE[$t]} BENCH_BETA=$CC_BETA wrk -t1 -c"$c" -d"${d}s" \
+          --timeout 5s --latency -s "$ROOT/bench/claude_code.lua" "http://127.0.0.1:${T_PORT[$t]}")
+  else
+    out=$(BENCH_PATH=${T_PATH[$t]} BENCH_BODY=${T_BODY[$t]} wrk -t1 -c"$c" -d"${d}s" --timeout 5s --latency \
+          -s "$ROOT/bench/post.lua" "http://127.0.0.1:${T_PORT[$t]}")
+  fi
   a0=0; [ "$pid" != - ] && a0=$(cpu_ticks "$pid") && s1=$(sys_ticks "$pid")
   m1=$(cpu_ticks "$MOCK"); ms1=$(sys_ticks "$MOCK")
   [ "$round" = warm ] && return 0
@@ -262,6 +278,10 @@ run_wrk() {  # target conns duration round
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "${t%%/*}" "${t#*/}" "$c" "$rps" "$p50" "$p99" "$cpu" "$mcpu" "$err" "$scpu" "$mscpu" >>"$WRK_TSV"
   log "wrk $t c=$c: $rps req/s p50 ${p50}us p99 ${p99}us cpu ${cpu}us/req errors $err"
 }
+# Everything from here to the Claude Code request runs with ONLY=all (the default); ONLY=claude-code skips it.
+# (Not indented: the block is most of the script.)
+STARTUP=(); SLOW={}; IDLE_MP={}; IDLE_NGX={}; SIZE=0; SWIFT_LIBS=0
+if [ "$ONLY" = all ]; then
 RR_TARGETS="pt/direct pt/nginx pt/mp1 pt/mp2${FWD:+ pt/floor} tr/direct tr/mp1 tr/mp2"
 log "warm-up"
 for t in $RR_TARGETS; do run_wrk "$t" 32 1 warm; done
@@ -276,7 +296,6 @@ done
 # raw_syscalls:sys_enter tracepoint when perf can count it here (the column is "-" otherwise), and TCP
 # segments sent on the whole machine (all hops: client, proxy, mock). A separate run, because counting
 # every system call costs a little CPU and the medians above must not pay it.
-KERNEL_TSV=$TMP/kernel.tsv; : >"$KERNEL_TSV"
 PERF_OK=0
 if command -v perf >/dev/null && perf stat -e raw_syscalls:sys_enter -x, -o /dev/null -- true 2>/dev/null; then
   PERF_OK=1
@@ -305,7 +324,6 @@ run_kernel() {  # target: wrk at 32 connections for DURATION seconds with the sy
 for t in pt/direct pt/nginx pt/mp1 pt/mp2${FWD:+ pt/floor}; do run_kernel "$t"; done
 
 # --- SSE: our own client ($SSE_CLIENT), 64 events 20 ms apart --------------------------------------
-SSE_JSONL=$TMP/sse.jsonl
 SSE_PIDS=("$MP1" "$NGXW" "$MP2" $FWD)  # peak RSS of every proxy (report.py reads each row's own)
 run_sse() {  # route target port path body n round
   local res
@@ -381,10 +399,71 @@ SIZE=$(stat -c %s "$TMP/mini-proxy.stripped")
 SWIFT_LIBS=$(ldd "$BIN" 2>/dev/null | awk '/libswift|libFoundation|lib_Foundation|libdispatch|libBlocksRuntime/ { print $3 }' | sort -u \
              | xargs -r stat -L -c %s | awk '{ s += $1 } END { print s + 0 }')
 
+fi  # ONLY=all
+
+# --- the Claude Code request (issue "Claude Code on a strict Bedrock", item 8) --------------------------
+# bench/claude_code_request.py: ~120 KB built from a captured Claude Code request (40 tools, the long system
+# prompt, 30 turns with tool results, the role system message with output_config, thinking.display,
+# defer_loading on a tool, 8 betas, stream false). Targets:
+#   cc/mp1       the Anthropic route: the bedrock-claude profile cuts the body, then it is translated;
+#   cc/nginx     nginx forwarding, byte for byte, the Bedrock body mini-proxy sends (captured below);
+#   cc/direct    that Bedrock body straight to the mock's invoke path;
+#   ccpt/mp1     the same client bytes (and header) through the OpenAI pass-through route;
+#   ccpt/direct  those bytes straight to the mock's chat path.
+# Runs last, so that its large bodies do not weigh on the memory figures above.
+CC_BODY=$TMP/claude-code.json; CC_BEDROCK=$TMP/claude-code.bedrock.json
+python3 "$ROOT/bench/claude_code_request.py" --out "$CC_BODY"
+python3 "$ROOT/bench/claude_code_request.py" --model 'claude-opus-4-6+echo' --out "$TMP/claude-code.echo.json"
+CC_BETA=$(python3 "$ROOT/bench/claude_code_request.py" --beta)
+CC_PATH='/bedrock/claude/v1/messages?beta=true'
+# What mini-proxy sends upstream for this request, from the mock's +echo (the model is in the invoke path,
+# so the body is the one sent for claude-opus-4-6). Prints the invoke path without +echo.
+CC_INVOKE=$(python3 - "$P_MP1" "$CC_PATH" "$TMP/claude-code.echo.json" "$CC_BETA" "$CC_BEDROCK" <<'EOF'
+import http.client, json, sys
+port, path, src, beta, dst = sys.argv[1:]
+c = http.client.HTTPConnection("127.0.0.1", int(port), timeout=10)
+c.request("POST", path, open(src, "rb").read(), {"Content-Type": "application/json", "anthropic-beta": beta})
+r = c.getresponse(); data = r.read()
+if r.status != 200:
+    sys.exit(f"claude-code echo through mini-proxy answered {r.status}: {data[:300]!r}")
+text = next(b["text"] for b in json.loads(data)["content"] if b["type"] == "text")
+sent = json.loads(text)
+open(dst, "wb").write(sent["body"].encode())
+print(sent["path"].replace("%2Becho", "").replace("+echo", ""))
+EOF
+)
+def cc/direct "$P_MOCK" "$CC_INVOKE" "" -
+def cc/nginx "$P_NGX" "${CC_INVOKE#/v1}" "" "$NGXW"
+def cc/mp1 "$P_MP1" "$CC_PATH" "" "$MP1"
+def ccpt/direct "$P_MOCK" /v1/openai/v1/chat/completions "" -
+def ccpt/mp1 "$P_MP1" /openai/v1/chat/completions "" "$MP1"
+T_FILE[cc/direct]=$CC_BEDROCK; T_FILE[cc/nginx]=$CC_BEDROCK
+T_FILE[cc/mp1]=$CC_BODY; T_FILE[ccpt/direct]=$CC_BODY; T_FILE[ccpt/mp1]=$CC_BODY
+CC_TARGETS="cc/direct cc/nginx cc/mp1 ccpt/direct ccpt/mp1"
+for t in $CC_TARGETS; do
+  code=$(python3 - "${T_PORT[$t]}" "${T_PATH[$t]}" "${T_FILE[$t]}" "$CC_BETA" <<'EOF'
+import http.client, sys
+c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=10)
+c.request("POST", sys.argv[2], open(sys.argv[3], "rb").read(), {"Content-Type": "application/json", "anthropic-beta": sys.argv[4]})
+r = c.getresponse(); r.read(); print(r.status)
+EOF
+)
+  [ "$code" = 200 ] || { echo "$t answered $code" >&2; tail -5 "$TMP"/*.log >&2; exit 1; }
+done
+CC_BODY_BYTES=$(stat -c %s "$CC_BODY"); CC_BEDROCK_BYTES=$(stat -c %s "$CC_BEDROCK")
+log "Claude Code request: $CC_BODY_BYTES bytes from the client, $CC_BEDROCK_BYTES bytes to $CC_INVOKE"
+for t in $CC_TARGETS; do run_wrk "$t" 32 1 warm; done
+for round in $(seq 1 "$ROUNDS"); do
+  for c in 1 32; do
+    for t in $CC_TARGETS; do run_wrk "$t" "$c" "$CC_DURATION" "$round"; done
+  done
+done
+
 # --- the report ---------------------------------------------------------------------------------------
 SHA=$(git rev-parse --short HEAD 2>/dev/null || echo nosha)
-CMD="${QUICK:+QUICK=$QUICK }bash bench/run.sh   (DURATION=$DURATION ROUNDS=$ROUNDS SSE_ROUNDS=$SSE_ROUNDS SLOW_SECONDS=$SLOW_SECONDS IDLE_CONNS=$IDLE_CONNS)"
-export WRK_TSV KERNEL_TSV SSE_JSONL SSE_CLIENT SLOW IDLE_MP IDLE_NGX SIZE SWIFT_LIBS CMD SHA QUICK
+CMD="${QUICK:+QUICK=$QUICK }$([ "$ONLY" = all ] || echo "ONLY=$ONLY ")bash bench/run.sh   (DURATION=$DURATION ROUNDS=$ROUNDS SSE_ROUNDS=$SSE_ROUNDS SLOW_SECONDS=$SLOW_SECONDS IDLE_CONNS=$IDLE_CONNS CC_DURATION=$CC_DURATION)"
+export WRK_TSV KERNEL_TSV SSE_JSONL SSE_CLIENT SLOW IDLE_MP IDLE_NGX SIZE SWIFT_LIBS CMD SHA QUICK ONLY
+export CC_BODY_BYTES CC_BEDROCK_BYTES CC_BETA CC_INVOKE CC_DURATION
 export RSS_IDLE_MP1 RSS_IDLE_MP2 RSS_IDLE_NGX MP1 MP2 NGXW FWD
 export STARTUP_JSON="[$(IFS=,; echo "${STARTUP[*]}")]"
 export ELAPSED=$(( $(date +%s) - T_START ))
@@ -394,7 +473,7 @@ REPORT=$(python3 "$ROOT/bench/report.py")
 printf '%s\n' "$REPORT"
 if [ "${SAVE:-1}" = 1 ]; then
   mkdir -p "$ROOT/bench/results"
-  suffix=""; [ "$QUICK" = 1 ] && suffix="-quick"
+  suffix=""; [ "$QUICK" = 1 ] && suffix="-quick"; [ "$ONLY" = all ] || suffix="$suffix-$ONLY"
   f="$ROOT/bench/results/$(date +%Y-%m-%d)-$SHA$suffix.md"
   printf '%s\n' "$REPORT" >"$f"
   log "saved $f"

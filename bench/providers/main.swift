@@ -2,6 +2,12 @@
 // `pbench <op> <iterations>` runs one operation `iterations` times. run.sh runs each op with 0 and N
 // iterations and reports (Ir(N) - Ir(0)) / N, the instructions per operation.
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 let openAIBody = Array(#"{"model":"gpt-5","messages":[{"role":"system","content":"You are terse."},{"role":"user","content":"Say hello in five words."}],"max_tokens":64,"temperature":0.2}"#.utf8)
 
 let openAIReply = Array(#"""
@@ -21,6 +27,34 @@ let anthropicReply = Array(#"""
 
 let options = TranslationOptions(upstreamPath: "/v1/chat/completions", renameMaxTokens: true)
 let bedrockOptions = TranslationOptions(upstreamPath: "/model/{model}/{action}")
+
+/// The Claude Code-sized request (`*.claude-code` ops): the body `bench/claude_code_request.py` writes, read
+/// from the file named by PBENCH_CC_BODY, and the `anthropic-beta` header Claude Code sent with the capture it
+/// is built from (PBENCH_CC_BETA overrides it, comma-separated).
+func claudeCodeBody() -> [UInt8]? {
+    guard let path = getenv("PBENCH_CC_BODY"), let file = fopen(path, "rb") else { return nil }
+    defer { fclose(file) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 1 << 16)
+    while true {
+        let n = fread(&chunk, 1, chunk.count, file)
+        if n <= 0 { break }
+        bytes += chunk[0..<n]
+    }
+    return bytes.isEmpty ? nil : bytes
+}
+
+let claudeCodeBetas: [String] = {
+    let header = getenv("PBENCH_CC_BETA").map { String(cString: $0) }
+        ?? "claude-code-20250219,interleaved-thinking-2025-05-14,context-management-2025-06-27,per-turn-control-2026-07-01,mid-conversation-tool-changes-2026-07-01,thinking-token-count-2026-05-13,advanced-tool-use-2025-11-20,effort-2025-11-24"
+    return header.split(separator: ",").map { String($0) }
+}()
+
+/// As the `/bedrock/claude` route has them: the built-in bedrock-claude profile and one healing store for
+/// the route (nothing learned: the profile alone cuts the request).
+let claudeOnBedrockOptions = TranslationOptions(
+    upstreamPath: "/v1/bedrock/model/{model}/{action}", profile: .claudeOnBedrock, healing: BedrockHealing())
+let bedrockRouteOptions = TranslationOptions(upstreamPath: "/v1/bedrock/model/{model}/{action}")
 
 @inline(never) func sink<T>(_ x: T) { withExtendedLifetime(x) {} }
 
@@ -65,6 +99,32 @@ enum Bench {
             for _ in 0..<n {
                 let t = AnthropicToBedrockTranslator(options: bedrockOptions)
                 sink(try? t.upstreamRequest(for: ClientRequest(body: anthropicBody, anthropicBeta: beta)))
+            }
+        case "anthropic.request.claude-code", "anthropic.request.claude-code.noprofile", "passthrough.request.claude-code":
+            // The ~120 KB Claude Code request: through the bedrock-claude profile and the translation (the
+            // Anthropic route), the translation alone (profile: none), or the OpenAI pass-through check.
+            guard let body = claudeCodeBody() else {
+                print("set PBENCH_CC_BODY to a file written by bench/claude_code_request.py --out FILE")
+                return
+            }
+            let request = ClientRequest(body: body, anthropicBeta: claudeCodeBetas)
+            let make: () -> any ExchangeTranslator = switch op {
+            case "anthropic.request.claude-code": { AnthropicToBedrockTranslator(options: claudeOnBedrockOptions) }
+            case "anthropic.request.claude-code.noprofile": { AnthropicToBedrockTranslator(options: bedrockRouteOptions) }
+            default: { OpenAIPassthroughTranslator(options: options) }
+            }
+            // Once outside the loop (in the 0-iteration run too, so it cancels out): the request must translate.
+            do {
+                let t = make()
+                let up = try t.upstreamRequest(for: request)
+                let removed = (t as? AnthropicToBedrockTranslator)?.removedForUpstream ?? []
+                if n == 0 { print("\(op): \(body.count) -> \(up.body.count) bytes, \(up.path); removed: \(removed.joined(separator: "; "))") }
+            } catch {
+                print("\(op): \(error)")
+                return
+            }
+            for _ in 0..<n {
+                sink(try? make().upstreamRequest(for: request))
             }
         case "anthropic.event":
             let t = AnthropicToBedrockTranslator(options: bedrockOptions)
