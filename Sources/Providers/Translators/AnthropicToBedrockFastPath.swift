@@ -89,6 +89,7 @@ struct AnthropicToBedrockFastPath: JSONMemberVisitor {
         var request = UpstreamRequest(
             path: path, body: w.out, stream: stream, accept: stream ? "text/event-stream" : "application/json")
         request.longContext = longContext
+        request.clientModel = model
         return request
     }
 

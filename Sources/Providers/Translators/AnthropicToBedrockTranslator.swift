@@ -161,6 +161,7 @@ public final class AnthropicToBedrockTranslator: ExchangeTranslator {
         var request = UpstreamRequest(
             path: path, body: out, stream: stream, accept: stream ? "text/event-stream" : "application/json")
         request.longContext = longContext
+        request.clientModel = model.valueRange
         return request
     }
 

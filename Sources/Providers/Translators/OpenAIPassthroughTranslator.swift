@@ -29,6 +29,7 @@ public final class OpenAIPassthroughTranslator: ExchangeTranslator {
     private struct Fields: JSONMemberVisitor {
         let bytes: UnsafeRawBufferPointer
         var model: JSONKind?
+        var modelRange: Range<Int>?
         var messages: JSONKind?
         var stream = false
         /// The key span of the first `max_tokens`, and how many there are (a document may repeat keys).
@@ -39,7 +40,10 @@ public final class OpenAIPassthroughTranslator: ExchangeTranslator {
         mutating func member(_ m: JSONMemberSpan) {
             // `keyIs` compares lengths first, so a key this translator does not read costs a few compares.
             if m.keyIs("model", in: bytes) {
-                if model == nil { model = m.kind }
+                if model == nil {
+                    model = m.kind
+                    modelRange = m.valueRange
+                }
             } else if m.keyIs("messages", in: bytes) {
                 if messages == nil { messages = m.kind }
             } else if m.keyIs("stream", in: bytes) {
@@ -79,9 +83,11 @@ public final class OpenAIPassthroughTranslator: ExchangeTranslator {
             }
         }
         let stream = fields.stream
-        return UpstreamRequest(
+        var request = UpstreamRequest(
             path: options.upstreamPath, body: body, stream: stream,
             accept: stream ? "text/event-stream" : "application/json")
+        request.clientModel = fields.modelRange
+        return request
     }
 
     static let maxCompletionTokensKey: StaticString = "\"max_completion_tokens\""

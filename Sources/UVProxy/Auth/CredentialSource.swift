@@ -12,6 +12,8 @@ final class CredentialSource: @unchecked Sendable {
     typealias Completion = (Result<String, APIError>) -> Void
 
     let config: AuthConfig
+    /// The upstream's name (the `upstream` label of the credential metrics).
+    let upstream: String
     private let lock = Lock()
     private var token: String?
     private var expiresAt: Double = 0
@@ -21,14 +23,16 @@ final class CredentialSource: @unchecked Sendable {
     /// How many times the command ran (tests assert single flight).
     private(set) var runs = 0
 
-    init(config: AuthConfig, clock: @escaping @Sendable () -> Double = CredentialSource.wallClock) {
+    init(config: AuthConfig, upstream: String = "", clock: @escaping @Sendable () -> Double = CredentialSource.wallClock) {
         self.config = config
+        self.upstream = upstream
         self.clock = clock
     }
 
     /// The header to send, or nil when the upstream has no auth.
     /// `rejected` is a token the upstream just refused (401): it is dropped and the command runs again.
-    func value(on loop: EventLoop, rejected: String? = nil, _ done: @escaping Completion) {
+    /// A command run this call starts is counted in `metrics` (the calling worker's).
+    func value(on loop: EventLoop, rejected: String? = nil, metrics: WorkerMetrics? = nil, _ done: @escaping Completion) {
         switch config.source {
         case .staticValue(let v):
             done(.success(config.prefix + v))
@@ -55,7 +59,7 @@ final class CredentialSource: @unchecked Sendable {
             running = true
             if start { runs += 1 }
             lock.unlock()
-            if start { run(command, on: loop) }
+            if start { run(command, on: loop, metrics: metrics) }
         }
     }
 
@@ -65,15 +69,20 @@ final class CredentialSource: @unchecked Sendable {
         return false
     }
 
-    private func run(_ command: AuthConfig.Command, on loop: EventLoop) {
+    private func run(_ command: AuthConfig.Command, on loop: EventLoop, metrics: WorkerMetrics?) {
         let argv: [String]
         switch command {
         case .argv(let a): argv = a
         case .shell(let s): argv = ["/bin/sh", "-c", s]
         }
         let timeout = config.commandTimeout
+        let started = metrics == nil ? 0 : monotonicNanoseconds()
         ProcessRunner(loop: loop).run(argv, timeoutMs: UInt64(timeout)) { [self] outcome in
             let result = self.interpret(outcome, timeoutMs: timeout)
+            if let metrics {
+                let ok = if case .success = result { true } else { false }
+                metrics.credentialCommand(upstream: upstream, ns: monotonicNanoseconds() - started, ok: ok)
+            }
             lock.lock()
             if case .success(let t) = result {
                 token = t

@@ -25,6 +25,8 @@ final class UpstreamConnection: TCPStreamDelegate {
     var parkedAt: UInt64 = 0
     /// True while it sits in the pool's idle list (so closing one in use costs no search).
     var isParked = false
+    /// True from a successful connect until close: counted in the pool's `openCount`.
+    var isCounted = false
 
     init(stream: TCPStream, pool: UpstreamPool) {
         self.stream = stream
@@ -35,7 +37,7 @@ final class UpstreamConnection: TCPStreamDelegate {
     var isClosed: Bool { stream.isClosed }
 
     func streamConnected(_ stream: TCPStream, error: StreamError?) {
-        if error != nil { pool.connectFailed() }
+        if error != nil { pool.connectFailed() } else { pool.connectionOpened(self) }
         user?.upstreamConnected(self, error: error)
     }
 
@@ -62,6 +64,10 @@ final class UpstreamConnection: TCPStreamDelegate {
 
     func close() {
         user = nil
+        if isCounted {
+            isCounted = false
+            pool.connectionClosed()
+        }
         pool.forget(self)
         stream.close()
     }

@@ -18,6 +18,10 @@ final class UpstreamPool {
     private var addressExpires: UInt64 = 0
     private var trimTimer: Timer?
     private var trimArmed = false
+    /// The worker's metrics: connections opened and failed (per connection, never per request).
+    var metrics: WorkerMetrics?
+    /// Connections open now, parked or in use (`idleCount` of them parked).
+    private(set) var openCount = 0
 
     init(loop: EventLoop, upstream: UpstreamConfig, resolver: Resolver, tlsContext: TLSContext?) {
         self.loop = loop
@@ -67,6 +71,7 @@ final class UpstreamPool {
         resolver.resolve(host: url.host, port: url.port) { [self] result in
             switch result {
             case .failure(let error):
+                metrics?.upstreamConnectionFailed(upstream.name)
                 let stream = TCPStream(loop: loop)
                 let connection = UpstreamConnection(stream: stream, pool: self)
                 user.upstreamConnected(connection, error: .uv(error))
@@ -89,6 +94,7 @@ final class UpstreamPool {
             do throws(TLSError) {
                 session = try TLSSession(context: ctx, serverName: url.host)
             } catch {
+                metrics?.upstreamConnectionFailed(upstream.name)
                 user.upstreamConnected(connection, error: .tls(error))
                 stream.close()
                 return
@@ -101,10 +107,21 @@ final class UpstreamPool {
     /// A new connection failed (connect, TLS or a timeout): a host name is looked up again next time,
     /// in case its address changed.
     func connectFailed() {
+        metrics?.upstreamConnectionFailed(upstream.name)
         guard addressExpires != .max else { return }
         address = nil
         resolver.forget(host: upstream.url.host, port: upstream.url.port)
     }
+
+    /// A new connection is ready (TLS included): it counts as open until it closes.
+    func connectionOpened(_ connection: UpstreamConnection) {
+        connection.isCounted = true
+        openCount += 1
+        metrics?.upstreamConnectionOpened(upstream.name)
+    }
+
+    /// A connection counted by `connectionOpened` closed.
+    func connectionClosed() { openCount -= 1 }
 
     /// Parks a connection whose response was read completely.
     func park(_ connection: UpstreamConnection) {

@@ -17,6 +17,8 @@ struct ChatRequestFastPath {
     var model: String
     var stream: Bool
     var includeUsage: Bool
+    /// The client's `model` value as written (quotes included).
+    var modelRange: Range<Int>? = nil
     var path: String
     var body: [UInt8]
 
@@ -164,7 +166,8 @@ struct ChatRequestFastPath {
             out.append(UInt8(ascii: "}"))
         }
         out.append(UInt8(ascii: "}"))
-        return ChatRequestFastPath(model: model, stream: stream, includeUsage: includeUsage, path: path, body: out)
+        return ChatRequestFastPath(model: model, stream: stream, includeUsage: includeUsage, modelRange: fields[0]?.range,
+                                   path: path, body: out)
     }
 
     /// The elements of the (validated) array `array` if every one is a string, as absolute ranges; false

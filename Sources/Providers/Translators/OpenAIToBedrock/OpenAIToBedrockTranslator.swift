@@ -33,12 +33,16 @@ public final class OpenAIToBedrockTranslator: ExchangeTranslator {
         if let fast = ChatRequestFastPath.map(request.body, options: options) {
             model = fast.model
             includeUsage = fast.includeUsage
-            return UpstreamRequest(path: fast.path, body: fast.body, stream: fast.stream)
+            var upstream = UpstreamRequest(path: fast.path, body: fast.body, stream: fast.stream)
+            upstream.clientModel = fast.modelRange
+            return upstream
         }
         let mapping = try ChatRequestMapping(request.body, options: options)
         model = mapping.model
         includeUsage = mapping.includeUsage
-        return UpstreamRequest(path: mapping.path, body: mapping.body.bytes, stream: mapping.stream)
+        var upstream = UpstreamRequest(path: mapping.path, body: mapping.body.bytes, stream: mapping.stream)
+        upstream.clientModel = UpstreamRequest.modelValueRange(in: request.body)
+        return upstream
     }
 
     public func clientResponse(status: Int, contentType: String?, body: [UInt8], retryAfter: String?) -> ClientResponse {
