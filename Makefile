@@ -8,7 +8,10 @@ RELEASE_FLAGS = -c release --static-swift-stdlib
 BIN_DIR = $(shell $(SWIFT) build -c release --show-bin-path 2>/dev/null)
 PYTHON ?= python3
 APT_PACKAGES = libuv1-dev libssl-dev libyaml-dev zlib1g-dev libzstd-dev libbrotli-dev pkg-config openssl curl
-PY_PACKAGES = openai anthropic pytest
+# For the e2e suite: a real Prometheus scrapes the proxy (tests/e2e/test_metrics.py).
+TEST_APT_PACKAGES = prometheus
+# The e2e suite's Python packages, pinned (the official SDKs, pytest, the Prometheus parser).
+PY_PACKAGES = openai==3.63.0 anthropic==2.17.0 pytest==9.0.3 prometheus-client==0.26.0
 
 .PHONY: deps build release run test test-swift test-e2e bench soak startup-order clean
 
@@ -20,7 +23,11 @@ deps:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get install -y -q $$missing >/dev/null 2>&1 || { $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q $$missing; }; \
 	fi
-	@$(PYTHON) -c "import openai, anthropic, pytest" 2>/dev/null || $(PYTHON) -m pip install -q $(PY_PACKAGES)
+	@$(PYTHON) -m pip install -q --disable-pip-version-check --root-user-action=ignore $(PY_PACKAGES)
+	@# Best effort: without it only the real-Prometheus test is skipped (and says why).
+	@for p in $(TEST_APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); echo "installing: $$p"; \
+	  $$SUDO apt-get install -y -q $$p >/dev/null 2>&1 || echo "could not install $$p: tests that need it are skipped"; }; done
 
 build: deps
 	$(SWIFT) build

@@ -208,6 +208,12 @@ def standard_routes(up: str) -> list[dict]:
         {"path": "/provider/bedrock/format/openai/v1/chat/completions", "upstream": up, "ingress": "openai-chat",
          "egress": "bedrock-anthropic", "model_aliases": {"claude-sonnet-4-5": CLAUDE}, "cors": True,
          "default_max_tokens": 1024, "models_path": "/provider/bedrock/format/openai/v1/models"},
+        {"path": "/provider/bedrock/format/openai/v1/responses", "upstream": up, "ingress": "openai-responses",
+         "egress": "bedrock-anthropic", "model_aliases": {"claude-sonnet-4-5": CLAUDE}, "default_max_tokens": 1024},
+        {"path": "/provider/openai/format/anthropic/v1/messages", "upstream": up, "ingress": "anthropic-messages",
+         "egress": "openai-chat", "upstream_path": "/v1/openai/v1/chat/completions",
+         "model_aliases": {"claude-opus-5-5": "gpt-5", "claude-sonnet-5-5": "gpt-5"},
+         "models_path": "/provider/openai/format/anthropic/v1/models"},
     ]
 
 

@@ -139,14 +139,16 @@ def any_betas_proxy(bin_path, registry, certs, mock) -> Proxy:
                        claude_proxy_config(up, profile={"betas": "any"}))
 
 
-def run_claude(claude_bin: str, proxy: Proxy, tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> Run:
-    """`claude <args>` with a scratch HOME (also its working directory) against the proxy, offline."""
+def run_claude(claude_bin: str, proxy: Proxy, tmp_path: Path, *args: str, env: dict[str, str] | None = None,
+               base_path: str = "/bedrock/claude") -> Run:
+    """`claude <args>` with a scratch HOME (also its working directory) against the proxy's route at
+    `base_path` (ANTHROPIC_BASE_URL), offline."""
     home = tmp_path / "home"
     home.mkdir(exist_ok=True)
     log_path = proxy.process.log_path
     start = log_path.stat().st_size if log_path.exists() else 0
     argv = [claude_bin, *args]
-    p = subprocess.Popen(argv, cwd=home, env=claude_env(home, proxy.base + "/bedrock/claude", env),
+    p = subprocess.Popen(argv, cwd=home, env=claude_env(home, proxy.base + base_path, env),
                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                          start_new_session=True)
     try:

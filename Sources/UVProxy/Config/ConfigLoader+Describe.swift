@@ -10,6 +10,9 @@ extension ConfigLoader {
         lines.append(config.inboundKeys.isEmpty
             ? "inbound keys: none (clients are not authenticated)"
             : "inbound keys: \(config.inboundKeys.count) configured")
+        let m = config.metrics
+        lines.append(!m.enabled ? "metrics: off"
+            : "metrics: GET \(m.path) on " + (m.listen.map { "\($0) (admin listener)" } ?? "the main listener"))
         lines.append("")
         lines.append("upstreams:")
         for name in config.upstreams.keys.sorted() {

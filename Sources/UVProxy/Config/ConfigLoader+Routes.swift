@@ -5,7 +5,7 @@ extension ConfigLoader {
     static let routeKeys = [
         "path", "methods", "upstream", "upstream_path", "ingress", "egress", "rename_max_tokens",
         "default_max_tokens", "model_aliases", "set_headers", "remove_headers", "cors", "timeouts",
-        "keep_alive_interval", "models_path", "profile",
+        "keep_alive_interval", "models_path", "profile", "retries",
     ]
     static let modelKeys = ["id", "owned_by", "created", "display_name", "dialects"]
     static let bedrockPathTemplate = "/v1/bedrock/model/{model}/{action}"
@@ -100,6 +100,7 @@ extension ConfigLoader {
         if ingress == .anthropicMessages, egress == .bedrockAnthropic {
             route.profile = BedrockProfile.claudeOnBedrock
         }
+        if let n = m["retries"] { route.retries = try parseRetries(n) }
         if let n = m["profile"] {
             guard ingress == .anthropicMessages, egress == .bedrockAnthropic else {
                 throw n.error("profiles apply to anthropic-messages → bedrock-anthropic routes")
@@ -109,12 +110,29 @@ extension ConfigLoader {
         if let n = m["models_path"] {
             let modelsPath = try n.string()
             if let problem = ConfigSyntax.pathProblem(modelsPath) { throw n.error("'\(modelsPath)' \(problem)") }
-            guard ingress == .openAIChat || ingress == .anthropicMessages else {
-                throw n.error("models endpoints exist for openai-chat and anthropic-messages ingress only")
+            guard ingress != .passthrough else {
+                throw n.error("models endpoints exist for openai-chat, openai-responses and anthropic-messages ingress only")
             }
             route.modelsPath = modelsPath
         }
         return route
+    }
+
+    /// `retries: false` (off), or a mapping over the defaults.
+    static func parseRetries(_ node: ConfigNode) throws(ConfigError) -> RetryPolicy {
+        if case .scalar = node.node { return try node.bool() ? RetryPolicy() : .off }
+        let m = try node.mapping(allowed: ["attempts", "statuses", "backoff", "max_backoff", "deadline"])
+        var p = RetryPolicy()
+        if let n = m["attempts"] { p.attempts = try n.int(in: 1...10) }
+        if let n = m["statuses"] {
+            p.statuses = []
+            for e in try n.sequence() { p.statuses.append(try e.int(in: 400...599)) }
+        }
+        if let n = m["backoff"] { p.backoff = try positiveDuration(n) }
+        if let n = m["max_backoff"] { p.maxBackoff = try positiveDuration(n) }
+        if let n = m["deadline"] { p.deadline = try n.duration() }
+        if p.maxBackoff < p.backoff { throw ConfigError(path: "\(node.path).max_backoff", message: "must not be less than backoff") }
+        return p
     }
 
     static func dialect(_ node: ConfigNode) throws(ConfigError) -> Dialect {

@@ -9,7 +9,7 @@ import Glibc
 public enum ConfigLoader {
     static let topLevelKeys = [
         "listen", "workers", "limits", "upstreams", "routes", "models", "inbound_keys", "auth_keys", "cors",
-        "log_level", "access_log", "profiles",
+        "log_level", "access_log", "profiles", "metrics",
     ]
     static let logLevels = ["debug", "info", "warning", "error"]
 
@@ -93,6 +93,7 @@ public enum ConfigLoader {
                 }
             }
         }
+        if let node = top["metrics"] { config.metrics = try parseMetrics(node, config: config, warnings: &warnings) }
         config.inboundKeys = try parseInboundKeys(top)
         if let node = top["cors"] { config.cors = try parseCORS(node, base: nil) }
 
@@ -114,6 +115,7 @@ public enum ConfigLoader {
 
         try checkRouteConflicts(config.routes, warnings: &warnings)
         warnings += usageWarnings(config)
+        warnings += metricsWarnings(config)
         config.warnings = warnings
         return config
     }

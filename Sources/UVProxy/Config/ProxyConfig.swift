@@ -30,6 +30,8 @@ public struct ProxyConfig: Sendable {
     public var accessLogPath = "stderr"
     /// `profiles`: named upstream profiles routes can refer to (beside the built-in ones).
     public var profiles: [String: BedrockProfile] = [:]
+    /// `metrics`: the Prometheus endpoint (on by default at `/metrics` on the main listener).
+    public var metrics = MetricsConfig()
 
     public init(
         listen: HostPort = HostPort(host: "127.0.0.1", port: 3001), workers: Int = 1,

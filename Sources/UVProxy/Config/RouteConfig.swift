@@ -45,6 +45,8 @@ public struct RouteConfig: Sendable {
     /// `profile`: what the Bedrock upstream accepts (anthropic-messages → bedrock-anthropic routes;
     /// `bedrock-claude` by default there). nil: the body goes as translated.
     public var profile: BedrockProfile?
+    /// `retries`: when the upstream is tried again before the client gets an answer.
+    public var retries = RetryPolicy()
 
     public init(
         path: String, isPrefix: Bool = false, methods: [String]? = nil, upstream: String, upstreamPath: String,
@@ -74,7 +76,7 @@ public struct RouteConfig: Sendable {
     /// The dialect pairs a route may name; everything else is refused at load.
     public static let supportedPairs: [(ingress: Dialect, egress: Dialect)] = [
         (.openAIChat, .openAIChat), (.anthropicMessages, .bedrockAnthropic), (.openAIChat, .bedrockAnthropic),
-        (.passthrough, .passthrough),
+        (.openAIResponses, .bedrockAnthropic), (.anthropicMessages, .openAIChat), (.passthrough, .passthrough),
     ]
 
     public static func isSupported(ingress: Dialect, egress: Dialect) -> Bool {

@@ -203,3 +203,83 @@ struct MockDirectives {
         return MockBodies.reply
     }
 }
+
+/// `MockDirectives` for OpenAI Chat requests (the Anthropic → OpenAI route): `mock:tool=` and
+/// `mock:input=` lines in the last user message ask for a tool call; a last `tool` message is
+/// answered with `tool result: <its text>`.
+struct MockChatDirectives {
+    var tool: (name: String, input: String)?
+    var toolResult: String?
+
+    var isActive: Bool { tool != nil || toolResult != nil }
+
+    init(_ json: JSON?) {
+        guard let messages = json?["messages"]?.arrayValue, let last = messages.last else { return }
+        func text(_ m: JSON) -> String {
+            if let s = m["content"]?.stringValue { return s }
+            return (m["content"]?.arrayValue ?? []).compactMap { $0["text"]?.stringValue }.joined(separator: "\n")
+        }
+        if last["role"]?.stringValue == "tool" {
+            // Every tool message of the last turn, in order.
+            var results: [String] = []
+            for m in messages.reversed() {
+                guard m["role"]?.stringValue == "tool" else { break }
+                results.insert(text(m), at: 0)
+            }
+            toolResult = results.joined(separator: "\n")
+            return
+        }
+        guard let user = messages.last(where: { $0["role"]?.stringValue == "user" }) else { return }
+        var name: String?
+        var input = "{}"
+        for line in text(user).split(separator: "\n") {
+            let l = line.drop { $0 == " " }
+            if l.hasPrefix("mock:tool=") { name = String(l.dropFirst(10)).trimmingSpaces() }
+            if l.hasPrefix("mock:input=") {
+                let raw = String(l.dropFirst(11)).trimmingSpaces()
+                if case .object? = try? JSONParser.parse(Array(raw.utf8)) { input = raw }
+            }
+        }
+        if let name, !name.isEmpty { tool = (name, input) }
+    }
+
+    var text: String { toolResult.map { "tool result: " + String($0.prefix(300)) } ?? "Calling a tool." }
+
+    func completion(model: String) -> [UInt8] {
+        let message: String
+        let finish: String
+        if let tool {
+            message = #"{"role":"assistant","content":null,"tool_calls":[{"id":"call_mock_d1","type":"function","function":{"name":\#(MockBodies.jsonString(tool.name)),"arguments":\#(MockBodies.jsonString(tool.input))}}]}"#
+            finish = "tool_calls"
+        } else {
+            message = #"{"role":"assistant","content":\#(MockBodies.jsonString(text))}"#
+            finish = "stop"
+        }
+        return Array(#"{"id":"chatcmpl-mock","object":"chat.completion","created":\#(MockBodies.created),"model":\#(MockBodies.jsonString(model)),"choices":[{"index":0,"message":\#(message),"logprobs":null,"finish_reason":"\#(finish)"}],"usage":{"prompt_tokens":12,"completion_tokens":20,"total_tokens":32}}"#.utf8)
+    }
+
+    func frames(model: String, includeUsage: Bool) -> [[UInt8]] {
+        var frames: [[UInt8]] = [MockBodies.chatChunk(model: model, delta: #"{"role":"assistant","content":""}"#, finish: nil)]
+        if let tool {
+            frames.append(MockBodies.chatChunk(model: model, delta: #"{"tool_calls":[{"index":0,"id":"call_mock_d1","type":"function","function":{"name":\#(MockBodies.jsonString(tool.name)),"arguments":""}}]}"#, finish: nil))
+            var rest = Substring(tool.input)
+            while !rest.isEmpty {
+                let piece = rest.prefix(16)
+                rest = rest.dropFirst(piece.count)
+                frames.append(MockBodies.chatChunk(model: model, delta: #"{"tool_calls":[{"index":0,"function":{"arguments":\#(MockBodies.jsonString(String(piece)))}}]}"#, finish: nil))
+            }
+            frames.append(MockBodies.chatChunk(model: model, delta: "{}", finish: "tool_calls"))
+        } else {
+            var rest = Substring(text)
+            while !rest.isEmpty {
+                let piece = rest.prefix(24)
+                rest = rest.dropFirst(piece.count)
+                frames.append(MockBodies.chatChunk(model: model, delta: "{\"content\":\(MockBodies.jsonString(String(piece)))}", finish: nil))
+            }
+            frames.append(MockBodies.chatChunk(model: model, delta: "{}", finish: "stop"))
+        }
+        if includeUsage { frames.append(MockBodies.chatUsageChunk(model: model, completionTokens: 20)) }
+        frames.append(Array("data: [DONE]\n\n".utf8))
+        return frames
+    }
+}

@@ -1,6 +1,7 @@
 import Providers
 
-/// The bundled upstream: speaks AI-Gateway's OpenAI route (JSON and SSE) and its Bedrock invoke
+/// The bundled upstream: speaks AI-Gateway's OpenAI routes (Chat Completions, and Responses in
+/// MockResponses.swift; JSON and SSE) and its Bedrock invoke
 /// routes (Anthropic JSON and data-only SSE), fast, on the same libuv stack as the proxy, with
 /// faults on request for the tests (`x-mock-fault` header or `+fault=` on the model name).
 final class MockUpstream: HTTPRequestHandler {
@@ -80,7 +81,14 @@ final class MockUpstream: HTTPRequestHandler {
                                body: MockBodies.openAIError(status: 401, message: "token rejected by the mock upstream"))
             return
         }
-        if path.hasSuffix("/chat/completions") || path.hasSuffix("/responses") {
+        if path.hasSuffix("/responses") {
+            // The OpenAI Responses API (Codex CLI, the SDKs' Responses clients): MockResponses.swift.
+            let exchange = MockResponses.Exchange(request, json: json, options: options, model: parsed.model)
+            if exchange.refusal == nil, applyFault(exchange.options, connection: connection, openAI: true) { return }
+            exchange.respond(to: request, path: path, on: connection)
+            return
+        }
+        if path.hasSuffix("/chat/completions") {
             let model = json?["model"]?.stringValue != nil ? (parsed.model ?? "mock-model") : "mock-model"
             let stream = json?["stream"]?.boolValue ?? false
             let includeUsage = json?["stream_options"]?["include_usage"]?.boolValue ?? false
@@ -89,6 +97,17 @@ final class MockUpstream: HTTPRequestHandler {
                 let echo = Self.echo(request, path: path)
                 connection.respond(status: 200, headers: [("Content-Type", "application/json")],
                                    body: MockBodies.chatCompletion(model: model, content: echo))
+                return
+            }
+            let directives = MockChatDirectives(json)
+            if directives.isActive, options.scenario == "text" {
+                // Steered by the request itself (not cached: the answer depends on the body).
+                if stream {
+                    MockStreamer(connection: connection, frames: directives.frames(model: model, includeUsage: includeUsage),
+                                 options: options, openAI: true).start()
+                } else {
+                    connection.respond(status: 200, headers: [("Content-Type", "application/json")], body: directives.completion(model: model))
+                }
                 return
             }
             if stream, options.streamBytes > 0 {
@@ -170,7 +189,11 @@ final class MockUpstream: HTTPRequestHandler {
                 }
                 MockStreamer(connection: connection, frames: frames, options: options, openAI: false).start()
             } else {
-                connection.respond(status: 200, headers: [("Content-Type", "application/json")],
+                // Anthropic's rate-limit headers (a reset 60 s from the start of the current minute).
+                connection.respond(status: 200, headers: [("Content-Type", "application/json"),
+                                                          ("anthropic-ratelimit-requests-limit", "100"),
+                                                          ("anthropic-ratelimit-requests-remaining", "99"),
+                                                          ("anthropic-ratelimit-requests-reset", "2030-01-01T00:01:00Z")],
                                    body: Self.cached(&bodyCache, "bedrock|\(model)|\(options.scenario)") {
                                        MockBodies.message(model: model, scenario: options.scenario, text: MockBodies.reply)
                                    })
@@ -274,10 +297,32 @@ final class MockUpstream: HTTPRequestHandler {
     }
 
     /// Answers with a fault when one was asked for. Returns true when it did.
+    /// Requests seen per options key, for `fail-first` (loop-confined; keys are few in tests).
+    private var failCounts: [String: Int] = [:]
+
     private func applyFault(_ options: MockOptions, connection: HTTPServerConnection, openAI: Bool) -> Bool {
+        var options = options
+        if options.failFirst > 0 || options.failRate > 0 {
+            let failing: Bool
+            if options.failFirst > 0 {
+                let seen = failCounts[options.key, default: 0]
+                if failCounts.count > 10_000 { failCounts.removeAll() }
+                failCounts[options.key] = seen + 1
+                failing = seen < options.failFirst
+            } else {
+                failing = Int.random(in: 0..<100) < options.failRate
+            }
+            guard failing else { return false }
+            if options.status == nil && options.fault == nil { options.status = 529 }
+        }
         if let status = options.status {
             var headers: [(name: String, value: String)] = [("Content-Type", "application/json")]
-            if status == 429 || status == 503 { headers.append(("Retry-After", "7")) }
+            if let retryAfter = options.retryAfter {
+                headers.append(("Retry-After", retryAfter))
+            } else if status == 429 || status == 503 {
+                headers.append(("Retry-After", "7"))
+            }
+            if let shouldRetry = options.shouldRetry { headers.append(("x-should-retry", shouldRetry)) }
             let message = "mock upstream error \(status)"
             connection.respond(status: status, headers: headers,
                                body: openAI ? MockBodies.openAIError(status: status, message: message) : MockBodies.bedrockError(status: status, message: message))

@@ -1,7 +1,8 @@
 import CCompression
 
 /// Request bodies with `Content-Encoding` (`gzip`, `deflate`, `br`, `zstd`; Codex compresses with
-/// zstd by default) decoded before a route translates them. The decoded size is bounded: a body that
+/// zstd when signed in with ChatGPT to a provider named OpenAI) decoded before a route translates
+/// them. The decoded size is bounded: a body that
 /// would pass `limit` (the route's `max_body_bytes`) stops at the limit, so a decompression bomb costs
 /// at most `limit` bytes of memory and one pass.
 enum ContentDecoding {

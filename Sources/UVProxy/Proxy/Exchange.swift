@@ -1,3 +1,4 @@
+import Glibc
 import Providers
 
 /// One proxied request, from the client's body to the end of the upstream's response.
@@ -34,6 +35,11 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     private var clientBetas: [String] = []
     /// The body the translator reads: the client's, decoded when it came with a `Content-Encoding`.
     private var clientBody: [UInt8] = []
+    /// Tries of the upstream so far (1 during the first), the timer of a pending retry, and whether
+    /// the response being read may be followed by a retry (it is then read whole, nothing sent on).
+    private var attempt = 1
+    private var retryTimer: Timer?
+    private var retryCandidate = false
     private var gotResponseByte = false
     private var responseParser: HTTPResponseParser
     private var headBuffer: [UInt8] = []
@@ -65,6 +71,8 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     private var earlyBody: [UInt8] = []
     private var bytesToClient = 0
     private var logNote: String?
+    /// Timestamps for the metrics (inert when they are off).
+    private var meter: ExchangeMeter
 
     init(worker: ProxyWorker, route: CompiledRoute, request: HTTPRequest,
          client: HTTPServerConnection, requestId: RequestID, startedAt: UInt64) {
@@ -75,6 +83,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         self.client = client
         self.requestId = requestId
         self.startedAt = startedAt
+        meter = ExchangeMeter(metrics: worker.metrics, route: route)
         translator = route.action.isPassthrough ? nil
             : Translators.make(ingress: route.config.ingress, egress: route.config.egress, options: route.translation)
         responseParser = HTTPResponseParser(limits: HTTPLimits(maxHeadBytes: 64 * 1024, maxHeaderCount: 200,
@@ -121,14 +130,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
             upstreamRequest = UpstreamRequest(path: route.config.upstreamPath(forRequestPath: path) + query, body: request.body, stream: false,
                                               contentType: request.head.value("content-type") ?? "", accept: request.head.value("accept") ?? "")
         }
-        if route.config.keepAliveInterval > 0, upstreamRequest?.stream == true, translator != nil {
-            let t = loop.takeTimer()
-            pingTimer = t
-            let interval = UInt64(route.config.keepAliveInterval)
-            // Strong captures here and below (a weak one costs a side-table allocation per request);
-            // finish() closes the timers and so ends the cycle.
-            t.start(after: interval, repeat: interval) { self.sendKeepAlive() }
-        }
+        startPings()
         if timeouts.total > 0 {
             let t = loop.takeTimer()
             totalTimer = t
@@ -139,12 +141,63 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         fetchCredential(rejected: nil)
     }
 
+    /// Keep-alives while a streaming request waits for its first upstream byte.
+    private func startPings() {
+        guard pingTimer == nil, route.config.keepAliveInterval > 0, upstreamRequest?.stream == true, translator != nil else { return }
+        let t = loop.takeTimer()
+        pingTimer = t
+        let interval = UInt64(route.config.keepAliveInterval)
+        // Strong captures here and below (a weak one costs a side-table allocation per request);
+        // finish() closes the timers and so ends the cycle.
+        t.start(after: interval, repeat: interval) { self.sendKeepAlive() }
+    }
+
+    // MARK: Retry
+
+    /// Tries the upstream again after `failure` when the route's `RetryPolicy` says so (the one
+    /// retry step: every failure that may be retried comes here). False: the caller answers.
+    /// Only called while nothing of an upstream response reached the client (pings aside).
+    private func retryIfPlanned(_ failure: RetryPlanner.Failure) -> Bool {
+        // A pass-through body streamed to the upstream is not kept: it cannot be sent again.
+        guard !bodyStreamed, phase != .done else { return false }
+        let planner = RetryPlanner(policy: route.config.retries)
+        let decision = planner.decide(failure, attempt: attempt, startedAt: startedAt, now: loop.now,
+                                      wallNow: time(nil), jitter: Double.random(in: 0...1))
+        guard case .retry(let wait) = decision else {
+            if case .answer(let why?) = decision { logNote = why }
+            return false
+        }
+        attempt += 1
+        switch failure {
+        case .connect: worker.metrics?.retry(route: meter.route, reason: .connect)
+        case .closedBeforeHead: worker.metrics?.retry(route: meter.route, reason: .closedBeforeHead)
+        case .status: worker.metrics?.retry(route: meter.route, reason: .status)
+        }
+        releaseConnection(reusable: false)
+        phase = .preparing
+        collected = []
+        headBuffer.removeAll(keepingCapacity: true)
+        responseHead = nil
+        retryCandidate = false
+        upstreamStatus = 0
+        startPings()
+        let t = loop.takeTimer()
+        retryTimer = t
+        t.start(after: wait) {
+            self.retryTimer = nil
+            self.loop.recycleTimer(t)
+            guard self.phase == .preparing else { return }
+            self.acquireConnection()
+        }
+        return true
+    }
+
     private func fetchCredential(rejected: String?) {
         guard let credential = route.credential else {
             acquireConnection()
             return
         }
-        credential.value(on: loop, rejected: rejected) { result in
+        credential.value(on: loop, rejected: rejected, metrics: worker.metrics) { result in
             guard self.phase != .done else { return }
             switch result {
             case .success(let v):
@@ -174,6 +227,8 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         }
         if let error {
             connection.close()
+            // A refused or timed-out connect may work on a later try; a TLS failure will not.
+            if case .tls = error {} else if retryIfPlanned(.connect) { return }
             fail(Self.connectError(error, upstream: up.config))
             return
         }
@@ -190,6 +245,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         var message = loop.takeScratch()
         buildRequest(into: &message)
         c.stream.write(message)  // copies what the kernel does not take at once
+        meter.requestSent()
         loop.returnScratch(message)
         if bodyStreamed {
             if !earlyBody.isEmpty {
@@ -247,6 +303,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     func upstreamRead(_ c: UpstreamConnection, _ bytes: UnsafeRawBufferPointer) {
         guard c === connection else { return }
         lastReadAt = loop.now
+        meter.upstreamRead()
         gotResponseByte = true
         // What this read yields for the client (head, events, last chunk) leaves in one write.
         client.cork()
@@ -319,6 +376,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         let isStream = responseContentType.map {
             head.valueHasPrefix(at: $0, "text/event-stream") || head.valueHasPrefix(at: $0, "application/vnd.amazon.eventstream")
         } ?? false
+        meter.responseHead(stream: isStream && (200..<300).contains(head.status))
         if translator == nil {
             mode = .rawStream
         } else if (200..<300).contains(head.status), isStream {
@@ -334,6 +392,11 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         }
         if head.status == 401, !retriedAuth, route.credential?.canRefresh == true, !clientStreamStarted, !bodyStreamed {
             mode = .collect  // read it to the end, then retry with a fresh token
+        }
+        if head.status >= 400, !bodyStreamed, attempt < route.config.retries.attempts,
+           RetryPlanner(policy: route.config.retries).mayRetry(status: head.status, shouldRetry: head.value("x-should-retry")) {
+            retryCandidate = true
+            mode = .collect  // read it whole, then retry or answer with it
         }
         switch mode {
         case .collect:
@@ -412,6 +475,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
 
     private func deliver(_ piece: UnsafeRawBufferPointer) {
         guard phase == .body, piece.count > 0 else { return }
+        if mode != .collect { meter.streamBytes(worker.metrics) }
         switch mode {
         case .collect:
             if collected.count + piece.count > Self.maxCollectedBytes {
@@ -452,6 +516,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         case .collect:
             if head.status == 401, !retriedAuth, route.credential?.canRefresh == true, !clientStreamStarted {
                 retriedAuth = true
+                worker.metrics?.retry(route: meter.route, reason: .auth)
                 phase = .preparing
                 collected.removeAll()
                 fetchCredential(rejected: authValue)
@@ -462,6 +527,8 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
                 let retry = translator.learnFromRejection(status: head.status, body: collected)
             {
                 retriedRejection = true
+                worker.metrics?.retry(route: meter.route, reason: .rejection)
+                worker.metrics?.healed(upstream: up.config.name, kind: HealedKind(learned: retry.learned))
                 if let learned = retry.learned {
                     Log.info("upstream \(up.config.name) refused \(learned) for \(retry.model); removed from its requests from now on")
                 }
@@ -476,13 +543,24 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
                 acquireConnection()
                 return
             }
+            if retryCandidate,
+               retryIfPlanned(.status(head.status, retryAfter: head.value("retry-after"), shouldRetry: head.value("x-should-retry"))) {
+                return
+            }
+            guard let translator else {
+                // A pass-through response held back for a retry that did not happen: sent as it came.
+                bytesToClient = collected.count
+                client.respond(status: head.status, headerBlock: passthroughHeaders(head), body: collected)
+                finish(status: head.status)
+                return
+            }
             let retryAfter = head.status >= 400 ? head.value("retry-after") : nil
-            let response = translator!.clientResponse(status: head.status, contentType: head.value("content-type"),
-                                                      body: collected, retryAfter: retryAfter)
+            let response = translator.clientResponse(status: head.status, contentType: head.value("content-type"),
+                                                     body: collected, retryAfter: retryAfter)
             if clientStreamStarted {
                 // Keep-alive pings already started a 200 stream: the upstream's error becomes an error event.
                 out.removeAll(keepingCapacity: true)
-                translator!.streamFail(APIError.fromClientResponse(response), into: &out)
+                translator.streamFail(APIError.fromClientResponse(response), into: &out)
                 client.streamWrite(out)
                 client.endStream()
             } else {
@@ -514,12 +592,14 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
             if reusedConnection, !gotResponseByte, !retriedStale, bodyBytesSent == 0 {
                 // A stale pooled connection: nothing reached the client yet, so one retry on a fresh one is safe.
                 retriedStale = true
+                worker.metrics?.retry(route: meter.route, reason: .staleConnection)
                 releaseConnection(reusable: false)
                 phase = .connecting
                 reusedConnection = false
                 worker.pool(for: up).open(for: self, timeouts: timeouts)
                 return
             }
+            if retryIfPlanned(.closedBeforeHead) { return }
             let why = error.map { ": \($0)" } ?? ""
             fail(.badGateway("upstream \(up.config.name) closed the connection before sending a response\(why)"))
         case .body:
@@ -634,10 +714,23 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
             guard first == UInt8(ascii: "x") || first == UInt8(ascii: "a") || first == UInt8(ascii: "o") || first == UInt8(ascii: "r"),
                   Self.forwardedPrefixes.contains(where: { head.nameHasPrefix(i, $0) }) else { continue }
             HTTPWriter.appendField(i, of: head, into: &b)
+            // And under the client's own names when its dialect calls them otherwise.
+            if translatesRateLimits, let other = RateLimitHeaders.counterpart(
+                name: head.name(at: i).lowercased(), value: head.value(at: i), upstream: route.config.egress,
+                client: route.config.ingress, now: time(nil)) {
+                HTTPWriter.appendHeader(other.name, other.value, into: &b)
+            }
         }
     }
 
-    static let forwardedPrefixes: [[UInt8]] = ["x-ratelimit-", "anthropic-ratelimit-", "openai-", "x-amzn-requestid", "request-id"]
+    /// The client's dialect names rate-limit headers otherwise than the upstream's (OpenAI ↔ Anthropic).
+    private var translatesRateLimits: Bool {
+        let (i, e) = (route.config.ingress, route.config.egress)
+        let anthropic: Set<Dialect> = [.anthropicMessages, .bedrockAnthropic]
+        return translator != nil && anthropic.contains(i) != anthropic.contains(e)
+    }
+
+    static let forwardedPrefixes: [[UInt8]] = ["x-ratelimit-", "anthropic-ratelimit-", "openai-", "x-amzn-requestid", "request-id", "x-should-retry"]
         .map { Array($0.utf8) }
 
     private func passthroughHeaders(_ head: HTTPResponseHead) -> [UInt8] {
@@ -738,8 +831,13 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
             totalTimer = nil
             loop.recycleTimer(t)
         }
+        if let t = retryTimer {
+            retryTimer = nil
+            loop.recycleTimer(t)
+        }
         stopPings()
         if client.observer === self { client.observer = nil }
+        meter.finish(status: status, model: upstreamRequest?.clientModel, body: clientBody, metrics: worker.metrics)
         guard worker.log.enabled else { return }
         let head = request.head
         let duration = loop.now - startedAt
@@ -750,6 +848,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
             }
             w.upstream(up.nameBytes, status: upstreamStatus)
             if bytesToClient > 0 { w.int("bytes", bytesToClient) }
+            if attempt > 1 { w.int("retries", attempt - 1) }
             if let logNote { w.string("note", logNote) }
             // Ids a client sends to tie log lines to its own (Claude Code's session, a client request id),
             // and what the upstream profile removed from the request (names only, never values).

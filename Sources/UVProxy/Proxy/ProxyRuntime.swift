@@ -111,7 +111,7 @@ final class ProxyRuntime: @unchecked Sendable {
         var creds: [String: CredentialSource] = [:]
         var tls: [String: TLSContext] = [:]
         for (name, u) in config.upstreams {
-            if let auth = u.auth { creds[name] = CredentialSource(config: auth) }
+            if let auth = u.auth { creds[name] = CredentialSource(config: auth, upstream: name) }
             if u.url.isTLS {
                 tls[name] = try TLSContext.client(caFile: u.caFile, insecureSkipVerify: u.insecureSkipVerify)
             }
@@ -179,6 +179,7 @@ final class ProxyRuntime: @unchecked Sendable {
     static func siblingModelsPath(_ path: String) -> String? {
         if path.hasSuffix("/chat/completions") { return String(path.dropLast("/chat/completions".count)) + "/models" }
         if path.hasSuffix("/messages") { return String(path.dropLast("/messages".count)) + "/models" }
+        if path.hasSuffix("/responses") { return String(path.dropLast("/responses".count)) + "/models" }
         return nil
     }
 

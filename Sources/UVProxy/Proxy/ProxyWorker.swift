@@ -7,7 +7,11 @@ final class ProxyWorker: HTTPRequestHandler {
     private(set) var runtime: ProxyRuntime
     let log: AccessLogBuffer
     private let resolver: Resolver
-    private var pools: [ObjectIdentifier: UpstreamPool] = [:]
+    private(set) var pools: [ObjectIdentifier: UpstreamPool] = [:]
+    /// This worker's metrics (nil when `metrics.enabled` is false): only this loop writes them.
+    let metrics: WorkerMetrics?
+    /// Set when this listener answers `GET /metrics` (metrics on, no admin listener of their own).
+    var metricsEndpoint: MetricsEndpoint?
     private var requestCounter: UInt64 = 0
     /// Responses answered straight from the read buffer (`Exchange.respondInPlace`); tests read it.
     var inPlaceResponses = 0
@@ -23,6 +27,8 @@ final class ProxyWorker: HTTPRequestHandler {
         workerTag = String(workerIndex, radix: 36)
         idPrefix = "mp-\(RequestIds.processPrefix)-\(workerTag)-"
         idPrefixBytes = Array(idPrefix.utf8)
+        metrics = runtime.config.metrics.enabled ? WorkerMetrics() : nil
+        metrics?.bind(runtime)
     }
 
     /// The pool used last: most workers proxy to one upstream, and this skips hashing per request.
@@ -37,6 +43,7 @@ final class ProxyWorker: HTTPRequestHandler {
         } else {
             p = UpstreamPool(loop: loop, upstream: upstream.config, resolver: resolver,
                              tlsContext: runtime.tlsContexts[upstream.config.name])
+            p.metrics = metrics
             pools[key] = p
         }
         lastPool = (key, p)
@@ -52,6 +59,12 @@ final class ProxyWorker: HTTPRequestHandler {
         pools = [:]
         lastPool = nil
         self.runtime = runtime
+        metrics?.bind(runtime)
+    }
+
+    /// The pools' connections now, for a metrics snapshot.
+    func poolGauges() -> [PoolGauge] {
+        pools.values.map { PoolGauge(upstream: $0.upstream.name, idle: $0.idleCount, busy: max(0, $0.openCount - $0.idleCount)) }
     }
 
     /// A request id unique per process run: random prefix, worker, counter (as bytes until a String
@@ -69,6 +82,10 @@ final class ProxyWorker: HTTPRequestHandler {
         let id = head.value("x-request-id").flatMap { RequestIds.isAcceptable($0) ? RequestID.client($0) : nil } ?? nextRequestId()
         // Local answers and errors take the id as a String; a proxied request writes its bytes.
         var requestId: String { id.string }
+        if let endpoint = metricsEndpoint, endpoint.matches(head) {
+            serveMetrics(endpoint, head, id, on: connection, started: started)
+            return
+        }
 
         // The route is found on bytes; the path becomes a String only where a message or a log needs it.
         let pathRange = head.pathRange
@@ -83,6 +100,15 @@ final class ProxyWorker: HTTPRequestHandler {
             return
         }
         var path: String { head.pathString }
+        // No WebSocket upgrades (Codex tries one on Responses routes): 426 makes it use HTTP at once
+        // (a 404 makes it retry for ~10 s first; a 400 makes it give up).
+        if head.isMethod("GET"), let i = head.firstIndex(ofLowercased: "upgrade"), head.valueHasPrefix(at: i, "websocket") {
+            let dialect = candidates.first.map { runtime.routes[$0].errorDialect } ?? Self.guessDialect(path)
+            respondError(APIError(status: 426, type: "invalid_request_error",
+                                  message: "WebSocket upgrades are not supported by this proxy: use HTTP (POST with SSE streaming)"),
+                         dialect: dialect, cors: nil, requestId: requestId, connection: connection, head: head, started: started)
+            return
+        }
         guard let first = candidates.first else {
             let dialect = Self.guessDialect(path)
             let message = path.hasSuffix("/messages/count_tokens")
@@ -100,19 +126,19 @@ final class ProxyWorker: HTTPRequestHandler {
             var headers = Self.corsHeaders(cors, preflight: true)
             headers.append(("X-Request-Id", requestId))
             connection.respond(status: 204, headers: headers, body: [])
-            logLocal(head, id, status: 204, started: started)
+            logLocal(head, id, status: 204, started: started, route: route ?? runtime.routes[first])
             return
         }
         guard let route else {
             let r = runtime.routes[first]
             respondError(APIError(status: 405, type: "invalid_request_error", message: "method \(head.methodString) is not allowed on \(path)"),
-                         dialect: r.errorDialect, cors: r.cors, requestId: requestId, connection: connection, head: head, started: started)
+                         dialect: r.errorDialect, cors: r.cors, requestId: requestId, connection: connection, head: head, started: started, route: r)
             return
         }
         // Model lists are public (clients discover models before they hold a key, as Claude Code does).
         if case .models = route.action {} else if !runtime.inboundKeys.isEmpty, !InboundAuth.accepts(head, keys: runtime.inboundKeys) {
             respondError(APIError(status: 401, type: "authentication_error", message: "missing or invalid API key", code: "invalid_api_key"),
-                         dialect: route.errorDialect, cors: route.cors, requestId: requestId, connection: connection, head: head, started: started)
+                         dialect: route.errorDialect, cors: route.cors, requestId: requestId, connection: connection, head: head, started: started, route: route)
             return
         }
         switch route.action {
@@ -127,7 +153,7 @@ final class ProxyWorker: HTTPRequestHandler {
             }
             if let limit = Self.queryInt(head.queryString, "limit"), limit > 0, limit < models.count { models = Array(models.prefix(limit)) }
             connection.respond(status: 200, headers: headers, body: head.isMethod("HEAD") ? [] : ModelList.body(models, dialect: dialect))
-            logLocal(head, id, status: 200, started: started)
+            logLocal(head, id, status: 200, started: started, route: route)
         case .exchange, .passthrough:
             let exchange = Exchange(worker: self, route: route, request: request, client: connection,
                                     requestId: id, startedAt: started)
@@ -169,6 +195,7 @@ final class ProxyWorker: HTTPRequestHandler {
     }
 
     func requestEndedOnConnection(_ head: HTTPRequestHead?, status: Int, note: String) {
+        metrics?.localAnswer(route: nil, status: status)
         guard log.enabled else { return }
         let id = head?.value("x-request-id").flatMap { RequestIds.isAcceptable($0) ? RequestID.client($0) : nil } ?? nextRequestId()
         log.line { w in
@@ -194,8 +221,10 @@ final class ProxyWorker: HTTPRequestHandler {
         return ("application/json", APIError(status: status, type: type, message: message).body(for: dialect))
     }
 
-    /// The access-log line of a request answered here (health, models, preflight, local errors).
-    func logLocal(_ head: HTTPRequestHead, _ id: RequestID, status: Int, started: UInt64, note: String? = nil) {
+    /// The access-log line and the metrics of a request answered here (health, models, preflight,
+    /// local errors); `route` is nil when no route took it.
+    func logLocal(_ head: HTTPRequestHead, _ id: RequestID, status: Int, started: UInt64, note: String? = nil, route: CompiledRoute? = nil) {
+        metrics?.localAnswer(route: route, status: status)
         guard log.enabled else { return }
         let duration = loop.now - started
         log.line { w in
@@ -208,12 +237,33 @@ final class ProxyWorker: HTTPRequestHandler {
     }
 
     func respondError(_ error: APIError, dialect: Dialect, cors: CORSConfig?, requestId: String,
-                      connection: HTTPServerConnection, head: HTTPRequestHead, started: UInt64) {
+                      connection: HTTPServerConnection, head: HTTPRequestHead, started: UInt64, route: CompiledRoute? = nil) {
         var headers: [(name: String, value: String)] = [("Content-Type", "application/json"), ("X-Request-Id", requestId)]
         if let cors { headers += Self.corsHeaders(cors, preflight: false) }
         if let ra = error.retryAfter { headers.append(("Retry-After", ra)) }
         connection.respond(status: error.status, headers: headers, body: error.body(for: dialect))
-        logLocal(head, .client(requestId), status: error.status, started: started, note: error.message)
+        logLocal(head, .client(requestId), status: error.status, started: started, note: error.message, route: route)
+    }
+
+    /// `GET /metrics` on this listener: keys are asked for when inbound keys are configured
+    /// (Prometheus sends one with `authorization: {credentials: ...}`); the scrape itself is not counted.
+    private func serveMetrics(_ endpoint: MetricsEndpoint, _ head: HTTPRequestHead, _ id: RequestID,
+                              on connection: HTTPServerConnection, started: UInt64) {
+        if !runtime.inboundKeys.isEmpty, !InboundAuth.accepts(head, keys: runtime.inboundKeys) {
+            respondError(APIError(status: 401, type: "authentication_error", message: "missing or invalid API key", code: "invalid_api_key"),
+                         dialect: .openAIChat, cors: nil, requestId: id.string, connection: connection, head: head, started: started)
+            return
+        }
+        endpoint.serve(head, requestId: id.string, on: connection) { status in
+            guard self.log.enabled else { return }
+            let duration = self.loop.now - started
+            self.log.line { w in
+                head.bytes.withUnsafeBytes { b in
+                    w.begin(requestId: id, method: UnsafeRawBufferPointer(rebasing: b[head.method]),
+                            path: UnsafeRawBufferPointer(rebasing: b[head.pathRange]), status: status, durationMs: duration)
+                }
+            }
+        }
     }
 
     static func guessDialect(_ path: String) -> Dialect {

@@ -13,6 +13,8 @@ public final class ProxyServer: @unchecked Sendable {
     private let lock = Lock()
     private var stopped = false
     private let log: AccessLog
+    /// Every worker's metrics, for a scrape on any of them (nil when metrics are off).
+    private let metricsHub: MetricsHub?
 
     public init(config: ProxyConfig, configPath: String? = nil, listen: HostPort? = nil, workers: Int? = nil) throws {
         self.configPath = configPath
@@ -20,7 +22,11 @@ public final class ProxyServer: @unchecked Sendable {
         self.listen = listen ?? config.listen
         workerCount = max(1, workers ?? config.workers)
         log = AccessLog(enabled: config.accessLog, format: AccessLog.Format(rawValue: config.accessLogFormat) ?? .text, path: config.accessLogPath)
+        metricsHub = config.metrics.enabled ? MetricsHub() : nil
     }
+
+    /// The port of the metrics admin listener (`metrics.listen`), 0 without one.
+    public private(set) var metricsPort: Int = 0
 
     /// The port actually bound (useful with port 0).
     public private(set) var port: Int = 0
@@ -35,6 +41,14 @@ public final class ProxyServer: @unchecked Sendable {
             workers.append(try WorkerThread(index: i, server: self, host: listen.host, port: port, reusePort: true,
                                             runtime: runtime, log: log))
         }
+        if let hub = metricsHub {
+            let m = runtime.config.metrics
+            for w in workers {
+                hub.add(loop: w.loop, snapshot: w.metricsSnapshot)
+                if m.listen == nil { w.serveMetrics(hub: hub, path: m.path) }
+            }
+            if let admin = m.listen { metricsPort = try first.listenForMetrics(admin, hub: hub, path: m.path) }
+        }
         for w in workers { try w.start() }
     }
 
@@ -47,6 +61,9 @@ public final class ProxyServer: @unchecked Sendable {
             Log.warning("--listen \(listen): reachable from other machines and no inbound keys are configured")
         }
         Log.info("listening on \(listen.host):\(port) with \(workerCount) worker(s)")
+        if let admin = runtime.config.metrics.listen, metricsHub != nil {
+            Log.info("metrics on \(admin.host):\(metricsPort)\(runtime.config.metrics.path)")
+        }
         let signals = SignalWatcher { [weak self] sig in self?.handleSignal(sig) }
         signals.run()
         for w in workers { w.join() }
@@ -80,6 +97,9 @@ public final class ProxyServer: @unchecked Sendable {
     /// Responses answered straight from the read buffer, over all workers (tests).
     func inPlaceResponseCount() -> Int { workers.reduce(0) { $0 + $1.inPlaceResponses() } }
 
+    /// Each worker's metrics, read on its loop (tests).
+    func workerMetricsSnapshots() -> [MetricsSnapshot] { workers.map { $0.metricsSnapshotWaiting() } }
+
     /// Re-reads the config file; a bad one is refused and the old one keeps serving.
     public func reload() {
         guard let configPath else { return }
@@ -88,6 +108,9 @@ public final class ProxyServer: @unchecked Sendable {
             let fresh = try ProxyRuntime(config: config, healing: runtime.healing)
             if config.listen != runtime.config.listen || config.workers != runtime.config.workers {
                 Log.warning("reload: listen and workers changes need a restart; they are ignored")
+            }
+            if config.metrics != runtime.config.metrics {
+                Log.warning("reload: metrics changes need a restart; they are ignored")
             }
             runtime = fresh
             for w in workers { w.replace(runtime: fresh) }
@@ -103,6 +126,8 @@ final class WorkerThread: @unchecked Sendable {
     let loop = EventLoop()
     private var server: HTTPServer!
     private let proxy: ProxyWorker
+    /// The metrics admin listener (`metrics.listen`), on the first worker only.
+    private var metricsServer: HTTPServer?
     private let finished = Latch()
     let port: Int
 
@@ -120,6 +145,27 @@ final class WorkerThread: @unchecked Sendable {
         server = try HTTPServer(loop: loop, host: host, port: port, reusePort: reusePort, settings: settings,
                                 maxConnections: max(1, limits.maxConnections / workers), handler: proxy)
         self.port = server.port
+    }
+
+    /// Answers `GET <path>` on this worker's listener from every worker's metrics (before `start`).
+    func serveMetrics(hub: MetricsHub, path: String) {
+        proxy.metricsEndpoint = MetricsEndpoint(loop: loop, hub: hub, path: path)
+    }
+
+    /// Opens the metrics admin listener on this worker's loop (before `start`); returns its port.
+    func listenForMetrics(_ address: HostPort, hub: MetricsHub, path: String) throws(UVError) -> Int {
+        let settings = ServerSettings(limits: HTTPLimits(maxHeadBytes: 16 * 1024, maxHeaderCount: 100, maxBodyBytes: 0),
+                                      headTimeoutMs: 10_000, bodyTimeoutMs: 10_000, keepAliveTimeoutMs: 75_000)
+        let endpoint = MetricsEndpoint(loop: loop, hub: hub, path: path)
+        let s = try HTTPServer(loop: loop, host: address.host, port: address.port, reusePort: false, settings: settings,
+                               maxConnections: 64, handler: endpoint)
+        metricsServer = s
+        return s.port
+    }
+
+    /// This worker's metrics with the gauges its server and pools hold; runs on this worker's loop.
+    func metricsSnapshot() -> MetricsSnapshot {
+        proxy.metrics?.snapshot(activeConnections: server.connectionCount, pools: proxy.poolGauges()) ?? MetricsSnapshot()
     }
 
     func start() throws(UVError) {
@@ -157,8 +203,22 @@ final class WorkerThread: @unchecked Sendable {
         return box.value
     }
 
+    /// `metricsSnapshot()` from another thread, waiting for the loop (tests).
+    func metricsSnapshotWaiting() -> MetricsSnapshot {
+        final class Box: @unchecked Sendable { var value = MetricsSnapshot() }
+        let box = Box()
+        let done = Latch()
+        loop.execute { [self] in
+            box.value = metricsSnapshot()
+            done.open()
+        }
+        done.wait()
+        return box.value
+    }
+
     func drain(graceMs: UInt64) {
         loop.execute { [self] in
+            metricsServer?.drain {}
             let deadline = Timer(loop: loop)
             deadline.keepLoopAlive()
             server.drain {
@@ -167,6 +227,7 @@ final class WorkerThread: @unchecked Sendable {
             }
             deadline.start(after: graceMs) { [self] in
                 deadline.close()
+                metricsServer?.closeAll()
                 server.closeAll()
                 proxy.closePools()
             }

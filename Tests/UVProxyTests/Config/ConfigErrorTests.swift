@@ -21,7 +21,7 @@ final class ConfigErrorTests: XCTestCase {
     func testUnknownKeys() {
         assertConfigError(ConfigFixtures.minimal(extra: "listne: 1"),
             "listne: unknown key (expected one of: listen, workers, limits, upstreams, routes, models, "
-                + "inbound_keys, auth_keys, cors, log_level, access_log, profiles)")
+                + "inbound_keys, auth_keys, cors, log_level, access_log, profiles, metrics)")
         assertConfigError(ConfigFixtures.minimal(extra: "limits: { max_body: 1 }"),
             "limits.max_body: unknown key (expected one of: max_head_bytes, max_header_count, max_body_bytes, "
                 + "max_connections, head_timeout, body_timeout, keep_alive_timeout, shutdown_grace)")
@@ -30,7 +30,7 @@ final class ConfigErrorTests: XCTestCase {
                 + "stream: true }"),
             "routes[0].stream: unknown key (expected one of: path, methods, upstream, upstream_path, ingress, "
                 + "egress, rename_max_tokens, default_max_tokens, model_aliases, set_headers, remove_headers, cors, "
-                + "timeouts, keep_alive_interval, models_path, profile)")
+                + "timeouts, keep_alive_interval, models_path, profile, retries)")
         let yaml = """
             upstreams:
               up: { url: "http://h", timeouts: { read: 1s } }
@@ -247,13 +247,14 @@ final class ConfigErrorTests: XCTestCase {
 
     func testBadDialects() {
         assertConfigError(ConfigFixtures.minimal(route: "{ path: /a, upstream: up, ingress: gemini }"),
-            "routes[0].ingress: unknown dialect 'gemini' (expected one of: openai-chat, anthropic-messages, "
+            "routes[0].ingress: unknown dialect 'gemini' (expected one of: openai-chat, openai-responses, anthropic-messages, "
                 + "bedrock-anthropic, passthrough)")
         let pairs = "(supported: openai-chat → openai-chat, anthropic-messages → bedrock-anthropic, "
-            + "openai-chat → bedrock-anthropic, passthrough → passthrough)"
+            + "openai-chat → bedrock-anthropic, openai-responses → bedrock-anthropic, anthropic-messages → openai-chat, "
+            + "passthrough → passthrough)"
         assertConfigError(
-            ConfigFixtures.minimal(route: "{ path: /a, upstream: up, ingress: anthropic-messages, egress: openai-chat }"),
-            "routes[0].egress: unsupported dialect pair anthropic-messages → openai-chat \(pairs)")
+            ConfigFixtures.minimal(route: "{ path: /a, upstream: up, ingress: openai-responses, egress: openai-chat }"),
+            "routes[0].egress: unsupported dialect pair openai-responses → openai-chat \(pairs)")
         assertConfigError(ConfigFixtures.minimal(route: "{ path: /a, upstream: up, ingress: anthropic-messages }"),
             "routes[0].ingress: unsupported dialect pair anthropic-messages → anthropic-messages \(pairs)")
         assertConfigError(
@@ -282,7 +283,7 @@ final class ConfigErrorTests: XCTestCase {
         assertConfigError(route("path: /a, ingress: openai-chat, upstream_path: \"/m/{model}\""),
             "routes[0].upstream_path: placeholders ({model}, {action}) are only for bedrock-anthropic egress")
         assertConfigError(route("path: /a, ingress: passthrough, upstream_path: /a, models_path: /m"),
-            "routes[0].models_path: models endpoints exist for openai-chat and anthropic-messages ingress only")
+            "routes[0].models_path: models endpoints exist for openai-chat, openai-responses and anthropic-messages ingress only")
     }
 
     func testBadMethodsAndRouteHeaders() {
@@ -361,7 +362,7 @@ final class ConfigErrorTests: XCTestCase {
         assertConfigError(ConfigFixtures.minimal(extra: "models: [{ owned_by: x }]"), "models[0].id: required key is missing")
         assertConfigError(ConfigFixtures.minimal(extra: "models: [{ id: a }, { id: a }]"), "models[1].id: model 'a' is listed twice")
         assertConfigError(ConfigFixtures.minimal(extra: "models: [{ id: a, dialects: [openai] }]"),
-            "models[0].dialects[0]: unknown dialect 'openai' (expected one of: openai-chat, anthropic-messages, "
+            "models[0].dialects[0]: unknown dialect 'openai' (expected one of: openai-chat, openai-responses, anthropic-messages, "
                 + "bedrock-anthropic, passthrough)")
         assertConfigError(ConfigFixtures.minimal(extra: "models: [{ id: a, dialects: [passthrough] }]"),
             "models[0].dialects[0]: passthrough routes have no models endpoint")

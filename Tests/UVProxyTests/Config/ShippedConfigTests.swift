@@ -35,8 +35,13 @@ final class ShippedConfigTests: XCTestCase {
 
         XCTAssertEqual(config.routes.map(\.path), [
             "/openai/v1/chat/completions", "/openai/v1/responses", "/bedrock/claude/v1/messages",
-            "/provider/bedrock/format/openai/v1/chat/completions",
+            "/provider/bedrock/format/openai/v1/chat/completions", "/provider/bedrock/format/openai/v1/responses",
+            "/provider/openai/format/anthropic/v1/messages",
         ])
+        XCTAssertEqual(config.routes[4].ingress, .openAIResponses)
+        XCTAssertEqual(config.routes[4].modelAliases, config.routes[2].modelAliases)
+        XCTAssertEqual(config.routes[5].egress, .openAIChat)
+        XCTAssertEqual(config.routes[5].modelAliases["claude-opus-5-5"], "gpt-5")
         let chat = config.routes[0]
         XCTAssertEqual(chat.ingress, .openAIChat)
         XCTAssertEqual(chat.egress, .openAIChat)
@@ -116,8 +121,8 @@ final class ShippedConfigTests: XCTestCase {
         XCTAssertEqual(mock.headers.map(\.name), ["X-Atlassian-CloudId", "X-Atlassian-UseCaseId"])
         XCTAssertEqual(mock.timeouts.connect, 2000)
         XCTAssertEqual(mock.timeouts.tlsHandshake, 10_000, "unset keys keep their defaults")
-        XCTAssertEqual(config.routes.count, 4)
-        XCTAssertEqual(config.routes.compactMap(\.modelsPath).count, 3)
+        XCTAssertEqual(config.routes.count, 6)
+        XCTAssertEqual(config.routes.compactMap(\.modelsPath).count, 4)
         XCTAssertEqual(config.warnings, [])
         let moved = try ConfigLoader.load(path: demoPath, environment: ["MOCK_UPSTREAM_URL": "http://127.0.0.1:4000"])
         XCTAssertEqual(moved.upstreams["mock"]?.url.port, 4000)

@@ -56,7 +56,7 @@ final class ExchangeInPlaceResponseTests: XCTestCase {
           up: { url: "http://127.0.0.1:\(up.port)" }
         routes:
           - { path: /v1/chat/completions, upstream: up, ingress: openai-chat, egress: openai-chat,
-              upstream_path: /u, rename_max_tokens: true, cors: \(cors) }
+              upstream_path: /u, rename_max_tokens: true, cors: \(cors), retries: false }
         """)
         defer { p.stop(); p.wait() }
         let c = try RawHTTPClient(port: p.port)
