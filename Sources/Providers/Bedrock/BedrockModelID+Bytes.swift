@@ -16,7 +16,9 @@ extension BedrockModelID {
         }
         if !aliases.isEmpty {
             let name = String(decoding: m, as: UTF8.self)
-            if aliases[name] != nil { return path(template: template, model: name, aliases: aliases, stream: stream) }
+            if aliases[name] != nil || aliases[anyModel] != nil {
+                return path(template: template, model: name, aliases: aliases, stream: stream)
+            }
         }
         // 0: as is; 1: "anthropic." + name + ":0"; 2: "anthropic." + name + "-v1:0"; 3: "anthropic." + name + "-v1".
         let form = idForm(m)

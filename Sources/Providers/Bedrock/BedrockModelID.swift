@@ -18,13 +18,16 @@
 /// The result is percent-encoded for use as one path segment: unreserved characters and `:` stay,
 /// everything else (notably `/` in ARNs → `%2F`) is encoded.
 public enum BedrockModelID {
+    /// An alias key that matches every model (a route's fallback target with its own model id).
+    public static let anyModel = "*"
+
     public static func resolve(_ model: String, aliases: [String: String]) -> String {
         pathSegment(id(for: model, aliases: aliases))
     }
 
     /// The id before percent-encoding.
     public static func id(for model: String, aliases: [String: String]) -> String {
-        if let alias = aliases[model] { return alias }
+        if let alias = aliases[model] ?? aliases[anyModel] { return alias }
         if model.hasPrefix("arn:") || model.utf8.contains(UInt8(ascii: ":")) || hasQualifierPrefix(model) {
             return model
         }

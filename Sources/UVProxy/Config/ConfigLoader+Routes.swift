@@ -5,7 +5,7 @@ extension ConfigLoader {
     static let routeKeys = [
         "path", "methods", "upstream", "upstream_path", "ingress", "egress", "rename_max_tokens",
         "default_max_tokens", "model_aliases", "set_headers", "remove_headers", "cors", "timeouts",
-        "keep_alive_interval", "models_path", "profile", "retries",
+        "keep_alive_interval", "models_path", "profile", "retries", "fallbacks", "circuit",
     ]
     static let modelKeys = ["id", "owned_by", "created", "display_name", "dialects"]
     static let bedrockPathTemplate = "/v1/bedrock/model/{model}/{action}"
@@ -101,6 +101,28 @@ extension ConfigLoader {
             route.profile = BedrockProfile.claudeOnBedrock
         }
         if let n = m["retries"] { route.retries = try parseRetries(n) }
+        if let n = m["fallbacks"] {
+            for element in try n.sequence() {
+                let f = try element.mapping(allowed: ["upstream", "model"])
+                var target = FallbackTarget()
+                if let u = f["upstream"] {
+                    let name = try u.string()
+                    guard config.upstreams[name] != nil else { throw u.error("no upstream named '\(name)'") }
+                    target.upstream = name
+                }
+                if let mo = f["model"] {
+                    guard egress == .bedrockAnthropic else { throw mo.error("a fallback model is for bedrock-anthropic egress") }
+                    target.model = try mo.string()
+                }
+                guard target.upstream != nil || target.model != nil else { throw element.error("name an upstream, a model or both") }
+                route.fallbacks.append(target)
+            }
+        }
+        if let n = m["circuit"] {
+            let c = try n.mapping(allowed: ["failures", "cooldown"])
+            if let f = c["failures"] { route.circuit.failures = try f.int(in: 1...1000) }
+            if let d = c["cooldown"] { route.circuit.cooldown = try positiveDuration(d) }
+        }
         if let n = m["profile"] {
             guard ingress == .anthropicMessages, egress == .bedrockAnthropic else {
                 throw n.error("profiles apply to anthropic-messages → bedrock-anthropic routes")

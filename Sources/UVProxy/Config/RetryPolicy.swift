@@ -26,3 +26,26 @@ public struct RetryPolicy: Sendable, Equatable {
         return p
     }()
 }
+
+/// One entry of a route's `fallbacks`: another upstream, another model id, or both.
+public struct FallbackTarget: Sendable, Equatable {
+    /// An upstream name (nil: the route's own).
+    public var upstream: String?
+    /// The upstream model id every request goes to on this target (Bedrock egress; nil: the client's,
+    /// resolved as on the route).
+    public var model: String?
+
+    public init(upstream: String? = nil, model: String? = nil) {
+        self.upstream = upstream
+        self.model = model
+    }
+}
+
+/// Passive health per target: `failures` consecutive retryable failures open its circuit for
+/// `cooldown` ms (requests skip it); then one request probes it, and a success closes it.
+public struct CircuitPolicy: Sendable, Equatable {
+    public var failures = 3
+    public var cooldown = 30_000
+
+    public init() {}
+}

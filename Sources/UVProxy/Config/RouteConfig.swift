@@ -47,6 +47,11 @@ public struct RouteConfig: Sendable {
     public var profile: BedrockProfile?
     /// `retries`: when the upstream is tried again before the client gets an answer.
     public var retries = RetryPolicy()
+    /// `fallbacks`: further targets, in order, tried when the one before fails in a retryable way
+    /// (or its circuit is open).
+    public var fallbacks: [FallbackTarget] = []
+    /// `circuit`: consecutive retryable failures that open a target's circuit, and for how long.
+    public var circuit = CircuitPolicy()
 
     public init(
         path: String, isPrefix: Bool = false, methods: [String]? = nil, upstream: String, upstreamPath: String,

@@ -11,15 +11,20 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     private enum BodyMode { case collect, translateStream, rawStream }
 
     private let worker: ProxyWorker
-    private let route: CompiledRoute
-    private let up: UpstreamBox
+    /// The target in use: the route, or one of its fallbacks (`primary.fallbacks`).
+    private var route: CompiledRoute
+    private var up: UpstreamBox
+    /// The route the request matched; its fallbacks are tried in order after it.
+    private let primary: CompiledRoute
+    /// 0: the route itself; n: its n-th fallback.
+    private var targetIndex = 0
     private let client: HTTPServerConnection
     private let request: HTTPRequest
     /// The request's path without its query (made when needed: most requests never need it).
     private var path: String { request.head.pathString }
     private let requestId: RequestID
     private let startedAt: UInt64
-    private let translator: (any ExchangeTranslator)?
+    private var translator: (any ExchangeTranslator)?
     private var upstreamRequest: UpstreamRequest?
     private var method = "POST"
     private var isHeadRequest = false
@@ -78,6 +83,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
          client: HTTPServerConnection, requestId: RequestID, startedAt: UInt64) {
         self.worker = worker
         self.route = route
+        self.primary = route
         self.up = route.upstreamBox!
         self.request = request
         self.client = client
@@ -99,6 +105,11 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         client.observer = self
         method = request.head.methodString
         isHeadRequest = request.head.isMethod("HEAD")
+        if !primary.fallbacks.isEmpty, !worker.circuits.allows(primary, now: loop.now),
+           let first = nextTarget(after: 0) {
+            // The route's own circuit is open: start with the first fallback that is not.
+            select(target: first)
+        }
         if let translator {
             // Only Anthropic clients send `anthropic-beta`; skip the lookup for everyone else.
             clientBetas = route.config.ingress != .anthropicMessages ? [] : request.head.values("anthropic-beta")
@@ -160,6 +171,10 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     private func retryIfPlanned(_ failure: RetryPlanner.Failure) -> Bool {
         // A pass-through body streamed to the upstream is not kept: it cannot be sent again.
         guard !bodyStreamed, phase != .done else { return false }
+        if !primary.fallbacks.isEmpty {
+            worker.circuits.failed(route, now: loop.now)
+            if let next = nextTarget(after: targetIndex) { return fallBack(to: next) }
+        }
         let planner = RetryPlanner(policy: route.config.retries)
         let decision = planner.decide(failure, attempt: attempt, startedAt: startedAt, now: loop.now,
                                       wallNow: time(nil), jitter: Double.random(in: 0...1))
@@ -189,6 +204,59 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
             guard self.phase == .preparing else { return }
             self.acquireConnection()
         }
+        return true
+    }
+
+    // MARK: Fallbacks
+
+    /// The first target after `index` in the route's chain whose circuit lets a request through.
+    private func nextTarget(after index: Int) -> Int? {
+        var i = index + 1
+        while i <= primary.fallbacks.count {
+            if worker.circuits.allows(primary.fallbacks[i - 1], now: loop.now) { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    /// Makes `index` (0: the route, n: its n-th fallback) the target: its upstream, credential,
+    /// headers and translation.
+    private func select(target index: Int) {
+        targetIndex = index
+        route = index == 0 ? primary : primary.fallbacks[index - 1]
+        up = route.upstreamBox!
+        if translator != nil {
+            translator = Translators.make(ingress: route.config.ingress, egress: route.config.egress, options: route.translation)
+        }
+    }
+
+    /// Sends the request to the next target at once (no wait: another upstream or model is not the
+    /// one that just failed). Always returns true: the exchange goes on.
+    private func fallBack(to index: Int) -> Bool {
+        attempt += 1
+        worker.metrics?.fallback(route: meter.route, upstream: primary.fallbacks[index - 1].config.upstream)
+        releaseConnection(reusable: false)
+        phase = .preparing
+        collected = []
+        headBuffer.removeAll(keepingCapacity: true)
+        responseHead = nil
+        retryCandidate = false
+        upstreamStatus = 0
+        authValue = nil
+        select(target: index)
+        if let translator {
+            do {
+                upstreamRequest = try translator.upstreamRequest(for: ClientRequest(body: clientBody, anthropicBeta: clientBetas))
+            } catch {
+                fail(error)
+                return true
+            }
+        } else if var req = upstreamRequest {
+            req.path = route.config.upstreamPath(forRequestPath: path) + request.head.queryString
+            upstreamRequest = req
+        }
+        startPings()
+        fetchCredential(rejected: nil)
         return true
     }
 
@@ -393,10 +461,13 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         if head.status == 401, !retriedAuth, route.credential?.canRefresh == true, !clientStreamStarted, !bodyStreamed {
             mode = .collect  // read it to the end, then retry with a fresh token
         }
-        if head.status >= 400, !bodyStreamed, attempt < route.config.retries.attempts,
-           RetryPlanner(policy: route.config.retries).mayRetry(status: head.status, shouldRetry: head.value("x-should-retry")) {
+        if head.status >= 400, !bodyStreamed,
+           attempt < route.config.retries.attempts || targetIndex < primary.fallbacks.count,
+           RetryPlanner(policy: route.config.retries).isRetryable(status: head.status, shouldRetry: head.value("x-should-retry")) {
             retryCandidate = true
             mode = .collect  // read it whole, then retry or answer with it
+        } else if !primary.fallbacks.isEmpty, head.status < 500 {
+            worker.circuits.succeeded(route)
         }
         switch mode {
         case .collect:
@@ -693,6 +764,12 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     private func requestIdAndCORSHeaders(into b: inout [UInt8]) {
         requestId.appendHeader(into: &b)
         b.append(contentsOf: route.corsHeaderBlock)
+        appendTargetHeader(into: &b)
+    }
+
+    /// `x-mini-proxy-upstream: <upstream>[/<model>]` on routes with fallbacks: which target answered.
+    private func appendTargetHeader(into b: inout [UInt8]) {
+        if !primary.fallbacks.isEmpty { HTTPWriter.appendHeader("x-mini-proxy-upstream", route.targetName, into: &b) }
     }
 
     private func streamHeaders(contentType: String, upstream head: HTTPResponseHead?) -> [UInt8] {
@@ -738,6 +815,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         b.reserveCapacity(head.bytes.count + 128)
         requestId.appendHeader(into: &b)
         b.append(contentsOf: route.corsHeaderBlock)
+        appendTargetHeader(into: &b)
         for i in 0..<head.fields.count where !Self.hopByHopResponse.contains(head.name(at: i).lowercased()) {
             HTTPWriter.appendField(i, of: head, into: &b)
         }
@@ -849,6 +927,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
             w.upstream(up.nameBytes, status: upstreamStatus)
             if bytesToClient > 0 { w.int("bytes", bytesToClient) }
             if attempt > 1 { w.int("retries", attempt - 1) }
+            if targetIndex > 0 { w.int("fallback", targetIndex) }
             if let logNote { w.string("note", logNote) }
             // Ids a client sends to tie log lines to its own (Claude Code's session, a client request id),
             // and what the upstream profile removed from the request (names only, never values).

@@ -44,6 +44,11 @@ final class CompiledRoute: @unchecked Sendable {
     /// The CORS header lines added to every response of this route, rendered once.
     let corsHeaders: [(name: String, value: String)]
     let corsHeaderBlock: [UInt8]
+    /// The route's `fallbacks` compiled as routes of their own (same path, index and dialects; another
+    /// upstream and/or a model id every request goes to), tried in order after this one.
+    var fallbacks: [CompiledRoute] = []
+    /// What `x-mini-proxy-upstream` says when this target answers: the upstream, and a fallback's model.
+    let targetName: String
 
     init(index: Int, config: RouteConfig, action: RouteAction, upstream: UpstreamBox?, credential: CredentialSource?,
          cors: CORSConfig?, translation: TranslationOptions, timeouts: UpstreamTimeouts, methods: [[UInt8]]) {
@@ -77,6 +82,7 @@ final class CompiledRoute: @unchecked Sendable {
         }
         fixedUpstreamHeaders = fixed
         droppedClientHeaders = dropped
+        targetName = config.upstream + (config.modelAliases[BedrockModelID.anyModel].map { "/" + $0 } ?? "")
     }
 
     /// The dialect errors are rendered in.
@@ -136,6 +142,22 @@ final class ProxyRuntime: @unchecked Sendable {
         }
         for r in config.routes {
             add(r, r.ingress == .passthrough ? .passthrough : .exchange, methods: r.methods)
+            let primary = compiled[compiled.count - 1]
+            for f in r.fallbacks {
+                var c = r
+                c.upstream = f.upstream ?? r.upstream
+                if let model = f.model { c.modelAliases = [BedrockModelID.anyModel: model] }
+                c.fallbacks = []
+                let upstream = boxes[c.upstream]
+                primary.fallbacks.append(CompiledRoute(
+                    index: primary.index, config: c, action: primary.action, upstream: upstream,
+                    credential: creds[c.upstream], cors: c.cors,
+                    translation: TranslationOptions(
+                        upstreamPath: c.upstreamPath, renameMaxTokens: c.renameMaxTokens,
+                        defaultMaxTokens: c.defaultMaxTokens, modelAliases: c.modelAliases,
+                        profile: c.profile, healing: c.profile == nil ? nil : healing),
+                    timeouts: config.timeouts(for: c), methods: primary.methods))
+            }
         }
         // Each chat/messages route also serves its dialect's models list beside it, unless configured.
         for r in config.routes where r.ingress != .passthrough {

@@ -54,7 +54,11 @@ final class ProxyWorker: HTTPRequestHandler {
 
     /// Serves new requests with a reloaded config. In-flight exchanges keep the route they started
     /// with; connections they return to a retired pool are closed.
+    /// Passive health of routes' targets (routes with fallbacks only).
+    var circuits = CircuitBreakers()
+
     func replace(runtime: ProxyRuntime) {
+        circuits.removeAll()
         for p in pools.values { p.retire() }
         pools = [:]
         lastPool = nil

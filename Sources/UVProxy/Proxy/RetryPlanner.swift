@@ -26,7 +26,11 @@ struct RetryPlanner {
     /// Whether a response with this head is one a retry may follow (decided before its body is read,
     /// so a pass-through route does not start sending it to the client).
     func mayRetry(status: Int, shouldRetry: String?) -> Bool {
-        guard policy.attempts > 1 else { return false }
+        policy.attempts > 1 && isRetryable(status: status, shouldRetry: shouldRetry)
+    }
+
+    /// Whether the status is one to try again (here or on a fallback target), whatever the attempts left.
+    func isRetryable(status: Int, shouldRetry: String?) -> Bool {
         switch shouldRetry?.lowercased() {
         case "false": return false
         case "true": return status >= 400

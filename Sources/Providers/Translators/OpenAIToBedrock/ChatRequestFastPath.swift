@@ -201,7 +201,7 @@ struct ChatRequestFastPath {
     /// a name resolves to only dots exactly when it is only dots: every other form adds `anthropic.` or
     /// keeps a byte that is not a dot.
     static func upstreamPath(_ model: String, options: TranslationOptions, stream: Bool) -> String? {
-        if options.modelAliases.isEmpty || options.modelAliases[model] == nil {
+        if options.modelAliases.isEmpty || (options.modelAliases[model] == nil && options.modelAliases[BedrockModelID.anyModel] == nil) {
             var name = model
             return name.withUTF8 { u -> String? in
                 let m = UnsafeRawBufferPointer(u)
