@@ -79,7 +79,8 @@ def target(name, goal, measured, ok):
 
 
 def print_targets():
-    P("## Targets (issue 4" + ("; Claude Code on a strict Bedrock, item 8" if rr.get(("cc", "mp1", 1)) else "") + ")")
+    P("## Targets (issue 4" + ("; Claude Code on a strict Bedrock, item 8" if rr.get(("cc", "mp1", 1)) else "")
+      + ("; See what it does, part 1: the access log" if rr.get(("lg", "mp-text", 32)) else "") + ")")
     P("")
     P("| Target | Goal | Measured | |")
     P("|---|---|---|---|")
@@ -157,6 +158,106 @@ def cc_table():
     P("")
 
 
+# ---- the logging case (scenario lg): the shipped config's access log beside nginx's stock one ---------------
+# log.tsv: target, conns, requests wrk completed, lines the log gained, bytes the log gained (one row per run)
+logged = defaultdict(list)
+if E.get("LOG_TSV") and os.path.exists(E["LOG_TSV"]):
+    with open(E["LOG_TSV"]) as fh:
+        for line in fh:
+            if line.strip():
+                t, c, reqs, lines, nbytes = line.rstrip("\n").split("\t")
+                logged[t].append((int(reqs or 0), int(lines), int(nbytes)))
+LG_ROWS = (("nginx-off", "nginx", "off"), ("nginx-log", "nginx", "stock `access_log FILE;` (combined)"),
+           ("mp-off", "mini-proxy", "off (`access_log: false`)"),
+           ("mp-text", "mini-proxy", "`{format: text, path: FILE}`"),
+           ("mp-json", "mini-proxy", "`{format: json, path: FILE}`"))
+LG_OFF = {"nginx-log": "nginx-off", "mp-text": "mp-off", "mp-json": "mp-off"}
+
+
+def lg_log_cost(t):  # CPU per request of the log itself: the proxy with it minus the same proxy without
+    m, o = rrm("lg", t, 32), rrm("lg", LG_OFF.get(t, ""), 32)
+    if m and o and m["cpu"] is not None and o["cpu"] is not None:
+        return m["cpu"] - o["cpu"]
+    return None
+
+
+def lg_targets():
+    nl = rrm("lg", "nginx-log", 32)
+    if not nl:
+        return
+    for t, name in (("mp-text", "text"), ("mp-json", "JSON")):
+        m = rrm("lg", t, 32)
+        if not m:
+            continue
+        r = m["rps"] / nl["rps"]
+        off = rrm("lg", "mp-off", 32)
+        noff = rrm("lg", "nginx-off", 32)
+        both_off = f"; both off: {off['rps'] / noff['rps']:.2f}×" if off and noff else ""
+        target(f"Shipped config, access log on ({name} to a file): req/s at 32 conns vs nginx with its access log",
+               "≥ 1.0×", f"{r:.2f}× ({m['rps']:,.0f} vs {nl['rps']:,.0f}{both_off})", r >= 1.0)
+    for t, name in (("mp-text", "text"), ("mp-json", "JSON")):
+        c = lg_log_cost(t)
+        if c is None:
+            continue
+        ng = lg_log_cost("nginx-log")
+        ng = f"; nginx's log {ng:+.2f} µs" if ng is not None else ""
+        target(f"The access log's own CPU per request ({name}; on minus off, wall clock)",
+               "≤ 1 µs (exact figure: callgrind)",
+               f"{c:+.2f} µs ({rrm('lg', t, 32)['cpu']:.2f} vs {rrm('lg', 'mp-off', 32)['cpu']:.2f}{ng})", c <= 1)
+    runs = [(t, r) for t in ("mp-text", "mp-json") for r in logged.get(t, [])]
+    if runs:
+        short = sum(1 for _, (reqs, lines, _) in runs if lines < reqs)
+        extra = max(lines - reqs for _, (reqs, lines, _) in runs)
+        target("Every exchange logged (mini-proxy, text and JSON runs)", "lines ≥ requests in every run",
+               f"{len(runs) - short}/{len(runs)} runs (at most {extra} lines beyond wrk's count: exchanges cut "
+               "when wrk stops)", short == 0)
+
+
+def lg_table():
+    if not rr.get(("lg", "mp-text", 32)) and not rr.get(("lg", "nginx-log", 32)):
+        return
+    nl, noff = rrm("lg", "nginx-log", 32), rrm("lg", "nginx-off", 32)
+    P("## The access log: the shipped config beside nginx with its access log (pass-through, 32 connections)")
+    P("")
+    P("`POST /openai/v1/chat/completions`, the same 178-byte body as the pass-through table, 32 connections, "
+      "interleaved rounds. **mini-proxy**: `config/ai-gateway.yaml` as shipped (1 worker, `log_level: info`, "
+      "metrics on, pool of 64, the upstream's `slauth` token from a command) pointed at the mock, three processes "
+      "that differ only in the `access_log` line. **nginx**: one worker, the same route and rewrite, the same "
+      "`Authorization: slauth …` header, `access_log off` or its stock `access_log FILE;` (combined format, one "
+      f"`write()` per request). Every log file is on {E.get('LOG_FS', '?')}. \"log's CPU\" is the proxy's "
+      "CPU per request with its log minus the same proxy's without (medians; 10 ms tick, so read it as ±0.3 µs; "
+      "callgrind gives the exact figure). \"lines/req\" counts the lines each run added to its log against the "
+      "requests wrk completed (exchanges cut when wrk stops are logged too).")
+    P("")
+    P("| proxy | access log | req/s | vs nginx with log | vs nginx without | p50 µs | p99 µs | proxy CPU µs/req | of which kernel µs | log's CPU µs/req | upstream CPU µs/req | lines/req | bytes/line | errors |")
+    P("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for t, proxy, how in LG_ROWS:
+        m = rrm("lg", t, 32)
+        if not m:
+            continue
+        runs = logged.get(t, [])
+        reqs, lines, nbytes = (sum(r[i] for r in runs) for i in range(3))
+        cost = lg_log_cost(t)
+        P(f"| {proxy} | {how} | {f(m['rps'])} | {ratio(m['rps'], nl['rps']) if nl else '–'} | "
+          f"{ratio(m['rps'], noff['rps']) if noff else '–'} | {f(m['p50'])} | {f(m['p99'])} | {f(m['cpu'], 2)} | "
+          f"{f(m['sys'], 2)} | {'' if cost is None else f'{cost:+.2f}'} | {f(m['ucpu'], 2)} | "
+          f"{f'{lines / reqs:.3f}' if reqs else ''} | {f'{nbytes / lines:.0f}' if lines else ''} | {m['err']} |")
+    P("")
+    for k, name in (("LG_SAMPLE_TEXT", "mini-proxy, text"), ("LG_SAMPLE_JSON", "mini-proxy, JSON"),
+                    ("LG_SAMPLE_NGINX", "nginx, combined")):
+        if E.get(k):
+            P(f"- A line ({name}): `{E[k]}`")
+    P("")
+
+
+if E.get("ONLY") == "logging":
+    lg_targets()
+    print_targets()
+    lg_table()
+    print("\n".join(out))
+    sys.exit(0)
+
+
 if E.get("ONLY") == "claude-code":
     cc_targets()
     print_targets()
@@ -197,6 +298,7 @@ if d1 and m1:
     target("Added latency at 1 conn, p50", "≤ 30 µs", f"{a50:+.0f} µs{peers_added('p50')}", a50 <= 30)
     target("Added latency at 1 conn, p99", "≤ 100 µs", f"{a99:+.0f} µs{peers_added('p99')}", a99 <= 100)
 cc_targets()
+lg_targets()
 
 # ---- SSE ----------------------------------------------------------------------------------------------
 sse = defaultdict(list)
@@ -340,6 +442,7 @@ for sc, title in (("pt", "Pass-through `POST /openai/v1/chat/completions` (max_t
         P("")
 
 cc_table()
+lg_table()
 
 # ---- kernel work per request ----------------------------------------------------------------------
 kernel = []

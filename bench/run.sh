@@ -6,9 +6,10 @@
 #   make bench                 # full run, about 10 minutes
 #   QUICK=1 bash bench/run.sh  # smoke run, about 2.5 minutes (1 round, short runs, 20 s slow reader)
 #   ONLY=claude-code bash bench/run.sh   # the Claude Code-sized request alone (~2 min; ~25 s with QUICK=1)
+#   ONLY=logging bash bench/run.sh       # the access log side by side with nginx's (~1 min 50 s; ~40 s with QUICK=1)
 #
 # Knobs (environment): QUICK, DURATION (s per wrk run), ROUNDS, SSE_ROUNDS, SLOW_SECONDS, IDLE_CONNS,
-# CC_DURATION (s per wrk run of the Claude Code request; default min(DURATION, 3)), ONLY (all, claude-code),
+# CC_DURATION (s per wrk run of the Claude Code request; default min(DURATION, 3)), ONLY (all, claude-code, logging),
 # MINI_PROXY_BIN (default: the release binary), SAVE=0 (print only, no results file).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,7 +25,7 @@ fi
 IDLE_CONNS=${IDLE_CONNS:-10000}
 CC_DURATION=${CC_DURATION:-$(( DURATION < 3 ? DURATION : 3 ))}
 ONLY=${ONLY:-all}
-case "$ONLY" in all|claude-code) ;; *) echo "ONLY=$ONLY: expected all or claude-code" >&2; exit 2 ;; esac
+case "$ONLY" in all|claude-code|logging) ;; *) echo "ONLY=$ONLY: expected all, claude-code or logging" >&2; exit 2 ;; esac
 CONNS="1 32 256"
 STREAMS="1 32 1000"
 T_START=$(date +%s)
@@ -57,12 +58,18 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || ulimit -n 20000 2>/dev/null || true
 NOFILE=$(ulimit -n)
 
 TMP=$(mktemp -d /tmp/mini-proxy-bench.XXXXXX)
+# Access logs of the logging case go to memory (tmpfs), so that a disk does not decide the figures:
+# /dev/shm when it is a tmpfs, else the temp dir (and the report says which file system it was).
+LOGDIR=""
+if [ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ]; then LOGDIR=$(mktemp -d /dev/shm/mini-proxy-bench-logs.XXXXXX 2>/dev/null || true); fi
+[ -n "$LOGDIR" ] || { LOGDIR=$TMP/logs; mkdir -p "$LOGDIR"; }
+LOG_FS=$(stat -f -c %T "$LOGDIR")
 PIDS=()
 cleanup() {
   local p
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$TMP"
+  rm -rf "$TMP" "$LOGDIR"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -116,7 +123,7 @@ per_request_us() {  # ticks before, ticks after, requests -> microseconds per re
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 CLK_TCK=$(getconf CLK_TCK)
 
-read -r P_MOCK P_NGX P_MP1 P_MP2 P_START P_FLOOR <<<"$(free_ports 6)"
+read -r P_MOCK P_NGX P_MP1 P_MP2 P_START P_FLOOR P_NGXL0 P_NGXL1 P_LGOFF P_LGTEXT P_LGJSON <<<"$(free_ports 11)"
 
 # --- the upstream ---------------------------------------------------------------------------------
 "$BIN" mock --listen "127.0.0.1:$P_MOCK" 2>"$TMP/mock.log" &
@@ -159,6 +166,30 @@ MP1=$!; PIDS+=("$MP1")
 "$BIN" serve --config "$TMP/bench.yaml" --listen "127.0.0.1:$P_MP2" --workers 2 2>"$TMP/mp2.log" &
 MP2=$!; PIDS+=("$MP2")
 
+# --- the logging case: the shipped config (config/ai-gateway.yaml) as users run it -----------------
+# Three processes from a copy of the shipped file in which only the access_log line differs: off, text
+# to a file, JSON to a file (both files on tmpfs). The rest is the file as shipped (1 worker, log_level
+# info, metrics on, pool of 64, the upstream's slauth token from a command), with its variables pointing
+# it at the mock (whose /v1/openai/... is AI-Gateway's path). nginx gets the same token (LG_TOKEN).
+LG_TOKEN=bench-slauth-token-0123456789abcdef0123456789abcdef
+LG=0; { [ "$ONLY" = all ] || [ "$ONLY" = logging ]; } && LG=1
+LG_MPOFF=""; LG_MPTEXT=""; LG_MPJSON=""
+if [ "$LG" = 1 ]; then
+  grep -qx 'access_log: true' "$ROOT/config/ai-gateway.yaml" \
+    || { echo "config/ai-gateway.yaml: no 'access_log: true' line to vary" >&2; exit 1; }
+  lg_start() {  # name port access_log-value -> pid in LG_PID
+    sed "s|^access_log: true\$|access_log: $3|" "$ROOT/config/ai-gateway.yaml" >"$TMP/lg-$1.yaml"
+    env -u MINI_PROXY_API_KEY -u AI_GATEWAY_CA_FILE -u MINI_PROXY_WORKERS \
+      AI_GATEWAY_URL="http://127.0.0.1:$P_MOCK" AI_GATEWAY_TOKEN_COMMAND="printf %s $LG_TOKEN" \
+      MINI_PROXY_LISTEN="127.0.0.1:$2" \
+      "$BIN" serve --config "$TMP/lg-$1.yaml" 2>"$TMP/lg-$1.log" &
+    LG_PID=$!; PIDS+=("$LG_PID")
+  }
+  lg_start off "$P_LGOFF" false; LG_MPOFF=$LG_PID
+  lg_start text "$P_LGTEXT" "{format: text, path: $LOGDIR/mp-text.log}"; LG_MPTEXT=$LG_PID
+  lg_start json "$P_LGJSON" "{format: json, path: $LOGDIR/mp-json.log}"; LG_MPJSON=$LG_PID
+fi
+
 # --- nginx: 1 worker, keep-alive upstream pool, unbuffered for SSE ---------------------------------
 mkdir -p "$TMP/nginx/logs"
 cat >"$TMP/nginx/nginx.conf" <<EOF
@@ -193,11 +224,33 @@ http {
     # 256k keeps the ~120 KB body in memory, as mini-proxy does.
     location /bedrock/model/ { client_body_buffer_size 256k; proxy_pass http://mock/v1/bedrock/model/; }
   }
+  # The logging case: the pass-through route with the shipped config's upstream token, without and with
+  # nginx's stock access log (default "combined" format, one write per request) to a file on tmpfs.
+  server {
+    listen 127.0.0.1:$P_NGXL0 reuseport backlog=4096;
+    proxy_http_version 1.1;
+    proxy_set_header Connection "";
+    proxy_set_header Authorization "slauth $LG_TOKEN";
+    proxy_buffering off;
+    tcp_nodelay on;
+    location /openai/ { proxy_pass http://mock/v1/openai/; }
+  }
+  server {
+    listen 127.0.0.1:$P_NGXL1 reuseport backlog=4096;
+    access_log $LOGDIR/nginx-access.log;
+    proxy_http_version 1.1;
+    proxy_set_header Connection "";
+    proxy_set_header Authorization "slauth $LG_TOKEN";
+    proxy_buffering off;
+    tcp_nodelay on;
+    location /openai/ { proxy_pass http://mock/v1/openai/; }
+  }
 }
 EOF
 "$NGINX" -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf" -g 'daemon off;' 2>"$TMP/nginx.log" &
 NGX=$!; PIDS+=("$NGX")
 wait_port "$P_MP1"; wait_port "$P_MP2"; wait_port "$P_NGX"
+if [ "$LG" = 1 ]; then wait_port "$P_LGOFF"; wait_port "$P_LGTEXT"; wait_port "$P_LGJSON"; fi
 NGXW=""
 for i in $(seq 1 100); do
   NGXW=$(cat "/proc/$NGX/task/$NGX/children" 2>/dev/null | awk '{ print $1 }')
@@ -233,6 +286,17 @@ def pt/mp2 "$P_MP2" /openai/v1/chat/completions "$CHAT_BODY" "$MP2"
 def tr/direct "$P_MOCK" "$BEDROCK_PATH" "$BEDROCK_BODY" -
 def tr/mp1 "$P_MP1" /provider/bedrock/format/openai/v1/chat/completions "$TR_BODY" "$MP1"
 def tr/mp2 "$P_MP2" /provider/bedrock/format/openai/v1/chat/completions "$TR_BODY" "$MP2"
+# The logging case (the same 178-byte POST on the same pass-through route); T_LOG: the log file it writes.
+declare -A T_LOG
+if [ "$LG" = 1 ]; then
+  def lg/nginx-off "$P_NGXL0" /openai/v1/chat/completions "$CHAT_BODY" "$NGXW"
+  def lg/nginx-log "$P_NGXL1" /openai/v1/chat/completions "$CHAT_BODY" "$NGXW"
+  def lg/mp-off "$P_LGOFF" /openai/v1/chat/completions "$CHAT_BODY" "$LG_MPOFF"
+  def lg/mp-text "$P_LGTEXT" /openai/v1/chat/completions "$CHAT_BODY" "$LG_MPTEXT"
+  def lg/mp-json "$P_LGJSON" /openai/v1/chat/completions "$CHAT_BODY" "$LG_MPJSON"
+  T_LOG[lg/nginx-log]=$LOGDIR/nginx-access.log
+  T_LOG[lg/mp-text]=$LOGDIR/mp-text.log; T_LOG[lg/mp-json]=$LOGDIR/mp-json.log
+fi
 
 # Every route answers 200 before anything is measured.
 for t in "${!T_PORT[@]}"; do
@@ -249,12 +313,18 @@ done
 # --- request/response: wrk --------------------------------------------------------------------------
 WRK_TSV=$TMP/wrk.tsv; : >"$WRK_TSV"
 KERNEL_TSV=$TMP/kernel.tsv; : >"$KERNEL_TSV"
+LOG_TSV=$TMP/log.tsv; : >"$LOG_TSV"
 SSE_JSONL=$TMP/sse.jsonl; : >"$SSE_JSONL"
 to_us() {  # "812.00us" / "1.20ms" / "2.00s" -> microseconds
   awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) print n; else if (v ~ /ms$/) print n * 1000; else if (v ~ /s$/) print n * 1000000; else print n }'
 }
+log_size() {  # lines and bytes of a log file ("0 0" before it exists)
+  if [ -f "$1" ]; then printf '%s %s\n' "$(wc -l <"$1")" "$(stat -c %s "$1")"; else echo "0 0"; fi
+}
 run_wrk() {  # target conns duration round
   local t=$1 c=$2 d=$3 round=$4 pid=${T_PID[$1]} out b0 a0 m0 m1 s0=0 s1=0 ms0 ms1 reqs rps p50 p99 err
+  local lf=${T_LOG[$1]:-} l0=0 l1=0 y0=0 y1=0
+  [ -n "$lf" ] && read -r l0 y0 <<<"$(log_size "$lf")"
   b0=0; [ "$pid" != - ] && b0=$(cpu_ticks "$pid") && s0=$(sys_ticks "$pid")
   m0=$(cpu_ticks "$MOCK"); ms0=$(sys_ticks "$MOCK")
   if [ -n "${T_FILE[$t]:-}" ]; then  # the Claude Code request: its body from a file, its anthropic-beta header
@@ -276,10 +346,16 @@ run_wrk() {  # target conns duration round
   [ "$pid" != - ] && cpu=$(per_request_us "$b0" "$a0" "$reqs") && scpu=$(per_request_us "$s0" "$s1" "$reqs")
   mcpu=$(per_request_us "$m0" "$m1" "$reqs"); mscpu=$(per_request_us "$ms0" "$ms1" "$reqs")
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "${t%%/*}" "${t#*/}" "$c" "$rps" "$p50" "$p99" "$cpu" "$mcpu" "$err" "$scpu" "$mscpu" >>"$WRK_TSV"
-  log "wrk $t c=$c: $rps req/s p50 ${p50}us p99 ${p99}us cpu ${cpu}us/req errors $err"
+  local logged=""
+  if [ -n "$lf" ]; then  # lines written during the run (exchanges cut when wrk stops are logged too)
+    sleep 0.05; read -r l1 y1 <<<"$(log_size "$lf")"
+    printf '%s\t%s\t%s\t%s\t%s\n' "${t#*/}" "$c" "$reqs" "$((l1 - l0))" "$((y1 - y0))" >>"$LOG_TSV"
+    logged=" logged $((l1 - l0)) lines"
+  fi
+  log "wrk $t c=$c: $rps req/s p50 ${p50}us p99 ${p99}us cpu ${cpu}us/req errors $err$logged"
 }
-# Everything from here to the Claude Code request runs with ONLY=all (the default); ONLY=claude-code skips it.
-# (Not indented: the block is most of the script.)
+# Everything from here to the logging case runs with ONLY=all (the default); ONLY=claude-code and
+# ONLY=logging skip it. (Not indented: the block is most of the script.)
 STARTUP=(); SLOW={}; IDLE_MP={}; IDLE_NGX={}; SIZE=0; SWIFT_LIBS=0
 if [ "$ONLY" = all ]; then
 RR_TARGETS="pt/direct pt/nginx pt/mp1 pt/mp2${FWD:+ pt/floor} tr/direct tr/mp1 tr/mp2"
@@ -401,6 +477,35 @@ SWIFT_LIBS=$(ldd "$BIN" 2>/dev/null | awk '/libswift|libFoundation|lib_Foundatio
 
 fi  # ONLY=all
 
+# --- the logging case: the shipped config's access log beside nginx's, 32 connections -------------------
+# lg/mp-off, lg/mp-text, lg/mp-json: the shipped config with access_log false, {format: text, path: FILE},
+# {format: json, path: FILE}; lg/nginx-off and lg/nginx-log: nginx on the same route with the same token,
+# without and with `access_log FILE;` (combined). Interleaved rounds of DURATION s; each run also counts
+# the lines its log gained (log.tsv), so that "every exchange is logged" is checked, not assumed.
+if [ "$LG" = 1 ]; then
+LG_TARGETS="lg/nginx-off lg/nginx-log lg/mp-off lg/mp-text lg/mp-json"
+log "logging case: access logs in $LOGDIR ($LOG_FS)"
+for t in $LG_TARGETS; do run_wrk "$t" 32 1 warm; done
+# The lines are what the formats promise: JSON lines parse, text lines start with the time.
+python3 - "$LOGDIR/mp-json.log" "$LOGDIR/mp-text.log" "$LOGDIR/nginx-access.log" <<'EOF' || exit 1
+import json, sys
+j, t, n = (open(p, "rb").read().splitlines() for p in sys.argv[1:])
+for name, lines in (("json", j), ("text", t), ("nginx", n)):
+    if not lines:
+        sys.exit(f"logging case: the {name} access log is empty")
+for line in j:
+    rec = json.loads(line)
+    assert {"time", "request_id", "method", "path", "status", "duration_ms"} <= rec.keys(), rec
+assert all(l[:2] == b"20" and b" POST /openai/v1/chat/completions " in l for l in t), t[-1]
+EOF
+LG_SAMPLE_TEXT=$(tail -1 "$LOGDIR/mp-text.log"); LG_SAMPLE_JSON=$(tail -1 "$LOGDIR/mp-json.log")
+LG_SAMPLE_NGINX=$(tail -1 "$LOGDIR/nginx-access.log")
+for round in $(seq 1 "$ROUNDS"); do
+  for t in $LG_TARGETS; do run_wrk "$t" 32 "$DURATION" "$round"; done
+done
+fi  # the logging case
+
+if [ "$ONLY" = all ] || [ "$ONLY" = claude-code ]; then
 # --- the Claude Code request (issue "Claude Code on a strict Bedrock", item 8) --------------------------
 # bench/claude_code_request.py: ~120 KB built from a captured Claude Code request (40 tools, the long system
 # prompt, 30 turns with tool results, the role system message with output_config, thinking.display,
@@ -458,12 +563,14 @@ for round in $(seq 1 "$ROUNDS"); do
     for t in $CC_TARGETS; do run_wrk "$t" "$c" "$CC_DURATION" "$round"; done
   done
 done
+fi  # the Claude Code request
 
 # --- the report ---------------------------------------------------------------------------------------
 SHA=$(git rev-parse --short HEAD 2>/dev/null || echo nosha)
 CMD="${QUICK:+QUICK=$QUICK }$([ "$ONLY" = all ] || echo "ONLY=$ONLY ")bash bench/run.sh   (DURATION=$DURATION ROUNDS=$ROUNDS SSE_ROUNDS=$SSE_ROUNDS SLOW_SECONDS=$SLOW_SECONDS IDLE_CONNS=$IDLE_CONNS CC_DURATION=$CC_DURATION)"
 export WRK_TSV KERNEL_TSV SSE_JSONL SSE_CLIENT SLOW IDLE_MP IDLE_NGX SIZE SWIFT_LIBS CMD SHA QUICK ONLY
 export CC_BODY_BYTES CC_BEDROCK_BYTES CC_BETA CC_INVOKE CC_DURATION
+export LOG_TSV LOG_FS LG_TOKEN LG_SAMPLE_TEXT LG_SAMPLE_JSON LG_SAMPLE_NGINX
 export RSS_IDLE_MP1 RSS_IDLE_MP2 RSS_IDLE_NGX MP1 MP2 NGXW FWD
 export STARTUP_JSON="[$(IFS=,; echo "${STARTUP[*]}")]"
 export ELAPSED=$(( $(date +%s) - T_START ))

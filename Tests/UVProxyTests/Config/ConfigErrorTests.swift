@@ -30,7 +30,7 @@ final class ConfigErrorTests: XCTestCase {
                 + "stream: true }"),
             "routes[0].stream: unknown key (expected one of: path, methods, upstream, upstream_path, ingress, "
                 + "egress, rename_max_tokens, default_max_tokens, model_aliases, set_headers, remove_headers, cors, "
-                + "timeouts, keep_alive_interval, models_path, profile, retries)")
+                + "timeouts, keep_alive_interval, models_path, profile, retries, fallbacks, circuit)")
         let yaml = """
             upstreams:
               up: { url: "http://h", timeouts: { read: 1s } }
