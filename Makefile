@@ -34,6 +34,7 @@ build: deps
 
 release: deps
 	$(SWIFT) build $(RELEASE_FLAGS)
+	@$(PYTHON) link-order/check.py $(STARTUP_ORDER) $(BIN_DIR)/mini-proxy
 
 # The proxy on 127.0.0.1:3001 in front of the mock upstream on 127.0.0.1:3002 (no credentials needed).
 run: release
@@ -65,9 +66,9 @@ soak: release
 
 # Re-records which functions start-up, the requests of every route (through the bundled mock) and an
 # idle worker run (callgrind) so that the release link keeps them together; see
-# Sources/MiniProxyCLI/startup-order.py. Commit the new list. The link does not notice a changed list:
+# link-order/startup-order.py. Commit the new list. The link does not notice a changed list:
 # `rm $(BIN_DIR)/mini-proxy` before `make release`.
-STARTUP_ORDER = Sources/MiniProxyCLI/startup-order.txt
+STARTUP_ORDER = link-order/startup-order.txt
 ORDER_URL = http://127.0.0.1:39971
 ORDER_JSON = -H 'content-type: application/json'
 ORDER_MSG = "messages":[{"role":"user","content":"hi"}]
@@ -88,7 +89,7 @@ startup-order: release
 	  curl -s -o /dev/null $(ORDER_URL)/openai/v1/models; \
 	done; \
 	sleep 1; kill -TERM $$PID; wait $$PID; kill $$MOCK
-	$(PYTHON) Sources/MiniProxyCLI/startup-order.py .build/startup.callgrind mini-proxy > $(STARTUP_ORDER)
+	$(PYTHON) link-order/startup-order.py .build/startup.callgrind mini-proxy > $(STARTUP_ORDER)
 	@wc -l < $(STARTUP_ORDER) | xargs echo "functions in $(STARTUP_ORDER):"
 
 clean:

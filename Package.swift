@@ -52,17 +52,16 @@ let package = Package(
                 "UVProxy", "Providers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            exclude: ["startup-order.txt", "startup-order.py"],
             // Idle memory (issue 4): lld packs the ~38k relative relocations of a static Swift stdlib
             // into a few KB of DT_RELR (glibc >= 2.36) instead of 900 KB of RELA that the loader reads at
             // every start; nothing needs the executable's own symbols exported; and the functions that
-            // start-up and an idle worker run are placed together (startup-order.py says why).
+            // start-up and an idle worker run are placed together (link-order/startup-order.py says why).
             linkerSettings: [
                 .unsafeFlags(
                     [
                         "-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs",
                         "-Xlinker", "--no-export-dynamic",
-                        "-Xlinker", "--symbol-ordering-file=\(Context.packageDirectory)/Sources/MiniProxyCLI/startup-order.txt",
+                        "-Xlinker", "--symbol-ordering-file=\(Context.packageDirectory)/link-order/startup-order.txt",
                         "-Xlinker", "--no-warn-symbol-ordering",
                     ],
                     .when(configuration: .release))
