@@ -4,6 +4,7 @@
 // (libzstd-dev) and brotli (libbrotli-dev). Used by Sources/UVProxy/HTTP/ContentDecoding.swift.
 #include <zlib.h>
 #include <zstd.h>
+#include <zstd_errors.h>
 #include <brotli/decode.h>
 
 /// inflateInit2 is a macro over inflateInit2_ (it passes the version and the stream's size).

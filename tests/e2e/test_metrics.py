@@ -139,7 +139,7 @@ def test_scrape_parses_and_counts_add_up(bin_path, registry, certs, mock):
                 assert buckets[-1].labels["le"] == "+Inf"
                 total = next(s.value for s in samples if s.name.endswith("_count"))
                 assert buckets[-1].value == total
-                assert next(s.value for s in samples if s.name.endswith("_sum")) >= 0
+                assert next(s.value for s in samples if s.name.endswith("_sum")) > 0
         chat_requests = sum(n for (route, _, _), n in expected.items() if route == CHAT)
         assert value(fams, "mini_proxy_request_duration_seconds", "mini_proxy_request_duration_seconds_count",
                      route=CHAT) == chat_requests

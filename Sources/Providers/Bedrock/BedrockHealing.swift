@@ -118,7 +118,15 @@ public final class BedrockHealing: Sendable {
     /// what is now removed for that model, or nil when nothing new can be removed (a retry would be
     /// the same request).
     public func learn(_ rejection: BedrockRejection, model: String, sentBetas: [String], profile: BedrockProfile) -> String? {
-        learned.withLock { all -> String? in
+        // What no request can do without is never learned away (a 400 naming it is answered as it is).
+        switch rejection {
+        case .field(let k) where ["anthropic_version", "messages", "max_tokens"].contains(k): return nil
+        case .messageKey(let k) where ["role", "content"].contains(k): return nil
+        case .toolKey(let k) where ["name", "input_schema", "type"].contains(k): return nil
+        case .thinkingKey(let k) where k == "type": return nil
+        default: break
+        }
+        return learned.withLock { all -> String? in
             var r = all[model] ?? LearnedRejections()
             var what: String?
             switch rejection {

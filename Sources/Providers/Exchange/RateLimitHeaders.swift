@@ -29,7 +29,7 @@ public enum RateLimitHeaders {
         if isAnthropic(upstream), isOpenAI(client) {
             guard let pair = pairs.first(where: { $0.anthropic == name }) else { return nil }
             if pair.openAI.hasPrefix("x-ratelimit-reset") {
-                guard let when = rfc3339Seconds(value) else { return nil }
+                guard let when = rfc3339Seconds(value), when > now - 1_000_000_000, when < now + 1_000_000_000 else { return nil }
                 return (pair.openAI, "\(max(0, when - now))s")
             }
             return (pair.openAI, value)
@@ -37,7 +37,7 @@ public enum RateLimitHeaders {
         if isOpenAI(upstream), isAnthropic(client) {
             guard let pair = pairs.first(where: { $0.openAI == name }) else { return nil }
             if pair.anthropic.hasSuffix("-reset") {
-                guard let seconds = durationSeconds(value) else { return nil }
+                guard let seconds = durationSeconds(value), seconds.isFinite, seconds < 1e9 else { return nil }
                 return (pair.anthropic, ModelList.rfc3339(now + Int(seconds.rounded(.up))))
             }
             return (pair.anthropic, value)
@@ -49,7 +49,7 @@ public enum RateLimitHeaders {
     static func durationSeconds(_ s: String) -> Double? {
         var total = 0.0
         var number = ""
-        var chars = Array(s)
+        let chars = Array(s)
         var i = 0
         guard !chars.isEmpty else { return nil }
         while i < chars.count {
@@ -74,7 +74,6 @@ public enum RateLimitHeaders {
             }
             i += 1
         }
-        chars = []
         return number.isEmpty ? total : nil
     }
 

@@ -37,7 +37,7 @@ public final class AnthropicToBedrockTranslator: ExchangeTranslator {
         } else {
             translated = try generalUpstreamRequest(for: request)
         }
-        if let profile = options.profile { shape(&translated, profile: profile) }
+        if let profile = options.profile { shape(&translated, profile: profile, clientBetas: request.anthropicBeta) }
         return translated
     }
 
@@ -51,13 +51,17 @@ public final class AnthropicToBedrockTranslator: ExchangeTranslator {
     public private(set) var removedForUpstream: [String] = []
 
     /// Cuts the translated body down to the profile and what the upstream refused for this model.
-    func shape(_ request: inout UpstreamRequest, profile: BedrockProfile) {
+    func shape(_ request: inout UpstreamRequest, profile: BedrockProfile, clientBetas: [String]) {
         upstreamModel = Self.modelKey(request.path)
         let learned = options.healing?.rejections(for: upstreamModel)
         shapedWith = learned
         var add: [String] = []
         if request.longContext, let beta = profile.longContextBeta { add.append(beta) }
-        guard !profile.isPassThrough || learned != nil || !add.isEmpty else { return }
+        guard !profile.isPassThrough || learned != nil || !add.isEmpty else {
+            // Unshaped: the betas sent are the client's (what an `invalid beta flag` can take away).
+            sentBetas = clientBetas
+            return
+        }
         let result = request.body.withUnsafeBytes {
             BedrockRequestShaper.shape($0, profile: profile, learned: learned, addBetas: add)
         }

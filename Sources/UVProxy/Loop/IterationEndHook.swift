@@ -1,20 +1,21 @@
 import CLibUV
 import Glibc
 
-/// Runs an action once at the end of the current loop iteration (after the poll phase's callbacks,
-/// before the loop blocks again): a libuv check handle started on demand and stopped when it fired.
-/// Work that many callbacks of one iteration produce (log lines) is then done once per iteration.
+/// Runs an action once before the loop next waits for I/O: a libuv idle handle started on demand and
+/// stopped when it fired. An active idle handle makes the next poll return at once, so work asked for
+/// from a timer callback (which runs before the poll) is done without waiting for the next event, and
+/// work that many callbacks of one iteration produce (log lines) is done once, in the next idle phase.
 /// Loop-confined; `close()` when done.
 final class IterationEndHook {
-    private let handle: UnsafeMutablePointer<uv_check_t>
+    private let handle: UnsafeMutablePointer<uv_idle_t>
     private let action: () -> Void
     private var armed = false
     private var closed = false
 
     init(loop: EventLoop, action: @escaping () -> Void) {
         self.action = action
-        handle = mallocStruct(uv_check_t.self)
-        uv_check_init(loop.handle, handle)
+        handle = mallocStruct(uv_idle_t.self)
+        uv_idle_init(loop.handle, handle)
         // Lifetime: balanced in iterationEndHookCloseCallback.
         handle.pointee.data = Unmanaged.passRetained(self).toOpaque()
         // A pending hook must not keep a loop that is otherwise done running.
@@ -27,12 +28,12 @@ final class IterationEndHook {
     @inline(__always) func arm() {
         guard !armed, !closed else { return }
         armed = true
-        uv_check_start(handle, iterationEndHookCallback)
+        uv_idle_start(handle, iterationEndHookCallback)
     }
 
     fileprivate func fire() {
         armed = false
-        uv_check_stop(handle)
+        uv_idle_stop(handle)
         action()
     }
 
@@ -43,7 +44,7 @@ final class IterationEndHook {
     }
 }
 
-private func iterationEndHookCallback(_ h: UnsafeMutablePointer<uv_check_t>?) {
+private func iterationEndHookCallback(_ h: UnsafeMutablePointer<uv_idle_t>?) {
     guard let data = h?.pointee.data else { return }
     Unmanaged<IterationEndHook>.fromOpaque(data).takeUnretainedValue().fire()
 }

@@ -56,7 +56,12 @@ final class AccessLog: @unchecked Sendable {
                 // The last line end within PIPE_BUF (a single longer line goes alone).
                 var cut = Int(PIPE_BUF)
                 while cut > 0, p.load(fromByteOffset: cut - 1, as: UInt8.self) != 0x0A { cut -= 1 }
-                n = cut > 0 ? cut : left
+                if cut == 0 {
+                    // One line longer than PIPE_BUF: it alone, up to its end.
+                    cut = Int(PIPE_BUF)
+                    while cut < left, p.load(fromByteOffset: cut - 1, as: UInt8.self) != 0x0A { cut += 1 }
+                }
+                n = cut
             }
             let w = Glibc.write(fd, p, n)
             if w < 0 {

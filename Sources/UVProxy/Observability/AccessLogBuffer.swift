@@ -1,9 +1,9 @@
 import Glibc
 
 /// One loop's access-log lines: formatted from bytes into a buffer (no `String` per field) and written
-/// at the end of the loop iteration that produced them, or at once when the buffer passes 32 KiB. Under
-/// load a write carries the lines of every exchange that ended in one iteration; idle, a line is
-/// written within the iteration of its exchange. Loop-confined.
+/// before the loop next waits for I/O (`IterationEndHook`), or at once when the buffer passes 32 KiB.
+/// Under load a write carries the lines of every exchange that ended in one iteration; idle, a line is
+/// written right after the callback that produced it. Loop-confined.
 final class AccessLogBuffer {
     let sink: AccessLog
     /// Lines not yet written: `storage[0..<used]`. Fixed memory, written through a pointer: appending
@@ -26,7 +26,10 @@ final class AccessLogBuffer {
         hook = IterationEndHook(loop: loop) { [unowned self] in self.flush() }
     }
 
-    deinit { storage.deallocate() }
+    deinit {
+        hook?.close()
+        storage.deallocate()
+    }
 
     var enabled: Bool { sink.enabled }
 

@@ -58,6 +58,16 @@ enum ContentDecoding {
     /// Output grows in steps of this much (or less, near the limit).
     private static let step = 64 * 1024
 
+    /// Room for `room` more bytes without letting the buffer's capacity pass `limit + 1` (plain array
+    /// growth doubles, which could hold twice the limit).
+    @inline(__always)
+    private static func grow(_ out: inout [UInt8], by room: Int, limit: Int) {
+        if out.count + room > out.capacity {
+            out.reserveCapacity(min(limit + 1, max(out.capacity * 2, out.count + room)))
+        }
+        out.append(contentsOf: repeatElement(0, count: room))
+    }
+
     private static func inflate(_ input: [UInt8], windowBits: Int32, limit: Int) throws(Failure) -> [UInt8] {
         var s = z_stream()
         guard CCompression_inflateInit2(&s, windowBits) == Z_OK else { throw .corrupt("cannot start inflate") }
@@ -75,7 +85,7 @@ enum ContentDecoding {
                     return
                 }
                 let before = out.count
-                out.append(contentsOf: repeatElement(0, count: room))
+                Self.grow(&out, by: room, limit: limit)
                 out.withUnsafeMutableBufferPointer { o in
                     s.next_out = o.baseAddress! + before
                     s.avail_out = UInt32(room)
@@ -86,7 +96,16 @@ enum ContentDecoding {
                     failure = .tooLarge(limit: limit)
                     return
                 }
-                if result == Z_STREAM_END { return }
+                if result == Z_STREAM_END {
+                    if s.avail_in == 0 { return }
+                    // Another gzip member follows (RFC 1952 allows several); anything else is not valid.
+                    guard windowBits > 15 else {
+                        failure = .corrupt("data after the end of the stream")
+                        return
+                    }
+                    inflateReset(&s)
+                    continue
+                }
                 if result == Z_BUF_ERROR && s.avail_in == 0 {
                     failure = .corrupt("truncated")
                     return
@@ -105,6 +124,10 @@ enum ContentDecoding {
         guard let d = ZSTD_createDStream() else { throw .corrupt("cannot start zstd") }
         defer { ZSTD_freeDStream(d) }
         ZSTD_initDStream(d)
+        // The frame's window is memory too: no larger than the limit needs (libzstd allows 128 MiB).
+        var windowLog: Int32 = 10
+        while windowLog < 27, (1 << windowLog) < limit { windowLog += 1 }
+        ZSTD_DCtx_setParameter(d, ZSTD_d_windowLogMax, windowLog)
         var out: [UInt8] = []
         var failure: Failure?
         input.withUnsafeBytes { inBuf in
@@ -118,7 +141,7 @@ enum ContentDecoding {
                     return
                 }
                 let before = out.count
-                out.append(contentsOf: repeatElement(0, count: room))
+                Self.grow(&out, by: room, limit: limit)
                 var produced = 0
                 var hint = 0
                 out.withUnsafeMutableBytes { o in
@@ -128,7 +151,9 @@ enum ContentDecoding {
                 }
                 out.removeLast(room - produced)
                 if ZSTD_isError(hint) != 0 {
-                    failure = .corrupt(String(cString: ZSTD_getErrorName(hint)))
+                    // A window larger than the limit needs means more output than the limit allows.
+                    failure = ZSTD_getErrorCode(hint) == ZSTD_error_frameParameter_windowTooLarge
+                        ? .tooLarge(limit: limit) : .corrupt(String(cString: ZSTD_getErrorName(hint)))
                     return
                 }
                 if out.count > limit {
@@ -162,7 +187,7 @@ enum ContentDecoding {
                     return
                 }
                 let before = out.count
-                out.append(contentsOf: repeatElement(0, count: room))
+                Self.grow(&out, by: room, limit: limit)
                 var availOut = room
                 var result = BROTLI_DECODER_RESULT_ERROR
                 out.withUnsafeMutableBufferPointer { o in

@@ -43,6 +43,10 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     /// Tries of the upstream so far (1 during the first), the timer of a pending retry, and whether
     /// the response being read may be followed by a retry (it is then read whole, nothing sent on).
     private var attempt = 1
+    /// Retries of every kind (policy, fallback, stale connection, token refresh, healing), for the log.
+    private var retriesTaken = 0
+    /// When the request last went out (a close soon after it may be retried; a late one may not).
+    private var requestSentAt: UInt64 = 0
     private var retryTimer: Timer?
     private var retryCandidate = false
     private var gotResponseByte = false
@@ -183,6 +187,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
             return false
         }
         attempt += 1
+        retriesTaken += 1
         switch failure {
         case .connect: worker.metrics?.retry(route: meter.route, reason: .connect)
         case .closedBeforeHead: worker.metrics?.retry(route: meter.route, reason: .closedBeforeHead)
@@ -234,6 +239,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     /// one that just failed). Always returns true: the exchange goes on.
     private func fallBack(to index: Int) -> Bool {
         attempt += 1
+        retriesTaken += 1
         worker.metrics?.fallback(route: meter.route, upstream: primary.fallbacks[index - 1].config.upstream)
         releaseConnection(reusable: false)
         phase = .preparing
@@ -313,6 +319,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         var message = loop.takeScratch()
         buildRequest(into: &message)
         c.stream.write(message)  // copies what the kernel does not take at once
+        requestSentAt = loop.now
         meter.requestSent()
         loop.returnScratch(message)
         if bodyStreamed {
@@ -587,6 +594,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         case .collect:
             if head.status == 401, !retriedAuth, route.credential?.canRefresh == true, !clientStreamStarted {
                 retriedAuth = true
+                retriesTaken += 1
                 worker.metrics?.retry(route: meter.route, reason: .auth)
                 phase = .preparing
                 collected.removeAll()
@@ -599,8 +607,10 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
             {
                 retriedRejection = true
                 worker.metrics?.retry(route: meter.route, reason: .rejection)
-                worker.metrics?.healed(upstream: up.config.name, kind: HealedKind(learned: retry.learned))
+                retriesTaken += 1
                 if let learned = retry.learned {
+                    // Counted once, when it is learned (a per-request adjustment or a repeat is not healing).
+                    worker.metrics?.healed(upstream: up.config.name, kind: HealedKind(learned: learned))
                     Log.info("upstream \(up.config.name) refused \(learned) for \(retry.model); removed from its requests from now on")
                 }
                 do {
@@ -663,6 +673,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
             if reusedConnection, !gotResponseByte, !retriedStale, bodyBytesSent == 0 {
                 // A stale pooled connection: nothing reached the client yet, so one retry on a fresh one is safe.
                 retriedStale = true
+                retriesTaken += 1
                 worker.metrics?.retry(route: meter.route, reason: .staleConnection)
                 releaseConnection(reusable: false)
                 phase = .connecting
@@ -670,7 +681,9 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
                 worker.pool(for: up).open(for: self, timeouts: timeouts)
                 return
             }
-            if retryIfPlanned(.closedBeforeHead) { return }
+            // A close soon after the request left is a connection that was going away (safe to try again);
+            // one after the upstream had it for a while may have been worked on (and billed): answered.
+            if loop.now - requestSentAt <= Self.quickCloseMs, retryIfPlanned(.closedBeforeHead) { return }
             let why = error.map { ": \($0)" } ?? ""
             fail(.badGateway("upstream \(up.config.name) closed the connection before sending a response\(why)"))
         case .body:
@@ -802,9 +815,8 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
 
     /// The client's dialect names rate-limit headers otherwise than the upstream's (OpenAI ↔ Anthropic).
     private var translatesRateLimits: Bool {
-        let (i, e) = (route.config.ingress, route.config.egress)
-        let anthropic: Set<Dialect> = [.anthropicMessages, .bedrockAnthropic]
-        return translator != nil && anthropic.contains(i) != anthropic.contains(e)
+        func anthropic(_ d: Dialect) -> Bool { d == .anthropicMessages || d == .bedrockAnthropic }
+        return translator != nil && anthropic(route.config.ingress) != anthropic(route.config.egress)
     }
 
     static let forwardedPrefixes: [[UInt8]] = ["x-ratelimit-", "anthropic-ratelimit-", "openai-", "x-amzn-requestid", "request-id", "x-should-retry"]
@@ -926,7 +938,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
             }
             w.upstream(up.nameBytes, status: upstreamStatus)
             if bytesToClient > 0 { w.int("bytes", bytesToClient) }
-            if attempt > 1 { w.int("retries", attempt - 1) }
+            if retriesTaken > 0 { w.int("retries", retriesTaken) }
             if targetIndex > 0 { w.int("fallback", targetIndex) }
             if let logNote { w.string("note", logNote) }
             // Ids a client sends to tie log lines to its own (Claude Code's session, a client request id),
@@ -948,6 +960,9 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
             }
         }
     }
+
+    /// How soon after the request a close before the response head counts as quick (retryable).
+    static let quickCloseMs: UInt64 = 2_000
 
     private static let sessionHeader = Array("x-claude-code-session-id".utf8)
     private static let clientRequestIdHeader = Array("x-client-request-id".utf8)

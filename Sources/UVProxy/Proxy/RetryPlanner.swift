@@ -54,13 +54,14 @@ struct RetryPlanner {
         case .status(let status, let retryAfter, let shouldRetry):
             guard mayRetry(status: status, shouldRetry: shouldRetry) else { return .answer(why: nil) }
             if let retryAfter, let seconds = Self.retryAfterSeconds(retryAfter, wallNow: wallNow) {
-                wait = UInt64(seconds) * 1000
+                // Capped past the deadline, so that the product cannot overflow (the upstream's header is input).
+                wait = UInt64(min(seconds, policy.deadline / 1000 + 1)) * 1000
             } else {
                 wait = backoff
             }
         }
         let deadline = startedAt + UInt64(policy.deadline)
-        guard now + wait <= deadline else {
+        guard now <= deadline, wait <= deadline - now else {
             return .answer(why: "the upstream asked to wait \(wait) ms, past the retry deadline of \(policy.deadline) ms")
         }
         return .retry(afterMs: wait)
@@ -71,13 +72,15 @@ struct RetryPlanner {
     static func retryAfterSeconds(_ value: String, wallNow: Int) -> Int? {
         let v = value.trimmingSpaces()
         if let n = Int(v), n >= 0 { return n }
+        if !v.isEmpty, v.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) { return Int.max }  // more digits than an Int
         // "Sun, 06 Nov 1994 08:49:37 GMT"
         let parts = v.split(separator: " ")
         guard parts.count == 6, parts[5] == "GMT", let day = Int(parts[1]), let year = Int(parts[3]) else { return nil }
         let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
         guard let month = months.firstIndex(of: String(parts[2])) else { return nil }
         let hms = parts[4].split(separator: ":").compactMap { Int($0) }
-        guard hms.count == 3 else { return nil }
+        guard hms.count == 3, (1970...9999).contains(year), (1...31).contains(day), (0..<24).contains(hms[0]),
+              (0..<60).contains(hms[1]), (0..<61).contains(hms[2]) else { return nil }
         var t = tm()
         t.tm_year = Int32(year - 1900)
         t.tm_mon = Int32(month)

@@ -76,7 +76,7 @@ final class HTTPServer {
 
     /// Closes every connection now (the drain deadline passed).
     func closeAll() {
-        for c in Array(connections.values) { c.close() }
+        for c in Array(connections.values) { c.close(byServer: true) }
     }
 
     private func finishDrain() {

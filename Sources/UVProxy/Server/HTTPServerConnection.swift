@@ -445,12 +445,17 @@ final class HTTPServerConnection: TCPStreamDelegate {
     /// No byte of a next request has arrived.
     private var parserIdle: Bool { head == nil }
 
-    func close() {
+    /// `byServer`: the server closes it (the end of a shutdown's grace period), not the client.
+    func close(byServer: Bool = false) {
         if case .closed = state, stream.isClosed { return }
         switch state {
         case .contentLength, .chunked:
-            // The client left while a collected body was arriving: no exchange exists to log it.
-            handler.requestEndedOnConnection(head, status: 499, note: "client disconnected mid-request-body")
+            // The request's body was still arriving: no exchange exists to log it.
+            if byServer {
+                handler.requestEndedOnConnection(head, status: 503, note: "closed at shutdown before the request body arrived")
+            } else {
+                handler.requestEndedOnConnection(head, status: 499, note: "client disconnected mid-request-body")
+            }
         default:
             break
         }

@@ -22,6 +22,11 @@ final class RateLimitHeadersTests: XCTestCase {
                                                   client: .openAIChat, now: now), "no OpenAI name for it")
         XCTAssertNil(RateLimitHeaders.counterpart(name: "anthropic-ratelimit-requests-reset", value: "soon", upstream: .bedrockAnthropic,
                                                   client: .openAIChat, now: now))
+        // Absurd values are dropped, not trapped on.
+        XCTAssertNil(RateLimitHeaders.counterpart(name: "x-ratelimit-reset-tokens", value: "99999999999999999999s", upstream: .openAIChat,
+                                                  client: .anthropicMessages, now: now))
+        XCTAssertNil(RateLimitHeaders.counterpart(name: "anthropic-ratelimit-tokens-reset", value: "9999-12-31T23:59:59Z", upstream: .bedrockAnthropic,
+                                                  client: .openAIChat, now: now))
     }
 
     func testDurationsAndTimes() {

@@ -92,6 +92,32 @@ final class AccessLogTests: XCTestCase {
         XCTAssertEqual(read(path).split(separator: "\n").count, 3 + written, "close writes what is left")
     }
 
+    /// A line from a timer callback (a 504, a 408) is written before the loop waits again, not at the
+    /// next event.
+    func testALineFromATimerIsWrittenWithoutWaitingForTheNextEvent() throws {
+        let path = tempPath()
+        defer { unlink(path) }
+        let loop = EventLoop()
+        let buffer = AccessLogBuffer(sink: AccessLog(enabled: true, format: .text, path: path), loop: loop)
+        let writer = Timer(loop: loop)
+        let checker = Timer(loop: loop)
+        writer.keepLoopAlive()
+        checker.keepLoopAlive()
+        var seen = ""
+        writer.start(after: 10) {
+            buffer.line { $0.begin(requestId: .client("t"), method: "POST", path: "/x", status: 504, durationMs: 10) }
+        }
+        checker.start(after: 300) {
+            seen = self.read(path)
+            writer.close()
+            checker.close()
+            buffer.close()
+        }
+        loop.unrefWakeup()
+        loop.run()
+        XCTAssertTrue(seen.contains(" t POST /x 504 "), "written before the next event: \(seen)")
+    }
+
     /// logrotate: the file is moved away, SIGUSR1 reopens the path, later lines go to the new file.
     func testReopenAfterRotation() throws {
         let path = tempPath()

@@ -80,6 +80,16 @@ final class ContentDecodingTests: XCTestCase {
         }
     }
 
+    func testSeveralGzipMembersAndTrailingData() throws {
+        let a = Array(#"{"a":"#.utf8), b = Array("1}".utf8)
+        let two = Self.zlib(a, windowBits: 31) + Self.zlib(b, windowBits: 31)
+        XCTAssertEqual(try ContentDecoding.decode(two, codings: [.gzip], limit: 1 << 20), a + b, "RFC 1952: members concatenate")
+        XCTAssertThrowsError(try ContentDecoding.decode(Self.zlib(a, windowBits: 15) + [1, 2, 3], codings: [.deflate], limit: 1 << 20))
+        XCTAssertThrowsError(try ContentDecoding.decode(Self.zlib(a, windowBits: 31) + [0x1f], codings: [.gzip], limit: 1 << 20))
+        XCTAssertEqual(try ContentDecoding.decode(Self.zstd(a) + Self.zstd(b), codings: [.zstd], limit: 1 << 20), a + b, "zstd frames concatenate")
+        XCTAssertThrowsError(try ContentDecoding.decode(Self.zstd(a) + [9, 9, 9], codings: [.zstd], limit: 1 << 20))
+    }
+
     func testCompressedRequestsOverLoopback() throws {
         let stack = try TestStack(yaml: TestStack.basicConfig + "\nlimits: { max_body_bytes: 1048576 }")
         defer { stack.stop() }

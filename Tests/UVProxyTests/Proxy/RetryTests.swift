@@ -46,6 +46,17 @@ final class RetryPlannerTests: XCTestCase {
         XCTAssertEqual(RetryPlanner(policy: .off).decide(.connect, attempt: 1, startedAt: 0, now: 0, wallNow: 0, jitter: 1), .answer(why: nil))
     }
 
+    /// Upstream headers are input: absurd values give a bounded wait, never an overflow.
+    func testHugeRetryAfterValuesDoNotTrap() {
+        guard case .answer = decide(.status(429, retryAfter: "99999999999999999999999", shouldRetry: nil)) else { return XCTFail() }
+        guard case .answer = decide(.status(429, retryAfter: "9223372036854775807", shouldRetry: nil)) else { return XCTFail() }
+        XCTAssertNil(RetryPlanner.retryAfterSeconds("Sun, 06 Nov 99999999999 08:49:37 GMT", wallNow: 0))
+        XCTAssertNil(RetryPlanner.retryAfterSeconds("Sun, 99999999999 Nov 1994 08:49:37 GMT", wallNow: 0))
+        XCTAssertNil(RetryPlanner.retryAfterSeconds("Sun, 06 Nov 1994 99999999999:49:37 GMT", wallNow: 0))
+        XCTAssertEqual(RetryPlanner(policy: RetryPolicy()).decide(.connect, attempt: 1, startedAt: 0, now: UInt64.max - 5,
+                                                                 wallNow: 0, jitter: 1), .answer(why: "the upstream asked to wait 250 ms, past the retry deadline of 30000 ms"))
+    }
+
     func testRetryAfterForms() {
         XCTAssertEqual(RetryPlanner.retryAfterSeconds("0", wallNow: 0), 0)
         XCTAssertEqual(RetryPlanner.retryAfterSeconds(" 17 ", wallNow: 0), 17)
@@ -181,5 +192,19 @@ final class RetryIntegrationTests: XCTestCase {
         XCTAssertEqual(refused.status, 503)
         XCTAssertEqual(refused.header("x-should-retry"), "false")
         XCTAssertEqual(refused.header("retry-after"), "7")
+    }
+
+    /// A client that leaves while a retry waits: the exchange ends (499), the wait is dropped.
+    func testClientLeavingDuringTheRetryWait() throws {
+        let c = try stack.client()
+        c.send(RawHTTPClient.post("/openai/v1/chat/completions", body: #"{"model":"gpt-5+fail-first=1+status=429+retry-after=2+tag=i","messages":[]}"#))
+        usleep(300_000)
+        Glibc.shutdown(c.fd, Int32(SHUT_RDWR))
+        usleep(200_000)
+        // The proxy still answers, and the log says the client left.
+        let d = try stack.client()
+        d.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        XCTAssertEqual(try XCTUnwrap(d.readResponse()).status, 200)
+        XCTAssertTrue(log().contains(" 499 "))
     }
 }

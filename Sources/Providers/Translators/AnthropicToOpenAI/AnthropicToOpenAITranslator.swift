@@ -33,9 +33,11 @@ public final class AnthropicToOpenAITranslator: ExchangeTranslator {
         upstreamModel = mapping.upstreamModel
         sentBody = mapping.body
         removedForUpstream = mapping.removed.list
-        return UpstreamRequest(
+        var upstream = UpstreamRequest(
             path: options.upstreamPath, body: mapping.body.bytes, stream: mapping.stream,
             accept: mapping.stream ? "text/event-stream" : "application/json")
+        upstream.clientModel = UpstreamRequest.modelValueRange(in: request.body)
+        return upstream
     }
 
     /// A 400 naming a hint the model does not take: the same request once more without it. The change is

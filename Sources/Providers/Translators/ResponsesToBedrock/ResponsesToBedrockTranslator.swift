@@ -37,9 +37,11 @@ public final class ResponsesToBedrockTranslator: ExchangeTranslator {
         let mapping = try ResponsesRequestMapping(request.body, options: options, createdAt: now())
         context = mapping.context
         removedForUpstream = mapping.removed
-        return UpstreamRequest(
+        var upstream = UpstreamRequest(
             path: mapping.path, body: mapping.body, stream: mapping.stream,
             accept: mapping.stream ? "text/event-stream" : "application/json")
+        upstream.clientModel = UpstreamRequest.modelValueRange(in: request.body)
+        return upstream
     }
 
     public func clientResponse(status: Int, contentType: String?, body: [UInt8], retryAfter: String?) -> ClientResponse
