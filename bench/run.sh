@@ -6,7 +6,7 @@
 #   make bench                 # full run, about 10 minutes
 #   QUICK=1 bash bench/run.sh  # smoke run, about 2.5 minutes (1 round, short runs, 20 s slow reader)
 #   ONLY=claude-code bash bench/run.sh   # the Claude Code-sized request alone (~2 min; ~25 s with QUICK=1)
-#   ONLY=logging bash bench/run.sh       # the access log side by side with nginx's (~1 min 50 s; ~40 s with QUICK=1)
+#   ONLY=logging bash bench/run.sh       # the access log side by side with nginx's (~1 min 30 s; ~25 s with QUICK=1)
 #
 # Knobs (environment): QUICK, DURATION (s per wrk run), ROUNDS, SSE_ROUNDS, SLOW_SECONDS, IDLE_CONNS,
 # CC_DURATION (s per wrk run of the Claude Code request; default min(DURATION, 3)), ONLY (all, claude-code, logging),
@@ -498,10 +498,16 @@ for line in j:
     assert {"time", "request_id", "method", "path", "status", "duration_ms"} <= rec.keys(), rec
 assert all(l[:2] == b"20" and b" POST /openai/v1/chat/completions " in l for l in t), t[-1]
 EOF
-LG_SAMPLE_TEXT=$(tail -1 "$LOGDIR/mp-text.log"); LG_SAMPLE_JSON=$(tail -1 "$LOGDIR/mp-json.log")
-LG_SAMPLE_NGINX=$(tail -1 "$LOGDIR/nginx-access.log")
+# One line of each for the report: a 200 (the warm-up's last lines are the exchanges cut when wrk stopped).
+LG_SAMPLE_TEXT=$(grep -m1 ' 200 ' "$LOGDIR/mp-text.log" || true)
+LG_SAMPLE_JSON=$(grep -m1 '"status":200,' "$LOGDIR/mp-json.log" || true)
+LG_SAMPLE_NGINX=$(grep -m1 '" 200 ' "$LOGDIR/nginx-access.log" || true)
+# Odd rounds in one order, even rounds in the reverse one, so that a load that drifts (a shared machine)
+# weighs on every target alike over two rounds; report.py also gives each round's own ratio.
+LG_REVERSED=$(printf '%s\n' $LG_TARGETS | tac | tr '\n' ' ')
 for round in $(seq 1 "$ROUNDS"); do
-  for t in $LG_TARGETS; do run_wrk "$t" 32 "$DURATION" "$round"; done
+  order=$LG_TARGETS; [ $((round % 2)) = 0 ] && order=$LG_REVERSED
+  for t in $order; do run_wrk "$t" 32 "$DURATION" "$round"; done
 done
 fi  # the logging case
 
