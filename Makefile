@@ -13,7 +13,7 @@ TEST_APT_PACKAGES = prometheus
 # The e2e suite's Python packages, pinned (the official SDKs, pytest, the Prometheus parser).
 PY_PACKAGES = openai==3.63.0 anthropic==2.17.0 pytest==9.0.3 prometheus-client==0.26.0
 
-.PHONY: deps build release run test test-swift test-e2e bench soak startup-order clean
+.PHONY: deps build release run test test-swift test-e2e bench soak chaos reload-test startup-order clean
 
 # Installs the system libraries and Python clients when they are missing (Debian).
 deps:
@@ -63,6 +63,17 @@ bench: release
 # Mixed load for SOAK_SECONDS (default 600) with RSS sampled; fails if RSS keeps growing after warm-up.
 soak: release
 	MINI_PROXY_BIN=$(BIN_DIR)/mini-proxy $(PYTHON) tests/soak/soak.py
+
+# Mixed load for CHAOS_SECONDS (default 120) while the mock resets, stalls and 529s a few percent of
+# requests: every request must end within its deadline with a complete answer or an error in its
+# dialect, and RSS must plateau after warm-up (tests/soak/chaos.py).
+chaos: release
+	MINI_PROXY_BIN=$(BIN_DIR)/mini-proxy $(PYTHON) tests/soak/chaos.py
+
+# SIGHUP with a changed config, 4 times in RELOAD_SECONDS (default 40), under 1,000 slow streams and
+# 300 req/s: zero failed requests, in-flight streams finish on the old config (tests/soak/reload.py).
+reload-test: release
+	MINI_PROXY_BIN=$(BIN_DIR)/mini-proxy $(PYTHON) tests/soak/reload.py
 
 # Re-records which functions start-up, the requests of every route (through the bundled mock) and an
 # idle worker run (callgrind) so that the release link keeps them together; see

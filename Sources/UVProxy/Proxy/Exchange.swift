@@ -876,7 +876,9 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         guard let c = connection else { return }
         connection = nil
         if reusable && !paused {
-            worker.pool(for: up).park(c)
+            // Back to the pool that opened it: after a reload that pool is retired and closes it (the
+            // worker's current pools belong to the new config).
+            c.pool.park(c)
         } else {
             c.close()
         }
