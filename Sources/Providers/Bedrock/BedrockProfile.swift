@@ -21,20 +21,23 @@ public struct BedrockProfile: Sendable, Equatable {
     /// `anthropic_beta` values sent on (header and body merged); others are removed.
     public var betas: [String]?
     /// Top-level body keys sent on.
-    public var topLevelFields: [String]?
+    public var topLevelFields: [String]? { didSet { names = Names(self) } }
     /// Keys of a message object (`role`, `content`).
-    public var messageKeys: [String]?
+    public var messageKeys: [String]? { didSet { names = Names(self) } }
     /// Keys of a client (custom) tool definition.
-    public var toolKeys: [String]?
+    public var toolKeys: [String]? { didSet { names = Names(self) } }
     /// `type`s of tools sent on; a tool without a `type`, or with `custom`, is a client tool and always
     /// kept. A tool of another type is removed.
-    public var toolTypes: [String]?
+    public var toolTypes: [String]? { didSet { names = Names(self) } }
     /// Keys of the `thinking` object.
-    public var thinkingKeys: [String]?
+    public var thinkingKeys: [String]? { didSet { names = Names(self) } }
     public var systemMessages: SystemMessages
     /// A top-level field that the upstream takes only with one of these betas; without any of them in
     /// the final beta list, the field is removed.
-    public var fieldBetas: [String: [String]]
+    public var fieldBetas: [String: [String]] { didSet { names = Names(self) } }
+    /// The lists above as bytes, kept in step with them (the translation's fast path compares keys
+    /// with them without decoding).
+    private(set) var names = Names.empty
     /// The beta that `[1m]` after a model name asks for (1M-token context), when `betas` allows it.
     public var longContextBeta: String?
 
@@ -53,6 +56,7 @@ public struct BedrockProfile: Sendable, Equatable {
         self.systemMessages = systemMessages
         self.fieldBetas = fieldBetas
         self.longContextBeta = longContextBeta
+        self.names = Names(self)
     }
 
     /// The built-in profile for Anthropic's models on Bedrock (and AI-Gateway's Bedrock routes), from

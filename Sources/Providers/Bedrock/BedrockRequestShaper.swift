@@ -32,6 +32,9 @@ public enum BedrockRequestShaper {
         var s = Shaper(bytes: bytes, profile: profile, learned: learned ?? LearnedRejections())
         return s.run(addBetas: addBetas)
     }
+
+    /// The values of an `anthropic_beta` member: `["a","b"]` or `"a,b"`, each once, empty ones dropped.
+    static func betaValues(_ raw: UnsafeRawBufferPointer) -> [String] { Shaper.betaValues(raw) }
 }
 
 /// Collects one object's members (offsets into the scanned buffer).
@@ -140,16 +143,7 @@ private struct Shaper {
         return .init(body: out, removed: removed, sentBetas: betas)
     }
 
-    func betaAllowed(_ b: String) -> Bool {
-        switch learned.betas {
-        case .none: return false
-        case .knownGood:
-            let known = profile.betas ?? BedrockProfile.claudeOnBedrock.betas ?? []
-            return known.contains(b)
-        case .profile:
-            return profile.betas?.contains(b) ?? true
-        }
-    }
+    func betaAllowed(_ b: String) -> Bool { profile.allowsBeta(b, learned: learned) }
 
     /// `["a","b"]` or `"a,b"`.
     static func betaValues(_ raw: UnsafeRawBufferPointer) -> [String] {

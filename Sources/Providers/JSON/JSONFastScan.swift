@@ -4,8 +4,8 @@
 ///
 /// Why a second implementation: skipping is the per-byte cost of every pass-through request. These are
 /// static functions over a pointer, a length and a local index, so the whole state stays in registers;
-/// there is no error value to build and no `throws` in the loop. Strings are scanned eight bytes at a
-/// time (`JSONReader.stopBytes`). When the answer is "invalid", callers run the detailed `JSONReader`
+/// there is no error value to build and no `throws` in the loop. Strings are scanned sixteen bytes at
+/// a time (`plainRun`, `stopBytes`). When the answer is "invalid", callers run the detailed `JSONReader`
 /// over the same bytes to get the message and offset, so both must agree on validity: the tests check
 /// them against each other.
 ///
@@ -28,18 +28,136 @@ enum JSONFastScan {
 
     /// The index after the string whose opening quote is at `start`, or -1. Sets `escaped` when the
     /// string holds a backslash escape.
+    ///
+    /// For callers that scan a few short strings (keys): plain runs (printable ASCII other than `"` and
+    /// `\`) are skipped a word at a time, and a run longer than 32 bytes goes on in `longRun`. `value`
+    /// inlines `vectorString` instead.
     @inline(__always) static func string(_ p: Bytes, _ n: Int, _ start: Int, _ escaped: inout Bool) -> Int {
         var i = start &+ 1
         while true {
-            while n - i >= 8 {
-                let stops = JSONReader.stopBytes(UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self))
-                if stops != 0 {
-                    i &+= stops.trailingZeroBitCount &>> 3
-                    break
-                }
-                i &+= 8
-            }
+            i = wordRun(p, n, i)
             guard i < n else { return -1 }
+            let c = p[i]
+            if c == 0x22 { return i &+ 1 }
+            i = afterStop(p, n, i, c, &escaped)
+            if i < 0 { return -1 }
+        }
+    }
+
+    /// `string` with the vector scan inline: for `value`, whose loop keeps the constants in registers.
+    @inline(__always) static func vectorString(_ p: Bytes, _ n: Int, _ start: Int, _ escaped: inout Bool) -> Int {
+        var i = start &+ 1
+        while true {
+            i = plainRun(p, n, i)
+            guard i < n else { return -1 }
+            let c = p[i]
+            if c == 0x22 { return i &+ 1 }
+            i = afterStop(p, n, i, c, &escaped)
+            if i < 0 { return -1 }
+        }
+    }
+
+    /// Past the byte `c` at `i` that stopped a plain run and is not the closing quote: the index after
+    /// its escape or UTF-8 sequence, or -1.
+    @inline(__always) static func afterStop(_ p: Bytes, _ n: Int, _ i: Int, _ c: UInt8, _ escaped: inout Bool) -> Int {
+        if c == 0x5C, n &- i >= 2 {
+            // `\n`, `\"`, `\\`, `\t`: the escapes text is full of.
+            let e = p[i &+ 1]
+            if e == 0x6E || e == 0x22 || e == 0x5C || e == 0x74 {
+                escaped = true
+                return i &+ 2
+            }
+        }
+        return special(p, n, i, &escaped)
+    }
+
+    /// `plainRun` a word at a time for the first 32 bytes, then `longRun`.
+    @inline(__always) static func wordRun(_ p: Bytes, _ n: Int, _ start: Int) -> Int {
+        var i = start
+        let end = n &- i > 32 ? i &+ 32 : n
+        while end &- i >= 8 {
+            let stops = JSONReader.stopBytes(UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self))
+            if stops != 0 { return i &+ (stops.trailingZeroBitCount &>> 3) }
+            i &+= 8
+        }
+        if i < n && end != n { return longRun(p, n, i) }
+        while i < n {
+            let c = p[i]
+            if c < 0x20 || c >= 0x80 || c == 0x22 || c == 0x5C { return i }
+            i &+= 1
+        }
+        return i
+    }
+
+    @inline(never) static func longRun(_ p: Bytes, _ n: Int, _ start: Int) -> Int {
+        plainRun(p, n, start)
+    }
+
+    /// The index of the first byte at or after `start` that is `"`, `\`, below 0x20 or at least 0x80
+    /// (`n` when there is none).
+    @inline(__always) static func plainRun(_ p: Bytes, _ n: Int, _ start: Int) -> Int {
+        var i = start
+        #if _endian(little)
+            // Sixteen bytes (two words in one vector register; a lane's lowest mark is exact, see
+            // `stopBytes`); past them the run is long, and 32 bytes at a time pay off.
+            if n &- i >= 16 {
+                let stops = stopBytes(UnsafeRawPointer(p + i).loadUnaligned(as: SIMD2<UInt64>.self))
+                if stops[0] | stops[1] != 0 { return i &+ firstMark(stops) }
+                i &+= 16
+                while n &- i >= 32 {
+                    let a = stopBytes(UnsafeRawPointer(p + i).loadUnaligned(as: SIMD2<UInt64>.self))
+                    let b = stopBytes(UnsafeRawPointer(p + (i &+ 16)).loadUnaligned(as: SIMD2<UInt64>.self))
+                    let both = a | b
+                    if both[0] | both[1] != 0 {
+                        if a[0] | a[1] != 0 { return i &+ firstMark(a) }
+                        return i &+ 16 &+ firstMark(b)
+                    }
+                    i &+= 32
+                }
+                if n &- i >= 16 {
+                    let stops = stopBytes(UnsafeRawPointer(p + i).loadUnaligned(as: SIMD2<UInt64>.self))
+                    if stops[0] | stops[1] != 0 { return i &+ firstMark(stops) }
+                    i &+= 16
+                }
+            }
+        #endif
+        while n &- i >= 8 {
+            let stops = JSONReader.stopBytes(UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self))
+            if stops != 0 { return i &+ (stops.trailingZeroBitCount &>> 3) }
+            i &+= 8
+        }
+        while i < n {
+            let c = p[i]
+            if c < 0x20 || c >= 0x80 || c == 0x22 || c == 0x5C { return i }
+            i &+= 1
+        }
+        return i
+    }
+
+    /// The offset of the first marked byte in a non-zero `stopBytes` result.
+    @inline(__always) static func firstMark(_ stops: SIMD2<UInt64>) -> Int {
+        let low = stops[0]
+        if low != 0 { return low.trailingZeroBitCount &>> 3 }
+        return 8 &+ (stops[1].trailingZeroBitCount &>> 3)
+    }
+
+    /// `JSONReader.stopBytes` on two little-endian words at once (SSE2 or NEON: the adds stay in their
+    /// 64-bit lane, so each lane's lowest mark is exact).
+    @inline(__always) static func stopBytes(_ w: SIMD2<UInt64>) -> SIMD2<UInt64> {
+        let ones = SIMD2<UInt64>(repeating: 0x0101_0101_0101_0101)
+        let high = SIMD2<UInt64>(repeating: 0x8080_8080_8080_8080)
+        let q = w ^ SIMD2(repeating: 0x2222_2222_2222_2222)
+        let b = w ^ SIMD2(repeating: 0x5C5C_5C5C_5C5C_5C5C)
+        let quote = (q &- ones) & ~q
+        let backslash = (b &- ones) & ~b
+        let control = (w &- SIMD2(repeating: 0x2020_2020_2020_2020)) & ~w
+        return (quote | backslash | control | w) & high
+    }
+
+    /// `string` one byte at a time: the reference the tests hold the word-at-a-time scan to.
+    static func stringBytewise(_ p: Bytes, _ n: Int, _ start: Int, _ escaped: inout Bool) -> Int {
+        var i = start &+ 1
+        while i < n {
             let c = p[i]
             if c == 0x22 { return i &+ 1 }
             if c >= 0x20 && c < 0x80 && c != 0x5C {
@@ -49,6 +167,7 @@ enum JSONFastScan {
                 if i < 0 { return -1 }
             }
         }
+        return -1
     }
 
     /// An escape, a control byte (invalid) or a multi-byte UTF-8 sequence at `i`.
@@ -143,17 +262,20 @@ enum JSONFastScan {
         return i + length
     }
 
-    /// Inside an object before a member: whitespace, the key, whitespace, `:`, whitespace. The index of
-    /// the value, or -1.
-    @inline(__always) static func memberKey(_ p: Bytes, _ n: Int, _ start: Int) -> Int {
-        var i = whitespace(p, n, start)
-        guard i < n, p[i] == 0x22 else { return -1 }
-        var escaped = false
-        i = string(p, n, i, &escaped)
-        if i < 0 { return -1 }
-        i = whitespace(p, n, i)
-        guard i < n, p[i] == 0x3A else { return -1 }
-        return whitespace(p, n, i &+ 1)
+    /// `value` for callers that walk an object's members themselves: a string, number or literal is
+    /// scanned inline (no call, no vector constants to load for a short value), a container by `value`.
+    @inline(__always) static func member(_ p: Bytes, _ n: Int, _ start: Int, depth: Int) -> Int {
+        guard start < n else { return -1 }
+        switch p[start] {
+        case 0x22:
+            var escaped = false
+            return vectorString(p, n, start, &escaped)
+        case 0x7B, 0x5B: return value(p, n, start, depth: depth, maxDepth: JSONParser.maxDepth)
+        case 0x74: return literal(p, n, start, 0x6575_7274, 4)  // true
+        case 0x6E: return literal(p, n, start, 0x6C6C_756E, 4)  // null
+        case 0x66: return literal(p, n, start, 0x736C_6166, 5)  // fals, e
+        default: return number(p, n, start)
+        }
     }
 
     /// The index after the value at `start` (no leading whitespace), or -1. `depth` is the value's own
@@ -165,34 +287,45 @@ enum JSONFastScan {
         var stack: UInt64 = 0
         var open = 0
         var escaped = false
+        // The next string is a member's key (after `{` or `,` in an object). Keys go through the same
+        // `string` as values, so the scan is one inlined loop whose constants stay in registers.
+        var key = false
         while true {
             guard i < n else { return -1 }
             let c = p[i]
-            switch c {
-            case 0x22:
-                i = string(p, n, i, &escaped)
-            case 0x7B, 0x5B:
-                guard depth &+ open < maxDepth else { return -1 }
-                i = whitespace(p, n, i &+ 1)
-                if i < n, p[i] == c &+ 2 {  // `}` is `{` + 2, `]` is `[` + 2
-                    i &+= 1
-                } else {
-                    guard open < 64 else { return tooDeep }
-                    let isObject = c == 0x7B
-                    stack = stack << 1 | (isObject ? 1 : 0)
-                    open &+= 1
-                    if isObject {
-                        i = memberKey(p, n, i)
-                        if i < 0 { return -1 }
-                    }
+            if c == 0x22 {
+                i = vectorString(p, n, i, &escaped)
+                if i < 0 { return -1 }
+                if key {
+                    i = whitespace(p, n, i)
+                    guard i < n, p[i] == 0x3A else { return -1 }
+                    i = whitespace(p, n, i &+ 1)
+                    key = false
                     continue
                 }
-            case 0x74: i = literal(p, n, i, 0x6575_7274, 4)  // true
-            case 0x6E: i = literal(p, n, i, 0x6C6C_756E, 4)  // null
-            case 0x66: i = literal(p, n, i, 0x736C_6166, 5)  // fals, e
-            default: i = number(p, n, i)
+            } else {
+                if key { return -1 }
+                switch c {
+                case 0x7B, 0x5B:
+                    guard depth &+ open < maxDepth else { return -1 }
+                    i = whitespace(p, n, i &+ 1)
+                    if i < n, p[i] == c &+ 2 {  // `}` is `{` + 2, `]` is `[` + 2
+                        i &+= 1
+                    } else {
+                        guard open < 64 else { return tooDeep }
+                        let isObject = c == 0x7B
+                        stack = stack << 1 | (isObject ? 1 : 0)
+                        open &+= 1
+                        key = isObject
+                        continue
+                    }
+                case 0x74: i = literal(p, n, i, 0x6575_7274, 4)  // true
+                case 0x6E: i = literal(p, n, i, 0x6C6C_756E, 4)  // null
+                case 0x66: i = literal(p, n, i, 0x736C_6166, 5)  // fals, e
+                default: i = number(p, n, i)
+                }
+                if i < 0 { return -1 }
             }
-            if i < 0 { return -1 }
             // A value is complete: close containers until one expects another element.
             while true {
                 if open == 0 { return i }
@@ -201,12 +334,8 @@ enum JSONFastScan {
                 let d = p[i]
                 let inObject = stack & 1 != 0
                 if d == 0x2C {
-                    if inObject {
-                        i = memberKey(p, n, i &+ 1)
-                        if i < 0 { return -1 }
-                    } else {
-                        i = whitespace(p, n, i &+ 1)
-                    }
+                    i = whitespace(p, n, i &+ 1)
+                    key = inObject
                     break
                 }
                 guard d == (inObject ? 0x7D : 0x5D) else { return -1 }

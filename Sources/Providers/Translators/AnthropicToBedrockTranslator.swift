@@ -29,6 +29,18 @@ public final class AnthropicToBedrockTranslator: ExchangeTranslator {
 
     public func upstreamRequest(for request: ClientRequest) throws(APIError) -> UpstreamRequest {
         let body = request.body
+        if let profile = options.profile,
+            let fast = body.withUnsafeBytes({
+                AnthropicToBedrockFastPath.translate($0, options: options, beta: request.anthropicBeta, profile: profile)
+            })
+        {
+            // Translated and cut in one pass, as `shape` would have cut it.
+            upstreamModel = fast.upstreamModel
+            shapedWith = fast.learned
+            if fast.applied { removed = fast.removed }
+            sentBetas = fast.sentBetas
+            return fast.request
+        }
         var translated: UpstreamRequest
         if let fast = body.withUnsafeBytes({
             AnthropicToBedrockFastPath.translate($0, options: options, beta: request.anthropicBeta)
@@ -48,7 +60,9 @@ public final class AnthropicToBedrockTranslator: ExchangeTranslator {
     var sentBetas: [String] = []
     /// What had been learned for the model when the last request was shaped.
     var shapedWith: LearnedRejections?
-    public private(set) var removedForUpstream: [String] = []
+    /// What the profile removed from the last request (`removedForUpstream`, made `String`s when read).
+    private var removed = BedrockNotes()
+    public var removedForUpstream: [String] { removed.strings }
 
     /// Cuts the translated body down to the profile and what the upstream refused for this model.
     func shape(_ request: inout UpstreamRequest, profile: BedrockProfile, clientBetas: [String]) {
@@ -66,12 +80,13 @@ public final class AnthropicToBedrockTranslator: ExchangeTranslator {
             BedrockRequestShaper.shape($0, profile: profile, learned: learned, addBetas: add)
         }
         if let body = result.body { request.body = body }
-        removedForUpstream = result.removed
+        removed = BedrockNotes(result.removed)
         sentBetas = result.sentBetas
     }
 
     public func learnFromRejection(status: Int, body: [UInt8]) -> RejectionRetry? {
-        guard let profile = options.profile, let healing = options.healing,
+        // `profile: none` sends the body as translated and takes the upstream's answer as it is.
+        guard let profile = options.profile, !profile.isPassThrough, let healing = options.healing,
             let rejection = BedrockRejection.parse(status: status, body: body)
         else { return nil }
         let learned = healing.learn(rejection, model: upstreamModel, sentBetas: sentBetas, profile: profile)
