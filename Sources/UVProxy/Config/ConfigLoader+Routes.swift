@@ -77,6 +77,10 @@ extension ConfigLoader {
         }
         if let n = m["default_max_tokens"] { route.defaultMaxTokens = try n.int(in: 1...10_000_000) }
         if let n = m["model_aliases"] {
+            if egress == .openAIChat && ingress == .openAIChat || ingress == .passthrough {
+                warnings.append("\(n.path): model_aliases apply where a route translates (bedrock-anthropic egress, "
+                    + "anthropic-messages → openai-chat); this route forwards the model as sent, so they are ignored")
+            }
             for (alias, target) in try n.mapping().entries {
                 let id = try target.string()
                 guard !id.isEmpty else { throw target.error("empty model id") }

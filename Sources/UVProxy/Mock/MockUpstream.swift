@@ -69,7 +69,7 @@ final class MockUpstream: HTTPRequestHandler {
         let target = request.head.targetString
         // Split on the bytes: a Character-wise split of the target costs more than the rest of the request.
         let path = String(target[..<(target.utf8.firstIndex(of: UInt8(ascii: "?")) ?? target.utf8.endIndex)])
-        let options = parsed.options
+        var options = parsed.options
         let json = parsed.json
         if path == "/healthz" {
             connection.respond(status: 200, headers: [("Content-Type", "application/json")], body: Array(#"{"status":"ok"}"#.utf8))
@@ -83,8 +83,8 @@ final class MockUpstream: HTTPRequestHandler {
         }
         if path.hasSuffix("/responses") {
             // The OpenAI Responses API (Codex CLI, the SDKs' Responses clients): MockResponses.swift.
-            let exchange = MockResponses.Exchange(request, json: json, options: options, model: parsed.model)
-            if exchange.refusal == nil, applyFault(exchange.options, connection: connection, openAI: true) { return }
+            var exchange = MockResponses.Exchange(request, json: json, options: options, model: parsed.model)
+            if exchange.refusal == nil, applyFault(&exchange.options, connection: connection, openAI: true) { return }
             exchange.respond(to: request, path: path, on: connection)
             return
         }
@@ -92,7 +92,7 @@ final class MockUpstream: HTTPRequestHandler {
             let model = json?["model"]?.stringValue != nil ? (parsed.model ?? "mock-model") : "mock-model"
             let stream = json?["stream"]?.boolValue ?? false
             let includeUsage = json?["stream_options"]?["include_usage"]?.boolValue ?? false
-            if applyFault(options, connection: connection, openAI: true) { return }
+            if applyFault(&options, connection: connection, openAI: true) { return }
             if options.scenario == "echo" {
                 let echo = Self.echo(request, path: path)
                 connection.respond(status: 200, headers: [("Content-Type", "application/json")],
@@ -149,7 +149,7 @@ final class MockUpstream: HTTPRequestHandler {
                                    body: MockBodies.bedrockError(status: 400, message: problem))
                 return
             }
-            if applyFault(options, connection: connection, openAI: false) { return }
+            if applyFault(&options, connection: connection, openAI: false) { return }
             let directives = MockDirectives(json)
             if directives.isActive, options.scenario == "text" {
                 // Steered by the request itself (not cached: the answer depends on the body).
@@ -201,7 +201,7 @@ final class MockUpstream: HTTPRequestHandler {
             return
         }
         // Anything else: echo, so pass-through routes can be checked end to end.
-        if applyFault(options, connection: connection, openAI: true) { return }
+        if applyFault(&options, connection: connection, openAI: true) { return }
         if options.streamBytes > 0 {
             MockStreamer(connection: connection, frames: [], options: options, openAI: true).start()
             return
@@ -300,8 +300,9 @@ final class MockUpstream: HTTPRequestHandler {
     /// Requests seen per options key, for `fail-first` (loop-confined; keys are few in tests).
     private var failCounts: [String: Int] = [:]
 
-    private func applyFault(_ options: MockOptions, connection: HTTPServerConnection, openAI: Bool) -> Bool {
-        var options = options
+    /// With `fail-first`/`fail-rate`, a request not chosen to fail loses its `fault` too, so that a
+    /// stream fault (which the streamer applies later) obeys the same rate.
+    private func applyFault(_ options: inout MockOptions, connection: HTTPServerConnection, openAI: Bool) -> Bool {
         if options.failFirst > 0 || options.failRate > 0 {
             let failing: Bool
             if options.failFirst > 0 {
@@ -312,7 +313,11 @@ final class MockUpstream: HTTPRequestHandler {
             } else {
                 failing = Int.random(in: 0..<100) < options.failRate
             }
-            guard failing else { return false }
+            guard failing else {
+                options.fault = nil
+                options.status = nil
+                return false
+            }
             if options.status == nil && options.fault == nil { options.status = 529 }
         }
         if let status = options.status {

@@ -207,4 +207,43 @@ final class RetryIntegrationTests: XCTestCase {
         XCTAssertEqual(try XCTUnwrap(d.readResponse()).status, 200)
         XCTAssertTrue(log().contains(" 499 "))
     }
+
+    /// Rate-limit headers on every route kind: under the upstream's names, and under the client's when
+    /// its dialect calls them otherwise.
+    func testRateLimitHeadersOnEveryRoute() throws {
+        let yaml = TestStack.basicConfig.replacingOccurrences(of: "models:\n", with: """
+              - { path: /r/v1/responses, upstream: mock, ingress: openai-responses, egress: bedrock-anthropic }
+              - { path: /g/v1/messages, upstream: mock, ingress: anthropic-messages, egress: openai-chat,
+                  upstream_path: /v1/openai/v1/chat/completions }
+            models:
+
+            """)
+        let stack2 = try TestStack(yaml: yaml)
+        defer { stack2.stop() }
+        let claude = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
+        let cases: [(path: String, body: String, expect: [String: String])] = [
+            ("/openai/v1/chat/completions", #"{"model":"gpt-5","messages":[]}"#, ["x-ratelimit-remaining-requests": "999"]),
+            ("/bedrock/claude/v1/messages", #"{"model":"\#(claude)","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}"#,
+             ["anthropic-ratelimit-requests-remaining": "99"]),
+            ("/provider/bedrock/format/openai/v1/chat/completions", #"{"model":"\#(claude)","messages":[{"role":"user","content":"hi"}]}"#,
+             ["anthropic-ratelimit-requests-remaining": "99", "x-ratelimit-remaining-requests": "99"]),
+            ("/r/v1/responses", #"{"model":"\#(claude)","input":"hi"}"#,
+             ["anthropic-ratelimit-requests-remaining": "99", "x-ratelimit-remaining-requests": "99"]),
+            ("/g/v1/messages", #"{"model":"gpt-5","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}"#,
+             ["x-ratelimit-remaining-requests": "999", "anthropic-ratelimit-requests-remaining": "999"]),
+        ]
+        for c in cases {
+            let client = try stack2.client()
+            client.send(RawHTTPClient.post(c.path, body: c.body))
+            let r = try XCTUnwrap(client.readResponse(), c.path)
+            XCTAssertEqual(r.status, 200, "\(c.path): \(r.text)")
+            for (name, value) in c.expect { XCTAssertEqual(r.header(name), value, "\(c.path) \(name)") }
+        }
+        // A pass-through route forwards every header as it came.
+        let p = try stack2.client()
+        p.send(RawHTTPClient.post("/openai/v1/responses", body: #"{"model":"gpt-5+status=429+retry-after=120","input":"hi"}"#))
+        let limited = try XCTUnwrap(p.readResponse())
+        XCTAssertEqual(limited.status, 429)
+        XCTAssertEqual(limited.header("retry-after"), "120")
+    }
 }
