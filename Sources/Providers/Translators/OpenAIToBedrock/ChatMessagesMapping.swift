@@ -130,8 +130,8 @@ struct ChatMessagesMapping {
             throw RequestField.typeError(path, "an object", image)
         }
         if url.hasPrefix("data:") {
-            let (mediaType, data) = try base64DataURL(url, path: "\(path).url")
-            return .object(JSONObject([("type", "image"), ("source", base64Source(mediaType, data))]))
+            let (mediaType, data) = try Base64DataURL.parse(url, path: "\(path).url")
+            return .object(JSONObject([("type", "image"), ("source", Base64DataURL.source(mediaType, data))]))
         }
         if url.hasPrefix("https://") {
             return .object(
@@ -147,30 +147,8 @@ struct ChatMessagesMapping {
             throw .invalidRequest("Invalid value for '\(path)': only inline 'file_data' is supported, not 'file_id'.")
         }
         guard let url = fileData.stringValue else { throw RequestField.typeError("\(path).file_data", "a string", fileData) }
-        let (mediaType, data) = try base64DataURL(url, path: "\(path).file_data")
-        return .object(JSONObject([("type", "document"), ("source", base64Source(mediaType, data))]))
-    }
-
-    /// `data:<media type>;base64,<data>` → (media type, data).
-    private static func base64DataURL(_ url: String, path: String) throws(APIError) -> (String, String) {
-        let rest = url.utf8.dropFirst(5)
-        guard let comma = rest.firstIndex(of: UInt8(ascii: ",")) else {
-            throw .invalidRequest("Invalid value for '\(path)': malformed data URL.")
-        }
-        let header = String(decoding: rest[rest.startIndex..<comma], as: UTF8.self)
-        let data = String(decoding: rest[rest.index(after: comma)...], as: UTF8.self)
-        guard header.hasSuffix(";base64") else {
-            throw .invalidRequest("Invalid value for '\(path)': data URLs must be base64 encoded.")
-        }
-        let mediaType = String(header.dropLast(7))
-        guard !mediaType.isEmpty, !data.isEmpty else {
-            throw .invalidRequest("Invalid value for '\(path)': malformed data URL.")
-        }
-        return (mediaType, data)
-    }
-
-    private static func base64Source(_ mediaType: String, _ data: String) -> JSON {
-        .object(JSONObject([("type", "base64"), ("media_type", .string(mediaType)), ("data", .string(data))]))
+        let (mediaType, data) = try Base64DataURL.parse(url, path: "\(path).file_data")
+        return .object(JSONObject([("type", "document"), ("source", Base64DataURL.source(mediaType, data))]))
     }
 
     // MARK: Assistant and tool messages

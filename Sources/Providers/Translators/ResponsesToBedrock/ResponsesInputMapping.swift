@@ -279,8 +279,8 @@ struct ResponsesInputMapping {
             throw RequestField.typeError("\(path).image_url", "a string", urlValue)
         }
         if url.hasPrefix("data:") {
-            let (mediaType, data) = try base64DataURL(url, path: "\(path).image_url")
-            return JSONObject([("type", "image"), ("source", base64Source(mediaType, data))])
+            let (mediaType, data) = try Base64DataURL.parse(url, path: "\(path).image_url")
+            return JSONObject([("type", "image"), ("source", Base64DataURL.source(mediaType, data))])
         }
         if url.hasPrefix("https://") {
             return JSONObject([
@@ -296,12 +296,15 @@ struct ResponsesInputMapping {
             guard let text = data.stringValue else {
                 throw RequestField.typeError("\(path).file_data", "a string", data)
             }
-            let (mediaType, base64) = try base64DataURL(text, path: "\(path).file_data")
+            guard text.hasPrefix("data:") else {
+                throw .invalidRequest("Invalid value for '\(path).file_data': expected a base64 data URL.")
+            }
+            let (mediaType, base64) = try Base64DataURL.parse(text, path: "\(path).file_data")
             guard mediaType == "application/pdf" else {
                 throw .invalidRequest(
                     "Invalid value for '\(path).file_data': Anthropic models read PDF files, not '\(mediaType)'.")
             }
-            block["source"] = base64Source(mediaType, base64)
+            block["source"] = Base64DataURL.source(mediaType, base64)
         } else if let urlValue = RequestField.optional(part, "file_url") {
             guard let url = urlValue.stringValue else {
                 throw RequestField.typeError("\(path).file_url", "a string", urlValue)
@@ -321,31 +324,6 @@ struct ResponsesInputMapping {
             block["title"] = .string(filename)
         }
         return block
-    }
-
-    /// `data:<media type>;base64,<data>` → (media type, data).
-    private static func base64DataURL(_ url: String, path: String) throws(APIError) -> (String, String) {
-        guard url.hasPrefix("data:") else {
-            throw .invalidRequest("Invalid value for '\(path)': expected a base64 data URL.")
-        }
-        let rest = url.utf8.dropFirst(5)
-        guard let comma = rest.firstIndex(of: UInt8(ascii: ",")) else {
-            throw .invalidRequest("Invalid value for '\(path)': malformed data URL.")
-        }
-        let header = String(decoding: rest[rest.startIndex..<comma], as: UTF8.self)
-        let data = String(decoding: rest[rest.index(after: comma)...], as: UTF8.self)
-        guard header.hasSuffix(";base64") else {
-            throw .invalidRequest("Invalid value for '\(path)': data URLs must be base64 encoded.")
-        }
-        let mediaType = String(header.dropLast(7))
-        guard !mediaType.isEmpty, !data.isEmpty else {
-            throw .invalidRequest("Invalid value for '\(path)': malformed data URL.")
-        }
-        return (mediaType, data)
-    }
-
-    private static func base64Source(_ mediaType: String, _ data: String) -> JSON {
-        .object(JSONObject([("type", "base64"), ("media_type", .string(mediaType)), ("data", .string(data))]))
     }
 
     // MARK: Tool calls
