@@ -57,6 +57,8 @@ let claudeOnBedrockOptions = TranslationOptions(
 let bedrockRouteOptions = TranslationOptions(upstreamPath: "/v1/bedrock/model/{model}/{action}")
 
 @inline(never) func sink<T>(_ x: T) { withExtendedLifetime(x) {} }
+/// `x`, hidden from the optimizer (so a pure op on a constant is not hoisted out of the loop).
+@inline(never) @_optimize(none) func opaque<T>(_ x: T) -> T { x }
 
 @main
 enum Bench {
@@ -88,6 +90,18 @@ enum Bench {
                 out.removeAll(keepingCapacity: true)
                 openAIChunk.withUnsafeBytes { t.streamChunk($0, into: &out) }
             }
+        case "usage.json":
+            // What the access log and metrics read of a pass-through answer: its usage, stop reason, model.
+            for _ in 0..<n {
+                sink(opaque(openAIReply).withUnsafeBytes { AnswerReader.json($0, dialect: .openAIChat) })
+            }
+        case "usage.chunk":
+            // One content chunk of a Chat stream through the stream watcher (no usage in it: the common case).
+            var w = StreamWatcher(dialect: .openAIChat)
+            for _ in 0..<n {
+                openAIChunk.withUnsafeBytes { w.feed($0) }
+            }
+            sink(w.facts)
         case "anthropic.request":
             for _ in 0..<n {
                 let t = AnthropicToBedrockTranslator(options: bedrockOptions)

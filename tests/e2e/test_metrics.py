@@ -148,7 +148,11 @@ def test_scrape_parses_and_counts_add_up(bin_path, registry, certs, mock):
         assert value(fams, "mini_proxy_overhead_seconds", "mini_proxy_overhead_seconds_count", route=CHAT) == chat_requests - 1
         assert value(fams, "mini_proxy_stream_ttft_seconds", "mini_proxy_stream_ttft_seconds_count", route=CHAT) == 6
         assert value(fams, "mini_proxy_stream_ttft_seconds", "mini_proxy_stream_ttft_seconds_count", route=MESSAGES) == 2
-        assert fams["mini_proxy_tokens"].samples == [], "translators do not report usage yet"
+        # Usage read from the answers: every route that answered 2xx counted input and output tokens.
+        tokens = {(x.labels["route"], x.labels["kind"]): x.value for x in fams["mini_proxy_tokens"].samples}
+        assert {kind for _, kind in tokens} <= {"input", "output", "cache_read", "cache_creation", "reasoning"}, tokens
+        for route in (CHAT, MESSAGES):
+            assert tokens.get((route, "input"), 0) > 0 and tokens.get((route, "output"), 0) > 0, (route, tokens)
         assert value(fams, "mini_proxy_active_streams", "mini_proxy_active_streams") == 0
         assert value(fams, "mini_proxy_scrape_missing_workers", "mini_proxy_scrape_missing_workers") == 0
         assert value(fams, "mini_proxy_upstream_connections", "mini_proxy_upstream_connections", upstream="mock", state="busy") == 0

@@ -13,6 +13,17 @@ public enum Dialect: String, Sendable, CaseIterable {
     case passthrough
 }
 
+extension Dialect {
+    /// The dialect a client on `path` most likely speaks, for a path no route names a dialect for
+    /// (errors on unknown paths, pass-through routes): `/responses` is the Responses API; `/messages`,
+    /// `/bedrock/` and `/anthropic/` Anthropic; anything else OpenAI Chat.
+    public static func guess(path: String) -> Dialect {
+        if path.hasSuffix("/responses") || path.contains("/responses/") { return .openAIResponses }
+        if path.contains("/messages") || path.hasPrefix("/bedrock/") || path.hasPrefix("/anthropic/") { return .anthropicMessages }
+        return .openAIChat
+    }
+}
+
 /// Per-route options a translator needs.
 public struct TranslationOptions: Sendable {
     /// For an OpenAI egress: the upstream path. For a Bedrock egress: a template with `{model}` and
@@ -157,6 +168,10 @@ public protocol ExchangeTranslator: AnyObject {
     /// What the last `upstreamRequest` removed from the client's request to fit the upstream (short
     /// phrases such as `beta x`, `field y`; never values).
     var removedForUpstream: [String] { get }
+
+    /// The model id `request` (made by this translator's last `upstreamRequest`) asks the upstream
+    /// for, for logs and traces; nil when it is the client's `model` unchanged. Read once per request.
+    func upstreamModel(of request: UpstreamRequest) -> String?
 }
 
 extension ExchangeTranslator {
@@ -164,4 +179,41 @@ extension ExchangeTranslator {
     public func passStreamChunk(_ bytes: UnsafeRawBufferPointer) -> Bool { false }
     public func learnFromRejection(status: Int, body: [UInt8]) -> RejectionRetry? { nil }
     public var removedForUpstream: [String] { [] }
+    public func upstreamModel(of request: UpstreamRequest) -> String? { nil }
+}
+
+extension UpstreamRequest {
+    /// The `{model}` segment of a path made from `template` (a Bedrock path such as
+    /// `/v1/bedrock/model/{model}/{action}`), percent-decoded; nil when the path does not fit.
+    public func modelSegment(template: String) -> String? {
+        guard let mark = template.utf8.firstRange(of: "{model}".utf8) else { return nil }
+        let prefix = template.utf8[..<mark.lowerBound]
+        let p = path.utf8
+        guard p.starts(with: prefix) else { return nil }
+        let start = p.index(p.startIndex, offsetBy: prefix.count)
+        let end = p[start...].firstIndex(of: UInt8(ascii: "/")) ?? p.endIndex
+        var out: [UInt8] = []
+        var i = start
+        while i < end {
+            let c = p[i]
+            if c == UInt8(ascii: "%"), p.distance(from: i, to: end) >= 3,
+               let hi = Self.hex(p[p.index(after: i)]), let lo = Self.hex(p[p.index(i, offsetBy: 2)]) {
+                out.append(hi << 4 | lo)
+                i = p.index(i, offsetBy: 3)
+            } else {
+                out.append(c)
+                i = p.index(after: i)
+            }
+        }
+        return out.isEmpty ? nil : String(decoding: out, as: UTF8.self)
+    }
+
+    private static func hex(_ c: UInt8) -> UInt8? {
+        switch c {
+        case 0x30...0x39: return c - 0x30
+        case 0x41...0x46: return c - 0x37
+        case 0x61...0x66: return c - 0x57
+        default: return nil
+        }
+    }
 }

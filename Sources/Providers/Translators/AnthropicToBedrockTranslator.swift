@@ -10,6 +10,8 @@ public final class AnthropicToBedrockTranslator: ExchangeTranslator {
     static let metricsKey = "amazon-bedrock-invocationMetrics"
 
     public let options: TranslationOptions
+
+    public func upstreamModel(of request: UpstreamRequest) -> String? { request.modelSegment(template: options.upstreamPath) }
     var decoder: SSEDecoder
     /// An error event was sent (or the stream ended): later upstream bytes are dropped.
     var finished = false

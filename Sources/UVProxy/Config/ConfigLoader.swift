@@ -94,7 +94,7 @@ public enum ConfigLoader {
             }
         }
         if let node = top["metrics"] { config.metrics = try parseMetrics(node, config: config, warnings: &warnings) }
-        config.inboundKeys = try parseInboundKeys(top)
+        (config.inboundKeys, config.inboundKeyNames) = try parseInboundKeys(top)
         if let node = top["cors"] { config.cors = try parseCORS(node, base: nil) }
 
         if let node = top["upstreams"] {
@@ -143,21 +143,38 @@ public enum ConfigLoader {
         return ms
     }
 
-    static func parseInboundKeys(_ top: ConfigMapping) throws(ConfigError) -> [String] {
+    /// `inbound_keys: [KEY, {name: NAME, key: KEY}, ...]`: the keys and their names for the log.
+    static func parseInboundKeys(_ top: ConfigMapping) throws(ConfigError) -> (keys: [String], names: [String]) {
         if top.has("inbound_keys") && top.has("auth_keys") {
             throw ConfigError(path: "auth_keys", message: "auth_keys and inbound_keys are the same setting; use one")
         }
-        guard let node = top["inbound_keys"] ?? top["auth_keys"] else { return [] }
+        guard let node = top["inbound_keys"] ?? top["auth_keys"] else { return ([], []) }
         var keys: [String] = []
-        for element in try node.sequence() {
-            let key = try element.string()
-            if key.isEmpty { continue }
+        var names: [String] = []
+        for (i, element) in try node.sequence().enumerated() {
+            let key: String
+            var name = "key-\(i + 1)"
+            if case .mapping = element.node {
+                let m = try element.mapping(allowed: ["name", "key"])
+                let keyNode = try m.required("key")
+                key = try keyNode.string()
+                name = try m.required("name").string()
+                guard !name.isEmpty, name.utf8.count <= 64, name.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != 0x22 }) else {
+                    throw element.error("an inbound key's name must be 1 to 64 printable ASCII characters, no spaces or quotes")
+                }
+                guard !names.contains(name) else { throw element.error("inbound key name '\(name)' is used twice") }
+                if key.isEmpty { throw keyNode.error("inbound key '\(name)' is empty") }
+            } else {
+                key = try element.string()
+                if key.isEmpty { continue }
+            }
             guard key.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
                 throw element.error("inbound keys must be printable ASCII without spaces")
             }
             keys.append(key)
+            names.append(name)
         }
-        return keys
+        return (keys, names)
     }
 
     /// `cors: true | false | {mapping}`. A mapping overrides keys of `base` (the global settings for

@@ -15,6 +15,9 @@ public struct ProxyConfig: Sendable {
     /// `inbound_keys` (or `auth_keys`): when non-empty, clients must send one of them as
     /// `Authorization: Bearer <key>` or `x-api-key: <key>`. Entries that expand to empty are dropped.
     public var inboundKeys: [String]
+    /// The keys' names, for the access log (`{name: team-a, key: ...}`; a bare key is `key-N`, N
+    /// counting from 1 in file order). Never the key itself.
+    public var inboundKeyNames: [String] = []
     /// The global `cors:`; routes already carry their effective settings in `RouteConfig.cors`.
     public var cors: CORSConfig?
     /// `log_level`: `debug`, `info` (default), `warning` or `error`.

@@ -10,6 +10,7 @@ struct MockOptions {
     var streamBytes = 0            // a long SSE stream of about this many bytes (backpressure tests)
     var anthropicEvents = false    // standard Anthropic SSE (`event:` lines) instead of data-only
     var waitMs = 0                 // silence before the response head (a slow first token)
+    var endDelayMs = 0             // silence between a stream's last event and the end of its framing
     var failFirst = 0              // only the first N requests with these same options get status/fault
     var failRate = 0               // only this percentage of requests gets status/fault
     var retryAfter: String?        // Retry-After on a status answer (default 7 for 429 and 503)
@@ -23,6 +24,7 @@ struct MockOptions {
         case "delay", "delay-ms", "delay_ms": if let v = value.flatMap(Int.init) { delayMs = max(0, min(v, 600_000)) }
         case "fault": fault = value
         case "wait", "wait-ms": if let v = value.flatMap(Int.init) { waitMs = max(0, min(v, 600_000)) }
+        case "end-delay", "end-delay-ms": if let v = value.flatMap(Int.init) { endDelayMs = max(0, min(v, 600_000)) }
         case "status": status = value.flatMap(Int.init)
         case "fail-first": if let v = value.flatMap(Int.init) { failFirst = max(0, v) }
         case "fail-rate": if let v = value.flatMap(Int.init) { failRate = max(0, min(v, 100)) }

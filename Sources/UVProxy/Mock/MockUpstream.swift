@@ -375,6 +375,7 @@ final class MockStreamer: ClientObserver {
     private var timer: Timer?
     private var bytesLeft: Int
     private var waitingWritable = false
+    private var endDelayed = false
     private var selfRetain: MockStreamer?
     /// Loop time of the first frame: frame i is due at `startedAt + i × delay`, so the cadence does
     /// not drift when a busy loop (a thousand streams) fires a timer late.
@@ -444,6 +445,12 @@ final class MockStreamer: ClientObserver {
                 timer?.start(after: due > now ? due - now : 0) { [weak self] in self?.step() }
                 return
             }
+        }
+        if options.endDelayMs > 0, !endDelayed {
+            // The last event is out; the framing's end comes later (a client may close in between).
+            endDelayed = true
+            timer?.start(after: UInt64(options.endDelayMs)) { [weak self] in self?.step() }
+            return
         }
         connection.endStream()
         finish()

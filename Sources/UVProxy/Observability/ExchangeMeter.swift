@@ -1,3 +1,5 @@
+import Providers
+
 /// One exchange's timestamps for the metrics, in monotonic nanoseconds. With metrics off `startNs`
 /// is 0 and every method returns at its first test: no clock is read.
 ///
@@ -69,14 +71,22 @@ struct ExchangeMeter {
 
     /// The exchange ended with `status`. `model` is the client's `model` value in `body` (as the
     /// translator found it), nil when unknown.
-    func finish(status: Int, model: Range<Int>?, body: [UInt8], metrics: WorkerMetrics?) {
+    func finish(status: Int, model: Range<Int>?, body: [UInt8], usage: TokenUsage, metrics: WorkerMetrics?) {
         guard startNs != 0, let metrics else { return }
         let end = monotonicNanoseconds()
         let total = end > startNs ? end - startNs : 0
         let upstream: UInt64? = gotHead ? (readNs > firstSentNs ? readNs - firstSentNs : 0) : nil
+        let modelLabel = metrics.modelLabel(model, in: body)
         metrics.exchangeFinished(
-            route: route, model: metrics.modelLabel(model, in: body), status: status,
+            route: route, model: modelLabel, status: status,
             totalNs: total, ttfbNs: gotHead ? ttfbNs : nil, upstreamNs: upstream)
+        if !usage.isEmpty {
+            if let v = usage.input { metrics.tokens(route: route, model: modelLabel, kind: .input, count: v) }
+            if let v = usage.output { metrics.tokens(route: route, model: modelLabel, kind: .output, count: v) }
+            if let v = usage.cacheRead { metrics.tokens(route: route, model: modelLabel, kind: .cacheRead, count: v) }
+            if let v = usage.cacheCreation { metrics.tokens(route: route, model: modelLabel, kind: .cacheCreation, count: v) }
+            if let v = usage.reasoning { metrics.tokens(route: route, model: modelLabel, kind: .reasoning, count: v) }
+        }
         if lastEventNs != 0 { metrics.streamEnded() }
     }
 }

@@ -82,9 +82,22 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     private var logNote: String?
     /// Timestamps for the metrics (inert when they are off).
     private var meter: ExchangeMeter
+    /// What the answer said of itself (usage, stop reason), read from the bytes the client got.
+    private var facts = AnswerFacts()
+    /// Reads the facts of a 2xx stream as it goes to the client (nil: not a stream, or nobody looks).
+    private var watcher: StreamWatcher?
+    /// `loop.now` when the (last try's) response head came, and when the first token went to the client.
+    private var headAt: UInt64 = 0
+    private var firstTokenAt: UInt64 = 0
+    /// The length of a `Content-Length` response body.
+    private var responseLength = 0
+
+    /// The name of the inbound key the client presented (never the key).
+    private let keyName: [UInt8]?
 
     init(worker: ProxyWorker, route: CompiledRoute, request: HTTPRequest,
-         client: HTTPServerConnection, requestId: RequestID, startedAt: UInt64) {
+         client: HTTPServerConnection, requestId: RequestID, startedAt: UInt64, keyName: [UInt8]? = nil) {
+        self.keyName = keyName
         self.worker = worker
         self.route = route
         self.primary = route
@@ -101,6 +114,10 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     }
 
     private var loop: EventLoop { worker.loop }
+    /// The dialect the client reads: the route's, or for a pass-through route the one its path suggests.
+    private var clientDialect: Dialect { translator != nil ? route.config.ingress : Dialect.guess(path: path) }
+    /// Someone reads the answer's facts (the access log or the metrics).
+    private var observed: Bool { worker.log.enabled || worker.metrics != nil }
     private var timeouts: UpstreamTimeouts { route.timeouts }
 
     // MARK: Start
@@ -452,6 +469,9 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
             head.valueHasPrefix(at: $0, "text/event-stream") || head.valueHasPrefix(at: $0, "application/vnd.amazon.eventstream")
         } ?? false
         meter.responseHead(stream: isStream && (200..<300).contains(head.status))
+        headAt = loop.now
+        watcher = nil
+        if isStream, (200..<300).contains(head.status), observed { watcher = StreamWatcher(dialect: clientDialect) }
         if translator == nil {
             mode = .rawStream
         } else if (200..<300).contains(head.status), isStream {
@@ -462,6 +482,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         switch head.framing {
         case .contentLength(let n):
             remaining = n
+            responseLength = n
         case .chunked: chunked = ChunkedDecoder(maxBodyBytes: Int.max)
         default: break
         }
@@ -516,6 +537,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         requestIdAndCORSHeaders(into: &block)
         appendForwardedUpstreamHeaders(head, into: &block)
         bytesToClient = n
+        if observed { facts = AnswerReader.json(body, dialect: clientDialect) }
         worker.inPlaceResponses &+= 1
         block.withUnsafeBytes { client.respond(status: head.status, headerBlock: $0, body: body) }
         loop.returnScratch(block)
@@ -570,6 +592,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
             if translator!.passStreamChunk(piece) {
                 bytesToClient += piece.count
                 client.streamWrite(piece)
+                watch(piece)
                 return
             }
             out.removeAll(keepingCapacity: true)
@@ -577,11 +600,28 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
             if !out.isEmpty {
                 bytesToClient += out.count
                 client.streamWrite(out)
+                if watcher != nil { out.withUnsafeBytes { watch($0) } }
             }
         case .rawStream:
             bytesToClient += piece.count
             client.streamWrite(piece)
+            if watcher != nil {
+                watch(piece)
+            } else if bytesToClient == responseLength, piece.count == responseLength, observed,
+                      (200..<300).contains(upstreamStatus), let i = responseContentType,
+                      responseHead?.valueHasPrefix(at: i, "application/json") == true {
+                // A pass-through JSON answer that came whole in one read: its usage, read in place.
+                facts = AnswerReader.json(piece, dialect: clientDialect)
+            }
         }
+    }
+
+    /// Stream bytes that went to the client: the watcher reads them; the first token's time is noted.
+    @inline(__always)
+    private func watch(_ bytes: UnsafeRawBufferPointer) {
+        guard watcher != nil else { return }
+        watcher!.feed(bytes)
+        if firstTokenAt == 0, watcher!.facts.firstToken { firstTokenAt = loop.now }
     }
 
     static let maxCollectedBytes = 64 << 20
@@ -638,6 +678,9 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
             let retryAfter = head.status >= 400 ? head.value("retry-after") : nil
             let response = translator.clientResponse(status: head.status, contentType: head.value("content-type"),
                                                      body: collected, retryAfter: retryAfter)
+            if observed, (200..<300).contains(response.status) {
+                facts = response.body.withUnsafeBytes { AnswerReader.json($0, dialect: clientDialect) }
+            }
             if clientStreamStarted {
                 // Keep-alive pings already started a 200 stream: the upstream's error becomes an error event.
                 out.removeAll(keepingCapacity: true)
@@ -750,8 +793,15 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
 
     func clientGone() {
         guard phase != .done else { return }
-        logNote = "client disconnected"
         releaseConnection(reusable: false)
+        if let w = watcher, w.facts.ended {
+            // The client had the whole answer (its dialect's last event) and closed before the
+            // connection's framing ended, as Codex does after `response.completed`: not a 499.
+            logNote = "client closed after the end of the stream"
+            finish(status: upstreamStatus)
+            return
+        }
+        logNote = "client disconnected"
         finish(status: 499)
     }
 
@@ -929,7 +979,8 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         }
         stopPings()
         if client.observer === self { client.observer = nil }
-        meter.finish(status: status, model: upstreamRequest?.clientModel, body: clientBody, metrics: worker.metrics)
+        if let w = watcher { facts = w.facts }
+        meter.finish(status: status, model: upstreamRequest?.clientModel, body: clientBody, usage: facts.usage, metrics: worker.metrics)
         guard worker.log.enabled else { return }
         let head = request.head
         let duration = loop.now - startedAt
@@ -940,6 +991,21 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
             }
             w.upstream(up.nameBytes, status: upstreamStatus)
             if bytesToClient > 0 { w.int("bytes", bytesToClient) }
+            route.logName.withUnsafeBytes { w.string("route", $0) }
+            if let r = upstreamRequest?.clientModel, r.count >= 2, r.upperBound <= clientBody.count {
+                clientBody.withUnsafeBytes { w.string("model", UnsafeRawBufferPointer(rebasing: $0[(r.lowerBound + 1)..<(r.upperBound - 1)])) }
+            }
+            if let req = upstreamRequest, let m = translator?.upstreamModel(of: req) ?? facts.model { w.string("upstream_model", m) }
+            if headAt != 0 { w.int("ttfb_ms", Int(headAt &- requestSentAt)) }
+            if firstTokenAt != 0 { w.int("ttft_ms", Int(firstTokenAt &- startedAt)) }
+            let u = facts.usage
+            if let v = u.input { w.int("input_tokens", v) }
+            if let v = u.output { w.int("output_tokens", v) }
+            if let v = u.cacheRead { w.int("cache_read_tokens", v) }
+            if let v = u.cacheCreation { w.int("cache_creation_tokens", v) }
+            if let v = u.reasoning { w.int("reasoning_tokens", v) }
+            if let v = facts.stopReason { w.string("stop", v) }
+            if let k = keyName { k.withUnsafeBytes { w.string("key", $0) } }
             if retriesTaken > 0 { w.int("retries", retriesTaken) }
             if targetIndex > 0 { w.int("fallback", targetIndex) }
             if let logNote { w.string("note", logNote) }

@@ -49,6 +49,8 @@ final class CompiledRoute: @unchecked Sendable {
     var fallbacks: [CompiledRoute] = []
     /// What `x-mini-proxy-upstream` says when this target answers: the upstream, and a fallback's model.
     let targetName: String
+    /// The route's name in log lines: its path, with `*` after a prefix route.
+    let logName: [UInt8]
 
     init(index: Int, config: RouteConfig, action: RouteAction, upstream: UpstreamBox?, credential: CredentialSource?,
          cors: CORSConfig?, translation: TranslationOptions, timeouts: UpstreamTimeouts, methods: [[UInt8]]) {
@@ -82,6 +84,7 @@ final class CompiledRoute: @unchecked Sendable {
         }
         fixedUpstreamHeaders = fixed
         droppedClientHeaders = dropped
+        logName = Array((config.isPrefix ? config.path + "*" : config.path).utf8)
         targetName = config.upstream + (config.modelAliases[BedrockModelID.anyModel].map { "/" + $0 } ?? "")
     }
 
@@ -107,6 +110,8 @@ final class ProxyRuntime: @unchecked Sendable {
     let credentials: [String: CredentialSource]
     let tlsContexts: [String: TLSContext]
     let inboundKeys: [[UInt8]]
+    /// `inboundKeys[i]`'s name for the log.
+    let inboundKeyNames: [[UInt8]]
 
     /// Rejections learned from the upstream per model; the server passes the same one to every reload.
     let healing: BedrockHealing
@@ -195,6 +200,9 @@ final class ProxyRuntime: @unchecked Sendable {
         }
         routeBases = bases
         inboundKeys = config.inboundKeys.map { Array($0.utf8) }
+        inboundKeyNames = config.inboundKeys.indices.map {
+            Array(($0 < config.inboundKeyNames.count ? config.inboundKeyNames[$0] : "key-\($0 + 1)").utf8)
+        }
     }
 
     /// `/openai/v1/chat/completions` → `/openai/v1/models`; `/bedrock/claude/v1/messages` → `/bedrock/claude/v1/models`.

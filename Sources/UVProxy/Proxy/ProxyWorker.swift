@@ -140,10 +140,14 @@ final class ProxyWorker: HTTPRequestHandler {
             return
         }
         // Model lists are public (clients discover models before they hold a key, as Claude Code does).
-        if case .models = route.action {} else if !runtime.inboundKeys.isEmpty, !InboundAuth.accepts(head, keys: runtime.inboundKeys) {
-            respondError(APIError(status: 401, type: "authentication_error", message: "missing or invalid API key", code: "invalid_api_key"),
-                         dialect: route.errorDialect, cors: route.cors, requestId: requestId, connection: connection, head: head, started: started, route: route)
-            return
+        var keyName: [UInt8]?
+        if case .models = route.action {} else if !runtime.inboundKeys.isEmpty {
+            guard let k = InboundAuth.match(head, keys: runtime.inboundKeys) else {
+                respondError(APIError(status: 401, type: "authentication_error", message: "missing or invalid API key", code: "invalid_api_key"),
+                             dialect: route.errorDialect, cors: route.cors, requestId: requestId, connection: connection, head: head, started: started, route: route)
+                return
+            }
+            keyName = runtime.inboundKeyNames[k]
         }
         switch route.action {
         case .models(let dialect):
@@ -160,7 +164,7 @@ final class ProxyWorker: HTTPRequestHandler {
             logLocal(head, id, status: 200, started: started, route: route)
         case .exchange, .passthrough:
             let exchange = Exchange(worker: self, route: route, request: request, client: connection,
-                                    requestId: id, startedAt: started)
+                                    requestId: id, startedAt: started, keyName: keyName)
             exchange.start()
         }
     }
@@ -271,7 +275,7 @@ final class ProxyWorker: HTTPRequestHandler {
     }
 
     static func guessDialect(_ path: String) -> Dialect {
-        path.contains("/messages") || path.hasPrefix("/bedrock/") || path.hasPrefix("/anthropic/") ? .anthropicMessages : .openAIChat
+        Dialect.guess(path: path)
     }
 
     static func corsHeaders(_ cors: CORSConfig, preflight: Bool) -> [(name: String, value: String)] {
@@ -363,7 +367,10 @@ enum RequestID {
 
 /// Optional inbound API keys (`Authorization: Bearer <key>` or `x-api-key`), compared in constant time.
 enum InboundAuth {
-    static func accepts(_ head: HTTPRequestHead, keys: [[UInt8]]) -> Bool {
+    static func accepts(_ head: HTTPRequestHead, keys: [[UInt8]]) -> Bool { match(head, keys: keys) != nil }
+
+    /// The index of the key the request presents (every key is compared, in constant time each).
+    static func match(_ head: HTTPRequestHead, keys: [[UInt8]]) -> Int? {
         var presented: [UInt8]?
         if let v = head.value("x-api-key") {
             presented = Array(v.utf8)
@@ -371,10 +378,10 @@ enum InboundAuth {
             let lower = v.lowercased()
             if lower.hasPrefix("bearer ") { presented = Array(v.utf8.dropFirst(7)) }
         }
-        guard let presented else { return false }
-        var ok = false
-        for k in keys { ok = constantTimeEqual(k, presented) || ok }
-        return ok
+        guard let presented else { return nil }
+        var found: Int?
+        for (i, k) in keys.enumerated() where constantTimeEqual(k, presented) && found == nil { found = i }
+        return found
     }
 
     static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {

@@ -272,6 +272,19 @@ final class ConfigDefaultsTests: XCTestCase {
         XCTAssertEqual(keyed.warnings, [])
     }
 
+    func testInboundKeysHaveNamesForTheLog() throws {
+        let c = try XCTUnwrap(parse(ConfigFixtures.minimal(extra: "inbound_keys: [k1, { name: team-a, key: k2 }, '', k3]")))
+        XCTAssertEqual(c.inboundKeys, ["k1", "k2", "k3"])
+        XCTAssertEqual(c.inboundKeyNames, ["key-1", "team-a", "key-4"])
+        assertConfigError(ConfigFixtures.minimal(extra: "inbound_keys: [{ name: a, key: x }, { name: a, key: y }]"),
+            "inbound_keys[1]: inbound key name 'a' is used twice")
+        assertConfigError(ConfigFixtures.minimal(extra: "inbound_keys: [{ name: a }]"), "inbound_keys[0].key: required key is missing")
+        assertConfigError(ConfigFixtures.minimal(extra: "inbound_keys: [{ name: 'a b', key: x }]"),
+            "inbound_keys[0]: an inbound key's name must be 1 to 64 printable ASCII characters, no spaces or quotes")
+        assertConfigError(ConfigFixtures.minimal(extra: "inbound_keys: [{ name: a, key: x, team: y }]"),
+            "inbound_keys[0].team: unknown key (expected one of: name, key)")
+    }
+
     func testNullValuesMeanDefault() throws {
         let c = try XCTUnwrap(parse(ConfigFixtures.minimal(extra: "workers:\nlimits: ~\ncors: null\nlog_level:")))
         XCTAssertEqual(c.workers, 1)

@@ -99,7 +99,16 @@ final class MetricsIntegrationTests: XCTestCase {
             let opened = m[#"mini_proxy_upstream_connections_opened_total{upstream="mock"}"#] ?? 0
             XCTAssertGreaterThanOrEqual(idle, 2, "each worker keeps its pooled connection")
             XCTAssertGreaterThanOrEqual(opened, idle)
-            XCTAssertNil(m.keys.first { $0.hasPrefix("mini_proxy_tokens_total{") }, "no usage is reported yet")
+            // Usage read from the answers (the mock reports 12 input tokens, 40 output for a Chat
+            // completion): the other model's requests are JSON only, so their sums are exact.
+            XCTAssertEqual(m[#"mini_proxy_tokens_total{\#(chat),model="other",kind="input"}"#], Double(12 * connections))
+            XCTAssertEqual(m[#"mini_proxy_tokens_total{\#(chat),model="other",kind="output"}"#], Double(40 * connections))
+            let gptInput = m[#"mini_proxy_tokens_total{\#(chat),model="gpt-5",kind="input"}"#] ?? 0
+            XCTAssertGreaterThanOrEqual(gptInput, Double(12 * connections))
+            XCTAssertEqual(gptInput.truncatingRemainder(dividingBy: 12), 0)
+            let claudeRoute = #"route="/bedrock/claude/v1/messages",model="claude-sonnet-4-5""#
+            XCTAssertEqual(m[#"mini_proxy_tokens_total{\#(claudeRoute),kind="input"}"#], Double(12 * connections))
+            XCTAssertGreaterThan(m[#"mini_proxy_tokens_total{\#(claudeRoute),kind="output"}"#] ?? 0, 0)
         }
     }
 

@@ -18,6 +18,7 @@ public final class AnthropicToOpenAITranslator: ExchangeTranslator {
     private var adjustments = UpstreamAdjustments()
     private var sentBody = JSONObject()
     public private(set) var removedForUpstream: [String] = []
+    public func upstreamModel(of request: UpstreamRequest) -> String? { upstreamModel.isEmpty ? nil : upstreamModel }
     private var splitter = SSELineSplitter(maxLineBytes: AnthropicToOpenAITranslator.maxEventBytes)
     private var stream: MessageEventStream?
 

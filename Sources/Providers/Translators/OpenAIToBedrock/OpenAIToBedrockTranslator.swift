@@ -16,6 +16,8 @@ public final class OpenAIToBedrockTranslator: ExchangeTranslator {
     static let maxEventBytes = 4 << 20
 
     private let options: TranslationOptions
+
+    public func upstreamModel(of request: UpstreamRequest) -> String? { request.modelSegment(template: options.upstreamPath) }
     private let now: @Sendable () -> Int
     private var model = ""
     private var includeUsage = false

@@ -20,6 +20,8 @@ public final class ResponsesToBedrockTranslator: ExchangeTranslator {
     static let maxEventBytes = 4 << 20
 
     private let options: TranslationOptions
+
+    public func upstreamModel(of request: UpstreamRequest) -> String? { request.modelSegment(template: options.upstreamPath) }
     private let now: @Sendable () -> Int
     private var context = ResponseContext.empty
     private var splitter = SSELineSplitter(maxLineBytes: ResponsesToBedrockTranslator.maxEventBytes)

@@ -1,0 +1,435 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What an answer said about itself, read from the bytes the client receives (any dialect): token
+/// usage, why it stopped, whether a first token and the end of the stream went by. The proxy logs it,
+/// counts it in its metrics and puts it on trace spans; it never changes what is sent.
+
+/// Token counts of one answer, counted as OpenTelemetry's GenAI conventions count them, the same for
+/// every dialect: `input` is every input token (cache reads and cache writes included, which
+/// Anthropic reports apart), `output` every output token (reasoning included); `cacheRead`,
+/// `cacheCreation` and `reasoning` are parts of those. nil: the answer did not say.
+public struct TokenUsage: Sendable, Equatable {
+    public var input: Int?
+    public var output: Int?
+    public var cacheRead: Int?
+    public var cacheCreation: Int?
+    public var reasoning: Int?
+
+    public init(input: Int? = nil, output: Int? = nil, cacheRead: Int? = nil, cacheCreation: Int? = nil, reasoning: Int? = nil) {
+        self.input = input
+        self.output = output
+        self.cacheRead = cacheRead
+        self.cacheCreation = cacheCreation
+        self.reasoning = reasoning
+    }
+
+    public var isEmpty: Bool { input == nil && output == nil && cacheRead == nil && cacheCreation == nil && reasoning == nil }
+}
+
+public struct AnswerFacts: Sendable, Equatable {
+    public var usage = TokenUsage()
+    /// The dialect's own word: `end_turn`, `tool_use`, `max_tokens` (Anthropic); `stop`, `length`,
+    /// `tool_calls` (OpenAI Chat); `completed`, or the reason of an `incomplete` (Responses);
+    /// `error` when the stream ended with an error event.
+    public var stopReason: String?
+    /// The model the answer names (`model`, or `response.model`), which may be more precise than the
+    /// one asked for.
+    public var model: String?
+    /// A stream carried its first token (text, reasoning or tool-call input).
+    public var firstToken = false
+    /// A stream's terminal event went by (`message_stop`, `[DONE]`, `response.completed` and the
+    /// like, or an error event): the client has the whole answer even if it closes before the
+    /// connection's framing ends.
+    public var ended = false
+
+    public init() {}
+}
+
+/// Reads `AnswerFacts` from a complete JSON answer.
+public enum AnswerReader {
+    /// `body` is a 2xx JSON answer in `dialect` (the client's). Unknown shapes give empty facts;
+    /// nothing here throws or allocates more than a few small values.
+    public static func json(_ body: UnsafeRawBufferPointer, dialect: Dialect) -> AnswerFacts {
+        var facts = AnswerFacts()
+        guard body.count > 0 else { return facts }
+        switch dialect {
+        case .anthropicMessages, .bedrockAnthropic:
+            let top = MemberPick(body, 0..<body.count, "usage", "stop_reason", "model")
+            var base: Int?
+            if let u = top.r0 { readAnthropicUsage(body, u, into: &facts.usage, base: &base) }
+            if let s = top.r1 { facts.stopReason = stringValue(body, s) }
+            if let m = top.r2 { facts.model = stringValue(body, m) }
+        case .openAIChat, .passthrough:
+            if chatByKeys(body, into: &facts) { break }
+            let top = MemberPick(body, 0..<body.count, "usage", "choices", "model")
+            if let u = top.r0 { readOpenAIUsage(body, u, into: &facts.usage) }
+            if let c = top.r1 { facts.stopReason = firstFinishReason(body, c) }
+            if let m = top.r2 { facts.model = stringValue(body, m) }
+        case .openAIResponses:
+            readResponseObject(body, 0..<body.count, into: &facts)
+        }
+        return facts
+    }
+
+    /// A Chat completion read by its keys rather than walked: the pass-through route's every answer
+    /// comes here, and a walk of a whole completion costs several instructions a byte. In a Chat
+    /// completion every object key is the schema's (message text, tool arguments and logprobs are
+    /// strings, in which quotes are escaped), so `"usage":` is the top-level usage, the last
+    /// `"finish_reason":` before it the last choice's, the first `"model":` the top-level model. False
+    /// (nothing read) when the usage is not found so: the caller walks the body.
+    static func chatByKeys(_ body: UnsafeRawBufferPointer, into facts: inout AnswerFacts) -> Bool {
+        guard let usageAt = KeySearch.last(body, #""usage":"#, anchor: 4, before: body.count) else { return false }
+        let v = KeySearch.valueStart(body, usageAt + 8)
+        guard v < body.count, body[v] == 0x7B else { return false }
+        // To the end of the body: the top-level keys after the usage are none of the usage's.
+        readOpenAIUsage(body, v..<body.count, into: &facts.usage)
+        if let f = KeySearch.last(body, #""finish_reason":"#, anchor: 7, before: usageAt) {
+            let s = KeySearch.valueStart(body, f + 16)
+            if s < body.count, body[s] == 0x22 {
+                var escaped = false
+                let e = JSONFastScan.string(body.baseAddress!.assumingMemoryBound(to: UInt8.self), body.count, s, &escaped)
+                if e > s { facts.stopReason = stringValue(body, s..<e) }
+            }
+        }
+        if let m = KeySearch.first(body, #""model":"#, before: usageAt) {
+            let s = KeySearch.valueStart(body, m + 8)
+            if s < body.count, body[s] == 0x22 {
+                var escaped = false
+                let e = JSONFastScan.string(body.baseAddress!.assumingMemoryBound(to: UInt8.self), body.count, s, &escaped)
+                if e > s { facts.model = stringValue(body, s..<e) }
+            }
+        }
+        return true
+    }
+
+    // MARK: Pieces shared with the stream watcher
+
+    /// An Anthropic `usage` object (also the one in `message_start` and `message_delta`): values
+    /// present replace earlier ones; `input` is recomputed from its three parts (`base` keeps
+    /// Anthropic's own `input_tokens`, which leaves the cache parts out).
+    static func readAnthropicUsage(_ b: UnsafeRawBufferPointer, _ r: Range<Int>, into u: inout TokenUsage, base: inout Int?) {
+        var changedInput = false
+        KeySearch.keys(b, r) { key, v in
+            switch key.count {
+            case 12 where KeySearch.same(key, "input_tokens"):
+                if let n = KeySearch.int(b, v) { base = n; changedInput = true }
+            case 13 where KeySearch.same(key, "output_tokens"):
+                if let n = KeySearch.int(b, v) { u.output = n }
+            case 23 where KeySearch.same(key, "cache_read_input_tokens"):
+                if let n = KeySearch.int(b, v) { u.cacheRead = n; changedInput = true }
+            case 27 where KeySearch.same(key, "cache_creation_input_tokens"):
+                if let n = KeySearch.int(b, v) { u.cacheCreation = n; changedInput = true }
+            default: break
+            }
+        }
+        if changedInput, let base {
+            u.input = base + (u.cacheRead ?? 0) + (u.cacheCreation ?? 0)
+        }
+    }
+
+    /// An OpenAI `usage` object, Chat (`prompt_tokens`...) or Responses (`input_tokens`...).
+    static func readOpenAIUsage(_ b: UnsafeRawBufferPointer, _ r: Range<Int>, into u: inout TokenUsage) {
+        // The usage object's keys are all distinct, those of its `*_details` objects included.
+        KeySearch.keys(b, r) { key, v in
+            switch key.count {
+            case 12 where KeySearch.same(key, "input_tokens"): if let n = KeySearch.int(b, v) { u.input = n }
+            case 13 where KeySearch.same(key, "prompt_tokens"): if let n = KeySearch.int(b, v) { u.input = n }
+            case 13 where KeySearch.same(key, "output_tokens"): if let n = KeySearch.int(b, v) { u.output = n }
+            case 13 where KeySearch.same(key, "cached_tokens"): if let n = KeySearch.int(b, v) { u.cacheRead = n }
+            case 17 where KeySearch.same(key, "completion_tokens"): if let n = KeySearch.int(b, v) { u.output = n }
+            case 16 where KeySearch.same(key, "reasoning_tokens"): if let n = KeySearch.int(b, v) { u.reasoning = n }
+            default: break
+            }
+        }
+    }
+
+    /// A Responses `response` object: usage and status (`incomplete` gives its reason).
+    static func readResponseObject(_ b: UnsafeRawBufferPointer, _ r: Range<Int>, into facts: inout AnswerFacts) {
+        let top = MemberPick(b, r, "usage", "status", "incomplete_details", "model")
+        if let u = top.r0 { readOpenAIUsage(b, u, into: &facts.usage) }
+        if let m = top.r3 { facts.model = stringValue(b, m) }
+        guard let s = top.r1.flatMap({ stringValue(b, $0) }) else { return }
+        if s == "incomplete", let d = top.r2, let reason = stringMember(b, d, "reason") {
+            facts.stopReason = reason
+        } else {
+            facts.stopReason = s
+        }
+    }
+
+    /// `choices[0].finish_reason` of a Chat completion or chunk; nil while it is null.
+    static func firstFinishReason(_ b: UnsafeRawBufferPointer, _ choices: Range<Int>) -> String? {
+        guard let first = JSONSkim.firstElement(b, choices) else { return nil }
+        return stringMember(b, first, "finish_reason")
+    }
+
+    static func intMember(_ b: UnsafeRawBufferPointer, _ r: Range<Int>, _ key: StaticString) -> Int? {
+        MemberPick(b, r, key).r0.flatMap { intValue(b, $0) }
+    }
+
+    static func stringMember(_ b: UnsafeRawBufferPointer, _ r: Range<Int>, _ key: StaticString) -> String? {
+        MemberPick(b, r, key).r0.flatMap { stringValue(b, $0) }
+    }
+
+    /// A non-negative JSON integer (at most 15 digits); nil for anything else.
+    static func intValue(_ b: UnsafeRawBufferPointer, _ r: Range<Int>) -> Int? {
+        guard !r.isEmpty, r.count <= 15 else { return nil }
+        var v = 0
+        for i in r {
+            let d = b[i] &- 0x30
+            guard d < 10 else { return nil }
+            v = v * 10 + Int(d)
+        }
+        return v
+    }
+
+    /// A JSON string's text (short words such as stop reasons; longer or escaped ones are decoded).
+    static func stringValue(_ b: UnsafeRawBufferPointer, _ r: Range<Int>) -> String? {
+        guard r.count >= 2, b[r.lowerBound] == 0x22 else { return nil }
+        return JSONObjectScanner.decodeString(b, at: r)
+    }
+}
+
+/// Members of the JSON object at `range` of `bytes`, by key (up to eight keys), found by `JSONSkim`;
+/// the value ranges are offsets into `bytes`. The walk stops once every key is found. `valid` is
+/// false when the range does not start a well-formed object (as far as the walk went).
+struct MemberPick {
+    private(set) var r0: Range<Int>?
+    private(set) var r1: Range<Int>?
+    private(set) var r2: Range<Int>?
+    private(set) var r3: Range<Int>?
+    private(set) var r4: Range<Int>?
+    private(set) var r5: Range<Int>?
+    private(set) var r6: Range<Int>?
+    private(set) var r7: Range<Int>?
+    private(set) var valid = false
+
+    init(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, _ k0: StaticString, _ k1: StaticString = "",
+         _ k2: StaticString = "", _ k3: StaticString = "", _ k4: StaticString = "", _ k5: StaticString = "",
+         _ k6: StaticString = "", _ k7: StaticString = "") {
+        guard let base = bytes.baseAddress, range.lowerBound >= 0, range.upperBound <= bytes.count else { return }
+        let p = base.assumingMemoryBound(to: UInt8.self)
+        let n = range.upperBound
+        var i = JSONSkim.whitespace(p, n, range.lowerBound)
+        guard i < n, p[i] == 0x7B else { return }
+        i = JSONSkim.whitespace(p, n, i + 1)
+        guard i < n else { return }
+        if p[i] == 0x7D {
+            valid = true
+            return
+        }
+        // Lengths first: a key is compared only with those of its length ("" never matches: keys
+        // found here have at least one byte, an empty one is compared as length 0 only with "").
+        let l0 = k0.utf8CodeUnitCount, l1 = k1.utf8CodeUnitCount, l2 = k2.utf8CodeUnitCount, l3 = k3.utf8CodeUnitCount
+        let l4 = k4.utf8CodeUnitCount, l5 = k5.utf8CodeUnitCount, l6 = k6.utf8CodeUnitCount, l7 = k7.utf8CodeUnitCount
+        let keys = l7 > 0 ? 8 : l6 > 0 ? 7 : l5 > 0 ? 6 : l4 > 0 ? 5 : l3 > 0 ? 4 : l2 > 0 ? 3 : l1 > 0 ? 2 : 1
+        var found = 0
+        while true {
+            guard i < n, p[i] == 0x22 else { return }
+            var escaped = false
+            let keyEnd = JSONFastScan.string(p, n, i, &escaped)
+            guard keyEnd > 0 else { return }
+            let key = UnsafeRawBufferPointer(start: p + i + 1, count: keyEnd - i - 2)
+            i = JSONSkim.whitespace(p, n, keyEnd)
+            guard i < n, p[i] == 0x3A else { return }
+            let valueStart = JSONSkim.whitespace(p, n, i + 1)
+            let valueEnd = JSONSkim.value(p, n, valueStart)
+            guard valueEnd > valueStart else { return }
+            let v = valueStart..<valueEnd
+            let kl = key.count
+            if kl == l0, r0 == nil, Self.same(key, k0) { r0 = v; found += 1 }
+            else if kl == l1, r1 == nil, Self.same(key, k1) { r1 = v; found += 1 }
+            else if kl == l2, r2 == nil, Self.same(key, k2) { r2 = v; found += 1 }
+            else if kl == l3, r3 == nil, Self.same(key, k3) { r3 = v; found += 1 }
+            else if kl == l4, r4 == nil, Self.same(key, k4) { r4 = v; found += 1 }
+            else if kl == l5, r5 == nil, Self.same(key, k5) { r5 = v; found += 1 }
+            else if kl == l6, r6 == nil, Self.same(key, k6) { r6 = v; found += 1 }
+            else if kl == l7, r7 == nil, Self.same(key, k7) { r7 = v; found += 1 }
+            if found == keys {
+                valid = true
+                return
+            }
+            i = JSONSkim.whitespace(p, n, valueEnd)
+            guard i < n else { return }
+            if p[i] == 0x2C {
+                i = JSONSkim.whitespace(p, n, i + 1)
+                continue
+            }
+            if p[i] == 0x7D { valid = true }
+            return
+        }
+    }
+
+    /// `key` (of `k`'s length) is `k`.
+    @inline(__always) private static func same(_ key: UnsafeRawBufferPointer, _ k: StaticString) -> Bool {
+        let a = key.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        let b = k.utf8Start
+        for j in 0..<key.count where a[j] != b[j] { return false }
+        return true
+    }
+}
+
+/// Finds a key (`"name":`, quotes and colon included) in JSON bytes without walking the JSON: the
+/// search looks for one byte of the key (`anchor`, its offset in the key: pick a rare one) eight bytes
+/// at a time, then compares the key around each hit.
+enum KeySearch {
+    /// The offset of the last occurrence of `key` that ends before `before`.
+    static func last(_ b: UnsafeRawBufferPointer, _ key: StaticString, anchor: Int, before: Int) -> Int? {
+        guard let base = b.baseAddress else { return nil }
+        let k = key.utf8CodeUnitCount
+        let a = key.utf8Start[anchor]
+        let pattern = UInt64(a) &* 0x0101_0101_0101_0101
+        // Candidate key starts run from before - k down to 0; the anchor byte sits `anchor` after.
+        var hi = before - k + anchor  // the highest anchor position, inclusive
+        let lo = anchor
+        while hi >= lo {
+            if hi - 7 >= lo {
+                // Eight bytes ending at `hi`: any anchor byte among them?
+                let w = UnsafeRawPointer(base + (hi - 7)).loadUnaligned(as: UInt64.self) ^ pattern
+                if (w &- 0x0101_0101_0101_0101) & ~w & 0x8080_8080_8080_8080 == 0 {
+                    hi -= 8
+                    continue
+                }
+            }
+            if b[hi] == a, memcmp(base + (hi - anchor), key.utf8Start, k) == 0 { return hi - anchor }
+            hi -= 1
+        }
+        return nil
+    }
+
+    /// The offset of the first occurrence of `key` that ends before `before` (for keys near the start).
+    static func first(_ b: UnsafeRawBufferPointer, _ key: StaticString, before: Int) -> Int? {
+        guard let base = b.baseAddress else { return nil }
+        let k = key.utf8CodeUnitCount
+        var i = 0
+        while i + k <= before {
+            guard let hit = memchr(base + i, 0x22, before - k - i + 1) else { return nil }
+            let at = base.distance(to: UnsafeRawPointer(hit))
+            if memcmp(base + at, key.utf8Start, k) == 0 { return at }
+            i = at + 1
+        }
+        return nil
+    }
+
+    /// Calls `visit` with each key (`"name":`, the name's bytes) in `range`, at any depth, and the
+    /// offset of its value; string values are passed over. For usage objects, whose keys (their
+    /// detail objects' included) are all distinct: the search goes quote to quote (memchr), so the
+    /// numbers in between cost nothing.
+    @inline(__always)
+    static func keys(_ b: UnsafeRawBufferPointer, _ range: Range<Int>, _ visit: (UnsafeRawBufferPointer, Int) -> Void) {
+        guard let base = b.baseAddress, range.upperBound <= b.count else { return }
+        let end = range.upperBound
+        var i = range.lowerBound
+        while i < end, let open = memchr(base + i, 0x22, end - i) {
+            let s = base.distance(to: UnsafeRawPointer(open)) + 1
+            // The closing quote: the next one not escaped.
+            var e = s
+            while true {
+                guard e < end, let q = memchr(base + e, 0x22, end - e) else { return }
+                e = base.distance(to: UnsafeRawPointer(q))
+                var backslashes = 0
+                while e - 1 - backslashes >= s, b[e - 1 - backslashes] == 0x5C { backslashes += 1 }
+                if backslashes % 2 == 0 { break }
+                e += 1
+            }
+            let v = valueStart(b, e + 1)
+            if v < end, b[v] == 0x3A { visit(UnsafeRawBufferPointer(rebasing: b[s..<e]), valueStart(b, v + 1)) }
+            i = e + 1
+        }
+    }
+
+    /// A non-negative integer at `v` (at most 15 digits, then a delimiter); nil otherwise.
+    @inline(__always)
+    static func int(_ b: UnsafeRawBufferPointer, _ v: Int) -> Int? {
+        var i = v
+        var n = 0
+        while i < b.count, i - v < 16 {
+            let d = b[i] &- 0x30
+            if d >= 10 { break }
+            n = n * 10 + Int(d)
+            i += 1
+        }
+        guard i > v, i - v <= 15 else { return nil }
+        if i < b.count {
+            let c = b[i]
+            guard c == 0x2C || c == 0x7D || c == 0x5D || c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 else { return nil }
+        }
+        return n
+    }
+
+    @inline(__always)
+    static func same(_ key: UnsafeRawBufferPointer, _ k: StaticString) -> Bool {
+        key.count == k.utf8CodeUnitCount && memcmp(key.baseAddress!, k.utf8Start, key.count) == 0
+    }
+
+    /// Past spaces and tabs after a colon.
+    static func valueStart(_ b: UnsafeRawBufferPointer, _ i: Int) -> Int {
+        var v = i
+        while v < b.count, b[v] == 0x20 || b[v] == 0x09 || b[v] == 0x0A || b[v] == 0x0D { v += 1 }
+        return v
+    }
+}
+
+/// Walks JSON that is on its way to a client unchanged, to pick a few values out of it: brackets and
+/// strings are matched (strings with `JSONFastScan`'s vector scan), nothing else is validated. Not
+/// for input the proxy acts on: that goes through `JSONObjectScanner`.
+enum JSONSkim {
+    typealias Bytes = UnsafePointer<UInt8>
+
+    @inline(__always) static func whitespace(_ p: Bytes, _ n: Int, _ start: Int) -> Int {
+        JSONFastScan.whitespace(p, n, start)
+    }
+
+    /// The index after the value that starts at `start`, or -1 when it does not end before `n`.
+    static func value(_ p: Bytes, _ n: Int, _ start: Int) -> Int {
+        var i = start
+        guard i < n else { return -1 }
+        let c = p[i]
+        if c == 0x22 {
+            var escaped = false
+            return JSONFastScan.string(p, n, i, &escaped)
+        }
+        if c != 0x7B && c != 0x5B {
+            // A number or a literal: up to the next delimiter.
+            while i < n {
+                let b = p[i]
+                if b == 0x2C || b == 0x7D || b == 0x5D || b <= 0x20 { return i }
+                i &+= 1
+            }
+            return i
+        }
+        var depth = 0
+        while i < n {
+            let b = p[i]
+            if b == 0x22 {
+                var escaped = false
+                i = JSONFastScan.string(p, n, i, &escaped)
+                if i < 0 { return -1 }
+                continue
+            }
+            // `{` and `[` (0x7B, 0x5B) are one bit apart, as are `}` and `]`.
+            let folded = b | 0x20
+            if folded == 0x7B {
+                depth &+= 1
+            } else if folded == 0x7D {
+                depth &-= 1
+                if depth == 0 { return i &+ 1 }
+            }
+            i &+= 1
+        }
+        return -1
+    }
+
+    /// The range of the first element of the array at `range`; nil for an empty or malformed array.
+    static func firstElement(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> Range<Int>? {
+        guard let base = bytes.baseAddress, range.upperBound <= bytes.count else { return nil }
+        let p = base.assumingMemoryBound(to: UInt8.self)
+        let n = range.upperBound
+        guard range.lowerBound < n, p[range.lowerBound] == 0x5B else { return nil }
+        let start = whitespace(p, n, range.lowerBound + 1)
+        guard start < n, p[start] != 0x5D else { return nil }
+        let end = value(p, n, start)
+        return end > start ? start..<end : nil
+    }
+}

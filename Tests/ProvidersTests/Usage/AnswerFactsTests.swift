@@ -1,0 +1,186 @@
+import Foundation
+import XCTest
+@testable import Providers
+
+/// Usage, stop reason, first token and end of stream, read from the bytes a client gets.
+final class AnswerFactsTests: XCTestCase {
+    private func watch(_ dialect: Dialect, _ chunks: [[UInt8]]) -> AnswerFacts {
+        var w = StreamWatcher(dialect: dialect)
+        for c in chunks { c.withUnsafeBytes { w.feed($0) } }
+        return w.facts
+    }
+
+    private func json(_ dialect: Dialect, _ body: String) -> AnswerFacts {
+        Array(body.utf8).withUnsafeBytes { AnswerReader.json($0, dialect: dialect) }
+    }
+
+    /// Every golden stream, in the dialect it is written in, read whole, byte by byte and split at
+    /// every index, gives the same facts; the end is seen exactly when the stream has its dialect's
+    /// terminal event.
+    func testEveryFixtureStreamReadsTheSameAtEverySplit() throws {
+        let root = try XCTUnwrap(Bundle.module.resourceURL?.appendingPathComponent("Fixtures"))
+        // folder → (dialect of client.sse, dialect of upstream.sse when it is SSE)
+        let folders: [(String, Dialect, Dialect?)] = [
+            ("anthropic-openai/stream", .anthropicMessages, .openAIChat),
+            ("openai-bedrock/stream", .openAIChat, nil),
+            ("responses-bedrock/stream", .openAIResponses, nil),
+        ]
+        var files = 0
+        for (folder, clientDialect, upstreamDialect) in folders {
+            let dir = root.appendingPathComponent(folder)
+            for case_ in try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() {
+                var sides: [(String, Dialect)] = [("client.sse", clientDialect)]
+                if let upstreamDialect { sides.append(("upstream.sse", upstreamDialect)) }
+                for (name, dialect) in sides {
+                    guard let data = FileManager.default.contents(atPath: dir.appendingPathComponent("\(case_)/\(name)").path) else { continue }
+                    let bytes = [UInt8](data)
+                    files += 1
+                    let whole = watch(dialect, [bytes])
+                    assertEverySplit(bytes, expected: whole) { watch(dialect, $0) }
+                    let text = String(decoding: bytes, as: UTF8.self)
+                    let terminal: Bool
+                    switch dialect {
+                    case .anthropicMessages: terminal = text.contains("event: message_stop") || text.contains("event: error")
+                    case .openAIChat: terminal = text.contains("data: [DONE]")
+                    default: terminal = text.contains("event: response.completed") || text.contains("event: response.incomplete")
+                        || text.contains("event: response.failed") || text.contains("event: error")
+                    }
+                    XCTAssertEqual(whole.ended, terminal, "\(folder)/\(case_)/\(name)")
+                }
+            }
+        }
+        XCTAssertGreaterThan(files, 60)
+    }
+
+    func testAnthropicStreamUsageCountsCacheInInput() {
+        let sse = Fixture.bytes("anthropic-openai/stream/text-crlf-cached-usage", "client.sse")
+        let f = watch(.anthropicMessages, [sse])
+        XCTAssertEqual(f.usage, TokenUsage(input: 86 + 1920, output: 3, cacheRead: 1920, cacheCreation: 0))
+        XCTAssertEqual(f.stopReason, "end_turn")
+        XCTAssertEqual(f.model, "claude-sonnet-4-5")
+        XCTAssertTrue(f.firstToken)
+        XCTAssertTrue(f.ended)
+    }
+
+    func testChatStreamUsageFromTheUsageChunk() {
+        let sse = Fixture.bytes("anthropic-openai/stream/text-crlf-cached-usage", "upstream.sse")
+        let f = watch(.openAIChat, [sse])
+        XCTAssertEqual(f.usage, TokenUsage(input: 2006, output: 3, cacheRead: 1920, reasoning: 0))
+        XCTAssertEqual(f.stopReason, "stop")
+        XCTAssertEqual(f.model, "gpt-5-2025-08-07")
+        XCTAssertTrue(f.firstToken)
+        XCTAssertTrue(f.ended)
+    }
+
+    func testResponsesStreamUsageAndStatus() {
+        let f = watch(.openAIResponses, [Fixture.bytes("responses-bedrock/stream/bom-then-text", "client.sse")])
+        XCTAssertEqual(f.usage, TokenUsage(input: 25, output: 12, cacheRead: 0, reasoning: 0))
+        XCTAssertEqual(f.stopReason, "completed")
+        XCTAssertEqual(f.model, "claude-sonnet-4-5-20250929")
+        XCTAssertTrue(f.firstToken)
+        XCTAssertTrue(f.ended)
+        let cut = watch(.openAIResponses, [Fixture.bytes("responses-bedrock/stream/max-tokens-incomplete", "client.sse")])
+        XCTAssertEqual(cut.stopReason, "max_output_tokens")
+        XCTAssertTrue(cut.ended)
+    }
+
+    func testNoTokenUntilContentAndNoEndWithoutTheTerminalEvent() {
+        let role = #"data: {"choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}"# + "\n\n"
+        var f = watch(.openAIChat, [bytes(role)])
+        XCTAssertFalse(f.firstToken)
+        XCTAssertFalse(f.ended)
+        let text = #"data: {"choices":[{"index":0,"delta":{"content":"Hi"},"finish_reason":null}]}"# + "\n\n"
+        f = watch(.openAIChat, [bytes(role + text)])
+        XCTAssertTrue(f.firstToken)
+        XCTAssertNil(f.stopReason)
+        // A tool call is a first token too; a quoted key inside text is not a key.
+        let tool = #"data: {"choices":[{"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{\"finish_reason\":\"x\"}"}}]},"finish_reason":null}]}"# + "\n\n"
+        f = watch(.openAIChat, [bytes(role + tool)])
+        XCTAssertTrue(f.firstToken)
+        XCTAssertNil(f.stopReason)
+        let anthropic = "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"usage\":{\"input_tokens\":5,\"output_tokens\":1}}}\n\n"
+        f = watch(.anthropicMessages, [bytes(anthropic)])
+        XCTAssertFalse(f.firstToken)
+        XCTAssertFalse(f.ended)
+        XCTAssertEqual(f.usage, TokenUsage(input: 5, output: 1))
+    }
+
+    func testSpacedJSONAndStreamsWithoutEventLines() {
+        let chunk = "data: {\"choices\": [{\"delta\": {}, \"finish_reason\": \"length\"}], \"usage\": {\"prompt_tokens\": 7, \"completion_tokens\": 9}}\n\ndata: [DONE]\n\n"
+        let f = watch(.openAIChat, [bytes(chunk)])
+        XCTAssertEqual(f.stopReason, "length")
+        XCTAssertEqual(f.usage, TokenUsage(input: 7, output: 9))
+        XCTAssertTrue(f.ended)
+        // Anthropic events told apart by their `type` when a server sends no `event:` lines.
+        let bare = "data: {\"type\":\"content_block_delta\",\"delta\":{\"text\":\"x\"}}\n\n"
+            + "data: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"tool_use\"},\"usage\":{\"output_tokens\":4}}\n\n"
+            + "data: {\"type\":\"message_stop\"}\n\n"
+        let a = watch(.anthropicMessages, [bytes(bare)])
+        XCTAssertTrue(a.firstToken)
+        XCTAssertEqual(a.stopReason, "tool_use")
+        XCTAssertEqual(a.usage.output, 4)
+        XCTAssertTrue(a.ended)
+    }
+
+    func testErrorEventsEndTheStream() {
+        let anthropic = "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"x\"}}\n\n"
+        XCTAssertEqual(watch(.anthropicMessages, [bytes(anthropic)]).stopReason, "error")
+        XCTAssertTrue(watch(.anthropicMessages, [bytes(anthropic)]).ended)
+        var out: [UInt8] = []
+        APIError.badGateway("boom").writeOpenAIStreamError(into: &out)
+        let chat = watch(.openAIChat, [out])
+        XCTAssertEqual(chat.stopReason, "error")
+        XCTAssertTrue(chat.ended)
+        let failed = "event: response.failed\ndata: {\"type\":\"response.failed\",\"response\":{\"status\":\"failed\",\"error\":{\"code\":\"server_error\"}}}\n\n"
+        let responses = watch(.openAIResponses, [bytes(failed)])
+        XCTAssertTrue(responses.ended)
+        XCTAssertEqual(responses.stopReason, "failed")
+        let error = watch(.openAIResponses, [bytes("event: error\ndata: {\"type\":\"error\",\"code\":\"x\"}\n\n")])
+        XCTAssertTrue(error.ended)
+        XCTAssertEqual(error.stopReason, "error")
+    }
+
+    func testAnOverlongLineIsPassedOverAndReadingGoesOn() {
+        var w = StreamWatcher(dialect: .openAIChat)
+        let long = [UInt8]("data: {\"x\":\"".utf8) + [UInt8](repeating: 0x61, count: StreamWatcher.maxLine + 10)
+        long.withUnsafeBytes { w.feed($0) }
+        bytes("\"}\n\ndata: [DONE]\n\n").withUnsafeBytes { w.feed($0) }
+        XCTAssertTrue(w.facts.ended)
+    }
+
+    func testJSONAnswersInEveryDialect() {
+        let anthropic = json(.anthropicMessages, #"{"id":"m","type":"message","model":"claude-x","content":[{"type":"tool_use","input":{"usage":{"input_tokens":999}}}],"stop_reason":"tool_use","usage":{"input_tokens":10,"cache_creation_input_tokens":4,"cache_read_input_tokens":100,"output_tokens":20}}"#)
+        XCTAssertEqual(anthropic.usage, TokenUsage(input: 114, output: 20, cacheRead: 100, cacheCreation: 4))
+        XCTAssertEqual(anthropic.stopReason, "tool_use")
+        XCTAssertEqual(anthropic.model, "claude-x")
+        let chat = Fixture.bytes("anthropic-openai/response", "cache-usage.json")
+        let body = try! JSONSerialization.jsonObject(with: Data(chat)) as! [String: Any]
+        let upstream = (body["upstream"] as! [String: Any])["bodyText"] as! String
+        let c = json(.openAIChat, upstream)
+        XCTAssertEqual(c.usage, TokenUsage(input: 1200, output: 50, cacheRead: 1000, reasoning: 20))
+        XCTAssertEqual(c.stopReason, "stop")
+        XCTAssertEqual(c.model, "gpt-5-2025-08-07")
+        let r = json(.openAIResponses, #"{"id":"r","status":"incomplete","incomplete_details":{"reason":"max_output_tokens"},"model":"m","usage":{"input_tokens":3,"input_tokens_details":{"cached_tokens":1},"output_tokens":8,"output_tokens_details":{"reasoning_tokens":6}}}"#)
+        XCTAssertEqual(r.usage, TokenUsage(input: 3, output: 8, cacheRead: 1, reasoning: 6))
+        XCTAssertEqual(r.stopReason, "max_output_tokens")
+        // Not JSON, not an object, no usage: empty facts, no trap.
+        for bad in ["", "[]", "{", "null", #"{"usage":5}"#, #"{"usage":{"input_tokens":-1,"output_tokens":1e3}}"#, #"{"choices":"x"}"#] {
+            for d in Dialect.allCases { XCTAssertEqual(json(d, bad).usage, TokenUsage(), "\(d) \(bad)") }
+        }
+    }
+
+    func testModelSegmentOfABedrockPath() {
+        var r = UpstreamRequest(path: "/v1/bedrock/model/us.anthropic.claude-opus-4-1-20250805-v1%3A0/invoke", body: [], stream: false)
+        XCTAssertEqual(r.modelSegment(template: "/v1/bedrock/model/{model}/{action}"), "us.anthropic.claude-opus-4-1-20250805-v1:0")
+        r.path = "/other/path"
+        XCTAssertNil(r.modelSegment(template: "/v1/bedrock/model/{model}/{action}"))
+        XCTAssertNil(r.modelSegment(template: "/no/placeholder"))
+    }
+
+    func testDialectGuessedFromThePath() {
+        XCTAssertEqual(Dialect.guess(path: "/openai/v1/responses"), .openAIResponses)
+        XCTAssertEqual(Dialect.guess(path: "/openai/v1/chat/completions"), .openAIChat)
+        XCTAssertEqual(Dialect.guess(path: "/anthropic/v1/messages"), .anthropicMessages)
+        XCTAssertEqual(Dialect.guess(path: "/bedrock/claude"), .anthropicMessages)
+    }
+}
