@@ -7,7 +7,7 @@
 #   QUICK=1 bash bench/run.sh  # smoke run, about 2.5 minutes (1 round, short runs, 20 s slow reader)
 #   ONLY=claude-code bash bench/run.sh   # the Claude Code-sized request alone (~2 min; ~25 s with QUICK=1)
 #   ONLY=logging bash bench/run.sh       # the access log side by side with nginx's (~1 min 30 s; ~25 s with QUICK=1)
-#   ONLY=huge bash bench/run.sh          # 115 KB, 1 MB and 10 MB agent requests through the two new pairs (~1 min)
+#   ONLY=huge bash bench/run.sh          # 115 KB, 1 MB and 10 MB agent requests through the two new pairs (~30 s)
 #
 # Knobs (environment): QUICK, DURATION (s per wrk run), ROUNDS, SSE_ROUNDS, SLOW_SECONDS, IDLE_CONNS,
 # CC_DURATION (s per wrk run of the Claude Code request; default min(DURATION, 3)), ONLY (all, claude-code, logging, huge),
