@@ -94,7 +94,8 @@ final class JSONStringRunTests: XCTestCase {
     /// Through the parser: a tool output of many lines and a base64 payload, written back byte for byte.
     func testParserRoundTripsLargeEscapedStrings() throws {
         let lines = (0..<5000).map { "\($0)\tlet x = \"value\\\\\($0)\" // é 😀" }.joined(separator: "\n")
-        let base64 = String(repeating: "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==", count: 3000)
+        let png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+        let base64 = String(repeating: png, count: 3000)
         let value: JSON = ["output": .string(lines), "image": .string("data:image/png;base64," + base64)]
         let bytes = value.bytes
         let parsed = try JSONParser.parse(bytes)
