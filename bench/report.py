@@ -273,6 +273,62 @@ if E.get("ONLY") == "claude-code":
     sys.exit(0)
 
 
+# ---- huge agent requests (issue "Any agent on any model"; run.sh's huge case) ------------------------------
+def huge_table():
+    path = E.get("HUGE_JSONL")
+    if not path or not os.path.exists(path):
+        return
+    rows = defaultdict(list)  # (size, kind, target) -> [r]
+    ubytes = {}
+    with open(path) as fh:
+        for line in fh:
+            d = json.loads(line)
+            rows[(d["size"], d["kind"], d["target"])].append(d["r"])
+            ubytes[(d["size"], d["kind"])] = d["upstream_bytes"]
+    if not rows:
+        return
+    P("## Huge agent requests through the new pairs (one connection, requests one after another)")
+    P("")
+    P("`bench/huge_request.py`: **Responses → Bedrock** = a Codex-like request (the captured `codex exec` "
+      "request's instructions and tools, turns of reasoning items, `function_call`s and their outputs; "
+      "`stream: true`) to `POST /provider/bedrock/format/openai/v1/responses`; **Anthropic → OpenAI** = a "
+      "Claude Code-like request (`bench/claude_code_request.py`'s, `stream: false`) to "
+      "`POST /provider/openai/format/anthropic/v1/messages`. The 1 MB and 10 MB variants add base64 PNG "
+      "images (~256 KB of base64 each: `input_image` data URLs, `image` blocks in messages and tool results) "
+      "and 32-64 KB tool outputs. \"direct\" sends the mock the body mini-proxy sends upstream (from the "
+      "mock's `+echo`) on the same upstream path. `bench/huge_client.py`: one keep-alive connection, "
+      f"at most {E.get('HUGE_N') or '?'} (small:1m:10m) requests per target and round and "
+      f"{E.get('HUGE_SECONDS') or '?'} s; medians over rounds of each run's median. CPU: the process's "
+      "schedstat time per request (mini-proxy for its rows, the mock for direct). The 2-core machine is "
+      "shared (the client, the mock and the proxy run on it, and other work may): read the milliseconds as "
+      "±20%; the instruction counts of `bench/providers/huge.sh` are the exact figures.")
+    P("")
+    P("| request | pair | client bytes | upstream bytes | direct p50 ms | mini-proxy p50 ms | added p50 ms "
+      "| added µs per MB | proxy CPU ms/req | proxy CPU µs per MB | mock CPU ms/req | requests (direct / proxy) |")
+    P("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    names = {"responses": "Responses → Bedrock", "anthropic": "Anthropic → OpenAI"}
+    order = {"small": 0, "1m": 1, "10m": 2}
+    for size, kind in sorted({(k[0], k[1]) for k in rows}, key=lambda x: (order.get(x[0], 9), x[1] != "responses")):
+        d, m = rows.get((size, kind, "direct"), []), rows.get((size, kind, "mp1"), [])
+        if not d or not m:
+            continue
+        dp50, mp50 = med([r["p50_us"] for r in d]), med([r["p50_us"] for r in m])
+        cpu, mcpu = med([r["cpu_us"] for r in m]), med([r["cpu_us"] for r in d])
+        cb = m[0]["body_bytes"]
+        mb = cb / 1e6
+        P(f"| {size} | {names.get(kind, kind)} | {cb:,} | {ubytes[(size, kind)]:,} | {dp50 / 1000:.2f} | "
+          f"{mp50 / 1000:.2f} | {(mp50 - dp50) / 1000:+.2f} | {(mp50 - dp50) / mb:+,.0f} | "
+          f"{f(cpu and cpu / 1000, 2)} | {f(cpu and cpu / mb)} | {f(mcpu and mcpu / 1000, 2)} | "
+          f"{sum(r['n'] for r in d)} / {sum(r['n'] for r in m)} |")
+    P("")
+
+
+if E.get("ONLY") == "huge":
+    huge_table()
+    print("\n".join(out))
+    sys.exit(0)
+
+
 pt_n32, pt_m32 = rrm("pt", "nginx", 32), rrm("pt", "mp1", 32)
 pt_m232 = rrm("pt", "mp2", 32)
 pt_f32 = rrm("pt", "floor", 32)  # None when cc failed and run.sh skipped the floor
@@ -520,4 +576,5 @@ P("Direct for the two Bedrock routes is the mock's `invoke-with-response-stream`
   "gaps are between content events (text deltas), so a translation that drops an empty upstream event "
   "(content_block_start) is not counted as delay; \"lost\" = events per stream at 1 stream × streams − events received.")
 P("")
+huge_table()
 print("\n".join(out))

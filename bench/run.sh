@@ -7,9 +7,12 @@
 #   QUICK=1 bash bench/run.sh  # smoke run, about 2.5 minutes (1 round, short runs, 20 s slow reader)
 #   ONLY=claude-code bash bench/run.sh   # the Claude Code-sized request alone (~2 min; ~25 s with QUICK=1)
 #   ONLY=logging bash bench/run.sh       # the access log side by side with nginx's (~1 min 30 s; ~25 s with QUICK=1)
+#   ONLY=huge bash bench/run.sh          # 115 KB, 1 MB and 10 MB agent requests through the two new pairs (~30 s)
 #
 # Knobs (environment): QUICK, DURATION (s per wrk run), ROUNDS, SSE_ROUNDS, SLOW_SECONDS, IDLE_CONNS,
-# CC_DURATION (s per wrk run of the Claude Code request; default min(DURATION, 3)), ONLY (all, claude-code, logging),
+# CC_DURATION (s per wrk run of the Claude Code request; default min(DURATION, 3)), ONLY (all, claude-code, logging, huge),
+# HUGE_SIZES (default "small 1m 10m"), HUGE_N ("small:1m:10m" requests per target and round, default 20:10:3,
+# QUICK 10:5:2), HUGE_SECONDS (time bound per target and round, default 20),
 # MINI_PROXY_BIN (default: the release binary), SAVE=0 (print only, no results file).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,7 +28,7 @@ fi
 IDLE_CONNS=${IDLE_CONNS:-10000}
 CC_DURATION=${CC_DURATION:-$(( DURATION < 3 ? DURATION : 3 ))}
 ONLY=${ONLY:-all}
-case "$ONLY" in all|claude-code|logging) ;; *) echo "ONLY=$ONLY: expected all, claude-code or logging" >&2; exit 2 ;; esac
+case "$ONLY" in all|claude-code|logging|huge) ;; *) echo "ONLY=$ONLY: expected all, claude-code, logging or huge" >&2; exit 2 ;; esac
 CONNS="1 32 256"
 STREAMS="1 32 1000"
 T_START=$(date +%s)
@@ -158,6 +161,11 @@ routes:
   - { path: /provider/bedrock/format/openai/v1/chat/completions, upstream: mock, ingress: openai-chat,
       egress: bedrock-anthropic }
   - { path: /bench/stream, upstream: mock, ingress: passthrough, upstream_path: /v1/bench/stream }
+  # The two pairs of issue "Any agent on any model" (the huge case), as config/demo.yaml has them.
+  - { path: /provider/bedrock/format/openai/v1/responses, upstream: mock, ingress: openai-responses,
+      egress: bedrock-anthropic }
+  - { path: /provider/openai/format/anthropic/v1/messages, upstream: mock, ingress: anthropic-messages,
+      egress: openai-chat, upstream_path: /v1/openai/v1/chat/completions }
 models:
   - { id: gpt-5, owned_by: openai, created: 1754524800, dialects: [openai-chat] }
 EOF
@@ -571,11 +579,87 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 fi  # the Claude Code request
 
+if [ "$ONLY" = all ] || [ "$ONLY" = huge ]; then
+# --- huge agent requests (issue "Any agent on any model": 100 KB-10 MB with images, through the new pairs) --
+# bench/huge_request.py: a Codex-like Responses request (stream: true) to /provider/bedrock/format/openai/v1/
+# responses (Responses -> Claude on Bedrock), and a Claude Code-like Anthropic request (stream: false) to
+# /provider/openai/format/anthropic/v1/messages (Anthropic -> OpenAI Chat), each at ~115 KB ("small"), 1 MB
+# and 10 MB (base64 images and long tool outputs). "direct" sends the mock the body mini-proxy sends
+# upstream for the same request (taken from the mock's +echo at start) on the path it uses. bench/huge_client.py:
+# one keep-alive connection, requests one after another, bounded by count and by time; proxy CPU from
+# schedstat. Targets interleave, direct then mini-proxy, per size, kind and round.
+HUGE_SIZES=${HUGE_SIZES:-small 1m 10m}
+HUGE_N=${HUGE_N:-$([ "$QUICK" = 1 ] && echo 10:5:2 || echo 20:10:3)}
+HUGE_SECONDS=${HUGE_SECONDS:-20}
+HUGE_JSONL=$TMP/huge.jsonl; : >"$HUGE_JSONL"
+declare -A HG_PATH HG_DIRECT
+hg_n() { local i; case "$1" in small) i=1 ;; 1m) i=2 ;; *) i=3 ;; esac; cut -d: -f"$i" <<<"$HUGE_N"; }
+for size in $HUGE_SIZES; do
+  for kind in responses anthropic; do
+    hb=$TMP/huge-$kind-$size
+    python3 "$ROOT/bench/huge_request.py" --kind "$kind" --size "$size" --out "$hb.json"
+    if [ "$kind" = responses ]; then
+      HG_PATH[$kind]=/provider/bedrock/format/openai/v1/responses; model=claude-sonnet-4-5
+    else
+      HG_PATH[$kind]=/provider/openai/format/anthropic/v1/messages; model=gpt-5
+    fi
+    # What mini-proxy sends upstream: the same request with the model's +echo and stream false (the body
+    # is the same whether it streams: Bedrock's stream is the path's action, and the Anthropic request does
+    # not stream); prints the path to send it on directly.
+    HG_DIRECT[$kind-$size]=$(python3 - "$P_MP1" "${HG_PATH[$kind]}" "$hb.json" "$model" "$hb.upstream.json" <<'EOF'
+import http.client, json, sys
+port, path, src, model, dst = sys.argv[1:]
+body = json.load(open(src, encoding="utf-8"))
+stream = body.get("stream", False)
+body["model"], body["stream"] = model + "+echo", False
+c = http.client.HTTPConnection("127.0.0.1", int(port), timeout=60)
+c.request("POST", path, json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode(),
+          {"Content-Type": "application/json"})
+r = c.getresponse(); data = r.read()
+if r.status != 200:
+    sys.exit(f"huge echo through {path} answered {r.status}: {data[:300]!r}")
+reply = json.loads(data)
+if "output" in reply:  # a Responses object
+    text = next(p["text"] for o in reply["output"] if o["type"] == "message" for p in o["content"]
+                if p["type"] == "output_text")
+else:  # an Anthropic message
+    text = next(b["text"] for b in reply["content"] if b["type"] == "text")
+sent = json.loads(text)
+up = sent["body"].encode()
+up = up.replace(f'"model":"{model}+echo"'.encode(), f'"model":"{model}"'.encode(), 1)
+open(dst, "wb").write(up)
+p = sent["path"].replace("%2Becho", "").replace("+echo", "")
+if stream and p.endswith("/invoke"):
+    p += "-with-response-stream"
+print(p)
+EOF
+)
+  done
+done
+for round in $(seq 1 "$ROUNDS"); do
+  for size in $HUGE_SIZES; do
+    for kind in responses anthropic; do
+      hb=$TMP/huge-$kind-$size
+      for t in direct mp1; do
+        if [ "$t" = direct ]; then port=$P_MOCK; path=${HG_DIRECT[$kind-$size]}; body=$hb.upstream.json; pid=$MOCK
+        else port=$P_MP1; path=${HG_PATH[$kind]}; body=$hb.json; pid=$MP1; fi
+        res=$(python3 "$ROOT/bench/huge_client.py" --port "$port" --path "$path" --body "$body" \
+              -n "$(hg_n "$size")" --seconds "$HUGE_SECONDS" --pid "$pid")
+        printf '{"size":"%s","kind":"%s","target":"%s","round":%s,"upstream_bytes":%s,"r":%s}\n' "$size" "$kind" \
+          "$t" "$round" "$(stat -c %s "$hb.upstream.json")" "$res" >>"$HUGE_JSONL"
+        log "huge $kind $size $t: $res"
+      done
+    done
+  done
+done
+fi  # the huge requests
+
 # --- the report ---------------------------------------------------------------------------------------
 SHA=$(git rev-parse --short HEAD 2>/dev/null || echo nosha)
-CMD="${QUICK:+QUICK=$QUICK }$([ "$ONLY" = all ] || echo "ONLY=$ONLY ")bash bench/run.sh   (DURATION=$DURATION ROUNDS=$ROUNDS SSE_ROUNDS=$SSE_ROUNDS SLOW_SECONDS=$SLOW_SECONDS IDLE_CONNS=$IDLE_CONNS CC_DURATION=$CC_DURATION)"
+CMD="${QUICK:+QUICK=$QUICK }$([ "$ONLY" = all ] || echo "ONLY=$ONLY ")bash bench/run.sh   (DURATION=$DURATION ROUNDS=$ROUNDS SSE_ROUNDS=$SSE_ROUNDS SLOW_SECONDS=$SLOW_SECONDS IDLE_CONNS=$IDLE_CONNS CC_DURATION=$CC_DURATION${HUGE_JSONL:+ HUGE_SIZES=\"$HUGE_SIZES\" HUGE_N=$HUGE_N HUGE_SECONDS=$HUGE_SECONDS})"
 export WRK_TSV KERNEL_TSV SSE_JSONL SSE_CLIENT SLOW IDLE_MP IDLE_NGX SIZE SWIFT_LIBS CMD SHA QUICK ONLY
 export CC_BODY_BYTES CC_BEDROCK_BYTES CC_BETA CC_INVOKE CC_DURATION
+export HUGE_JSONL=${HUGE_JSONL:-} HUGE_N=${HUGE_N:-} HUGE_SECONDS=${HUGE_SECONDS:-}
 export LOG_TSV LOG_FS LG_TOKEN LG_SAMPLE_TEXT LG_SAMPLE_JSON LG_SAMPLE_NGINX
 export RSS_IDLE_MP1 RSS_IDLE_MP2 RSS_IDLE_NGX MP1 MP2 NGXW FWD
 export STARTUP_JSON="[$(IFS=,; echo "${STARTUP[*]}")]"

@@ -31,8 +31,11 @@ let bedrockOptions = TranslationOptions(upstreamPath: "/model/{model}/{action}")
 /// The Claude Code-sized request (`*.claude-code` ops): the body `bench/claude_code_request.py` writes, read
 /// from the file named by PBENCH_CC_BODY, and the `anthropic-beta` header Claude Code sent with the capture it
 /// is built from (PBENCH_CC_BETA overrides it, comma-separated).
-func claudeCodeBody() -> [UInt8]? {
-    guard let path = getenv("PBENCH_CC_BODY"), let file = fopen(path, "rb") else { return nil }
+func claudeCodeBody() -> [UInt8]? { bodyFile("PBENCH_CC_BODY") }
+
+/// The bytes of the file named by the environment variable `name` (nil: unset, unreadable or empty).
+func bodyFile(_ name: String) -> [UInt8]? {
+    guard let path = getenv(name), let file = fopen(path, "rb") else { return nil }
     defer { fclose(file) }
     var bytes: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 1 << 16)
@@ -55,6 +58,13 @@ let claudeCodeBetas: [String] = {
 let claudeOnBedrockOptions = TranslationOptions(
     upstreamPath: "/v1/bedrock/model/{model}/{action}", profile: .claudeOnBedrock, healing: BedrockHealing())
 let bedrockRouteOptions = TranslationOptions(upstreamPath: "/v1/bedrock/model/{model}/{action}")
+/// As the `/provider/openai/format/anthropic` route has them (the mock's AI-Gateway chat path).
+let openAIRouteOptions = TranslationOptions(upstreamPath: "/v1/openai/v1/chat/completions")
+
+// The new pairs' stream and whole-response inputs (issue "Any agent on any model"): what each upstream sends.
+let responsesRequest = Array(#"{"model":"claude-sonnet-4-5","instructions":"You are terse.","input":[{"role":"user","content":[{"type":"input_text","text":"Say hello in five words."}]}],"max_output_tokens":64,"store":false,"stream":true}"#.utf8)
+let anthropicToOpenAIRequest = Array(#"{"model":"gpt-5","max_tokens":64,"system":"You are terse.","messages":[{"role":"user","content":"Say hello in five words."}],"stream":true}"#.utf8)
+let openAIFirstChunk = Array(#"data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1741569952,"model":"gpt-5","choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}"#.utf8) + [0x0A, 0x0A]
 
 @inline(never) func sink<T>(_ x: T) { withExtendedLifetime(x) {} }
 /// `x`, hidden from the optimizer (so a pure op on a constant is not hoisted out of the loop).
@@ -139,6 +149,75 @@ enum Bench {
             }
             for _ in 0..<n {
                 sink(try? make().upstreamRequest(for: request))
+            }
+        case "responses-bedrock.request.file", "anthropic-openai.request.file", "json.roundtrip.file",
+            "json.parse.file":
+            // A body from the file named by PBENCH_BODY (bench/huge_request.py: the Codex- and Claude Code-like
+            // requests of 113 KB to 10 MB): the new pairs' request translation, and the floor it is compared
+            // with: the same bytes parsed into a `JSON` tree and written back compact (the translators parse
+            // the same way), or parsed alone.
+            guard let body = bodyFile("PBENCH_BODY") else {
+                print("set PBENCH_BODY to a file written by bench/huge_request.py --out FILE")
+                return
+            }
+            let request = ClientRequest(body: body)
+            func once() -> [UInt8]? {
+                switch op {
+                case "responses-bedrock.request.file":
+                    return try? ResponsesToBedrockTranslator(options: bedrockRouteOptions, now: { 1 })
+                        .upstreamRequest(for: request).body
+                case "anthropic-openai.request.file":
+                    return try? AnthropicToOpenAITranslator(options: openAIRouteOptions).upstreamRequest(for: request).body
+                case "json.roundtrip.file":
+                    guard let tree = try? JSONParser.parse(body) else { return nil }
+                    var bytes: [UInt8] = []
+                    tree.write(to: &bytes)
+                    return bytes
+                default:
+                    guard let tree = try? JSONParser.parse(body) else { return nil }
+                    sink(tree)
+                    return []
+                }
+            }
+            // Once outside the loop (in the 0-iteration run too, so it cancels out): the request must translate.
+            guard let first = once() else {
+                let t: any ExchangeTranslator = op.hasPrefix("responses")
+                    ? ResponsesToBedrockTranslator(options: bedrockRouteOptions) : AnthropicToOpenAITranslator(options: openAIRouteOptions)
+                do { _ = try t.upstreamRequest(for: request) } catch { print("\(op): \(error)") }
+                return
+            }
+            if n == 0 { print("\(op): \(body.count) -> \(first.count) bytes") }
+            for _ in 0..<n { sink(once()) }
+        case "responses-bedrock.event":
+            // One Anthropic text delta → `response.output_text.delta`.
+            let t = ResponsesToBedrockTranslator(options: bedrockRouteOptions, now: { 1 })
+            _ = try? t.upstreamRequest(for: ClientRequest(body: responsesRequest))
+            anthropicStart.withUnsafeBytes { t.streamChunk($0, into: &out) }
+            for _ in 0..<n {
+                out.removeAll(keepingCapacity: true)
+                anthropicDelta.withUnsafeBytes { t.streamChunk($0, into: &out) }
+            }
+        case "responses-bedrock.response":
+            let t = ResponsesToBedrockTranslator(options: bedrockRouteOptions, now: { 1 })
+            _ = try? t.upstreamRequest(for: ClientRequest(body: responsesRequest))
+            for _ in 0..<n {
+                sink(t.clientResponse(status: 200, contentType: "application/json", body: anthropicReply, retryAfter: nil))
+            }
+        case "anthropic-openai.event":
+            // One OpenAI content chunk → `content_block_delta`.
+            let t = AnthropicToOpenAITranslator(options: openAIRouteOptions)
+            _ = try? t.upstreamRequest(for: ClientRequest(body: anthropicToOpenAIRequest))
+            openAIFirstChunk.withUnsafeBytes { t.streamChunk($0, into: &out) }
+            openAIChunk.withUnsafeBytes { t.streamChunk($0, into: &out) }
+            for _ in 0..<n {
+                out.removeAll(keepingCapacity: true)
+                openAIChunk.withUnsafeBytes { t.streamChunk($0, into: &out) }
+            }
+        case "anthropic-openai.response":
+            let t = AnthropicToOpenAITranslator(options: openAIRouteOptions)
+            _ = try? t.upstreamRequest(for: ClientRequest(body: anthropicToOpenAIRequest))
+            for _ in 0..<n {
+                sink(t.clientResponse(status: 200, contentType: "application/json", body: openAIReply, retryAfter: nil))
             }
         case "anthropic.event":
             let t = AnthropicToBedrockTranslator(options: bedrockOptions)

@@ -33,15 +33,31 @@ extension JSON {
         s.withUTF8 { writeString(utf8: UnsafeRawBufferPointer($0), to: &out) }
     }
 
-    /// Writes UTF-8 bytes as a quoted, escaped JSON string. Runs without escapes are copied in bulk.
+    /// Writes UTF-8 bytes as a quoted, escaped JSON string. Runs without escapes are found eight bytes at
+    /// a time and copied in bulk.
     public static func writeString(utf8: UnsafeRawBufferPointer, to out: inout [UInt8]) {
         out.append(0x22)
         var runStart = 0
-        for i in 0..<utf8.count {
+        var i = 0
+        let n = utf8.count
+        while i < n {
+            while n - i >= 8 {
+                let found = escapedBytes(utf8.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+                if found != 0 {
+                    i += found.trailingZeroBitCount >> 3
+                    break
+                }
+                i += 8
+            }
+            guard i < n else { break }
             let c = utf8[i]
-            guard c < 0x20 || c == 0x22 || c == 0x5C else { continue }
+            guard c < 0x20 || c == 0x22 || c == 0x5C else {
+                i += 1
+                continue
+            }
             if runStart < i { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: utf8[runStart..<i])) }
-            runStart = i + 1
+            i += 1
+            runStart = i
             out.append(0x5C)
             switch c {
             case 0x22: out.append(0x22)
@@ -60,8 +76,22 @@ extension JSON {
                 out.append(low < 10 ? 0x30 + low : 0x57 + low)
             }
         }
-        if runStart < utf8.count { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: utf8[runStart...])) }
+        if runStart < n { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: utf8[runStart...])) }
         out.append(0x22)
+    }
+
+    /// A mask with the high bit set in each byte of the little-endian word `word` that must be escaped
+    /// (`"`, `\`, below 0x20; UTF-8 bytes are not). The lowest set bit is exact (borrows only run upwards,
+    /// so a false mark can only sit above a true one), which is all the caller uses.
+    @inline(__always) static func escapedBytes(_ word: UInt64) -> UInt64 {
+        let w = UInt64(littleEndian: word)
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let q = w ^ (ones &* 0x22)
+        let b = w ^ (ones &* 0x5C)
+        let quote = (q &- ones) & ~q
+        let backslash = (b &- ones) & ~b
+        let control = (w &- ones &* 0x20) & ~w
+        return (quote | backslash | control) & (ones &* 0x80)
     }
 }
 

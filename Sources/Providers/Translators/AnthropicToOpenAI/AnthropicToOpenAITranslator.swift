@@ -34,8 +34,13 @@ public final class AnthropicToOpenAITranslator: ExchangeTranslator {
         upstreamModel = mapping.upstreamModel
         sentBody = mapping.body
         removedForUpstream = mapping.removed.list
+        // Written into room for about the client's bytes: a 10 MB body would otherwise grow by doubling
+        // from empty (about 20 reallocations, each copying what was written so far).
+        var body: [UInt8] = []
+        body.reserveCapacity(request.body.count + 512)
+        mapping.body.write(to: &body)
         var upstream = UpstreamRequest(
-            path: options.upstreamPath, body: mapping.body.bytes, stream: mapping.stream,
+            path: options.upstreamPath, body: body, stream: mapping.stream,
             accept: mapping.stream ? "text/event-stream" : "application/json")
         upstream.clientModel = UpstreamRequest.modelValueRange(in: request.body)
         return upstream
