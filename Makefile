@@ -13,7 +13,7 @@ TEST_APT_PACKAGES = prometheus
 # The e2e suite's Python packages, pinned (the official SDKs, pytest, the Prometheus parser).
 PY_PACKAGES = openai==3.63.0 anthropic==2.17.0 pytest==9.0.3 prometheus-client==0.26.0
 
-.PHONY: deps build release run test test-swift test-e2e bench soak chaos reload-test startup-order clean
+.PHONY: deps build release run test test-swift test-e2e bench bench-cost soak chaos reload-test startup-order clean
 
 # Installs the system libraries and Python clients when they are missing (Debian).
 deps:
@@ -59,6 +59,12 @@ test-e2e: release agents-venv
 
 bench: release
 	bash bench/run.sh
+
+# User-space instructions (and allocations) per request under callgrind, per observability setting
+# (access log off/text/json, metrics, the shipped config, tracing when the build has it), pass-through
+# and Anthropic -> Bedrock: (Ir(1+N) - Ir(1)) / N, N=2000 by default (bench/per_request_cost.sh).
+bench-cost: release
+	MINI_PROXY_BIN=$(BIN_DIR)/mini-proxy bash bench/per_request_cost.sh
 
 # Mixed load for SOAK_SECONDS (default 600) with RSS sampled; fails if RSS keeps growing after warm-up.
 soak: release
