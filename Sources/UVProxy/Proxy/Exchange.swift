@@ -82,6 +82,8 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     private var logNote: String?
     /// Timestamps for the metrics (inert when they are off).
     private var meter: ExchangeMeter
+    /// The trace context (nil when tracing is off).
+    private var trace: ExchangeTrace?
 
     init(worker: ProxyWorker, route: CompiledRoute, request: HTTPRequest,
          client: HTTPServerConnection, requestId: RequestID, startedAt: UInt64) {
@@ -94,6 +96,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         self.requestId = requestId
         self.startedAt = startedAt
         meter = ExchangeMeter(metrics: worker.metrics, route: route)
+        trace = worker.tracer?.begin(request.head)
         translator = route.action.isPassthrough ? nil
             : Translators.make(ingress: route.config.ingress, egress: route.config.egress, options: route.translation)
         responseParser = HTTPResponseParser(limits: HTTPLimits(maxHeadBytes: 64 * 1024, maxHeaderCount: 200,
@@ -353,6 +356,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
             if !req.accept.isEmpty { HTTPWriter.appendTrustedHeader("Accept", req.stream ? "text/event-stream" : req.accept, into: &b) }
         }
         if let authValue, let auth = up.config.auth { HTTPWriter.appendHeader(auth.header, authValue, into: &b) }
+        if trace != nil { trace!.appendHeaders(into: &b) }
         if bodyStreamed {
             switch request.head.framing {
             case .contentLength(let n): HTTPWriter.appendHeader("Content-Length", n, into: &b)
@@ -930,6 +934,11 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         stopPings()
         if client.observer === self { client.observer = nil }
         meter.finish(status: status, model: upstreamRequest?.clientModel, body: clientBody, metrics: worker.metrics)
+        if let trace, let tracer = worker.tracer {
+            tracer.end(trace, route: route, method: method, head: request.head, status: status, upstreamStatus: upstreamStatus,
+                       retries: retriesTaken, model: upstreamRequest?.clientModel, body: clientBody,
+                       upstreamPath: upstreamRequest?.path, note: logNote)
+        }
         guard worker.log.enabled else { return }
         let head = request.head
         let duration = loop.now - startedAt
