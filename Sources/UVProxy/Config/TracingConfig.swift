@@ -14,11 +14,11 @@ public struct TracingConfig: Sendable, Equatable {
     public var sampleRatio = 1.0
     /// `headers`: sent with every export (a collector's key); values never logged.
     public var headers: [(name: String, value: String)] = []
-    /// `batch.max_spans`: spans per export request and per worker hand-off (default 512).
+    /// `batch.max_spans`: exchanges (one or two spans each) per export request and per worker hand-off (default 512).
     public var batchMaxSpans = 512
     /// `batch.interval_ms`: the longest a finished span waits in its worker before export (default 1000).
     public var batchIntervalMs = 1000
-    /// `max_queue`: spans waiting for the exporter, over all workers; more are dropped and counted.
+    /// `max_queue`: exchanges waiting for the exporter, over all workers; more are dropped and counted.
     public var maxQueue = 2048
     /// `timeout_ms`: one export request's deadline (connect, send, answer); default 5000.
     public var timeoutMs = 5000

@@ -1,3 +1,4 @@
+import CLibUV
 import Glibc
 
 /// POSTs one OTLP/HTTP request with plain blocking-style sockets on the exporter's thread: a

@@ -59,14 +59,14 @@ final class SpanExporter: @unchecked Sendable {
         lock()
         let room = max(0, config.maxQueue - queued)
         if stopping && finished || room == 0 {
-            counts.droppedQueueFull &+= UInt64(batch.count)
+            counts.droppedQueueFull &+= SpanRecord.spanCount(batch[...])
         } else if batch.count <= room {
             batches.append(batch)
             queued += batch.count
         } else {
             batches.append(Array(batch.prefix(room)))
             queued += room
-            counts.droppedQueueFull &+= UInt64(batch.count - room)
+            counts.droppedQueueFull &+= SpanRecord.spanCount(batch[room...])
         }
         pthread_cond_signal(condition)
         unlock()
@@ -91,7 +91,7 @@ final class SpanExporter: @unchecked Sendable {
         pthread_cond_broadcast(condition)
         guard running else {
             finished = true
-            counts.droppedFailed &+= UInt64(queued)
+            for b in batches { counts.droppedFailed &+= SpanRecord.spanCount(b[...]) }
             batches = []
             queued = 0
             unlock()
@@ -140,10 +140,11 @@ final class SpanExporter: @unchecked Sendable {
                 ok = transport(body, deadline)
             }
             lock()
+            let n = SpanRecord.spanCount(spans[...])
             if ok {
-                counts.exported &+= UInt64(spans.count)
+                counts.exported &+= n
             } else {
-                counts.droppedFailed &+= UInt64(spans.count)
+                counts.droppedFailed &+= n
                 counts.failedExports &+= 1
             }
         }
@@ -156,7 +157,7 @@ final class SpanExporter: @unchecked Sendable {
     private func unlock() { pthread_mutex_unlock(mutex) }
 }
 
-/// The exporter's counters (spans, except `failedExports`).
+/// The exporter's counters: OTLP spans (an exchange is one or two), except `failedExports` and `queued`.
 struct TraceExportCounts: Sendable, Equatable {
     /// Accepted by the collector (a 2xx answer).
     var exported: UInt64 = 0
@@ -166,6 +167,6 @@ struct TraceExportCounts: Sendable, Equatable {
     var droppedFailed: UInt64 = 0
     /// Export requests that failed.
     var failedExports: UInt64 = 0
-    /// Waiting for the export thread now.
+    /// Exchanges waiting for the export thread now.
     var queued: UInt64 = 0
 }

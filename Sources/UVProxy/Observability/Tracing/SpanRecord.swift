@@ -35,4 +35,9 @@ struct SpanRecord: @unchecked Sendable {
 
     static let maxPath = 1024
     static let maxModel = 256
+
+    /// The OTLP spans of these records: each has its SERVER span, and a CLIENT span when it went upstream.
+    static func spanCount(_ records: ArraySlice<SpanRecord>) -> UInt64 {
+        records.reduce(0) { $0 + ($1.clientStartNs != 0 ? 2 : 1) }
+    }
 }
