@@ -108,13 +108,23 @@ def run(bin_path: str, mock_port: int, n: int, route: str, tracing: str | None, 
             line = f.readline()
             assert b" 200 " in line, line
             length = 0
+            chunked = False
             while True:
                 h = f.readline()
                 if h in (b"\r\n", b""):
                     break
                 if h.lower().startswith(b"content-length:"):
                     length = int(h.split(b":")[1])
-            f.read(length)
+                if h.lower().startswith(b"transfer-encoding:") and b"chunked" in h.lower():
+                    chunked = True
+            if not chunked:
+                f.read(length)
+                continue
+            while True:
+                size = int(f.readline().split(b";")[0].strip(), 16)
+                f.read(size + 2)
+                if size == 0:
+                    break
         s.close()
         time.sleep(1.5)  # the last batch is handed over and exported
     finally:

@@ -356,7 +356,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
             if !req.accept.isEmpty { HTTPWriter.appendTrustedHeader("Accept", req.stream ? "text/event-stream" : req.accept, into: &b) }
         }
         if let authValue, let auth = up.config.auth { HTTPWriter.appendHeader(auth.header, authValue, into: &b) }
-        if trace != nil { trace!.appendHeaders(into: &b) }
+        if trace != nil { trace!.appendHeaders(request.head, into: &b) }
         if bodyStreamed {
             switch request.head.framing {
             case .contentLength(let n): HTTPWriter.appendHeader("Content-Length", n, into: &b)

@@ -2,8 +2,8 @@ import Glibc
 
 /// One exchange's place in a trace, made when the exchange starts (`WorkerTracer.begin`): the trace
 /// it belongs to (the client's, or a new one), its own SERVER span id, the id of the CLIENT span that
-/// stands for the upstream call, and whether the spans are recorded. Plain values: no allocation
-/// unless the client sent a `tracestate`.
+/// stands for the upstream call, and whether the spans are recorded. Plain values only (copies are
+/// a memcpy: no retain, no allocation); the client's `tracestate` stays in the request head.
 struct ExchangeTrace {
     let traceHi: UInt64
     let traceLo: UInt64
@@ -15,35 +15,53 @@ struct ExchangeTrace {
     let parentSpanId: UInt64
     /// Recorded and exported; otherwise the context is only passed on (flag 00).
     let sampled: Bool
-    /// The client's `tracestate`, passed on unchanged (nil: none, or longer than the spec's 512 bytes).
-    let traceState: String?
+    /// The index of the client's `tracestate` field in the request head, passed on unchanged (-1: none,
+    /// or longer than the spec's 512 bytes; of several such fields the first).
+    let traceStateField: Int
     /// Wall-clock start, Unix nanoseconds (0 when not sampled).
     let startNs: UInt64
     /// When the request last went upstream (0: never).
     private(set) var clientStartNs: UInt64 = 0
 
     init(traceHi: UInt64, traceLo: UInt64, spanId: UInt64, clientSpanId: UInt64, parentSpanId: UInt64,
-         sampled: Bool, traceState: String?, startNs: UInt64) {
+         sampled: Bool, traceStateField: Int, startNs: UInt64) {
         self.traceHi = traceHi
         self.traceLo = traceLo
         self.spanId = spanId
         self.clientSpanId = clientSpanId
         self.parentSpanId = parentSpanId
         self.sampled = sampled
-        self.traceState = traceState
+        self.traceStateField = traceStateField
         self.startNs = startNs
     }
 
     private static let traceparentName: StaticString = "traceparent: "
 
-    /// The upstream request's `traceparent` (naming the CLIENT span) and the client's `tracestate`;
-    /// notes the time as the CLIENT span's start (called once per try, as the request is written).
-    mutating func appendHeaders(into b: inout [UInt8]) {
+    /// The upstream request's `traceparent` (naming the CLIENT span) and the client's `tracestate`
+    /// from `head`; notes the time as the CLIENT span's start (once per try, as the request is written).
+    mutating func appendHeaders(_ head: HTTPRequestHead, into b: inout [UInt8]) {
         if sampled { clientStartNs = wallClockNanoseconds() }
-        HTTPWriter.appendStatic(Self.traceparentName, into: &b)
-        TraceParent.write(traceHi: traceHi, traceLo: traceLo, span: clientSpanId, sampled: sampled, into: &b)
-        HTTPWriter.appendCRLF(into: &b)
-        if let traceState { HTTPWriter.appendTrustedHeader("tracestate", traceState, into: &b) }
+        let name = Self.traceparentName.utf8CodeUnitCount
+        withUnsafeTemporaryAllocation(byteCount: name + TraceParent.length + 2, alignment: 1) { p in
+            let base = p.baseAddress!
+            base.copyMemory(from: Self.traceparentName.utf8Start, byteCount: name)
+            TraceParent.write(traceHi: traceHi, traceLo: traceLo, span: clientSpanId, sampled: sampled, at: base + name)
+            base.storeBytes(of: 0x0D, toByteOffset: name + TraceParent.length, as: UInt8.self)
+            base.storeBytes(of: 0x0A, toByteOffset: name + TraceParent.length + 1, as: UInt8.self)
+            b.append(contentsOf: UnsafeRawBufferPointer(p))
+        }
+        if traceStateField >= 0, traceStateField < head.fields.count {
+            let range = head.fields[traceStateField].value
+            head.bytes.withUnsafeBytes {
+                HTTPWriter.appendTrustedHeader("tracestate", bytes: UnsafeRawBufferPointer(rebasing: $0[range]), into: &b)
+            }
+        }
+    }
+
+    /// The client's `tracestate` as text (for the span; exporter-bound, so made once per sampled exchange).
+    func traceState(in head: HTTPRequestHead) -> String? {
+        guard traceStateField >= 0, traceStateField < head.fields.count else { return nil }
+        return head.bytes.withUnsafeBytes { String(decoding: $0[head.fields[traceStateField].value], as: UTF8.self) }
     }
 }
 

@@ -38,26 +38,30 @@ struct TraceParent: Equatable {
         return text.withUTF8 { parse(UnsafeRawBufferPointer($0)) }
     }
 
-    /// Lowercase hex digit value; uppercase and anything else are invalid (`HEXDIGLC`).
-    @inline(__always)
-    private static func nibble(_ c: UInt8) -> UInt64? {
-        switch c {
-        case 0x30...0x39: UInt64(c &- 0x30)
-        case 0x61...0x66: UInt64(c &- 0x61 &+ 10)
-        default: nil
-        }
-    }
-
     private static func hexByte(_ b: UnsafeRawBufferPointer, _ at: Int) -> UInt8? {
-        guard let h = nibble(b[at]), let l = nibble(b[at + 1]) else { return nil }
-        return UInt8(h << 4 | l)
+        var bad: UInt8 = 0
+        let v = hexDigits(b, at, 2, &bad)
+        return bad == 0 ? UInt8(v) : nil
     }
 
     private static func hex64(_ b: UnsafeRawBufferPointer, _ at: Int) -> UInt64? {
+        var bad: UInt8 = 0
+        let v = hexDigits(b, at, 16, &bad)
+        return bad == 0 ? v : nil
+    }
+
+    /// `count` lowercase hex digits at `at` (`HEXDIGLC`: uppercase and anything else set `bad`).
+    /// Branch-light: one pass, no optional per digit.
+    @inline(__always)
+    private static func hexDigits(_ b: UnsafeRawBufferPointer, _ at: Int, _ count: Int, _ bad: inout UInt8) -> UInt64 {
         var v: UInt64 = 0
-        for i in at..<(at + 16) {
-            guard let n = nibble(b[i]) else { return nil }
-            v = v << 4 | n
+        for i in at..<(at + count) {
+            let c = b[i]
+            let d = c &- 0x30
+            let l = c &- 0x61
+            let isDigit = d < 10
+            bad |= (isDigit || l < 6) ? 0 : 1
+            v = v << 4 | UInt64(isDigit ? d : l &+ 10)
         }
         return v
     }
@@ -66,27 +70,45 @@ struct TraceParent: Equatable {
 
     /// `00-<trace>-<span>-<flags>` for this trace with `span` as the parent the next hop sees.
     static func write(traceHi: UInt64, traceLo: UInt64, span: UInt64, sampled: Bool, into b: inout [UInt8]) {
-        b.append(contentsOf: [0x30, 0x30, 0x2D])
-        appendHex(traceHi, into: &b)
-        appendHex(traceLo, into: &b)
-        b.append(0x2D)
-        appendHex(span, into: &b)
-        b.append(contentsOf: [0x2D, 0x30, sampled ? 0x31 : 0x30])
+        withUnsafeTemporaryAllocation(byteCount: length, alignment: 1) { p in
+            write(traceHi: traceHi, traceLo: traceLo, span: span, sampled: sampled, at: p.baseAddress!)
+            b.append(contentsOf: UnsafeRawBufferPointer(p))
+        }
     }
 
-    private static let digits: [UInt8] = Array("0123456789abcdef".utf8)
+    /// The same into `length` bytes at `p`.
+    @inline(__always)
+    static func write(traceHi: UInt64, traceLo: UInt64, span: UInt64, sampled: Bool, at p: UnsafeMutableRawPointer) {
+        p.storeBytes(of: 0x30, toByteOffset: 0, as: UInt8.self)
+        p.storeBytes(of: 0x30, toByteOffset: 1, as: UInt8.self)
+        p.storeBytes(of: 0x2D, toByteOffset: 2, as: UInt8.self)
+        writeHex(traceHi, at: p + 3)
+        writeHex(traceLo, at: p + 19)
+        p.storeBytes(of: 0x2D, toByteOffset: 35, as: UInt8.self)
+        writeHex(span, at: p + 36)
+        p.storeBytes(of: 0x2D, toByteOffset: 52, as: UInt8.self)
+        p.storeBytes(of: 0x30, toByteOffset: 53, as: UInt8.self)
+        p.storeBytes(of: sampled ? 0x31 : 0x30, toByteOffset: 54, as: UInt8.self)
+    }
+
+    /// 16 lowercase hex digits at `p`.
+    @inline(__always)
+    static func writeHex(_ v: UInt64, at p: UnsafeMutableRawPointer) {
+        var v = v
+        var i = 15
+        while i >= 0 {
+            let n = UInt8(truncatingIfNeeded: v & 0xF)
+            p.storeBytes(of: n < 10 ? 0x30 &+ n : 0x57 &+ n, toByteOffset: i, as: UInt8.self)
+            v >>= 4
+            i -= 1
+        }
+    }
 
     /// 16 lowercase hex digits.
     static func appendHex(_ v: UInt64, into b: inout [UInt8]) {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 16) { buf in
-            digits.withUnsafeBufferPointer { d in
-                var v = v
-                for i in stride(from: 15, through: 0, by: -1) {
-                    buf[i] = d[Int(v & 0xF)]
-                    v >>= 4
-                }
-            }
-            b.append(contentsOf: buf)
+        withUnsafeTemporaryAllocation(byteCount: 16, alignment: 1) { p in
+            writeHex(v, at: p.baseAddress!)
+            b.append(contentsOf: UnsafeRawBufferPointer(p))
         }
     }
 }

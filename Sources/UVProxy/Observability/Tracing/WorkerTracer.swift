@@ -37,19 +37,19 @@ final class WorkerTracer {
     func begin(_ head: HTTPRequestHead) -> ExchangeTrace {
         var parent: TraceParent?
         var parents = 0
-        var state: String?
+        var state = -1
         head.bytes.withUnsafeBytes { p in
+            var i = 0
             for f in head.fields {
                 switch f.name.count {
                 case 11 where HTTPBytes.equalsIgnoringCase(p, f.name, Self.raw(Self.traceparentName)):
                     parents += 1
                     parent = TraceParent.parse(UnsafeRawBufferPointer(rebasing: p[f.value]))
-                case 10 where HTTPBytes.equalsIgnoringCase(p, f.name, Self.raw(Self.tracestateName)):
-                    guard !f.value.isEmpty else { break }
-                    let v = String(decoding: p[f.value], as: UTF8.self)
-                    state = state.map { $0 + "," + v } ?? v
+                case 10 where state < 0 && HTTPBytes.equalsIgnoringCase(p, f.name, Self.raw(Self.tracestateName)):
+                    if !f.value.isEmpty, f.value.count <= 512 { state = i }
                 default: break
                 }
+                i += 1
             }
         }
         if parents > 1 { parent = nil }
@@ -57,17 +57,16 @@ final class WorkerTracer {
         let clientSpanId = ids.nextId()
         if let parent {
             let sampled = sampler.samples(parent: parent)
-            if let s = state, s.utf8.count > 512 { state = nil }
             return ExchangeTrace(traceHi: parent.traceHi, traceLo: parent.traceLo, spanId: spanId,
                                  clientSpanId: clientSpanId, parentSpanId: parent.spanId, sampled: sampled,
-                                 traceState: state, startNs: sampled ? wallClockNanoseconds() : 0)
+                                 traceStateField: state, startNs: sampled ? wallClockNanoseconds() : 0)
         }
         // No (valid) parent: a tracestate without its traceparent is meaningless and dropped.
         let hi = ids.next()
         let lo = ids.nextId()
         let sampled = sampler.samples(traceLo: lo)
         return ExchangeTrace(traceHi: hi, traceLo: lo, spanId: spanId, clientSpanId: clientSpanId, parentSpanId: 0,
-                             sampled: sampled, traceState: nil, startNs: sampled ? wallClockNanoseconds() : 0)
+                             sampled: sampled, traceStateField: -1, startNs: sampled ? wallClockNanoseconds() : 0)
     }
 
     /// Records the exchange's spans (when sampled). `model` is the client's `model` value in `body` as
@@ -90,7 +89,7 @@ final class WorkerTracer {
         let record = SpanRecord(
             traceHi: trace.traceHi, traceLo: trace.traceLo, spanId: trace.spanId, parentSpanId: trace.parentSpanId,
             clientSpanId: trace.clientSpanId, startNs: trace.startNs, endNs: wallClockNanoseconds(),
-            clientStartNs: trace.clientStartNs, traceState: trace.traceState, route: route, method: method,
+            clientStartNs: trace.clientStartNs, traceState: trace.traceState(in: head), route: route, method: method,
             path: path, requestModel: requestModel, upstreamPath: upstreamPath, status: Int32(truncatingIfNeeded: status),
             upstreamStatus: Int32(truncatingIfNeeded: upstreamStatus), retries: Int32(truncatingIfNeeded: retries),
             note: note, inputTokens: usage.inputTokens.map(Int64.init) ?? -1,
