@@ -10,8 +10,9 @@ PYTHON ?= python3
 APT_PACKAGES = libuv1-dev libssl-dev libyaml-dev zlib1g-dev libzstd-dev libbrotli-dev pkg-config openssl curl
 # For the e2e suite: a real Prometheus scrapes the proxy (tests/e2e/test_metrics.py).
 TEST_APT_PACKAGES = prometheus
-# The e2e suite's Python packages, pinned (the official SDKs, pytest, the Prometheus parser).
-PY_PACKAGES = openai==3.63.0 anthropic==2.17.0 pytest==9.0.3 prometheus-client==0.26.0
+# The e2e suite's Python packages, pinned (the official SDKs, pytest, the Prometheus parser, the OTLP protos).
+PY_PACKAGES = openai==3.63.0 anthropic==2.17.0 pytest==9.0.3 prometheus-client==0.26.0 \
+  opentelemetry-proto==1.45.2 protobuf==7.36.2
 
 .PHONY: deps build release run test test-swift test-e2e bench bench-cost soak chaos reload-test startup-order clean
 

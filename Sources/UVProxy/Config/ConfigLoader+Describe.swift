@@ -13,6 +13,10 @@ extension ConfigLoader {
         let m = config.metrics
         lines.append(!m.enabled ? "metrics: off"
             : "metrics: GET \(m.path) on " + (m.listen.map { "\($0) (admin listener)" } ?? "the main listener"))
+        let t = config.tracing
+        lines.append(!t.enabled ? "tracing: off"
+            : "tracing: OTLP/HTTP JSON to \(t.endpoint) as \(t.serviceName), sample_ratio \(t.sampleRatio)"
+                + (t.headers.isEmpty ? "" : ", headers \(t.headers.map(\.name).joined(separator: ","))"))
         lines.append("")
         lines.append("upstreams:")
         for name in config.upstreams.keys.sorted() {

@@ -9,7 +9,7 @@ import Glibc
 public enum ConfigLoader {
     static let topLevelKeys = [
         "listen", "workers", "limits", "upstreams", "routes", "models", "inbound_keys", "auth_keys", "cors",
-        "log_level", "access_log", "profiles", "metrics",
+        "log_level", "access_log", "profiles", "metrics", "tracing",
     ]
     static let logLevels = ["debug", "info", "warning", "error"]
 
@@ -94,6 +94,9 @@ public enum ConfigLoader {
             }
         }
         if let node = top["metrics"] { config.metrics = try parseMetrics(node, config: config, warnings: &warnings) }
+        if let node = top["tracing"] {
+            config.tracing = try parseTracing(node, environment: environment, warnings: &warnings)
+        }
         (config.inboundKeys, config.inboundKeyNames) = try parseInboundKeys(top)
         if let node = top["cors"] { config.cors = try parseCORS(node, base: nil) }
 

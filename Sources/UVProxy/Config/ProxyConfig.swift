@@ -35,6 +35,8 @@ public struct ProxyConfig: Sendable {
     public var profiles: [String: BedrockProfile] = [:]
     /// `metrics`: the Prometheus endpoint (on by default at `/metrics` on the main listener).
     public var metrics = MetricsConfig()
+    /// `tracing`: OpenTelemetry spans over OTLP/HTTP (off by default).
+    public var tracing = TracingConfig()
 
     public init(
         listen: HostPort = HostPort(host: "127.0.0.1", port: 3001), workers: Int = 1,

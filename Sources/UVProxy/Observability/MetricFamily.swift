@@ -18,6 +18,8 @@ enum MetricFamily: String, CaseIterable, Sendable {
     case retries = "mini_proxy_retries_total"
     case fallbacks = "mini_proxy_fallbacks_total"
     case healed = "mini_proxy_healed_total"
+    case traceSpansExported = "mini_proxy_trace_spans_exported_total"
+    case traceSpansDropped = "mini_proxy_trace_spans_dropped_total"
     case missingWorkers = "mini_proxy_scrape_missing_workers"
     case buildInfo = "mini_proxy_build_info"
 
@@ -63,6 +65,9 @@ enum MetricFamily: String, CaseIterable, Sendable {
         case .retries: "Upstream retries, by route and reason."
         case .fallbacks: "Requests served by a fallback upstream."
         case .healed: "Requests retried without something the upstream refused, by what was removed."
+        case .traceSpansExported: "Spans the OTLP collector accepted (tracing on)."
+        case .traceSpansDropped:
+            "Spans dropped, by reason: queue_full (the export queue was full) or export_failed (the collector was unreachable, slow or refused them)."
         case .missingWorkers: "Workers that did not answer this scrape in time: their counts are missing from it."
         case .buildInfo: "The running mini-proxy version."
         }

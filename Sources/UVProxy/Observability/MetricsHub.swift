@@ -13,6 +13,8 @@ final class MetricsHub: @unchecked Sendable {
     /// Set once, before any worker's loop runs; read-only afterwards.
     private(set) var members: [Member] = []
     let timeoutMs: UInt64
+    /// The span exporter whose counters a scrape reports (set before the loops start; nil: tracing off).
+    var spanExporter: SpanExporter?
 
     init(timeoutMs: UInt64 = 2_000) {
         self.timeoutMs = timeoutMs
@@ -26,7 +28,12 @@ final class MetricsHub: @unchecked Sendable {
     /// Collects every worker's snapshot and calls `done` with the summed report, on `loop` (which
     /// must be a member's loop, or one that runs while the scrape is pending).
     func scrape(on loop: EventLoop, _ done: @escaping (MetricsReport) -> Void) {
-        let gather = ScrapeGather(count: members.count, done: done)
+        let exporter = spanExporter
+        let gather = ScrapeGather(count: members.count) { report in
+            var report = report
+            report.tracing = exporter?.snapshot()
+            done(report)
+        }
         for (i, m) in members.enumerated() where m.loop === loop {
             gather.received(i, m.snapshot())
         }

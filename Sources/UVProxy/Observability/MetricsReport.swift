@@ -5,6 +5,8 @@ struct MetricsReport {
     private(set) var values: [MetricFamily: [String: UInt64]] = [:]
     private(set) var histograms: [MetricFamily: [String: HistogramSum]] = [:]
     var missingWorkers = 0
+    /// The span exporter's counters (nil: tracing off, and the trace families are left out).
+    var tracing: TraceExportCounts?
 
     struct HistogramSum: Equatable {
         /// Per bucket (not cumulative), `+Inf` last.
@@ -90,11 +92,17 @@ struct MetricsReport {
         var out = ""
         out.reserveCapacity(8192)
         for family in MetricFamily.allCases {
+            if family == .traceSpansExported || family == .traceSpansDropped, tracing == nil { continue }
             let name = family.rawValue
             out += "# HELP \(name) \(PrometheusText.escapeHelp(family.help))\n# TYPE \(name) \(family.kind.rawValue)\n"
             switch family {
             case .missingWorkers:
                 out += "\(name) \(missingWorkers)\n"
+            case .traceSpansExported:
+                out += "\(name) \(tracing?.exported ?? 0)\n"
+            case .traceSpansDropped:
+                out += "\(name){reason=\"export_failed\"} \(tracing?.droppedFailed ?? 0)\n"
+                out += "\(name){reason=\"queue_full\"} \(tracing?.droppedQueueFull ?? 0)\n"
             case .buildInfo:
                 out += "\(name){\(PrometheusText.labels([("version", MiniProxyVersion.string)]))} 1\n"
             case .activeConnections, .activeStreams:

@@ -94,6 +94,8 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
 
     /// The name of the inbound key the client presented (never the key).
     private let keyName: [UInt8]?
+    /// The trace context (nil when tracing is off).
+    private var trace: ExchangeTrace?
 
     init(worker: ProxyWorker, route: CompiledRoute, request: HTTPRequest,
          client: HTTPServerConnection, requestId: RequestID, startedAt: UInt64, keyName: [UInt8]? = nil) {
@@ -107,6 +109,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         self.requestId = requestId
         self.startedAt = startedAt
         meter = ExchangeMeter(metrics: worker.metrics, route: route)
+        trace = worker.tracer?.begin(request.head)
         translator = route.action.isPassthrough ? nil
             : Translators.make(ingress: route.config.ingress, egress: route.config.egress, options: route.translation)
         responseParser = HTTPResponseParser(limits: HTTPLimits(maxHeadBytes: 64 * 1024, maxHeaderCount: 200,
@@ -116,8 +119,8 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     private var loop: EventLoop { worker.loop }
     /// The dialect the client reads: the route's, or for a pass-through route the one its path suggests.
     private var clientDialect: Dialect { translator != nil ? route.config.ingress : Dialect.guess(path: path) }
-    /// Someone reads the answer's facts (the access log or the metrics).
-    private var observed: Bool { worker.log.enabled || worker.metrics != nil }
+    /// Someone reads the answer's facts (the access log, the metrics or the traces).
+    private var observed: Bool { worker.log.enabled || worker.metrics != nil || worker.tracer != nil }
     private var timeouts: UpstreamTimeouts { route.timeouts }
 
     // MARK: Start
@@ -370,6 +373,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
             if !req.accept.isEmpty { HTTPWriter.appendTrustedHeader("Accept", req.stream ? "text/event-stream" : req.accept, into: &b) }
         }
         if let authValue, let auth = up.config.auth { HTTPWriter.appendHeader(auth.header, authValue, into: &b) }
+        if trace != nil { trace!.appendHeaders(request.head, into: &b) }
         if bodyStreamed {
             switch request.head.framing {
             case .contentLength(let n): HTTPWriter.appendHeader("Content-Length", n, into: &b)
@@ -981,6 +985,14 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         if client.observer === self { client.observer = nil }
         if let w = watcher { facts = w.facts }
         meter.finish(status: status, model: upstreamRequest?.clientModel, body: clientBody, usage: facts.usage, metrics: worker.metrics)
+        if let trace, let tracer = worker.tracer {
+            let upstreamModel = upstreamRequest.flatMap { translator?.upstreamModel(of: $0) } ?? facts.model
+            tracer.end(trace, route: route, method: method, head: request.head, status: status, upstreamStatus: upstreamStatus,
+                       retries: retriesTaken, model: upstreamRequest?.clientModel, body: clientBody,
+                       upstreamPath: upstreamRequest?.path, note: logNote,
+                       usage: TraceUsage(inputTokens: facts.usage.input, outputTokens: facts.usage.output,
+                                         finishReason: facts.stopReason, responseModel: upstreamModel))
+        }
         guard worker.log.enabled else { return }
         let head = request.head
         let duration = loop.now - startedAt

@@ -53,7 +53,8 @@ final class CompiledRoute: @unchecked Sendable {
     let logName: [UInt8]
 
     init(index: Int, config: RouteConfig, action: RouteAction, upstream: UpstreamBox?, credential: CredentialSource?,
-         cors: CORSConfig?, translation: TranslationOptions, timeouts: UpstreamTimeouts, methods: [[UInt8]]) {
+         cors: CORSConfig?, translation: TranslationOptions, timeouts: UpstreamTimeouts, methods: [[UInt8]],
+         tracing: Bool = false) {
         self.index = index
         self.config = config
         self.action = action
@@ -68,6 +69,8 @@ final class CompiledRoute: @unchecked Sendable {
         var fixed = [UInt8]()
         var dropped = Exchange.neverForwarded
         for name in config.removeHeaders { dropped.insert(name.lowercased()) }
+        // With tracing on the proxy writes the trace context itself (naming its own span).
+        if tracing { dropped.formUnion(["traceparent", "tracestate"]) }
         for h in config.setHeaders { dropped.insert(h.name.lowercased()) }
         if let upstream = upstream?.config {
             HTTPWriter.appendHeader("Host", upstream.url.hostHeader, into: &fixed)
@@ -143,7 +146,7 @@ final class ProxyRuntime: @unchecked Sendable {
                     upstreamPath: r.upstreamPath, renameMaxTokens: r.renameMaxTokens,
                     defaultMaxTokens: r.defaultMaxTokens, modelAliases: r.modelAliases,
                     profile: r.profile, healing: r.profile == nil ? nil : healing),
-                timeouts: timeouts, methods: methods.map { Array($0.uppercased().utf8) }))
+                timeouts: timeouts, methods: methods.map { Array($0.uppercased().utf8) }, tracing: config.tracing.enabled))
         }
         for r in config.routes {
             add(r, r.ingress == .passthrough ? .passthrough : .exchange, methods: r.methods)
@@ -161,7 +164,7 @@ final class ProxyRuntime: @unchecked Sendable {
                         upstreamPath: c.upstreamPath, renameMaxTokens: c.renameMaxTokens,
                         defaultMaxTokens: c.defaultMaxTokens, modelAliases: c.modelAliases,
                         profile: c.profile, healing: c.profile == nil ? nil : healing),
-                    timeouts: config.timeouts(for: c), methods: primary.methods))
+                    timeouts: config.timeouts(for: c), methods: primary.methods, tracing: config.tracing.enabled))
             }
         }
         // Each chat/messages route also serves its dialect's models list beside it, unless configured.

@@ -12,6 +12,8 @@ final class ProxyWorker: HTTPRequestHandler {
     let metrics: WorkerMetrics?
     /// Set when this listener answers `GET /metrics` (metrics on, no admin listener of their own).
     var metricsEndpoint: MetricsEndpoint?
+    /// This worker's tracing (nil when `tracing.enabled` is false).
+    var tracer: WorkerTracer?
     private var requestCounter: UInt64 = 0
     /// Responses answered straight from the read buffer (`Exchange.respondInPlace`); tests read it.
     var inPlaceResponses = 0

@@ -15,6 +15,8 @@ public final class ProxyServer: @unchecked Sendable {
     private let log: AccessLog
     /// Every worker's metrics, for a scrape on any of them (nil when metrics are off).
     private let metricsHub: MetricsHub?
+    /// The OTLP span exporter (nil when tracing is off).
+    private let spanExporter: SpanExporter?
 
     public init(config: ProxyConfig, configPath: String? = nil, listen: HostPort? = nil, workers: Int? = nil) throws {
         self.configPath = configPath
@@ -23,6 +25,8 @@ public final class ProxyServer: @unchecked Sendable {
         workerCount = max(1, workers ?? config.workers)
         log = AccessLog(enabled: config.accessLog, format: AccessLog.Format(rawValue: config.accessLogFormat) ?? .text, path: config.accessLogPath)
         metricsHub = config.metrics.enabled ? MetricsHub() : nil
+        spanExporter = config.tracing.enabled ? SpanExporter(config: config.tracing) : nil
+        metricsHub?.spanExporter = spanExporter
     }
 
     /// The port of the metrics admin listener (`metrics.listen`), 0 without one.
@@ -49,6 +53,10 @@ public final class ProxyServer: @unchecked Sendable {
             }
             if let admin = m.listen { metricsPort = try first.listenForMetrics(admin, hub: hub, path: m.path) }
         }
+        if let spanExporter {
+            try spanExporter.start()
+            for w in workers { w.trace(to: spanExporter) }
+        }
         for w in workers { try w.start() }
     }
 
@@ -67,7 +75,17 @@ public final class ProxyServer: @unchecked Sendable {
         let signals = SignalWatcher { [weak self] sig in self?.handleSignal(sig) }
         signals.run()
         for w in workers { w.join() }
+        finishTracing()
     }
+
+    /// Exports the spans the workers handed over at their end (bounded by `tracing.timeout_ms`).
+    private func finishTracing() {
+        guard let spanExporter else { return }
+        spanExporter.shutdown(waitMs: UInt64(spanExporter.config.timeoutMs))
+    }
+
+    /// The exporter's counters (tests).
+    func traceExportCounts() -> TraceExportCounts? { spanExporter?.snapshot() }
 
     private func handleSignal(_ sig: Int32) {
         switch sig {
@@ -92,7 +110,10 @@ public final class ProxyServer: @unchecked Sendable {
     }
 
     /// Blocks until every worker thread ended.
-    public func wait() { for w in workers { w.join() } }
+    public func wait() {
+        for w in workers { w.join() }
+        finishTracing()
+    }
 
     /// Responses answered straight from the read buffer, over all workers (tests).
     func inPlaceResponseCount() -> Int { workers.reduce(0) { $0 + $1.inPlaceResponses() } }
@@ -104,14 +125,18 @@ public final class ProxyServer: @unchecked Sendable {
     public func reload() {
         guard let configPath else { return }
         do {
-            let config = try ConfigLoader.load(path: configPath)
-            let fresh = try ProxyRuntime(config: config, healing: runtime.healing)
+            var config = try ConfigLoader.load(path: configPath)
             if config.listen != runtime.config.listen || config.workers != runtime.config.workers {
                 Log.warning("reload: listen and workers changes need a restart; they are ignored")
             }
             if config.metrics != runtime.config.metrics {
                 Log.warning("reload: metrics changes need a restart; they are ignored")
             }
+            if config.tracing != runtime.config.tracing {
+                Log.warning("reload: tracing changes need a restart; they are ignored")
+                config.tracing = runtime.config.tracing
+            }
+            let fresh = try ProxyRuntime(config: config, healing: runtime.healing)
             runtime = fresh
             for w in workers { w.replace(runtime: fresh) }
             Log.info("reloaded \(configPath)")
@@ -147,6 +172,11 @@ final class WorkerThread: @unchecked Sendable {
         self.port = server.port
     }
 
+    /// Records this worker's exchanges as spans for `exporter` (before `start`).
+    func trace(to exporter: SpanExporter) {
+        proxy.tracer = WorkerTracer(loop: loop, exporter: exporter)
+    }
+
     /// Answers `GET <path>` on this worker's listener from every worker's metrics (before `start`).
     func serveMetrics(hub: MetricsHub, path: String) {
         proxy.metricsEndpoint = MetricsEndpoint(loop: loop, hub: hub, path: path)
@@ -177,6 +207,8 @@ final class WorkerThread: @unchecked Sendable {
             loop.runOnce()
             // Lines of the last iterations are written before the thread ends (SIGTERM drains here).
             log.close()
+            // So are spans: handed to the exporter, which the server drains after every worker ended.
+            proxy.tracer?.close()
             loop.runOnce()
             finished.open()
         }

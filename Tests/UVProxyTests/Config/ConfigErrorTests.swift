@@ -21,7 +21,7 @@ final class ConfigErrorTests: XCTestCase {
     func testUnknownKeys() {
         assertConfigError(ConfigFixtures.minimal(extra: "listne: 1"),
             "listne: unknown key (expected one of: listen, workers, limits, upstreams, routes, models, "
-                + "inbound_keys, auth_keys, cors, log_level, access_log, profiles, metrics)")
+                + "inbound_keys, auth_keys, cors, log_level, access_log, profiles, metrics, tracing)")
         assertConfigError(ConfigFixtures.minimal(extra: "limits: { max_body: 1 }"),
             "limits.max_body: unknown key (expected one of: max_head_bytes, max_header_count, max_body_bytes, "
                 + "max_connections, head_timeout, body_timeout, keep_alive_timeout, shutdown_grace)")

@@ -237,7 +237,12 @@ final class MetricsTests: XCTestCase {
         var report = MetricsReport()
         report.add(w.snapshot())
         report.missingWorkers = 1
+        XCTAssertFalse(report.render().contains("mini_proxy_trace_"), "no trace families with tracing off")
+        report.tracing = TraceExportCounts(exported: 3, droppedQueueFull: 1, droppedFailed: 2)
         let text = report.render()
+        XCTAssertTrue(text.contains("mini_proxy_trace_spans_exported_total 3\n"))
+        XCTAssertTrue(text.contains("mini_proxy_trace_spans_dropped_total{reason=\"export_failed\"} 2\n"))
+        XCTAssertTrue(text.contains("mini_proxy_trace_spans_dropped_total{reason=\"queue_full\"} 1\n"))
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         XCTAssertEqual(lines.last, "", "the text ends with a line feed")
         var typed: [String: String] = [:]
