@@ -178,6 +178,9 @@ def test_span_continues_the_clients_trace_and_the_upstream_gets_it(bin_path, reg
     assert a["server.address"] == "localhost" and a["server.port"] == mock["port"]
     assert a["mini_proxy.route"] == MESSAGES
     assert a["mini_proxy.retries"] == 0
+    # Usage and stop reason, read from the answer the client got (the mock reports 12 input tokens).
+    assert a["gen_ai.usage.input_tokens"] == 12 and a["gen_ai.usage.output_tokens"] > 0, a
+    assert list(a["gen_ai.response.finish_reasons"]) == ["end_turn"], a
     assert "error.type" not in a
     assert server.status.code == Status.STATUS_CODE_UNSET
     assert server.start_time_unix_nano <= client.start_time_unix_nano <= client.end_time_unix_nano <= server.end_time_unix_nano
@@ -222,6 +225,7 @@ def test_new_trace_openai_route_and_stream(bin_path, registry, certs, mock, coll
     spans = collector.wait_spans(lambda s: s.kind == Span.SPAN_KIND_SERVER and hexid(s.trace_id) == TRACE_ID)
     assert len(spans) == 1
     assert attrs(spans[0])["http.response.status_code"] == 200
+    assert attrs(spans[0])["gen_ai.usage.input_tokens"] == 12, attrs(spans[0])
     assert hexid(spans[0].parent_span_id) == PARENT_ID
 
 
