@@ -56,9 +56,7 @@ struct ChatChunkStream: SSEJSONEventReader {
     /// Handles `value` when it is one whole JSON value; false (nothing done) when it is not valid JSON.
     /// A valid value that is not an object means nothing, and so does OpenAI's `[DONE]` marker.
     mutating func event(_ value: UnsafeRawBufferPointer, into out: inout [UInt8]) -> Bool {
-        if let event = FieldPicker.pick(
-            value, "type", "index", "delta", "content_block", "message", "usage", "error", "Message")
-        {
+        if let event = BedrockStreamEvent.pick(value) {
             handle(event, into: &out)
             return true
         }
@@ -67,15 +65,12 @@ struct ChatChunkStream: SSEJSONEventReader {
 
     // MARK: Anthropic events
 
-    /// One event object; its fields are found by `FieldPicker`, in the order given in `event`:
-    /// type, index, delta, content_block, message, usage, error, Message.
+    /// One event object; its fields in `BedrockStreamEvent.pick`'s order: type, index, delta, content_block,
+    /// message, usage, error, Message.
     private mutating func handle(_ event: FieldPicker, into out: inout [UInt8]) {
         if phase == .done { return }
         guard let typeValue = event[0], typeValue.kind == .string else {
-            // Bedrock exceptions in a data-only stream: `{"message":"..."}`.
-            if let message = event.string(event[4]) ?? event.string(event[7]) {
-                fail(APIError(status: 502, type: "api_error", message: message), into: &out)
-            }
+            if let exception = BedrockStreamEvent.exception(event) { fail(exception, into: &out) }
             return
         }
         if event.isString(typeValue, "content_block_delta") {

@@ -79,9 +79,7 @@ struct ResponsesEventStream: SSEJSONEventReader {
 
     /// Handles `value` when it is one whole JSON value; false (nothing done) when it is not valid JSON.
     mutating func event(_ value: UnsafeRawBufferPointer, into out: inout [UInt8]) -> Bool {
-        if let event = FieldPicker.pick(
-            value, "type", "index", "delta", "content_block", "message", "usage", "error", "Message")
-        {
+        if let event = BedrockStreamEvent.pick(value) {
             handle(event, into: &out)
             return true
         }
@@ -90,14 +88,11 @@ struct ResponsesEventStream: SSEJSONEventReader {
 
     // MARK: Anthropic events
 
-    /// One event object; fields in the order picked in `event`.
+    /// One event object; its fields in `BedrockStreamEvent.pick`'s order.
     private mutating func handle(_ event: FieldPicker, into out: inout [UInt8]) {
         if phase == .done { return }
         guard let type = event[0], type.kind == .string else {
-            // Bedrock exceptions in a data-only stream: `{"message":"..."}`.
-            if let message = event.string(event[4]) ?? event.string(event[7]) {
-                fail(APIError(status: 502, type: "api_error", message: message), into: &out)
-            }
+            if let exception = BedrockStreamEvent.exception(event) { fail(exception, into: &out) }
             return
         }
         if event.isString(type, "content_block_delta") {
