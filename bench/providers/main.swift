@@ -21,6 +21,10 @@ let anthropicBody = Array(#"{"model":"claude-sonnet-4-5","max_tokens":64,"system
 let anthropicDelta = Array(#"event: content_block_delta\#ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hello"}}\#n\#n"#.utf8)
 let anthropicStart = Array(#"event: message_start\#ndata: {"type":"message_start","message":{"id":"msg_bdrk_01","type":"message","role":"assistant","model":"claude-3-7-sonnet-20250219","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":30,"output_tokens":1}}}\#n\#n"#.utf8)
 
+let anthropicTextStart = Array(#"event: content_block_start\#ndata: {"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}\#n\#n"#.utf8)
+
+let responsesBody = Array(#"{"model":"claude-sonnet-4-5","instructions":"You are terse.","input":[{"role":"user","content":"Say hello in five words."}],"max_output_tokens":64,"temperature":0.2,"store":false,"stream":true}"#.utf8)
+
 let anthropicReply = Array(#"""
 {"id":"msg_bdrk_01XyZabcdEFGhijkLMNop","type":"message","role":"assistant","model":"claude-sonnet-4-5-20250929","content":[{"type":"text","text":"Hello there! It is nice to meet you. How can I help you today? I can answer questions, write and review code, summarise documents, or just chat about whatever is on your mind."}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":19,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":42,"service_tier":"standard"},"extra":"padding to make this body about six hundred bytes long.............."}
 """#.utf8)
@@ -244,6 +248,33 @@ enum Bench {
             for _ in 0..<n {
                 out.removeAll(keepingCapacity: true)
                 anthropicDelta.withUnsafeBytes { t.streamChunk($0, into: &out) }
+            }
+        case "responses-bedrock.request":
+            for _ in 0..<n {
+                let t = ResponsesToBedrockTranslator(options: bedrockOptions, now: { 1 })
+                sink(try? t.upstreamRequest(for: ClientRequest(body: responsesBody)))
+            }
+        case "responses-bedrock.event":
+            let t = ResponsesToBedrockTranslator(options: bedrockOptions, now: { 1 })
+            _ = try? t.upstreamRequest(for: ClientRequest(body: responsesBody))
+            anthropicStart.withUnsafeBytes { t.streamChunk($0, into: &out) }
+            anthropicTextStart.withUnsafeBytes { t.streamChunk($0, into: &out) }
+            for _ in 0..<n {
+                out.removeAll(keepingCapacity: true)
+                anthropicDelta.withUnsafeBytes { t.streamChunk($0, into: &out) }
+            }
+        case "anthropic-openai.request":
+            for _ in 0..<n {
+                let t = AnthropicToOpenAITranslator(options: options)
+                sink(try? t.upstreamRequest(for: ClientRequest(body: anthropicBody)))
+            }
+        case "anthropic-openai.event":
+            let t = AnthropicToOpenAITranslator(options: options)
+            _ = try? t.upstreamRequest(for: ClientRequest(body: anthropicBody))
+            openAIChunk.withUnsafeBytes { t.streamChunk($0, into: &out) }
+            for _ in 0..<n {
+                out.removeAll(keepingCapacity: true)
+                openAIChunk.withUnsafeBytes { t.streamChunk($0, into: &out) }
             }
         default:
             print("unknown op \(op)")

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import signal
 import socket
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +21,10 @@ try:  # The SDKs bring their HTTP client; recent releases ship it as `httpx2`.
     import httpx  # type: ignore
 except ImportError:  # pragma: no cover - depends on the installed SDK generation
     import httpx2 as httpx  # type: ignore
+
+# The SSE parser is the soak runs' (tests/soak/loadlib.py, standard library only).
+sys.path.append(str(Path(__file__).resolve().parents[1] / "soak"))
+import loadlib  # noqa: E402
 
 HOST = "127.0.0.1"
 
@@ -257,24 +264,10 @@ def request_bytes(method: str, path: str, body: bytes | None = None, headers: di
 
 
 def sse_events(text: str) -> list[dict]:
-    """Parses an SSE stream into [{"event": str|None, "data": str}], skipping comment-only blocks."""
-    events = []
+    """Parses an SSE stream into [{"event": str|None, "data": str}], skipping comment-only blocks; a lone
+    CR ends a line too. The parsing is the soak runs' (`loadlib.sse_events`)."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    for block in text.split("\n\n"):
-        event, data = None, []
-        for line in block.split("\n"):
-            if not line or line.startswith(":"):
-                continue
-            name, _, value = line.partition(":")
-            if value.startswith(" "):
-                value = value[1:]
-            if name == "event":
-                event = value
-            elif name == "data":
-                data.append(value)
-        if event is not None or data:
-            events.append({"event": event, "data": "\n".join(data)})
-    return events
+    return [{"event": event, "data": data} for event, data in loadlib.sse_events(text)]
 
 
 def chat_body(model: str, stream: bool = False, **extra) -> dict:
@@ -363,3 +356,56 @@ def assert_arrivals_spread(arrivals: list[float], delay_s: float) -> None:
     wide = [g for g in gaps if g > delay_s * 0.5]
     assert len(wide) >= len(gaps) - 1, f"events arrived together, gaps {[round(g, 3) for g in gaps]}"
     assert arrivals[-1] - arrivals[0] > delay_s * (len(gaps) - 1) * 0.8, f"span too short, gaps {gaps}"
+
+
+# MARK: agent CLIs (Claude Code, Codex)
+
+# `<time> <request id> <METHOD> <path> <status> <ms>ms [upstream=<name>/<status>...] ...`
+ACCESS = re.compile(r"^\S+ \S+ (GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) (\S+) (\d{3}) ")
+
+
+@dataclass
+class CLIRun:
+    """One run of an agent CLI: its argv, exit status and output, and what the proxy logged meanwhile."""
+    argv: list[str]
+    returncode: int
+    stdout: str
+    stderr: str
+    log: str  # what the proxy logged during the run
+
+    STDERR_TAIL = 3000  # how much of stderr `explain` shows
+
+    def access(self, path: str, method: str = "POST") -> list[tuple[int, str]]:
+        """(status, line) of each access-log line for method and path (any query)."""
+        out = []
+        for line in self.log.splitlines():
+            m = ACCESS.match(line)
+            if m and m.group(1) == method and m.group(2).split("?")[0] == path:
+                out.append((int(m.group(3)), line))
+        return out
+
+    def explain(self) -> str:
+        return (f"\nargv: {self.argv}\nexit: {self.returncode}\nstdout:\n{self.stdout[-3000:]}\n"
+                f"stderr:\n{self.stderr[-self.STDERR_TAIL:]}\nproxy log during the run:\n{self.log[-6000:]}")
+
+
+def run_cli(argv: list[str], cwd: Path, env: dict[str, str], log_path: Path | None,
+            timeout: float) -> tuple[int, str, str, str]:
+    """Runs an agent CLI offline in its own process group, killed (by PID) if it overruns `timeout`.
+    Returns (exit status, stdout, stderr, what the proxy wrote to `log_path` during the run)."""
+    start_at = log_path.stat().st_size if log_path and log_path.exists() else 0
+    p = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)  # the CLI and any tool or command it started: its own process group
+        out, err = p.communicate(timeout=10)
+        err += f"\n[killed after {timeout}s]"
+    log = ""
+    if log_path:
+        with open(log_path, "rb") as f:
+            f.seek(start_at)
+            log = f.read().decode(errors="replace")
+    return p.returncode, out, err, log
+

@@ -17,16 +17,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
-import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from capture_server import REPO, TOOL_PROMPT, claude_env, find_claude_bin
 from conftest import start_proxy, upstream
-from helpers import HOST, Process, Proxy, free_port
+from helpers import ACCESS, HOST, CLIRun, Process, Proxy, free_port, run_cli
 
 VENV = REPO / ".venv-agents"
 pytestmark = pytest.mark.skipif(
@@ -54,30 +51,7 @@ CLAUDE_CODE_BETAS = [
 ]
 MISSING_BETA = "interleaved-thinking-2025-05-14"
 
-# `<time> <request id> <METHOD> <path> <status> <ms>ms [upstream=<name>/<status>...] ...`
-ACCESS = re.compile(r"^\S+ \S+ (GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) (\S+) (\d{3}) ")
-
-
-@dataclass
-class Run:
-    argv: list[str]
-    returncode: int
-    stdout: str
-    stderr: str
-    log: str  # what the proxy logged during the run
-
-    def access(self, path: str, method: str = "POST") -> list[tuple[int, str]]:
-        """(status, line) of each access-log line for method and path (any query)."""
-        out = []
-        for line in self.log.splitlines():
-            m = ACCESS.match(line)
-            if m and m.group(1) == method and m.group(2).split("?")[0] == path:
-                out.append((int(m.group(3)), line))
-        return out
-
-    def explain(self) -> str:
-        return (f"\nargv: {self.argv}\nexit: {self.returncode}\nstdout:\n{self.stdout[-3000:]}\n"
-                f"stderr:\n{self.stderr[-3000:]}\nproxy log during the run:\n{self.log[-6000:]}")
+Run = CLIRun
 
 
 @pytest.fixture(scope="module")
@@ -145,22 +119,9 @@ def run_claude(claude_bin: str, proxy: Proxy, tmp_path: Path, *args: str, env: d
     `base_path` (ANTHROPIC_BASE_URL), offline."""
     home = tmp_path / "home"
     home.mkdir(exist_ok=True)
-    log_path = proxy.process.log_path
-    start = log_path.stat().st_size if log_path.exists() else 0
     argv = [claude_bin, *args]
-    p = subprocess.Popen(argv, cwd=home, env=claude_env(home, proxy.base + base_path, env),
-                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                         start_new_session=True)
-    try:
-        out, err = p.communicate(timeout=RUN_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        os.killpg(p.pid, signal.SIGKILL)  # the CLI and any tool it started: its own process group
-        out, err = p.communicate(timeout=10)
-        err += f"\n[killed after {RUN_TIMEOUT}s]"
-    with open(log_path, "rb") as f:
-        f.seek(start)
-        log = f.read().decode(errors="replace")
-    return Run(argv, p.returncode, out, err, log)
+    return Run(argv, *run_cli(argv, home, claude_env(home, proxy.base + base_path, env), proxy.process.log_path,
+                              RUN_TIMEOUT))
 
 
 def from_mock(text: str) -> bool:

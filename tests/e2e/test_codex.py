@@ -30,8 +30,6 @@ import json
 import os
 import re
 import secrets
-import signal
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,7 +38,7 @@ import pytest
 from capture_server import (CODEX_TOOL_ARGS, CODEX_TOOL_PROMPT, REPO, codex_argv, codex_env, codex_home,
                             find_codex_bin, start)
 from conftest import CLAUDE, MODELS, start_proxy, upstream
-from helpers import Proxy, dead_port
+from helpers import ACCESS, CLIRun, Proxy, dead_port, run_cli
 
 VENV_CODEX = REPO / ".venv-agents" / "bin" / "codex"
 pytestmark = pytest.mark.skipif(
@@ -57,31 +55,12 @@ GPT_ROUTE = GPT_BASE + "/responses"
 CLAUDE_BASE = "/provider/bedrock/format/openai/v1"
 CLAUDE_ROUTE = CLAUDE_BASE + "/responses"
 
-# `<time> <request id> <METHOD> <path> <status> <ms>ms [upstream=<name>/<status>...] ...`
-ACCESS = re.compile(r"^\S+ \S+ (GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) (\S+) (\d{3}) ")
-
 
 @dataclass
-class Run:
-    argv: list[str]
-    returncode: int
-    stdout: str
-    stderr: str
-    log: str  # what the proxy logged during the run
-    last_message: str  # `codex exec -o FILE`: the agent's final message
+class Run(CLIRun):
+    last_message: str = ""  # `codex exec -o FILE`: the agent's final message
 
-    def access(self, path: str, method: str = "POST") -> list[tuple[int, str]]:
-        """(status, line) of each access-log line for method and path (any query)."""
-        out = []
-        for line in self.log.splitlines():
-            m = ACCESS.match(line)
-            if m and m.group(1) == method and m.group(2).split("?")[0] == path:
-                out.append((int(m.group(3)), line))
-        return out
-
-    def explain(self) -> str:
-        return (f"\nargv: {self.argv}\nexit: {self.returncode}\nstdout:\n{self.stdout[-3000:]}\n"
-                f"stderr:\n{self.stderr[-4000:]}\nproxy log during the run:\n{self.log[-6000:]}")
+    STDERR_TAIL = 4000
 
 
 @pytest.fixture(scope="module")
@@ -122,23 +101,9 @@ def run_codex(codex_bin: str, registry, proxy: Proxy | None, tmp_path: Path, bas
     if config.get("compression"):
         registry.secrets.append(json.loads((codex / "auth.json").read_text())["tokens"]["access_token"])
     last = tmp_path / "last-message.txt"
-    log_path = proxy.process.log_path if proxy else None
-    start_at = log_path.stat().st_size if log_path and log_path.exists() else 0
     argv = codex_argv(codex_bin, prompt, "-o", str(last), *args)
-    p = subprocess.Popen(argv, cwd=work, env=codex_env(home, key), stdin=subprocess.DEVNULL,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    try:
-        out, err = p.communicate(timeout=RUN_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        os.killpg(p.pid, signal.SIGKILL)  # the CLI and any command it started: its own process group
-        out, err = p.communicate(timeout=10)
-        err += f"\n[killed after {RUN_TIMEOUT}s]"
-    log = ""
-    if log_path:
-        with open(log_path, "rb") as f:
-            f.seek(start_at)
-            log = f.read().decode(errors="replace")
-    return Run(argv, p.returncode, out, err, log, last.read_text() if last.exists() else "")
+    result = run_cli(argv, work, codex_env(home, key), proxy.process.log_path if proxy else None, RUN_TIMEOUT)
+    return Run(argv, *result, last.read_text() if last.exists() else "")
 
 
 def from_mock(text: str) -> bool:

@@ -36,14 +36,13 @@ from __future__ import annotations
 import asyncio
 import os
 import random
-import shutil
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from loadlib import (HOST, Incomplete, Processes, cpu_seconds, free_port, judge, percentile, read_response,  # noqa: E402
-                     request_bytes, sample_rss, slope_mib_per_min, wait_listening)
+                     request_bytes, sample_rss, slope_mib_per_min, verdict, wait_listening)
 
 BIN = os.environ.get("MINI_PROXY_BIN", ".build/release/mini-proxy")
 SECONDS = int(os.environ.get("CHAOS_SECONDS", "120"))
@@ -276,17 +275,10 @@ def main() -> int:
             problems.append("no requests")
         for v in stats.violations:
             print("  " + v)
-        ok = not problems
-        if ok:
-            print("chaos: PASS")
-        else:
-            print("chaos: FAIL: " + "; ".join(problems))
-            print(f"logs kept in {tmp} (proxy.log, access.log, mock.log, chaos.yaml)")
+        ok = verdict("chaos", problems, tmp, "proxy.log, access.log, mock.log, chaos.yaml")
         return 0 if ok else 1
     finally:
-        procs.stop()
-        if ok:
-            shutil.rmtree(tmp, ignore_errors=True)
+        procs.stop(remove_logs=ok)
 
 
 if __name__ == "__main__":

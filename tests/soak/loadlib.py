@@ -9,6 +9,7 @@ import asyncio
 import json
 import os
 import resource
+import shutil
 import signal
 import socket
 import subprocess
@@ -117,7 +118,8 @@ class Processes:
                     return f.read()
         return ""
 
-    def stop(self) -> None:
+    def stop(self, remove_logs: bool = False) -> None:
+        """Ends every child; with `remove_logs`, then removes the folder of logs (`tmp`)."""
         for _, p, _ in reversed(self.procs):
             if p.poll() is None:
                 p.send_signal(signal.SIGTERM)
@@ -127,6 +129,18 @@ class Processes:
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait(5)
+        if remove_logs:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def verdict(name: str, problems: list[str], tmp: str, logs: str) -> bool:
+    """Prints `<name>: PASS`, or `<name>: FAIL: <problems>` and where the logs (`logs`) are kept; True on a pass."""
+    if not problems:
+        print(f"{name}: PASS")
+        return True
+    print(f"{name}: FAIL: " + "; ".join(problems))
+    print(f"logs kept in {tmp} ({logs})")
+    return False
 
 
 def wait_listening(port: int, seconds: float = 10) -> None:

@@ -39,7 +39,6 @@ from __future__ import annotations
 import asyncio
 import os
 import random
-import shutil
 import signal
 import sys
 import tempfile
@@ -48,7 +47,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from loadlib import (HOST, Incomplete, Processes, cpu_seconds, expected_text, fd_count, free_port, judge,  # noqa: E402
                      percentile, proxy_sockets, raise_nofile, read_response, request_bytes, sample_rss,
-                     wait_listening)
+                     verdict, wait_listening)
 
 BIN = os.environ.get("MINI_PROXY_BIN", ".build/release/mini-proxy")
 SECONDS = float(os.environ.get("RELOAD_SECONDS", "40"))
@@ -424,17 +423,10 @@ def main() -> int:
                             "connection to a new pool for the old upstream, which nothing retires until the next SIGHUP)")
         for f in st.failures:
             print("  " + f)
-        ok = not problems
-        if ok:
-            print("reload-test: PASS")
-        else:
-            print("reload-test: FAIL: " + "; ".join(problems))
-            print(f"logs kept in {tmp} (proxy.log, mock-*.log, reload.yaml)")
+        ok = verdict("reload-test", problems, tmp, "proxy.log, mock-*.log, reload.yaml")
         return 0 if ok else 1
     finally:
-        procs.stop()
-        if ok:
-            shutil.rmtree(tmp, ignore_errors=True)
+        procs.stop(remove_logs=ok)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,11 @@ extension APIError {
         APIError(status: 401, type: "authentication_error", message: message)
     }
 
+    /// The upstream broke the protocol it promised: a 502 in OpenAI's words.
+    static func upstreamProtocol(_ message: String) -> APIError {
+        APIError(status: 502, type: "api_error", message: message, code: "bad_upstream_response")
+    }
+
     /// Anthropic's error type for an HTTP status. Statuses without a dedicated type keep `type` when it is
     /// one of Anthropic's words and otherwise become `api_error`.
     public static func anthropicType(status: Int, fallback type: String = "api_error") -> String {

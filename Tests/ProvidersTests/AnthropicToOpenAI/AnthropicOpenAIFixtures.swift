@@ -3,8 +3,10 @@ import XCTest
 
 @testable import Providers
 
-/// Loads the golden files under `Fixtures/anthropic-openai` and compares what the translator wrote with them.
-enum AnthropicOpenAIFixtures {
+/// The golden files under `Fixtures/anthropic-openai` (`PairFixtures`), and the Anthropic SSE comparison.
+enum AnthropicOpenAIFixtures: PairFixtures {
+    static let folder = "anthropic-openai"
+    static let lateUpstreamEvent = Array("data: {\"choices\":[]}\n\n".utf8)
     static let path = "/v1/openai/v1/chat/completions"
     static let options = TranslationOptions(
         upstreamPath: path, modelAliases: ["claude-opus-5-5": "gpt-5", "sonnet": "gpt-5-mini"])
@@ -13,50 +15,20 @@ enum AnthropicOpenAIFixtures {
         AnthropicToOpenAITranslator(options: options)
     }
 
-    /// The fixture directory `kind` (`request`, `response`, `stream`) and the names in it, sorted.
-    static func names(_ kind: String) throws -> (URL, [String]) {
-        let url = try XCTUnwrap(
-            Bundle.module.url(forResource: kind, withExtension: nil, subdirectory: "Fixtures/anthropic-openai"),
-            "missing fixture directory \(kind)")
-        let names = try FileManager.default.contentsOfDirectory(atPath: url.path)
-            .map { $0.hasSuffix(".json") ? String($0.dropLast(5)) : $0 }
-            .sorted()
-        return (url, names)
-    }
-
-    static func read(_ url: URL) throws -> [UInt8] {
-        [UInt8](try Data(contentsOf: url))
-    }
-
-    static func json(_ url: URL) throws -> JSON {
-        try JSONParser.parse(read(url))
-    }
-
     /// Anthropic SSE output: each frame's `event:` line byte-exact, its data JSON compared without regard
     /// to key order; the output must end on a frame boundary.
     static func assertSameSSE(
         _ actual: [UInt8], _ expected: [UInt8], _ context: String, file: StaticString = #filePath, line: UInt = #line
     ) {
-        let actualFrames = OpenAIBedrockFixtures.frames(actual)
-        let expectedFrames = OpenAIBedrockFixtures.frames(expected)
-        XCTAssertEqual(
-            actualFrames.count, expectedFrames.count,
-            "\(context): frame count\n actual:\n\(actual.utf8String)\n expected:\n\(expected.utf8String)", file: file,
-            line: line)
-        if !actual.isEmpty {
-            XCTAssertEqual(
-                actual.suffix(2), [0x0A, 0x0A], "\(context): output must end on a frame boundary", file: file,
-                line: line)
-        }
-        for (index, (a, e)) in zip(actualFrames, expectedFrames).enumerated() {
+        assertSameFrames(actual, expected, context, emptyAllowed: true, file: file, line: line) { index, a, e in
             let (aEvent, aData) = split(a)
             let (eEvent, eData) = split(e)
             XCTAssertEqual(aEvent, eEvent, "\(context): frame \(index) event", file: file, line: line)
             guard let expectedJSON = try? JSONParser.parse(Array(eData.utf8)) else {
                 XCTFail("\(context): fixture frame \(index) is not JSON: \(eData)", file: file, line: line)
-                continue
+                return
             }
-            OpenAIBedrockFixtures.assertSameJSON(
+            assertSameJSON(
                 Array(aData.utf8), expectedJSON, "\(context): frame \(index)", file: file, line: line)
         }
     }
@@ -84,7 +56,7 @@ enum AnthropicEventSequence {
         var open: (index: Int, kind: String)?
         var nextIndex = 0
         var sawDelta = false
-        for (n, frame) in OpenAIBedrockFixtures.frames(bytes).enumerated() {
+        for (n, frame) in AnthropicOpenAIFixtures.frames(bytes).enumerated() {
             let (eventLine, data) = AnthropicOpenAIFixtures.split(frame)
             guard let event = try? JSONParser.parse(Array(data.utf8)), let type = event["type"]?.stringValue else {
                 problems.append("frame \(n) has no JSON with a type: \(frame.utf8String)")

@@ -8,7 +8,6 @@ import XCTest
 /// translator must report it left out) or the expected 400 (`error`).
 final class AnthropicToOpenAIRequestTests: XCTestCase {
     func testFixtures() throws {
-        let (directory, names) = try AnthropicOpenAIFixtures.names("request")
         let required = [
             "text-system-sampling", "system-blocks-cache-control", "images-base64-and-url", "tool-round-trip-parallel",
             "tool-use-only-turn", "tool-choice-any-no-parallel", "tool-choice-named", "tool-choice-none",
@@ -18,56 +17,20 @@ final class AnthropicToOpenAIRequestTests: XCTestCase {
             "error-body-not-json", "error-missing-model", "error-missing-messages", "error-missing-max-tokens",
             "error-block-unknown-type", "error-block-server-tool-use",
         ]
-        for name in required { XCTAssertTrue(names.contains(name), "missing request fixture \(name)") }
-        var checked = 0
-        for name in names {
-            let fixture = try AnthropicOpenAIFixtures.json(directory.appendingPathComponent(name + ".json"))
-            let body: [UInt8]
-            if let text = fixture["clientText"]?.stringValue {
-                body = Array(text.utf8)
-            } else {
-                // The raw bytes of the `client` member: numbers such as 2.50 stay as written.
-                body = try XCTUnwrap(fixture["client"], name).bytes
+        let checked = try AnthropicOpenAIFixtures.checkRequestFixtures(required: required) {
+            name, request, translator, fixture in
+            XCTAssertEqual(request.accept, request.stream ? "text/event-stream" : "application/json", name)
+            if let removed = fixture["removed"]?.arrayValue {
+                XCTAssertEqual(
+                    translator.removedForUpstream.sorted(), removed.compactMap(\.stringValue).sorted(),
+                    "\(name): removed")
             }
-            let translator = AnthropicOpenAIFixtures.translator()
-            let result = Result { () throws(APIError) in try translator.upstreamRequest(for: ClientRequest(body: body))
-            }
-            if let expected = fixture["upstream"] {
-                guard case .success(let request) = result else {
-                    XCTFail("\(name): unexpected error \(result)")
-                    continue
-                }
-                XCTAssertEqual(request.path, expected["path"]?.stringValue, "\(name): path")
-                XCTAssertEqual(request.stream, expected["stream"]?.boolValue, "\(name): stream")
-                XCTAssertEqual(request.contentType, "application/json", name)
-                XCTAssertEqual(request.accept, request.stream ? "text/event-stream" : "application/json", name)
-                OpenAIBedrockFixtures.assertSameJSON(request.body, try XCTUnwrap(expected["body"]), "\(name): body")
-                if let removed = fixture["removed"]?.arrayValue {
-                    XCTAssertEqual(
-                        translator.removedForUpstream.sorted(), removed.compactMap(\.stringValue).sorted(),
-                        "\(name): removed")
-                }
-            } else {
-                let expected = try XCTUnwrap(fixture["error"], name)
-                guard case .failure(let error) = result else {
-                    XCTFail("\(name): expected an error, got \(result)")
-                    continue
-                }
-                XCTAssertEqual(error.status, expected["status"]?.intValue, name)
-                XCTAssertEqual(error.type, expected["type"]?.stringValue, name)
-                if let message = expected["message"]?.stringValue {
-                    XCTAssertEqual(error.message, message, name)
-                } else {
-                    let prefix = try XCTUnwrap(expected["messagePrefix"]?.stringValue, name)
-                    XCTAssertTrue(error.message.hasPrefix(prefix), "\(name): \(error.message)")
-                    XCTAssertGreaterThan(error.message.count, prefix.count, "\(name): the reason is missing")
-                }
-                // The proxy renders it in Anthropic's shape.
-                let rendered = try JSONParser.parse(error.body(for: .anthropicMessages))
-                XCTAssertEqual(rendered["type"], "error", name)
-                XCTAssertEqual(rendered["error"]?["type"], "invalid_request_error", name)
-            }
-            checked += 1
+        } error: { name, error, expected in
+            try AnthropicOpenAIFixtures.assertMessage(error, expected, name)
+            // The proxy renders it in Anthropic's shape.
+            let rendered = try JSONParser.parse(error.body(for: .anthropicMessages))
+            XCTAssertEqual(rendered["type"], "error", name)
+            XCTAssertEqual(rendered["error"]?["type"], "invalid_request_error", name)
         }
         XCTAssertGreaterThanOrEqual(checked, required.count)
     }

@@ -7,32 +7,13 @@ import XCTest
 /// response (status, optional `retryAfter`, `bodyText`) and the expected client response.
 final class AnthropicToOpenAIResponseTests: XCTestCase {
     func testFixtures() throws {
-        let (directory, names) = try AnthropicOpenAIFixtures.names("response")
         let required = [
             "text", "tool-calls-with-text", "tool-call-bad-arguments", "finish-stop-with-tool-call", "length",
             "content-filter", "refusal", "cache-usage", "unicode-escapes", "error-429-retry-after", "error-400-openai",
             "error-401", "error-500-not-json", "error-529-overloaded", "error-2xx-not-a-completion",
             "error-2xx-tool-call-without-name",
         ]
-        for name in required { XCTAssertTrue(names.contains(name), "missing response fixture \(name)") }
-        for name in names {
-            let fixture = try AnthropicOpenAIFixtures.json(directory.appendingPathComponent(name + ".json"))
-            let translator = AnthropicOpenAIFixtures.translator()
-            _ = try translator.upstreamRequest(for: ClientRequest(body: try XCTUnwrap(fixture["request"], name).bytes))
-            let upstream = try XCTUnwrap(fixture["upstream"], name)
-            let response = translator.clientResponse(
-                status: try XCTUnwrap(upstream["status"]?.intValue, name), contentType: "application/json",
-                body: Array(try XCTUnwrap(upstream["bodyText"]?.stringValue, name).utf8),
-                retryAfter: upstream["retryAfter"]?.stringValue)
-            let expected = try XCTUnwrap(fixture["expected"], name)
-            XCTAssertEqual(response.status, expected["status"]?.intValue, name)
-            XCTAssertEqual(response.contentType, "application/json", name)
-            let expectedHeaders = (expected["headers"]?.arrayValue ?? []).map {
-                "\($0.arrayValue?.first?.stringValue ?? ""): \($0.arrayValue?.last?.stringValue ?? "")"
-            }
-            XCTAssertEqual(response.headers.map { "\($0.name): \($0.value)" }, expectedHeaders, name)
-            OpenAIBedrockFixtures.assertSameJSON(response.body, try XCTUnwrap(expected["body"]), name)
-        }
+        try AnthropicOpenAIFixtures.checkResponseFixtures(required: required)
     }
 
     /// The client's model name comes back, not the upstream's, even when an alias changed it.

@@ -9,53 +9,7 @@ import XCTest
 /// and split at every index; every replay must write the same bytes, and they must form a well-formed
 /// Anthropic stream.
 final class AnthropicToOpenAIStreamTests: XCTestCase {
-    struct Case {
-        var request: [UInt8]
-        var upstream: [UInt8]
-        var expected: [UInt8]
-        var failure: APIError?
-    }
-
-    func load(_ directory: URL, _ name: String) throws -> Case {
-        let folder = directory.appendingPathComponent(name)
-        let meta = try AnthropicOpenAIFixtures.json(folder.appendingPathComponent("case.json"))
-        var failure: APIError?
-        if let fail = meta["end"]?["fail"] {
-            failure = APIError(
-                status: fail["status"]?.intValue ?? 0, type: fail["type"]?.stringValue ?? "",
-                message: fail["message"]?.stringValue ?? "")
-        } else {
-            XCTAssertEqual(meta["end"]?.stringValue, "end", name)
-        }
-        return Case(
-            request: try XCTUnwrap(meta["request"], name).bytes,
-            upstream: try AnthropicOpenAIFixtures.read(folder.appendingPathComponent("upstream.sse")),
-            expected: try AnthropicOpenAIFixtures.read(folder.appendingPathComponent("client.sse")), failure: failure)
-    }
-
-    /// One replay: a fresh translator, the request, every piece, then the end (or the failure).
-    func replay(_ testCase: Case, _ pieces: [[UInt8]]) -> [UInt8] {
-        let translator = AnthropicOpenAIFixtures.translator()
-        guard (try? translator.upstreamRequest(for: ClientRequest(body: testCase.request)))?.stream == true else {
-            return Array("request did not map to a stream".utf8)
-        }
-        var out: [UInt8] = []
-        for piece in pieces { piece.withUnsafeBytes { translator.streamChunk($0, into: &out) } }
-        if let failure = testCase.failure {
-            translator.streamFail(failure, into: &out)
-        } else {
-            translator.streamEnd(into: &out)
-        }
-        // Anything after the end is ignored: the stream is over.
-        let done = out.count
-        translator.streamEnd(into: &out)
-        translator.streamFail(APIError(status: 502, type: "api_error", message: "late"), into: &out)
-        [UInt8]("data: {\"choices\":[]}\n\n".utf8).withUnsafeBytes { translator.streamChunk($0, into: &out) }
-        return done == out.count ? out : out + Array("<wrote after the end>".utf8)
-    }
-
     func testFixtures() throws {
-        let (directory, names) = try AnthropicOpenAIFixtures.names("stream")
         let required = [
             "text", "text-crlf-cached-usage", "tool-single-pieces", "text-then-parallel-tools", "tools-interleaved",
             "tools-one-chunk-first-unfinished", "finish-stop-with-tool-call", "length", "refusal", "unicode-escapes",
@@ -63,13 +17,9 @@ final class AnthropicToOpenAIStreamTests: XCTestCase {
             "error-chunk-rate-limit-first", "invalid-json-chunk", "empty-stream", "done-without-chunks",
             "stream-fail-mid-stream", "index-missing-and-name-late", "tool-call-without-name",
         ]
-        for name in required { XCTAssertTrue(names.contains(name), "missing stream fixture \(name)") }
-        for name in names {
-            let testCase = try load(directory, name)
-            let whole = replay(testCase, [testCase.upstream])
+        try AnthropicOpenAIFixtures.checkStreamFixtures(required: required) { name, whole, testCase in
             AnthropicOpenAIFixtures.assertSameSSE(whole, testCase.expected, name)
             XCTAssertEqual(AnthropicEventSequence.problems(whole), [], name)
-            assertEverySplit(testCase.upstream, expected: whole.utf8String) { replay(testCase, $0).utf8String }
         }
     }
 
@@ -77,17 +27,17 @@ final class AnthropicToOpenAIStreamTests: XCTestCase {
     /// by line, nothing is written before a line's newline, and the events appear line by line.
     func testEventsAreWrittenAsSoonAsTheirChunkIsComplete() throws {
         let (directory, _) = try AnthropicOpenAIFixtures.names("stream")
-        let testCase = try load(directory, "text")
+        let testCase = try AnthropicOpenAIFixtures.streamCase(directory, "text")
         let translator = AnthropicOpenAIFixtures.translator()
         _ = try translator.upstreamRequest(for: ClientRequest(body: testCase.request))
         var out: [UInt8] = []
         var eventsAfterEachChunk: [Int] = []
-        for frame in OpenAIBedrockFixtures.frames(testCase.upstream) {
+        for frame in AnthropicOpenAIFixtures.frames(testCase.upstream) {
             let before = out.count
             frame.withUnsafeBytes { translator.streamChunk($0, into: &out) }
             XCTAssertEqual(out.count, before, "wrote before the line was complete")
             [UInt8]([0x0A, 0x0A]).withUnsafeBytes { translator.streamChunk($0, into: &out) }
-            eventsAfterEachChunk.append(OpenAIBedrockFixtures.frames(out).count)
+            eventsAfterEachChunk.append(AnthropicOpenAIFixtures.frames(out).count)
         }
         // role → message_start; "Hel" → block start + delta; "lo"; " world."; finish → block stop;
         // usage → nothing; [DONE] → message_delta + message_stop.
@@ -100,12 +50,12 @@ final class AnthropicToOpenAIStreamTests: XCTestCase {
     /// A tool call's arguments stream as they arrive: each piece is an `input_json_delta` at once.
     func testToolArgumentsStreamPieceByPiece() throws {
         let (directory, _) = try AnthropicOpenAIFixtures.names("stream")
-        let testCase = try load(directory, "tool-single-pieces")
+        let testCase = try AnthropicOpenAIFixtures.streamCase(directory, "tool-single-pieces")
         let translator = AnthropicOpenAIFixtures.translator()
         _ = try translator.upstreamRequest(for: ClientRequest(body: testCase.request))
         var out: [UInt8] = []
         var deltas: [Int] = []
-        for frame in OpenAIBedrockFixtures.frames(testCase.upstream) {
+        for frame in AnthropicOpenAIFixtures.frames(testCase.upstream) {
             (frame + [0x0A, 0x0A]).withUnsafeBytes { translator.streamChunk($0, into: &out) }
             deltas.append(out.utf8String.components(separatedBy: "input_json_delta").count - 1)
         }
@@ -129,7 +79,7 @@ final class AnthropicToOpenAIStreamTests: XCTestCase {
         let piece = [UInt8](repeating: UInt8(ascii: "a"), count: 1 << 20)
         for _ in 0..<5 { piece.withUnsafeBytes { translator.streamChunk($0, into: &out) } }
         translator.streamEnd(into: &out)
-        let frames = OpenAIBedrockFixtures.frames(out)
+        let frames = AnthropicOpenAIFixtures.frames(out)
         XCTAssertEqual(frames.count, 1, out.utf8String)
         XCTAssertTrue(frames.first?.utf8String.hasPrefix("event: error\n") ?? false, out.utf8String)
         XCTAssertTrue(out.utf8String.contains("larger than"), out.utf8String)
@@ -236,7 +186,7 @@ final class AnthropicToOpenAIStreamTests: XCTestCase {
             // Reassemble each tool block's input as the SDK does.
             var inputs: [String: String] = [:]
             var names: [Int: String] = [:]
-            for frame in OpenAIBedrockFixtures.frames(out) {
+            for frame in AnthropicOpenAIFixtures.frames(out) {
                 let event = try JSONParser.parse(Array(AnthropicOpenAIFixtures.split(frame).1.utf8))
                 let index = event["index"]?.intValue ?? -1
                 if let name = event["content_block"]?["name"]?.stringValue { names[index] = name }

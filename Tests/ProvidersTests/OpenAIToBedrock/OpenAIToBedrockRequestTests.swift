@@ -7,7 +7,6 @@ import XCTest
 /// and either the expected upstream request (`upstream`: path, stream, body) or the expected 400 (`error`).
 final class OpenAIToBedrockRequestTests: XCTestCase {
     func testFixtures() throws {
-        let (directory, names) = try OpenAIBedrockFixtures.names("request")
         let required = [
             "text-basic", "system-developer-sampling", "images-stream-alias", "tool-single-history",
             "tool-parallel-history", "tool-choice-default-no-parallel", "tool-choice-none-thinking",
@@ -16,45 +15,9 @@ final class OpenAIToBedrockRequestTests: XCTestCase {
             "error-response-format-json-schema", "error-tool-arguments-invalid", "error-body-not-json",
             "error-audio-modality",
         ]
-        for name in required { XCTAssertTrue(names.contains(name), "missing request fixture \(name)") }
-        var checked = 0
-        for name in names {
-            let fixture = try OpenAIBedrockFixtures.json(directory.appendingPathComponent(name + ".json"))
-            let body: [UInt8]
-            if let text = fixture["clientText"]?.stringValue {
-                body = Array(text.utf8)
-            } else {
-                body = try XCTUnwrap(fixture["client"], name).bytes
-            }
-            let translator = OpenAIBedrockFixtures.translator()
-            let result = Result { () throws(APIError) in try translator.upstreamRequest(for: ClientRequest(body: body)) }
-            if let expected = fixture["upstream"] {
-                guard case .success(let request) = result else {
-                    XCTFail("\(name): unexpected error \(result)")
-                    continue
-                }
-                XCTAssertEqual(request.path, expected["path"]?.stringValue, "\(name): path")
-                XCTAssertEqual(request.stream, expected["stream"]?.boolValue, "\(name): stream")
-                XCTAssertEqual(request.contentType, "application/json", name)
-                OpenAIBedrockFixtures.assertSameJSON(request.body, try XCTUnwrap(expected["body"]), "\(name): body")
-            } else {
-                let expected = try XCTUnwrap(fixture["error"], name)
-                guard case .failure(let error) = result else {
-                    XCTFail("\(name): expected an error, got \(result)")
-                    continue
-                }
-                XCTAssertEqual(error.status, expected["status"]?.intValue, name)
-                XCTAssertEqual(error.type, expected["type"]?.stringValue, name)
-                if let message = expected["message"]?.stringValue {
-                    XCTAssertEqual(error.message, message, name)
-                } else {
-                    let prefix = try XCTUnwrap(expected["messagePrefix"]?.stringValue, name)
-                    XCTAssertTrue(error.message.hasPrefix(prefix), "\(name): \(error.message)")
-                    XCTAssertGreaterThan(error.message.count, prefix.count, "\(name): the parser's reason is missing")
-                }
-            }
-            checked += 1
-        }
+        let checked = try OpenAIBedrockFixtures.checkRequestFixtures(
+            required: required,
+            error: { name, error, expected in try OpenAIBedrockFixtures.assertMessage(error, expected, name) })
         XCTAssertGreaterThanOrEqual(checked, required.count)
     }
 

@@ -7,31 +7,12 @@ import XCTest
 /// response (status, optional `retryAfter`, `bodyText`) and the expected client response.
 final class OpenAIToBedrockResponseTests: XCTestCase {
     func testFixtures() throws {
-        let (directory, names) = try OpenAIBedrockFixtures.names("response")
         let required = [
             "text", "tool-use-with-text", "tool-use-parallel-no-text", "thinking-signature", "stop-sequence", "max-tokens",
             "refusal", "cache-usage", "unicode-escapes", "model-echoed", "error-400-anthropic", "error-400-bedrock",
             "error-429-retry-after", "error-500-not-json", "error-2xx-not-a-message",
         ]
-        for name in required { XCTAssertTrue(names.contains(name), "missing response fixture \(name)") }
-        for name in names {
-            let fixture = try OpenAIBedrockFixtures.json(directory.appendingPathComponent(name + ".json"))
-            let translator = OpenAIBedrockFixtures.translator()
-            _ = try translator.upstreamRequest(for: ClientRequest(body: try XCTUnwrap(fixture["request"], name).bytes))
-            let upstream = try XCTUnwrap(fixture["upstream"], name)
-            let response = translator.clientResponse(
-                status: try XCTUnwrap(upstream["status"]?.intValue, name), contentType: "application/json",
-                body: Array(try XCTUnwrap(upstream["bodyText"]?.stringValue, name).utf8),
-                retryAfter: upstream["retryAfter"]?.stringValue)
-            let expected = try XCTUnwrap(fixture["expected"], name)
-            XCTAssertEqual(response.status, expected["status"]?.intValue, name)
-            XCTAssertEqual(response.contentType, "application/json", name)
-            let expectedHeaders = (expected["headers"]?.arrayValue ?? []).map {
-                "\($0.arrayValue?.first?.stringValue ?? ""): \($0.arrayValue?.last?.stringValue ?? "")"
-            }
-            XCTAssertEqual(response.headers.map { "\($0.name): \($0.value)" }, expectedHeaders, name)
-            OpenAIBedrockFixtures.assertSameJSON(response.body, try XCTUnwrap(expected["body"]), name)
-        }
+        try OpenAIBedrockFixtures.checkResponseFixtures(required: required)
     }
 
     /// `tool_calls[].function.arguments` is compact JSON with the upstream's numbers kept as written.

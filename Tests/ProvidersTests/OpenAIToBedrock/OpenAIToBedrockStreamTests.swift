@@ -8,52 +8,7 @@ import XCTest
 /// `client.sse` (what the client must get). Every fixture is replayed whole, byte by byte and split at
 /// every index, and every replay must write the same bytes.
 final class OpenAIToBedrockStreamTests: XCTestCase {
-    struct Case {
-        var request: [UInt8]
-        var upstream: [UInt8]
-        var expected: [UInt8]
-        var failure: APIError?
-    }
-
-    func load(_ directory: URL, _ name: String) throws -> Case {
-        let folder = directory.appendingPathComponent(name)
-        let meta = try OpenAIBedrockFixtures.json(folder.appendingPathComponent("case.json"))
-        var failure: APIError?
-        if let fail = meta["end"]?["fail"] {
-            failure = APIError(
-                status: fail["status"]?.intValue ?? 0, type: fail["type"]?.stringValue ?? "",
-                message: fail["message"]?.stringValue ?? "", code: fail["code"]?.stringValue)
-        } else {
-            XCTAssertEqual(meta["end"]?.stringValue, "end", name)
-        }
-        return Case(
-            request: try XCTUnwrap(meta["request"], name).bytes,
-            upstream: try OpenAIBedrockFixtures.read(folder.appendingPathComponent("upstream.sse")),
-            expected: try OpenAIBedrockFixtures.read(folder.appendingPathComponent("client.sse")), failure: failure)
-    }
-
-    /// One replay: a fresh translator, the request, every piece, then the end (or the failure).
-    func replay(_ testCase: Case, _ pieces: [[UInt8]]) -> [UInt8] {
-        let translator = OpenAIBedrockFixtures.translator()
-        guard (try? translator.upstreamRequest(for: ClientRequest(body: testCase.request)))?.stream == true else {
-            return Array("request did not map to a stream".utf8)
-        }
-        var out: [UInt8] = []
-        for piece in pieces { piece.withUnsafeBytes { translator.streamChunk($0, into: &out) } }
-        if let failure = testCase.failure {
-            translator.streamFail(failure, into: &out)
-        } else {
-            translator.streamEnd(into: &out)
-        }
-        // Anything after the end is ignored: the stream is over.
-        let done = out.count
-        translator.streamEnd(into: &out)
-        translator.streamFail(APIError(status: 502, type: "api_error", message: "late"), into: &out)
-        return done == out.count ? out : out + Array("<wrote after the end>".utf8)
-    }
-
     func testFixtures() throws {
-        let (directory, names) = try OpenAIBedrockFixtures.names("stream")
         let required = [
             "text-data-only", "text-no-blank-lines", "text-event-lines-crlf-usage", "text-event-lines-cr-only",
             "tool-single-usage", "tool-parallel-empty-args", "thinking-signature", "stop-sequence", "max-tokens",
@@ -61,12 +16,8 @@ final class OpenAIToBedrockStreamTests: XCTestCase {
             "truncated-tool-call", "stream-fail-mid-stream", "empty-stream", "invalid-json-event", "multiline-data-event",
             "last-line-without-newline", "bom-then-text",
         ]
-        for name in required { XCTAssertTrue(names.contains(name), "missing stream fixture \(name)") }
-        for name in names {
-            let testCase = try load(directory, name)
-            let whole = replay(testCase, [testCase.upstream])
+        try OpenAIBedrockFixtures.checkStreamFixtures(required: required) { name, whole, testCase in
             OpenAIBedrockFixtures.assertSameSSE(whole, testCase.expected, name)
-            assertEverySplit(testCase.upstream, expected: whole.utf8String) { replay(testCase, $0).utf8String }
         }
     }
 
@@ -74,7 +25,7 @@ final class OpenAIToBedrockStreamTests: XCTestCase {
     /// `text-data-only` line by line, the output grows by the expected number of frames at each line.
     func testEachFrameIsWrittenAsSoonAsItsEventIsComplete() throws {
         let (directory, _) = try OpenAIBedrockFixtures.names("stream")
-        let testCase = try load(directory, "text-data-only")
+        let testCase = try OpenAIBedrockFixtures.streamCase(directory, "text-data-only")
         let translator = OpenAIBedrockFixtures.translator()
         _ = try translator.upstreamRequest(for: ClientRequest(body: testCase.request))
         var out: [UInt8] = []
@@ -99,7 +50,7 @@ final class OpenAIToBedrockStreamTests: XCTestCase {
     /// One id and one `created` for the whole stream, even when the clock moves.
     func testOneIDAndCreatedPerStream() throws {
         let (directory, _) = try OpenAIBedrockFixtures.names("stream")
-        let testCase = try load(directory, "tool-single-usage")
+        let testCase = try OpenAIBedrockFixtures.streamCase(directory, "tool-single-usage")
         let clock = TickingClock()
         let translator = OpenAIToBedrockTranslator(options: OpenAIBedrockFixtures.options, now: { clock.tick() })
         _ = try translator.upstreamRequest(for: ClientRequest(body: testCase.request))

@@ -8,7 +8,6 @@ import XCTest
 /// translator reports it left out) or the expected 400 (`error`: status, type, message, code).
 final class ResponsesToBedrockRequestTests: XCTestCase {
     func testFixtures() throws {
-        let (directory, names) = try ResponsesBedrockFixtures.names("request")
         let required = [
             "text-string-input", "codex-first-turn", "multi-turn-function-calls", "reasoning-round-trip",
             "reasoning-foreign-dropped", "images-and-files", "custom-tool-history", "namespace-tools",
@@ -20,48 +19,21 @@ final class ResponsesToBedrockRequestTests: XCTestCase {
             "error-body-not-json", "error-missing-model", "error-bad-input-item", "error-item-reference",
             "error-json-schema-not-object",
         ]
-        for name in required { XCTAssertTrue(names.contains(name), "missing request fixture \(name)") }
-        for name in names {
-            let fixture = try ResponsesBedrockFixtures.json(directory.appendingPathComponent(name + ".json"))
-            let body: [UInt8]
-            if let text = fixture["clientText"]?.stringValue {
-                body = Array(text.utf8)
-            } else {
-                body = try XCTUnwrap(fixture["client"], name).bytes
-            }
-            let translator = ResponsesBedrockFixtures.translator()
-            let result = Result { () throws(APIError) in try translator.upstreamRequest(for: ClientRequest(body: body))
-            }
-            if let expected = fixture["upstream"] {
-                guard case .success(let request) = result else {
-                    XCTFail("\(name): unexpected error \(result)")
-                    continue
-                }
-                XCTAssertEqual(request.path, expected["path"]?.stringValue, "\(name): path")
-                XCTAssertEqual(request.stream, expected["stream"]?.boolValue, "\(name): stream")
-                XCTAssertEqual(request.accept, request.stream ? "text/event-stream" : "application/json", name)
-                XCTAssertEqual(request.contentType, "application/json", name)
-                let actualBody = try XCTUnwrap(try? JSONParser.parse(request.body), "\(name): body is not JSON")
-                ResponsesBedrockFixtures.assertSameJSON(actualBody, try XCTUnwrap(expected["body"]), "\(name): body")
-                XCTAssertEqual(
-                    translator.removedForUpstream, (fixture["removed"]?.arrayValue ?? []).compactMap(\.stringValue),
-                    "\(name): removed")
-            } else {
-                let expected = try XCTUnwrap(fixture["error"], name)
-                guard case .failure(let error) = result else {
-                    XCTFail("\(name): expected an error, got \(result)")
-                    continue
-                }
-                XCTAssertEqual(error.status, expected["status"]?.intValue, name)
-                XCTAssertEqual(error.type, expected["type"]?.stringValue, name)
-                XCTAssertEqual(error.message, expected["message"]?.stringValue, name)
-                XCTAssertEqual(error.code, expected["code"]?.stringValue, name)
-                // The proxy renders it in OpenAI's error shape for this dialect.
-                let rendered = try JSONParser.parse(error.body(for: .openAIResponses))
-                XCTAssertEqual(rendered["error"]?["message"]?.stringValue, error.message, name)
-                XCTAssertNotNil(rendered["error"]?["param"], name)
-            }
+        let checked = try ResponsesBedrockFixtures.checkRequestFixtures(required: required) {
+            name, request, translator, fixture in
+            XCTAssertEqual(request.accept, request.stream ? "text/event-stream" : "application/json", name)
+            XCTAssertEqual(
+                translator.removedForUpstream, (fixture["removed"]?.arrayValue ?? []).compactMap(\.stringValue),
+                "\(name): removed")
+        } error: { name, error, expected in
+            XCTAssertEqual(error.message, expected["message"]?.stringValue, name)
+            XCTAssertEqual(error.code, expected["code"]?.stringValue, name)
+            // The proxy renders it in OpenAI's error shape for this dialect.
+            let rendered = try JSONParser.parse(error.body(for: .openAIResponses))
+            XCTAssertEqual(rendered["error"]?["message"]?.stringValue, error.message, name)
+            XCTAssertNotNil(rendered["error"]?["param"], name)
         }
+        XCTAssertGreaterThanOrEqual(checked, required.count)
     }
 
     /// A reasoning item's `encrypted_content` goes back as the exact bytes it encodes, spacing and

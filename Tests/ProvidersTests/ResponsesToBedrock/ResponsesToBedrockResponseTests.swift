@@ -7,7 +7,6 @@ import XCTest
 /// response (status, optional `retryAfter`, `bodyText`) and the expected client response.
 final class ResponsesToBedrockResponseTests: XCTestCase {
     func testFixtures() throws {
-        let (directory, names) = try ResponsesBedrockFixtures.names("response")
         let required = [
             "text", "cache-usage", "tool-calls", "thinking-encrypted", "thinking-without-include", "max-tokens",
             "refusal",
@@ -15,26 +14,7 @@ final class ResponsesToBedrockResponseTests: XCTestCase {
             "error-500-not-json",
             "error-529-overloaded", "error-2xx-not-a-message",
         ]
-        for name in required { XCTAssertTrue(names.contains(name), "missing response fixture \(name)") }
-        for name in names {
-            let fixture = try ResponsesBedrockFixtures.json(directory.appendingPathComponent(name + ".json"))
-            let translator = ResponsesBedrockFixtures.translator()
-            _ = try translator.upstreamRequest(for: ClientRequest(body: try XCTUnwrap(fixture["request"], name).bytes))
-            let upstream = try XCTUnwrap(fixture["upstream"], name)
-            let response = translator.clientResponse(
-                status: try XCTUnwrap(upstream["status"]?.intValue, name), contentType: "application/json",
-                body: Array(try XCTUnwrap(upstream["bodyText"]?.stringValue, name).utf8),
-                retryAfter: upstream["retryAfter"]?.stringValue)
-            let expected = try XCTUnwrap(fixture["expected"], name)
-            XCTAssertEqual(response.status, expected["status"]?.intValue, name)
-            XCTAssertEqual(response.contentType, "application/json", name)
-            let expectedHeaders = (expected["headers"]?.arrayValue ?? []).map {
-                "\($0.arrayValue?.first?.stringValue ?? ""): \($0.arrayValue?.last?.stringValue ?? "")"
-            }
-            XCTAssertEqual(response.headers.map { "\($0.name): \($0.value)" }, expectedHeaders, name)
-            let body = try XCTUnwrap(try? JSONParser.parse(response.body), "\(name): body is not JSON")
-            ResponsesBedrockFixtures.assertSameJSON(body, try XCTUnwrap(expected["body"]), name)
-        }
+        try ResponsesBedrockFixtures.checkResponseFixtures(required: required)
     }
 
     /// A whole response and the stream of the same answer give the same output items (what a client

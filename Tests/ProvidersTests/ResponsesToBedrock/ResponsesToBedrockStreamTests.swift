@@ -8,54 +8,7 @@ import XCTest
 /// `client.sse` (what the client must get). Every fixture is replayed whole, byte by byte and split at
 /// every index, and every replay must write the same bytes; every output passes `ResponsesEventChecker`.
 final class ResponsesToBedrockStreamTests: XCTestCase {
-    struct Case {
-        var request: [UInt8]
-        var upstream: [UInt8]
-        var expected: [UInt8]
-        var failure: APIError?
-    }
-
-    func load(_ directory: URL, _ name: String) throws -> Case {
-        let folder = directory.appendingPathComponent(name)
-        let meta = try ResponsesBedrockFixtures.json(folder.appendingPathComponent("case.json"))
-        var failure: APIError?
-        if let fail = meta["end"]?["fail"] {
-            failure = APIError(
-                status: fail["status"]?.intValue ?? 0, type: fail["type"]?.stringValue ?? "",
-                message: fail["message"]?.stringValue ?? "", code: fail["code"]?.stringValue)
-        } else {
-            XCTAssertEqual(meta["end"]?.stringValue, "end", name)
-        }
-        return Case(
-            request: try XCTUnwrap(meta["request"], name).bytes,
-            upstream: try ResponsesBedrockFixtures.read(folder.appendingPathComponent("upstream.sse")),
-            expected: try ResponsesBedrockFixtures.read(folder.appendingPathComponent("client.sse")), failure: failure)
-    }
-
-    /// One replay: a fresh translator, the request, every piece, then the end (or the failure).
-    func replay(_ testCase: Case, _ pieces: [[UInt8]]) -> [UInt8] {
-        let translator = ResponsesBedrockFixtures.translator()
-        guard (try? translator.upstreamRequest(for: ClientRequest(body: testCase.request)))?.stream == true else {
-            return Array("request did not map to a stream".utf8)
-        }
-        var out: [UInt8] = []
-        for piece in pieces { piece.withUnsafeBytes { translator.streamChunk($0, into: &out) } }
-        if let failure = testCase.failure {
-            translator.streamFail(failure, into: &out)
-        } else {
-            translator.streamEnd(into: &out)
-        }
-        // Anything after the end is ignored: the stream is over.
-        let done = out.count
-        translator.streamEnd(into: &out)
-        translator.streamFail(APIError(status: 502, type: "api_error", message: "late"), into: &out)
-        var more: [UInt8] = []
-        Array("data: {\"type\":\"message_stop\"}\n\n".utf8).withUnsafeBytes { translator.streamChunk($0, into: &more) }
-        return done == out.count && more.isEmpty ? out : out + Array("<wrote after the end>".utf8)
-    }
-
     func testFixtures() throws {
-        let (directory, names) = try ResponsesBedrockFixtures.names("stream")
         let required = [
             "text-data-only", "text-event-lines-crlf", "text-event-lines-cr-only", "text-no-blank-lines",
             "bom-then-text",
@@ -64,10 +17,7 @@ final class ResponsesToBedrockStreamTests: XCTestCase {
             "error-event-mid-stream", "context-error-event", "bedrock-exception-mid-stream", "stream-fail-mid-stream",
             "truncated-no-stop", "empty-stream", "invalid-json-event", "multiline-data-event",
         ]
-        for name in required { XCTAssertTrue(names.contains(name), "missing stream fixture \(name)") }
-        for name in names {
-            let testCase = try load(directory, name)
-            let whole = replay(testCase, [testCase.upstream])
+        try ResponsesBedrockFixtures.checkStreamFixtures(required: required) { name, whole, testCase in
             let actual = ResponsesBedrockFixtures.events(whole, name)
             let expected = ResponsesBedrockFixtures.events(testCase.expected, "\(name) (fixture)")
             XCTAssertEqual(actual.map(\.name), expected.map(\.name), "\(name): event names")
@@ -75,7 +25,6 @@ final class ResponsesToBedrockStreamTests: XCTestCase {
                 ResponsesBedrockFixtures.assertSameJSON(a.data, e.data, "\(name): \(e.name)")
             }
             ResponsesEventChecker.check(actual, name)
-            assertEverySplit(testCase.upstream, expected: whole.utf8String) { replay(testCase, $0).utf8String }
         }
     }
 
@@ -83,11 +32,11 @@ final class ResponsesToBedrockStreamTests: XCTestCase {
     /// blank lines, a byte order mark.
     func testSSEDialectsGiveTheSameEvents() throws {
         let (directory, _) = try ResponsesBedrockFixtures.names("stream")
-        let reference = try load(directory, "text-event-lines-crlf")
-        let expected = replay(reference, [reference.upstream])
+        let reference = try ResponsesBedrockFixtures.streamCase(directory, "text-event-lines-crlf")
+        let expected = ResponsesBedrockFixtures.replay(reference, [reference.upstream])
         for name in ["text-event-lines-cr-only", "text-no-blank-lines", "bom-then-text"] {
-            let testCase = try load(directory, name)
-            XCTAssertEqual(replay(testCase, [testCase.upstream]).utf8String, expected.utf8String, name)
+            let testCase = try ResponsesBedrockFixtures.streamCase(directory, name)
+            XCTAssertEqual(ResponsesBedrockFixtures.replay(testCase, [testCase.upstream]).utf8String, expected.utf8String, name)
         }
     }
 
@@ -95,7 +44,7 @@ final class ResponsesToBedrockStreamTests: XCTestCase {
     /// a line is cut, its events once its newline arrives.
     func testEventsAreWrittenAsSoonAsTheirUpstreamEventIsComplete() throws {
         let (directory, _) = try ResponsesBedrockFixtures.names("stream")
-        let testCase = try load(directory, "text-no-blank-lines")
+        let testCase = try ResponsesBedrockFixtures.streamCase(directory, "text-no-blank-lines")
         let translator = ResponsesBedrockFixtures.translator()
         _ = try translator.upstreamRequest(for: ClientRequest(body: testCase.request))
         var out: [UInt8] = []
@@ -151,8 +100,8 @@ final class ResponsesToBedrockStreamTests: XCTestCase {
     /// rebuilt from its deltas, byte for byte, first in the next request's assistant turn.
     func testStreamedThinkingRoundTripsIntoTheNextRequest() throws {
         let (directory, _) = try ResponsesBedrockFixtures.names("stream")
-        let testCase = try load(directory, "thinking-then-text")
-        let events = ResponsesBedrockFixtures.events(replay(testCase, [testCase.upstream]), "round trip")
+        let testCase = try ResponsesBedrockFixtures.streamCase(directory, "thinking-then-text")
+        let events = ResponsesBedrockFixtures.events(ResponsesBedrockFixtures.replay(testCase, [testCase.upstream]), "round trip")
         let output = try XCTUnwrap(events.last?.data["response"]?["output"]?.arrayValue)
         let reasoning = output.filter { $0["type"]?.stringValue == "reasoning" }
         XCTAssertEqual(reasoning.count, 2)

@@ -19,8 +19,8 @@ public final class AnthropicToOpenAITranslator: ExchangeTranslator {
     private var sentBody = JSONObject()
     public private(set) var removedForUpstream: [String] = []
     public func upstreamModel(of request: UpstreamRequest) -> String? { upstreamModel.isEmpty ? nil : upstreamModel }
-    private var splitter = SSELineSplitter(maxLineBytes: AnthropicToOpenAITranslator.maxEventBytes)
-    private var stream: MessageEventStream?
+    private var stream = SSEStreamTranslation<MessageEventStream>(
+        maxEventBytes: AnthropicToOpenAITranslator.maxEventBytes)
 
     public init(options: TranslationOptions) {
         self.options = options
@@ -72,25 +72,15 @@ public final class AnthropicToOpenAITranslator: ExchangeTranslator {
     public var streamContentType: String { "text/event-stream" }
 
     public func streamChunk(_ bytes: UnsafeRawBufferPointer, into out: inout [UInt8]) {
-        var state = takeStream()
-        defer { stream = state }
-        splitter.feed(bytes, sink: &state, into: &out)
-        if splitter.overflowed {
-            state.fail(.upstreamProtocol("upstream sent an event larger than \(Self.maxEventBytes) bytes"), into: &out)
-        }
+        stream.chunk(bytes, into: &out, start: startStream)
     }
 
     public func streamEnd(into out: inout [UInt8]) {
-        var state = takeStream()
-        defer { stream = state }
-        splitter.finish(sink: &state, into: &out)
-        state.end(into: &out)
+        stream.end(into: &out, start: startStream)
     }
 
     public func streamFail(_ error: APIError, into out: inout [UInt8]) {
-        var state = takeStream()
-        defer { stream = state }
-        state.fail(error, into: &out)
+        stream.fail(error, into: &out, start: startStream)
     }
 
     /// Anthropic's own keep-alive: a `ping` event.
@@ -98,10 +88,8 @@ public final class AnthropicToOpenAITranslator: ExchangeTranslator {
         AnthropicEventBytes.ping(into: &out)
     }
 
-    /// Moves the stream state out of the stored property, so it is mutated as a local (no exclusivity
-    /// checks per line, no copy-on-write of its buffers) and put back afterwards.
-    private func takeStream() -> MessageEventStream {
-        if let state = stream.take() { return state }
-        return MessageEventStream(model: model, maxEventBytes: Self.maxEventBytes)
+    /// The stream state, made on the first stream call.
+    private func startStream() -> MessageEventStream {
+        MessageEventStream(model: model, maxEventBytes: Self.maxEventBytes)
     }
 }

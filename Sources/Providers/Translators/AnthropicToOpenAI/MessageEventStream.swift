@@ -13,7 +13,7 @@
 /// - An `{"error":...}` chunk, invalid JSON, an oversized line or queue, a tool call without a name, a
 ///   stream that ends before any chunk or without a finish reason: an Anthropic `error` event, and
 ///   nothing after it.
-struct MessageEventStream: SSELineSink {
+struct MessageEventStream: SSEJSONEventReader {
     enum Phase {
         /// Nothing sent yet.
         case waiting
@@ -24,72 +24,31 @@ struct MessageEventStream: SSELineSink {
     }
 
     let model: String
-    let maxEventBytes: Int
     private(set) var phase = Phase.waiting
     private var blocks: ContentBlockSequencer
     private var usage = OpenAIUsage()
     private var finishReason: String?
     private var refused = false
-    /// A `data:` value that was not a whole JSON value on its own (SSE allows one event's data over
-    /// several lines, joined with `\n`; OpenAI never does this).
-    private var pendingData: [UInt8] = []
-    private var sawFirstLine = false
+    /// SSE allows one event's data over several lines, joined with `\n`; OpenAI never does this.
+    var dataLines: SSEDataLines
 
     init(model: String, maxEventBytes: Int) {
         self.model = model
-        self.maxEventBytes = maxEventBytes
+        self.dataLines = SSEDataLines(maxEventBytes: maxEventBytes)
         self.blocks = ContentBlockSequencer(maxQueuedBytes: maxEventBytes)
     }
 
     // MARK: SSE lines
 
-    mutating func line(_ line: UnsafeRawBufferPointer, into out: inout [UInt8]) {
-        if phase == .done { return }
-        var bytes = line
-        if !sawFirstLine {
-            // SSE allows a UTF-8 byte order mark before the first line.
-            sawFirstLine = true
-            if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = UnsafeRawBufferPointer(rebasing: bytes[3...]) }
-        }
-        if bytes.isEmpty {
-            // End of an SSE event: data still pending never became valid JSON.
-            if !pendingData.isEmpty {
-                pendingData.removeAll(keepingCapacity: true)
-                fail(.upstreamProtocol("upstream sent an event that is not valid JSON"), into: &out)
-            }
-            return
-        }
-        guard Self.hasDataField(bytes) else { return }  // comments, `event:`, `id:`, `retry:`
-        var valueStart = 5
-        if bytes.count > 5, bytes[5] == UInt8(ascii: " ") { valueStart = 6 }
-        let value = UnsafeRawBufferPointer(rebasing: bytes[valueStart...])
-        if pendingData.isEmpty {
-            if value.elementsEqual("[DONE]".utf8) {
-                done(into: &out)
-                return
-            }
-            if handleChunk(value, into: &out) || value.isEmpty { return }
-            pendingData.append(contentsOf: value)
-            return
-        }
-        if pendingData.count + value.count + 1 > maxEventBytes {
-            pendingData.removeAll()
-            fail(.upstreamProtocol("upstream sent an event larger than \(maxEventBytes) bytes"), into: &out)
-            return
-        }
-        pendingData.append(0x0A)
-        pendingData.append(contentsOf: value)
-        // Moved out while handled, so the event's bytes are not borrowed from `self`.
-        var data: [UInt8] = []
-        swap(&data, &pendingData)
-        let handled = data.withUnsafeBytes { handleChunk($0, into: &out) }
-        if handled { data.removeAll(keepingCapacity: true) }
-        swap(&data, &pendingData)
-    }
+    var isOver: Bool { phase == .done }
 
-    private static func hasDataField(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        bytes.count >= 5 && bytes[0] == UInt8(ascii: "d") && bytes[1] == UInt8(ascii: "a")
-            && bytes[2] == UInt8(ascii: "t") && bytes[3] == UInt8(ascii: "a") && bytes[4] == UInt8(ascii: ":")
+    /// `data: [DONE]` ends the answer; any other value is a chunk (see `handleChunk`).
+    mutating func event(_ value: UnsafeRawBufferPointer, into out: inout [UInt8]) -> Bool {
+        if value.elementsEqual("[DONE]".utf8) {
+            done(into: &out)
+            return true
+        }
+        return handleChunk(value, into: &out)
     }
 
     // MARK: Chunks
@@ -219,9 +178,8 @@ struct MessageEventStream: SSELineSink {
         case .waiting:
             fail(.upstreamProtocol("upstream stream ended before any chunk"), into: &out)
         case .streaming:
-            if !pendingData.isEmpty {
-                pendingData.removeAll()
-                fail(.upstreamProtocol("upstream sent an event that is not valid JSON"), into: &out)
+            if failOnUnfinishedData(into: &out) {
+                return
             } else if finishReason == nil {
                 fail(.upstreamProtocol("upstream stream ended before the answer was complete"), into: &out)
             } else {

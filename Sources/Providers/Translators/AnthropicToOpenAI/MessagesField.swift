@@ -1,42 +1,13 @@
 /// Field checks for Anthropic Messages requests. Errors name the field as Anthropic's own validation
 /// does (`messages.2.content.0.type: ...`), and are 400 `invalid_request_error`s, which the proxy renders
 /// in Anthropic's error shape.
-enum MessagesField {
+enum MessagesField: FieldChecks {
     static func missing(_ path: String) -> APIError {
         .invalidRequest("\(path): Field required")
     }
 
     static func typeError(_ path: String, _ expected: String, _ got: JSON) -> APIError {
         .invalidRequest("\(path): expected \(expected), got \(kind(of: got))")
-    }
-
-    static func kind(of value: JSON) -> String {
-        switch value {
-        case .null: "null"
-        case .bool: "a boolean"
-        case .number: "a number"
-        case .string: "a string"
-        case .array: "an array"
-        case .object: "an object"
-        }
-    }
-
-    static func join(_ path: String, _ key: String) -> String {
-        path.isEmpty ? key : "\(path).\(key)"
-    }
-
-    /// An optional member: absent and `null` are the same.
-    static func optional(_ object: JSON, _ key: String) -> JSON? {
-        guard let value = object[key], !value.isNull else { return nil }
-        return value
-    }
-
-    /// A required string member.
-    static func string(_ object: JSON, _ key: String, path: String) throws(APIError) -> String {
-        let fieldPath = join(path, key)
-        guard let value = optional(object, key) else { throw missing(fieldPath) }
-        guard let text = value.stringValue else { throw typeError(fieldPath, "a string", value) }
-        return text
     }
 
     /// An optional string member.

@@ -15,7 +15,7 @@
 /// - An upstream that ends before sending any event, an `error` event, a JSON object with only a
 ///   `message` (Bedrock's exception shape), invalid JSON, or an oversized line: an OpenAI error chunk
 ///   then `[DONE]`; nothing after that is sent.
-struct ChatChunkStream: SSELineSink {
+struct ChatChunkStream: SSEJSONEventReader {
     enum Phase {
         /// Nothing sent yet.
         case waiting
@@ -38,96 +38,39 @@ struct ChatChunkStream: SSELineSink {
     private var toolCount = 0
     private var stopReason: String?
     private var usage = AnthropicUsage()
-    /// A `data:` value that was not a whole JSON value on its own: SSE allows one event's data over
-    /// several lines, joined with `\n`. Anthropic never does this, but a faithful decoder must.
-    private var pendingData: [UInt8] = []
-    let maxEventBytes: Int
-    private var sawFirstLine = false
+    /// SSE allows one event's data over several lines, joined with `\n`. Anthropic never does this, but a
+    /// faithful decoder must.
+    var dataLines: SSEDataLines
 
     init(model: String, includeUsage: Bool, created: Int, maxEventBytes: Int) {
         self.model = model
         self.includeUsage = includeUsage
         self.created = created
-        self.maxEventBytes = maxEventBytes
+        self.dataLines = SSEDataLines(maxEventBytes: maxEventBytes)
     }
 
     // MARK: SSE lines
 
-    mutating func line(_ line: UnsafeRawBufferPointer, into out: inout [UInt8]) {
-        if phase == .done { return }
-        var bytes = line
-        if !sawFirstLine {
-            // SSE allows a UTF-8 byte order mark before the first line.
-            sawFirstLine = true
-            if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = UnsafeRawBufferPointer(rebasing: bytes[3...]) }
-        }
-        if bytes.isEmpty {
-            // End of an SSE event: data still pending never became valid JSON.
-            if !pendingData.isEmpty {
-                pendingData.removeAll(keepingCapacity: true)
-                fail(.upstreamProtocol("upstream sent an event that is not valid JSON"), into: &out)
-            }
-            return
-        }
-        guard Self.hasDataField(bytes) else { return }  // comments, `event:`, `id:`, `retry:`
-        var valueStart = 5
-        if bytes.count > 5, bytes[5] == UInt8(ascii: " ") { valueStart = 6 }
-        let value = UnsafeRawBufferPointer(rebasing: bytes[valueStart...])
-        if pendingData.isEmpty {
-            if handleEvent(value, into: &out) { return }
-            if value.isEmpty { return }
-            if Self.isDoneMarker(value) { return }
-            pendingData.append(contentsOf: value)
-        } else {
-            if pendingData.count + value.count + 1 > maxEventBytes {
-                pendingData.removeAll()
-                fail(.upstreamProtocol("upstream sent an event larger than \(maxEventBytes) bytes"), into: &out)
-                return
-            }
-            pendingData.append(0x0A)
-            pendingData.append(contentsOf: value)
-        }
-        guard !pendingData.isEmpty else { return }
-        // Moved out while handled, so the event's bytes are not borrowed from `self`.
-        var data: [UInt8] = []
-        swap(&data, &pendingData)
-        let handled = data.withUnsafeBytes { handleEvent($0, into: &out) }
-        if handled { data.removeAll(keepingCapacity: true) }
-        swap(&data, &pendingData)
-    }
+    var isOver: Bool { phase == .done }
 
     /// Handles `value` when it is one whole JSON value; false (nothing done) when it is not valid JSON.
-    /// A valid value that is not an object means nothing.
-    private mutating func handleEvent(_ value: UnsafeRawBufferPointer, into out: inout [UInt8]) -> Bool {
-        if let event = FieldPicker.pick(
-            value, "type", "index", "delta", "content_block", "message", "usage", "error", "Message")
-        {
+    /// A valid value that is not an object means nothing, and so does OpenAI's `[DONE]` marker.
+    mutating func event(_ value: UnsafeRawBufferPointer, into out: inout [UInt8]) -> Bool {
+        if let event = BedrockStreamEvent.pick(value) {
             handle(event, into: &out)
             return true
         }
-        return (try? JSONParser.parse(value)) != nil
-    }
-
-    private static func hasDataField(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        bytes.count >= 5 && bytes[0] == UInt8(ascii: "d") && bytes[1] == UInt8(ascii: "a")
-            && bytes[2] == UInt8(ascii: "t") && bytes[3] == UInt8(ascii: "a") && bytes[4] == UInt8(ascii: ":")
-    }
-
-    private static func isDoneMarker(_ value: UnsafeRawBufferPointer) -> Bool {
-        value.elementsEqual("[DONE]".utf8)
+        return (try? JSONParser.parse(value)) != nil || value.elementsEqual("[DONE]".utf8)
     }
 
     // MARK: Anthropic events
 
-    /// One event object; its fields are found by `FieldPicker`, in the order given in `handleEvent`:
-    /// type, index, delta, content_block, message, usage, error, Message.
+    /// One event object; its fields in `BedrockStreamEvent.pick`'s order: type, index, delta, content_block,
+    /// message, usage, error, Message.
     private mutating func handle(_ event: FieldPicker, into out: inout [UInt8]) {
         if phase == .done { return }
         guard let typeValue = event[0], typeValue.kind == .string else {
-            // Bedrock exceptions in a data-only stream: `{"message":"..."}`.
-            if let message = event.string(event[4]) ?? event.string(event[7]) {
-                fail(APIError(status: 502, type: "api_error", message: message), into: &out)
-            }
+            if let exception = BedrockStreamEvent.exception(event) { fail(exception, into: &out) }
             return
         }
         if event.isString(typeValue, "content_block_delta") {
@@ -196,11 +139,7 @@ struct ChatChunkStream: SSELineSink {
         case .waiting:
             fail(.upstreamProtocol("upstream stream ended before any event"), into: &out)
         case .streaming, .finished:
-            if !pendingData.isEmpty {
-                pendingData.removeAll()
-                fail(.upstreamProtocol("upstream sent an event that is not valid JSON"), into: &out)
-                return
-            }
+            if failOnUnfinishedData(into: &out) { return }
             finishStream(into: &out)
         }
     }
@@ -291,12 +230,5 @@ struct ChatChunkStream: SSELineSink {
     private mutating func writeDone(into out: inout [UInt8]) {
         ChunkBytes.append("data: [DONE]\n\n", to: &out)
         phase = .done
-    }
-}
-
-extension APIError {
-    /// The upstream broke the protocol it promised: a 502 in OpenAI's words.
-    static func upstreamProtocol(_ message: String) -> APIError {
-        APIError(status: 502, type: "api_error", message: message, code: "bad_upstream_response")
     }
 }

@@ -171,26 +171,10 @@ struct ChatMessagesMapping {
                 .object(
                     JSONObject([
                         ("type", "tool_use"), ("id", .string(id)), ("name", .string(name)),
-                        ("input", try toolInput(arguments, path: "\(callPath).function.arguments")),
+                        ("input", try ToolArguments.input(arguments, path: "\(callPath).function.arguments")),
                     ])))
         }
         return blocks
-    }
-
-    private static func toolInput(_ arguments: String, path: String) throws(APIError) -> JSON {
-        if arguments.utf8.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
-            return .object(JSONObject())
-        }
-        let input: JSON
-        do {
-            input = try JSONParser.parse(Array(arguments.utf8))
-        } catch {
-            throw .invalidRequest("Invalid value for '\(path)': not valid JSON (\(error.message) at offset \(error.offset)).")
-        }
-        guard input.objectValue != nil else {
-            throw .invalidRequest("Invalid value for '\(path)': must be a JSON object.")
-        }
-        return input
     }
 
     private static func toolResult(_ message: JSON, path: String) throws(APIError) -> JSON {

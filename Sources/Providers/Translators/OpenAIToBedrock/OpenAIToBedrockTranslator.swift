@@ -21,9 +21,8 @@ public final class OpenAIToBedrockTranslator: ExchangeTranslator {
     private let now: @Sendable () -> Int
     private var model = ""
     private var includeUsage = false
-    private var splitter = SSELineSplitter(maxLineBytes: OpenAIToBedrockTranslator.maxEventBytes)
-    /// Made on the first stream call, so the stream's `created` is read once.
-    private var stream: ChatChunkStream?
+    private var stream = SSEStreamTranslation<ChatChunkStream>(
+        maxEventBytes: OpenAIToBedrockTranslator.maxEventBytes)
 
     /// - Parameter now: the clock for `created` (Unix seconds); tests inject a fixed one.
     public init(options: TranslationOptions, now: @escaping @Sendable () -> Int = { Int(time(nil)) }) {
@@ -57,36 +56,23 @@ public final class OpenAIToBedrockTranslator: ExchangeTranslator {
     public var streamContentType: String { "text/event-stream" }
 
     public func streamChunk(_ bytes: UnsafeRawBufferPointer, into out: inout [UInt8]) {
-        var state = takeStream()
-        defer { stream = state }
-        splitter.feed(bytes, sink: &state, into: &out)
-        if splitter.overflowed {
-            state.fail(.upstreamProtocol("upstream sent an event larger than \(Self.maxEventBytes) bytes"), into: &out)
-        }
+        stream.chunk(bytes, into: &out, start: startStream)
     }
 
     public func streamEnd(into out: inout [UInt8]) {
-        var state = takeStream()
-        defer { stream = state }
-        splitter.finish(sink: &state, into: &out)
-        state.end(into: &out)
+        stream.end(into: &out, start: startStream)
     }
 
     public func streamFail(_ error: APIError, into out: inout [UInt8]) {
-        var state = takeStream()
-        defer { stream = state }
-        state.fail(error, into: &out)
+        stream.fail(error, into: &out, start: startStream)
     }
 
     public func keepAlive(into out: inout [UInt8]) {
         ChunkBytes.append(": keep-alive\n\n", to: &out)
     }
 
-    /// Moves the stream state out of the stored property, so it is mutated as a local (no exclusivity
-    /// checks per line, no copy-on-write of its buffers) and put back afterwards.
-    private func takeStream() -> ChatChunkStream {
-        if let state = stream.take() { return state }
-        return ChatChunkStream(
-            model: model, includeUsage: includeUsage, created: now(), maxEventBytes: Self.maxEventBytes)
+    /// The stream state, made on the first stream call, so the stream's `created` is read once.
+    private func startStream() -> ChatChunkStream {
+        ChatChunkStream(model: model, includeUsage: includeUsage, created: now(), maxEventBytes: Self.maxEventBytes)
     }
 }

@@ -21,7 +21,7 @@
 /// - An Anthropic `error` event, a Bedrock exception (`{"message":...}`), an invalid or oversized event,
 ///   an upstream that ends without a stop reason, or `fail` from the proxy → `response.failed` with the
 ///   error (and `response.created` first if nothing was sent yet). Nothing is written after a final event.
-struct ResponsesEventStream: SSELineSink {
+struct ResponsesEventStream: SSEJSONEventReader {
     enum Phase {
         /// Nothing sent yet.
         case waiting
@@ -51,7 +51,6 @@ struct ResponsesEventStream: SSELineSink {
     }
 
     let context: ResponseContext
-    let maxEventBytes: Int
     private(set) var phase = Phase.waiting
     private var sequence = 0
     private var ids = ResponseIDs(upstreamMessageID: nil)
@@ -63,62 +62,24 @@ struct ResponsesEventStream: SSELineSink {
     var open: [OpenItem] = []
     private var usage = AnthropicUsage()
     private var stopReason: String?
-    /// A `data:` value that was not a whole JSON value on its own (SSE allows one event's data over lines).
-    private var pendingData: [UInt8] = []
-    private var sawFirstLine = false
+    /// SSE allows one event's data over several lines.
+    var dataLines: SSEDataLines
     /// Reused for the bytes of one item or piece.
     var scratch: [UInt8] = []
     var decodedScratch: [UInt8] = []
 
     init(context: ResponseContext, maxEventBytes: Int) {
         self.context = context
-        self.maxEventBytes = maxEventBytes
+        self.dataLines = SSEDataLines(maxEventBytes: maxEventBytes)
     }
 
     // MARK: SSE lines
 
-    mutating func line(_ line: UnsafeRawBufferPointer, into out: inout [UInt8]) {
-        if phase == .done { return }
-        var bytes = line
-        if !sawFirstLine {
-            // SSE allows a UTF-8 byte order mark before the first line.
-            sawFirstLine = true
-            if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = UnsafeRawBufferPointer(rebasing: bytes[3...]) }
-        }
-        if bytes.isEmpty {
-            if !pendingData.isEmpty {
-                pendingData.removeAll(keepingCapacity: true)
-                fail(.upstreamProtocol("upstream sent an event that is not valid JSON"), into: &out)
-            }
-            return
-        }
-        guard bytes.count >= 5, bytes[0] == UInt8(ascii: "d"), bytes[1] == UInt8(ascii: "a"),
-            bytes[2] == UInt8(ascii: "t"), bytes[3] == UInt8(ascii: "a"), bytes[4] == UInt8(ascii: ":")
-        else { return }  // comments, `event:`, `id:`, `retry:`
-        let value = UnsafeRawBufferPointer(rebasing: bytes[(bytes.count > 5 && bytes[5] == 0x20 ? 6 : 5)...])
-        if pendingData.isEmpty {
-            if handleEvent(value, into: &out) || value.isEmpty { return }
-            pendingData.append(contentsOf: value)
-            return
-        }
-        if pendingData.count + value.count + 1 > maxEventBytes {
-            pendingData.removeAll()
-            fail(.upstreamProtocol("upstream sent an event larger than \(maxEventBytes) bytes"), into: &out)
-            return
-        }
-        pendingData.append(0x0A)
-        pendingData.append(contentsOf: value)
-        var data: [UInt8] = []
-        swap(&data, &pendingData)
-        if data.withUnsafeBytes({ handleEvent($0, into: &out) }) { data.removeAll(keepingCapacity: true) }
-        swap(&data, &pendingData)
-    }
+    var isOver: Bool { phase == .done }
 
     /// Handles `value` when it is one whole JSON value; false (nothing done) when it is not valid JSON.
-    private mutating func handleEvent(_ value: UnsafeRawBufferPointer, into out: inout [UInt8]) -> Bool {
-        if let event = FieldPicker.pick(
-            value, "type", "index", "delta", "content_block", "message", "usage", "error", "Message")
-        {
+    mutating func event(_ value: UnsafeRawBufferPointer, into out: inout [UInt8]) -> Bool {
+        if let event = BedrockStreamEvent.pick(value) {
             handle(event, into: &out)
             return true
         }
@@ -127,14 +88,11 @@ struct ResponsesEventStream: SSELineSink {
 
     // MARK: Anthropic events
 
-    /// One event object; fields in the order picked in `handleEvent`.
+    /// One event object; its fields in `BedrockStreamEvent.pick`'s order.
     private mutating func handle(_ event: FieldPicker, into out: inout [UInt8]) {
         if phase == .done { return }
         guard let type = event[0], type.kind == .string else {
-            // Bedrock exceptions in a data-only stream: `{"message":"..."}`.
-            if let message = event.string(event[4]) ?? event.string(event[7]) {
-                fail(APIError(status: 502, type: "api_error", message: message), into: &out)
-            }
+            if let exception = BedrockStreamEvent.exception(event) { fail(exception, into: &out) }
             return
         }
         if event.isString(type, "content_block_delta") {
@@ -186,9 +144,8 @@ struct ResponsesEventStream: SSELineSink {
         case .waiting:
             fail(.upstreamProtocol("upstream stream ended before any event"), into: &out)
         case .streaming:
-            if !pendingData.isEmpty {
-                pendingData.removeAll()
-                fail(.upstreamProtocol("upstream sent an event that is not valid JSON"), into: &out)
+            if failOnUnfinishedData(into: &out) {
+                return
             } else if stopReason == nil {
                 fail(.upstreamProtocol("upstream stream ended before message_stop"), into: &out)
             } else {

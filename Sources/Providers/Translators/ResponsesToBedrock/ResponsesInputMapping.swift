@@ -104,7 +104,7 @@ struct ResponsesInputMapping {
                         .string(
                             ResponsesToolMapping.upstreamName(namespace: try Self.namespace(item, path), name: name))
                     ),
-                    ("input", try Self.toolInput(arguments, path: "\(path).arguments")),
+                    ("input", try ToolArguments.input(arguments, path: "\(path).arguments")),
                 ]))
             append(role: "assistant", [.json(block)])
         case "custom_tool_call":
@@ -334,23 +334,6 @@ struct ResponsesInputMapping {
             throw RequestField.typeError("\(path).namespace", "a string", value)
         }
         return namespace
-    }
-
-    private static func toolInput(_ arguments: String, path: String) throws(APIError) -> JSON {
-        if arguments.utf8.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
-            return .object(JSONObject())
-        }
-        let input: JSON
-        do {
-            input = try JSONParser.parse(Array(arguments.utf8))
-        } catch {
-            throw .invalidRequest(
-                "Invalid value for '\(path)': not valid JSON (\(error.message) at offset \(error.offset)).")
-        }
-        guard input.objectValue != nil else {
-            throw .invalidRequest("Invalid value for '\(path)': must be a JSON object.")
-        }
-        return input
     }
 
     private static func toolResult(_ item: JSON, path: String) throws(APIError) -> JSON {

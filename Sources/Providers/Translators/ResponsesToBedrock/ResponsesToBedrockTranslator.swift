@@ -24,9 +24,8 @@ public final class ResponsesToBedrockTranslator: ExchangeTranslator {
     public func upstreamModel(of request: UpstreamRequest) -> String? { request.modelSegment(template: options.upstreamPath) }
     private let now: @Sendable () -> Int
     private var context = ResponseContext.empty
-    private var splitter = SSELineSplitter(maxLineBytes: ResponsesToBedrockTranslator.maxEventBytes)
-    /// Made on the first stream call.
-    private var stream: ResponsesEventStream?
+    private var stream = SSEStreamTranslation<ResponsesEventStream>(
+        maxEventBytes: ResponsesToBedrockTranslator.maxEventBytes)
     public private(set) var removedForUpstream: [String] = []
 
     /// - Parameter now: the clock for `created_at` (Unix seconds); tests inject a fixed one.
@@ -55,35 +54,23 @@ public final class ResponsesToBedrockTranslator: ExchangeTranslator {
     public var streamContentType: String { "text/event-stream" }
 
     public func streamChunk(_ bytes: UnsafeRawBufferPointer, into out: inout [UInt8]) {
-        var state = takeStream()
-        defer { stream = state }
-        splitter.feed(bytes, sink: &state, into: &out)
-        if splitter.overflowed {
-            state.fail(.upstreamProtocol("upstream sent an event larger than \(Self.maxEventBytes) bytes"), into: &out)
-        }
+        stream.chunk(bytes, into: &out, start: startStream)
     }
 
     public func streamEnd(into out: inout [UInt8]) {
-        var state = takeStream()
-        defer { stream = state }
-        splitter.finish(sink: &state, into: &out)
-        state.end(into: &out)
+        stream.end(into: &out, start: startStream)
     }
 
     public func streamFail(_ error: APIError, into out: inout [UInt8]) {
-        var state = takeStream()
-        defer { stream = state }
-        state.fail(error, into: &out)
+        stream.fail(error, into: &out, start: startStream)
     }
 
     public func keepAlive(into out: inout [UInt8]) {
         ChunkBytes.append(": keep-alive\n\n", to: &out)
     }
 
-    /// Moves the stream state out of the stored property, so it is mutated as a local (no exclusivity
-    /// checks per line, no copy-on-write of its buffers) and put back afterwards.
-    private func takeStream() -> ResponsesEventStream {
-        if let state = stream.take() { return state }
-        return ResponsesEventStream(context: context, maxEventBytes: Self.maxEventBytes)
+    /// The stream state, made on the first stream call.
+    private func startStream() -> ResponsesEventStream {
+        ResponsesEventStream(context: context, maxEventBytes: Self.maxEventBytes)
     }
 }

@@ -2,27 +2,8 @@ import XCTest
 
 @testable import Providers
 
-/// `FieldPicker` must answer exactly as the `JSON` tree it replaced, and `SSELineSplitter.lineEnd`
-/// exactly as a byte-by-byte search.
+/// `FieldPicker` must answer exactly as the `JSON` tree it replaced.
 final class FieldPickerTests: XCTestCase {
-    func testLineEndMatchesNaiveSearchAtEveryPosition() {
-        var generator = SystemRandomNumberGenerator()
-        let alphabet: [UInt8] = [0x0A, 0x0D, 0x0B, 0x0C, 0x8A, 0x8D, 0x41, 0x00, 0xFF]
-        for length in 0..<40 {
-            for _ in 0..<50 {
-                let bytes = (0..<length).map { _ in
-                    Bool.random(using: &generator) ? UInt8(ascii: "a") : alphabet.randomElement(using: &generator)!
-                }
-                bytes.withUnsafeBytes { buffer in
-                    for start in 0...length {
-                        let naive = (start..<length).first { bytes[$0] == 0x0A || bytes[$0] == 0x0D } ?? length
-                        XCTAssertEqual(SSELineSplitter.lineEnd(buffer, from: start), naive, "\(bytes) from \(start)")
-                    }
-                }
-            }
-        }
-    }
-
     func testPickedValuesMatchTheTree() throws {
         let documents = [
             #"{"a":"x","b":12,"c":{"d":1},"a":"second"}"#,
