@@ -35,9 +35,12 @@ let package = Package(
             path: "Sources/CCompression",
             providers: [.apt(["zlib1g-dev", "libzstd-dev", "libbrotli-dev"])]
         ),
+        // glibc's memmem for Providers (a header of declarations, nothing to link beyond libc).
+        .systemLibrary(name: "CByteSearch", path: "Sources/CByteSearch"),
         // API formats and translations: bytes in, bytes out. No libuv, no OpenSSL.
         .target(
             name: "Providers",
+            dependencies: ["CByteSearch"],
             swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
         ),
         .target(

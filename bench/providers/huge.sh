@@ -14,7 +14,7 @@ dir="${HUGE_DIR:-/tmp/pbench-huge-$(id -u)}"
 sizes=(${SIZES:-small 1m 10m})
 mkdir -p "$dir"
 if [ -z "${PBENCH_BIN:-}" ]; then
-    swiftc -O -wmo -parse-as-library -module-name pbench $(find "$root/Sources/Providers" -name '*.swift') \
+    swiftc -O -wmo -parse-as-library -module-name pbench -I "$root/Sources/CByteSearch" $(find "$root/Sources/Providers" -name '*.swift') \
         "$here/main.swift" -o "$bin" 2>/dev/null
 fi
 [ -x "$bin.stripped" ] && [ "$bin.stripped" -nt "$bin" ] || strip --strip-debug "$bin" -o "$bin.stripped" 2>/dev/null || cp "$bin" "$bin.stripped"

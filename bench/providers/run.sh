@@ -9,7 +9,7 @@ n="${1:-2000}"; shift || true
 ops=("$@")
 [ ${#ops[@]} -eq 0 ] && ops=(passthrough.request passthrough.response passthrough.chunk anthropic.request anthropic.request.beta anthropic.event openai-bedrock.request openai-bedrock.response openai-bedrock.event responses-bedrock.request responses-bedrock.event anthropic-openai.request anthropic-openai.event usage.json usage.chunk)
 bin="${PBENCH_BIN:-/tmp/pbench-$(id -u)}"
-swiftc -O -wmo -parse-as-library -module-name pbench $(find "$root/Sources/Providers" -name '*.swift') "$here/main.swift" -o "$bin"
+swiftc -O -wmo -parse-as-library -module-name pbench -I "$root/Sources/CByteSearch" $(find "$root/Sources/Providers" -name '*.swift') "$here/main.swift" -o "$bin"
 strip --strip-debug "$bin" -o "$bin.stripped" 2>/dev/null || cp "$bin" "$bin.stripped"
 ir() { valgrind --tool=callgrind --callgrind-out-file=/dev/null "$bin.stripped" "$1" "$2" 2>&1 | sed -n 's/.*Collected : \([0-9]*\).*/\1/p'; }
 for op in "${ops[@]}"; do

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 /// The contract between the proxy (UVProxy) and the API formats (Providers).
 ///
 /// A translator is made per request by `Translators.make` and holds that request's stream state.
@@ -186,26 +189,41 @@ extension UpstreamRequest {
     /// The `{model}` segment of a path made from `template` (a Bedrock path such as
     /// `/v1/bedrock/model/{model}/{action}`), percent-decoded; nil when the path does not fit.
     public func modelSegment(template: String) -> String? {
-        guard let mark = template.utf8.firstRange(of: "{model}".utf8) else { return nil }
-        let prefix = template.utf8[..<mark.lowerBound]
-        let p = path.utf8
-        guard p.starts(with: prefix) else { return nil }
-        let start = p.index(p.startIndex, offsetBy: prefix.count)
-        let end = p[start...].firstIndex(of: UInt8(ascii: "/")) ?? p.endIndex
-        var out: [UInt8] = []
-        var i = start
-        while i < end {
-            let c = p[i]
-            if c == UInt8(ascii: "%"), p.distance(from: i, to: end) >= 3,
-               let hi = Self.hex(p[p.index(after: i)]), let lo = Self.hex(p[p.index(i, offsetBy: 2)]) {
-                out.append(hi << 4 | lo)
-                i = p.index(i, offsetBy: 3)
-            } else {
-                out.append(c)
-                i = p.index(after: i)
+        var t = template
+        var p = path
+        return t.withUTF8 { tb -> String? in
+            // The template's bytes before `{model}`.
+            var mark = -1
+            if tb.count >= 7 {
+                for i in 0...(tb.count - 7) where tb[i] == UInt8(ascii: "{") && tb[i + 6] == UInt8(ascii: "}") {
+                    if UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(tb)[i..<(i + 7)]).elementsEqual("{model}".utf8) {
+                        mark = i
+                        break
+                    }
+                }
+            }
+            guard mark >= 0 else { return nil }
+            return p.withUTF8 { pb -> String? in
+                guard pb.count > mark, memcmp(pb.baseAddress!, tb.baseAddress!, mark) == 0 || mark == 0 else { return nil }
+                var end = mark
+                while end < pb.count, pb[end] != UInt8(ascii: "/") { end += 1 }
+                guard end > mark else { return nil }
+                var out: [UInt8] = []
+                out.reserveCapacity(end - mark)
+                var i = mark
+                while i < end {
+                    let c = pb[i]
+                    if c == UInt8(ascii: "%"), end - i >= 3, let hi = Self.hex(pb[i + 1]), let lo = Self.hex(pb[i + 2]) {
+                        out.append(hi << 4 | lo)
+                        i += 3
+                    } else {
+                        out.append(c)
+                        i += 1
+                    }
+                }
+                return String(decoding: out, as: UTF8.self)
             }
         }
-        return out.isEmpty ? nil : String(decoding: out, as: UTF8.self)
     }
 
     private static func hex(_ c: UInt8) -> UInt8? {

@@ -1,3 +1,4 @@
+import CByteSearch
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -76,32 +77,60 @@ public enum AnswerReader {
     /// A Chat completion read by its keys rather than walked: the pass-through route's every answer
     /// comes here, and a walk of a whole completion costs several instructions a byte. In a Chat
     /// completion every object key is the schema's (message text, tool arguments and logprobs are
-    /// strings, in which quotes are escaped), so `"usage":` is the top-level usage, the last
-    /// `"finish_reason":` before it the last choice's, the first `"model":` the top-level model. False
-    /// (nothing read) when the usage is not found so: the caller walks the body.
+    /// strings, in which quotes are escaped), so `"usage":` is the top-level usage and its token keys
+    /// are the only ones of their names, the first `"finish_reason":` is the first choice's and the
+    /// first `"model":` the top-level model. False (nothing read) when there is no usage object: the
+    /// caller walks the body.
     static func chatByKeys(_ body: UnsafeRawBufferPointer, into facts: inout AnswerFacts) -> Bool {
-        guard let usageAt = KeySearch.last(body, #""usage":"#, anchor: 4, before: body.count) else { return false }
-        let v = KeySearch.valueStart(body, usageAt + 8)
-        guard v < body.count, body[v] == 0x7B else { return false }
-        // To the end of the body: the top-level keys after the usage are none of the usage's.
-        readOpenAIUsage(body, v..<body.count, into: &facts.usage)
-        if let f = KeySearch.last(body, #""finish_reason":"#, anchor: 7, before: usageAt) {
-            let s = KeySearch.valueStart(body, f + 16)
-            if s < body.count, body[s] == 0x22 {
-                var escaped = false
-                let e = JSONFastScan.string(body.baseAddress!.assumingMemoryBound(to: UInt8.self), body.count, s, &escaped)
-                if e > s { facts.stopReason = stringValue(body, s..<e) }
-            }
-        }
-        if let m = KeySearch.first(body, #""model":"#, before: usageAt) {
+        // In the order they come (model, choices, usage), each search starting where the last stopped.
+        var from = 0
+        let p = body.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        if let m = KeySearch.find(body, #""model":"#, in: 0..<body.count) {
             let s = KeySearch.valueStart(body, m + 8)
             if s < body.count, body[s] == 0x22 {
                 var escaped = false
-                let e = JSONFastScan.string(body.baseAddress!.assumingMemoryBound(to: UInt8.self), body.count, s, &escaped)
-                if e > s { facts.model = stringValue(body, s..<e) }
+                let e = JSONFastScan.string(p, body.count, s, &escaped)
+                if e > s {
+                    facts.model = stringValue(body, s..<e)
+                    from = e
+                }
             }
         }
+        var stop: Range<Int>?
+        if let f = KeySearch.find(body, #""finish_reason":"#, in: from..<body.count) {
+            let s = KeySearch.valueStart(body, f + 16)
+            if s < body.count, body[s] == 0x22 {
+                var escaped = false
+                let e = JSONFastScan.string(p, body.count, s, &escaped)
+                if e > s {
+                    stop = s..<e
+                    from = e
+                }
+            }
+        }
+        guard let usageAt = KeySearch.find(body, #""usage":"#, in: from..<body.count)
+                ?? (from > 0 ? KeySearch.find(body, #""usage":"#, in: 0..<from) : nil)
+        else { return false }
+        let v = KeySearch.valueStart(body, usageAt + 8)
+        guard v < body.count, body[v] == 0x7B else { return false }
+        if let stop { facts.stopReason = stopWord(body, stop) }
+        // The usage's keys, searched for from the usage to the end (none of them is a top-level key).
+        let rest = v..<body.count
+        if let n = KeySearch.intAfter(body, #""prompt_tokens":"#, in: rest) { facts.usage.input = n }
+        if let n = KeySearch.intAfter(body, #""completion_tokens":"#, in: rest) { facts.usage.output = n }
+        if let n = KeySearch.intAfter(body, #""cached_tokens":"#, in: rest) { facts.usage.cacheRead = n }
+        if let n = KeySearch.intAfter(body, #""reasoning_tokens":"#, in: rest) { facts.usage.reasoning = n }
         return true
+    }
+
+    /// A stop or finish reason: the common ones as literals (no decoding), others decoded.
+    static func stopWord(_ b: UnsafeRawBufferPointer, _ r: Range<Int>) -> String? {
+        let word = UnsafeRawBufferPointer(rebasing: b[(r.lowerBound + 1)..<(r.upperBound - 1)])
+        for known in ["stop", "length", "tool_calls", "content_filter", "end_turn", "tool_use", "max_tokens", "stop_sequence"]
+        where word.elementsEqual(known.utf8) {
+            return known
+        }
+        return stringValue(b, r)
     }
 
     // MARK: Pieces shared with the stream watcher
@@ -270,46 +299,21 @@ struct MemberPick {
     }
 }
 
-/// Finds a key (`"name":`, quotes and colon included) in JSON bytes without walking the JSON: the
-/// search looks for one byte of the key (`anchor`, its offset in the key: pick a rare one) eight bytes
-/// at a time, then compares the key around each hit.
+/// Finds keys (`"name":`, quotes and colon included) in JSON bytes without walking the JSON.
 enum KeySearch {
-    /// The offset of the last occurrence of `key` that ends before `before`.
-    static func last(_ b: UnsafeRawBufferPointer, _ key: StaticString, anchor: Int, before: Int) -> Int? {
-        guard let base = b.baseAddress else { return nil }
-        let k = key.utf8CodeUnitCount
-        let a = key.utf8Start[anchor]
-        let pattern = UInt64(a) &* 0x0101_0101_0101_0101
-        // Candidate key starts run from before - k down to 0; the anchor byte sits `anchor` after.
-        var hi = before - k + anchor  // the highest anchor position, inclusive
-        let lo = anchor
-        while hi >= lo {
-            if hi - 7 >= lo {
-                // Eight bytes ending at `hi`: any anchor byte among them?
-                let w = UnsafeRawPointer(base + (hi - 7)).loadUnaligned(as: UInt64.self) ^ pattern
-                if (w &- 0x0101_0101_0101_0101) & ~w & 0x8080_8080_8080_8080 == 0 {
-                    hi -= 8
-                    continue
-                }
-            }
-            if b[hi] == a, memcmp(base + (hi - anchor), key.utf8Start, k) == 0 { return hi - anchor }
-            hi -= 1
-        }
-        return nil
+    /// The offset of the first `key` inside `range` (glibc's memmem, vectorized).
+    @inline(__always)
+    static func find(_ b: UnsafeRawBufferPointer, _ key: StaticString, in range: Range<Int>) -> Int? {
+        guard let base = b.baseAddress, range.lowerBound >= 0, range.upperBound <= b.count else { return nil }
+        let at = CByteSearch_find(base + range.lowerBound, range.count, key.utf8Start, key.utf8CodeUnitCount)
+        return at < 0 ? nil : range.lowerBound + at
     }
 
-    /// The offset of the first occurrence of `key` that ends before `before` (for keys near the start).
-    static func first(_ b: UnsafeRawBufferPointer, _ key: StaticString, before: Int) -> Int? {
-        guard let base = b.baseAddress else { return nil }
-        let k = key.utf8CodeUnitCount
-        var i = 0
-        while i + k <= before {
-            guard let hit = memchr(base + i, 0x22, before - k - i + 1) else { return nil }
-            let at = base.distance(to: UnsafeRawPointer(hit))
-            if memcmp(base + at, key.utf8Start, k) == 0 { return at }
-            i = at + 1
-        }
-        return nil
+    /// The integer value of the first `key` (`"name":`) inside `range`.
+    @inline(__always)
+    static func intAfter(_ b: UnsafeRawBufferPointer, _ key: StaticString, in range: Range<Int>) -> Int? {
+        guard let at = find(b, key, in: range) else { return nil }
+        return int(b, valueStart(b, at + key.utf8CodeUnitCount))
     }
 
     /// Calls `visit` with each key (`"name":`, the name's bytes) in `range`, at any depth, and the

@@ -1,0 +1,14 @@
+#ifndef CBYTESEARCH_SHIM_H
+#define CBYTESEARCH_SHIM_H
+#include <stddef.h>
+
+/// glibc's memmem (vectorized), which Swift's Glibc module does not show (it is a GNU extension,
+/// declared only under _GNU_SOURCE). Declared here and linked from libc; Providers uses it to find a
+/// JSON key in an answer it forwards without walking the JSON.
+extern void *memmem(const void *haystack, size_t haystack_len, const void *needle, size_t needle_len);
+
+static inline long CByteSearch_find(const void *haystack, size_t haystack_len, const void *needle, size_t needle_len) {
+    const char *hit = (const char *)memmem(haystack, haystack_len, needle, needle_len);
+    return hit ? (long)(hit - (const char *)haystack) : -1;
+}
+#endif
