@@ -11,7 +11,9 @@
 #   Ir per request = (Ir(1+N) - Ir(1)) / N
 # so start-up, the first request's one-time work (upstream connect, the token command) and shutdown
 # cancel out. Allocations per request: calls to malloc/calloc/realloc/aligned_alloc/posix_memalign/
-# memalign in the same two files, the same way. Requests:
+# memalign in the same two files, the same way. Callgrind runs with --separate-threads=yes: the tracing
+# setting's second table splits each figure into the span export thread's part and the rest (the
+# worker's request path, plus the main thread's share, ~0 per request). Requests:
 #   pass-through: the logging case's 178-byte POST to /openai/v1/chat/completions (openai-chat,
 #                 rename_max_tokens) -> the mock's chat.completion;
 #   Anthropic -> Bedrock: a short Messages request to /bedrock/claude/v1/messages (model
@@ -134,7 +136,7 @@ run_one() {
   port=$(free_port); out=$TMP/callgrind.$s.$r.$count
   rm -f "$LOGDIR/$s.log"
   "${PROXY_ENV[@]}" MINI_PROXY_LISTEN="127.0.0.1:$port" \
-    valgrind --tool=callgrind --callgrind-out-file="$out" "$BIN" serve --config "$TMP/$s.yaml" \
+    valgrind --tool=callgrind --separate-threads=yes --callgrind-out-file="$out" "$BIN" serve --config "$TMP/$s.yaml" \
     >"$TMP/proxy.$s.$r.$count.out" 2>"$TMP/proxy.$s.$r.$count.err" &
   pid=$!; PIDS+=("$pid")
   if ! "${SEQ[@]}" wait-listen "$port" 120; then tail -5 "$TMP/proxy.$s.$r.$count.err" >&2; return 1; fi
@@ -150,7 +152,7 @@ run_one() {
     echo "$s/$r: the proxy did not exit within 60 s of SIGTERM" >&2; return 1
   fi
   local rc=0; wait "$pid" 2>/dev/null || rc=$?
-  if [ "$rc" != 0 ] || ! grep -q '^totals:\|^summary:' "$out" 2>/dev/null; then
+  if [ "$rc" != 0 ] || ! grep -qs '^totals:\|^summary:' "$out"-[0-9]*; then
     echo "$s/$r: the proxy exited with status $rc without a complete callgrind file; its last lines:" >&2
     tail -5 "$TMP/proxy.$s.$r.$count.err" >&2; return 1
   fi
@@ -161,12 +163,12 @@ run_one() {
   log "$s / $r / $count request(s): $info"
   RESP_BYTES[$r]=$(python3 -c 'import json, sys; print(json.loads(sys.argv[1])["response_bytes"])' "$info")
   local res; res=$("${SEQ[@]}" ir "$out")
-  read -r RES_IR RES_ALLOC <<<"$res"
-  [ "$KEEP" = 1 ] || rm -f "$out"
+  read -r RES_IR RES_ALLOC RES_XIR RES_XALLOC <<<"$res"
+  [ "$KEEP" = 1 ] || rm -f "$out" "$out"-[0-9]*
 }
 
 # --- the runs -------------------------------------------------------------------------------------
-declare -A IR ALLOC SKIP
+declare -A IR ALLOC XIR XALLOC SKIP
 RUN_SETTINGS=()
 for s in $SETTINGS; do
   if [ "$s" = tracing ] && [ -z "$P_SINK" ]; then
@@ -189,8 +191,10 @@ done
 
 for s in "${RUN_SETTINGS[@]}"; do
   for r in $ROUTES; do
-    run_one "$s" "$r" 1; ir1=$RES_IR; al1=$RES_ALLOC
+    run_one "$s" "$r" 1; ir1=$RES_IR; al1=$RES_ALLOC; xir1=$RES_XIR; xal1=$RES_XALLOC
     run_one "$s" "$r" $(( N + 1 )); irn=$RES_IR; aln=$RES_ALLOC
+    XIR[$s/$r]=$(awk -v a="$xir1" -v b="$RES_XIR" -v n="$N" 'BEGIN { printf "%.1f", (b - a) / n }')
+    XALLOC[$s/$r]=$(awk -v a="$xal1" -v b="$RES_XALLOC" -v n="$N" 'BEGIN { printf "%.2f", (b - a) / n }')
     IR[$s/$r]=$(awk -v a="$ir1" -v b="$irn" -v n="$N" 'BEGIN { printf "%.1f", (b - a) / n }')
     ALLOC[$s/$r]=$(awk -v a="$al1" -v b="$aln" -v n="$N" 'BEGIN { printf "%.2f", (b - a) / n }')
     log "$s / $r: Ir(1) $ir1, Ir($(( N + 1 ))) $irn -> ${IR[$s/$r]} per request, ${ALLOC[$s/$r]} allocations"
@@ -232,6 +236,21 @@ for s in $SETTINGS; do
   fi
   echo "$row"
 done
+if [ -n "${XIR[tracing/${ROUTES%% *}]:-}" ]; then
+  echo
+  echo "Tracing, by thread (per request; the request path is every thread but the span export thread):"
+  echo
+  head="| tracing on |"; rule="|---|"
+  for r in $ROUTES; do head+=" ${R_TITLE[$r]} Ir/req | allocs/req |"; rule+="---:|---:|"; done
+  echo "$head"; echo "$rule"
+  row="| request path |"; row2="| span export thread |"
+  for r in $ROUTES; do
+    row+=" $(fmt "$(awk -v a="${IR[tracing/$r]}" -v b="${XIR[tracing/$r]}" 'BEGIN { print a - b }')") |"
+    row+=" $(awk -v a="${ALLOC[tracing/$r]}" -v b="${XALLOC[tracing/$r]}" 'BEGIN { printf "%.2f", a - b }') |"
+    row2+=" $(fmt "${XIR[tracing/$r]}") | ${XALLOC[tracing/$r]} |"
+  done
+  echo "$row"; echo "$row2"
+fi
 for s in $SETTINGS; do [ -n "${SKIP[$s]:-}" ] && echo && echo "$s: skipped: ${SKIP[$s]}"; done
 echo
 for r in $ROUTES; do

@@ -12,12 +12,16 @@
     sequential.py sink PORT
         A tiny OTLP/HTTP receiver for the tracing setting: answers 200 {} to every POST, until killed.
     sequential.py ir FILE
-        Reads a callgrind out file: prints "IR ALLOCS", the total Ir (its totals:/summary: lines) and the
-        calls to malloc, calloc, realloc, aligned_alloc, posix_memalign and memalign (its calls= lines).
+        Reads a callgrind out file: prints "IR ALLOCS EXPORT_IR EXPORT_ALLOCS", the total Ir (its
+        totals:/summary: lines) and the calls to malloc, calloc, realloc, aligned_alloc, posix_memalign
+        and memalign (its calls= lines). With callgrind's --separate-threads=yes (FILE-01, FILE-02, ...)
+        it sums the threads' files, and EXPORT_* are the span export thread's own (the file whose
+        functions include OTLPJSON's encoder); without them, or without tracing, EXPORT_* are 0.
 """
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import re
@@ -130,11 +134,13 @@ def sink(port: int) -> None:
     HTTPServer((HOST, port), Sink).serve_forever()
 
 
-def ir(path: str) -> None:
+def ir_file(path: str) -> tuple[int, int, bool]:
+    """(total Ir, allocation calls, whether the file names the span encoder) of one callgrind file."""
     totals = summary = None
     names: dict[str, str] = {}
     callee = None
     allocs = 0
+    exporter = False
     ref = re.compile(r"^c?fn=\((\d+)\)(?: (.*))?$")
     with open(path, errors="replace") as f:
         for line in f:
@@ -146,6 +152,8 @@ def ir(path: str) -> None:
                     name = names.get(m.group(1), "")
                 else:  # uncompressed names
                     name = line.rstrip("\n").split("=", 1)[1]
+                if "OTLPJSON" in name or "OTLPHTTPClientC4post" in name:
+                    exporter = True
                 callee = name if line.startswith("cfn=") else None
             elif line.startswith("calls="):
                 if callee in ALLOC_FUNCTIONS:
@@ -157,7 +165,22 @@ def ir(path: str) -> None:
     total = totals if totals is not None else summary
     if total is None:
         raise SystemExit(f"{path}: no totals: or summary: line")
-    print(total, allocs)
+    return total, allocs, exporter
+
+
+def ir(path: str) -> None:
+    paths = sorted(glob.glob(glob.escape(path) + "-[0-9]*")) or [path]
+    if not paths:
+        raise SystemExit(f"{path}: no callgrind out file")
+    total = allocs = exp_ir = exp_allocs = 0
+    for p in paths:
+        t, a, e = ir_file(p)
+        total += t
+        allocs += a
+        if e and len(paths) > 1:
+            exp_ir += t
+            exp_allocs += a
+    print(total, allocs, exp_ir, exp_allocs)
 
 
 def main() -> None:

@@ -177,9 +177,50 @@ final class TracingTests: XCTestCase {
         try ProxyRuntime(config: try ConfigLoader.parse(yaml: Self.yaml, environment: [:]))
     }
 
+    /// A span's facts as plain values (the old record's shape); `batch` packs them as the tracer does.
+    struct TestSpan {
+        var traceHi: UInt64, traceLo: UInt64, spanId: UInt64, parentSpanId: UInt64, clientSpanId: UInt64
+        var startNs: UInt64, endNs: UInt64, clientStartNs: UInt64
+        var traceState: String?
+        var route: CompiledRoute
+        var method: String
+        var path: String
+        var requestModel: String?
+        var upstreamPath: String?
+        var status: Int32, upstreamStatus: Int32, retries: Int32
+        var note: String?
+        var inputTokens: Int64, outputTokens: Int64
+        var finishReason: String?
+        var responseModel: String?
+    }
+
+    func batch(_ spans: [TestSpan]) -> SpanBatch {
+        var b = SpanBatch()
+        for s in spans {
+            var r = SpanRecord(traceHi: s.traceHi, traceLo: s.traceLo, spanId: s.spanId, parentSpanId: s.parentSpanId,
+                               clientSpanId: s.clientSpanId, startNs: s.startNs, endNs: s.endNs,
+                               clientStartNs: s.clientStartNs, route: s.route)
+            r.traceState = b.text(s.traceState)
+            r.method = b.text(s.method)
+            r.path = b.text(s.path, limit: SpanRecord.maxPath)
+            r.requestModel = b.text(s.requestModel, limit: SpanRecord.maxModel)
+            r.upstreamPath = b.text(s.upstreamPath, limit: SpanRecord.maxPath)
+            r.note = b.text(s.note)
+            r.finishReason = b.text(s.finishReason)
+            r.responseModel = b.text(s.responseModel)
+            r.status = s.status
+            r.upstreamStatus = s.upstreamStatus
+            r.retries = s.retries
+            r.inputTokens = s.inputTokens
+            r.outputTokens = s.outputTokens
+            b.append(r)
+        }
+        return b
+    }
+
     func record(_ route: CompiledRoute, status: Int32 = 200, upstreamStatus: Int32 = 200, model: String? = "claude-sonnet-4",
-                upstreamPath: String? = "/model/us.anthropic.claude-sonnet-4-20250514-v1%3A0/invoke") -> SpanRecord {
-        SpanRecord(
+                upstreamPath: String? = "/model/us.anthropic.claude-sonnet-4-20250514-v1%3A0/invoke") -> TestSpan {
+        TestSpan(
             traceHi: 0x4bf9_2f35_77b3_4da6, traceLo: 0xa3ce_929d_0e0e_4736, spanId: 0x1111, parentSpanId: 0x00f0_67aa_0ba9_02b7,
             clientSpanId: 0x2222, startNs: 1_700_000_000_000_000_000, endNs: 1_700_000_000_250_000_000,
             clientStartNs: 1_700_000_000_010_000_000, traceState: "congo=t61rcWkgMzE", route: route, method: "POST",
@@ -188,9 +229,8 @@ final class TracingTests: XCTestCase {
             finishReason: "end_turn", responseModel: nil)
     }
 
-    func encode(_ spans: [SpanRecord]) throws -> [JSON] {
-        var out: [UInt8] = []
-        OTLPJSON.encode(spans, serviceName: "svc \"quoted\"", into: &out)
+    func encode(_ spans: [TestSpan]) throws -> [JSON] {
+        let out = OTLPJSON.encode([batch(spans)], serviceName: "svc \"quoted\"")
         let doc = try JSONParser.parse(out)
         let rs = try XCTUnwrap(doc["resourceSpans"]?.arrayValue?.first)
         let attrs = try XCTUnwrap(rs["resource"]?["attributes"]?.arrayValue)
@@ -316,7 +356,7 @@ final class TracingTests: XCTestCase {
         final class Box: @unchecked Sendable { var bytes: [UInt8] = [] }
         let captured = Box()
         let lock = Lock()
-        let (t2, e2, _) = makeTracer(transport: { b, _ in lock.withLock { captured.bytes = b }; return true })
+        let (t2, e2, _) = makeTracer(transport: { b, _ in lock.withLock { captured.bytes = Array(b) }; return true })
         t2.end(t2.begin(h), route: rt.routes[0], method: "POST", head: h, status: 200, upstreamStatus: 200, retries: 0,
                model: 9..<26, body: body, upstreamPath: nil, note: nil)
         t2.close()
@@ -350,10 +390,10 @@ final class TracingTests: XCTestCase {
             return true
         })
         let r = record(rt.routes[0])
-        exporter.submit([r, r])
-        exporter.submit([r, r])
-        exporter.submit([r, r])  // one fits, one is dropped
-        exporter.submit([r])  // full: dropped
+        exporter.submit(batch([r, r]))
+        exporter.submit(batch([r, r]))
+        exporter.submit(batch([r, r]))  // one fits, one is dropped
+        exporter.submit(batch([r]))  // full: dropped
         var c = exporter.snapshot()
         XCTAssertEqual(c.queued, 5)
         XCTAssertEqual(c.droppedQueueFull, 4, "two exchanges of a SERVER and a CLIENT span")
@@ -371,13 +411,13 @@ final class TracingTests: XCTestCase {
         let exporter = SpanExporter(config: { var c = TracingConfig(); c.enabled = true; return c }(),
                                     transport: { _, _ in false })
         try exporter.start()
-        exporter.submit([record(rt.routes[0]), record(rt.routes[0])])
+        exporter.submit(batch([record(rt.routes[0]), record(rt.routes[0])]))
         exporter.shutdown(waitMs: 5_000)
         let c = exporter.snapshot()
         XCTAssertEqual(c.exported, 0)
         XCTAssertEqual(c.droppedFailed, 4)
         XCTAssertEqual(c.failedExports, 1)
-        exporter.submit([record(rt.routes[0])])
+        exporter.submit(batch([record(rt.routes[0])]))
         XCTAssertEqual(exporter.snapshot().droppedQueueFull, 2, "after shutdown nothing is queued")
     }
 
@@ -387,7 +427,7 @@ final class TracingTests: XCTestCase {
         let exporter = SpanExporter(config: { var c = TracingConfig(); c.enabled = true; return c }(),
                                     transport: { _, _ in gate.wait(); return true })
         try exporter.start()
-        exporter.submit([record(rt.routes[0])])
+        exporter.submit(batch([record(rt.routes[0])]))
         let start = monotonicNanoseconds()
         exporter.shutdown(waitMs: 100)
         XCTAssertLessThan(monotonicNanoseconds() - start, 2_000_000_000)
@@ -398,7 +438,7 @@ final class TracingTests: XCTestCase {
         var c = TracingConfig()
         c.endpoint = UpstreamURL(scheme: "http", host: "127.0.0.1", port: 9, basePath: "/v1/traces")
         let client = OTLPHTTPClient(config: c)
-        XCTAssertFalse(client.post([0x7B, 0x7D], deadlineNs: monotonicNanoseconds() + 2_000_000_000))
+        XCTAssertFalse([UInt8]([0x7B, 0x7D]).withUnsafeBytes { client.post($0, deadlineNs: monotonicNanoseconds() + 2_000_000_000) })
         let request = String(decoding: client.request(Array("{}".utf8)), as: UTF8.self)
         XCTAssertTrue(request.hasPrefix("POST /v1/traces HTTP/1.1\r\nHost: 127.0.0.1:9\r\n"), request)
         XCTAssertTrue(request.contains("Content-Type: application/json\r\n"))

@@ -25,26 +25,33 @@ struct OTLPHTTPClient: Sendable {
         headPrefix = h
     }
 
-    /// The request for `body`.
-    func request(_ body: [UInt8]) -> [UInt8] {
+    /// The request's head for a body of `length` bytes.
+    func head(contentLength length: Int) -> [UInt8] {
         var r = headPrefix
-        HTTPWriter.appendHeader("Content-Length", body.count, into: &r)
+        HTTPWriter.appendHeader("Content-Length", length, into: &r)
         HTTPWriter.appendEndOfHead(into: &r)
-        r.append(contentsOf: body)
         return r
     }
 
-    /// True when the collector answered 2xx before `deadlineNs` (monotonic).
-    @Sendable func post(_ body: [UInt8], deadlineNs: UInt64) -> Bool {
+    /// The whole request for `body` (tests).
+    func request(_ body: [UInt8]) -> [UInt8] { head(contentLength: body.count) + body }
+
+    /// True when the collector answered 2xx before `deadlineNs` (monotonic). The head and the body
+    /// (the encoder's buffer, not copied) go out as one stream (`MSG_MORE` on the head).
+    @Sendable func post(_ body: UnsafeRawBufferPointer, deadlineNs: UInt64) -> Bool {
         guard let fd = connect(deadlineNs: deadlineNs) else { return false }
         defer { close(fd) }
-        let message = request(body)
-        var sent = 0
-        while sent < message.count {
-            guard wait(fd, events: Int16(POLLOUT), deadlineNs: deadlineNs) else { return false }
-            let n = message.withUnsafeBytes { send(fd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
-            if n > 0 { sent += n } else if n < 0, errno != EAGAIN, errno != EINTR { return false }
+        let head = head(contentLength: body.count)
+        func sendAll(_ p: UnsafeRawBufferPointer, more: Bool) -> Bool {
+            var sent = 0
+            while sent < p.count {
+                guard wait(fd, events: Int16(POLLOUT), deadlineNs: deadlineNs) else { return false }
+                let n = send(fd, p.baseAddress! + sent, p.count - sent, Int32(MSG_NOSIGNAL) | (more ? Int32(MSG_MORE) : 0))
+                if n > 0 { sent += n } else if n < 0, errno != EAGAIN, errno != EINTR { return false }
+            }
+            return true
         }
+        guard head.withUnsafeBytes({ sendAll($0, more: body.count > 0) }), sendAll(body, more: false) else { return false }
         // The status line is all we need; the body (a partial-success note at most) is not read.
         var answer = [UInt8](repeating: 0, count: 512)
         var got = 0

@@ -8,13 +8,13 @@ import Glibc
 final class SpanExporter: @unchecked Sendable {
     let config: TracingConfig
     /// Sends one encoded request body before `deadlineNs` (monotonic); true when the collector took it.
-    typealias Transport = @Sendable (_ body: [UInt8], _ deadlineNs: UInt64) -> Bool
+    typealias Transport = @Sendable (_ body: UnsafeRawBufferPointer, _ deadlineNs: UInt64) -> Bool
 
     private let transport: Transport
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private let condition: UnsafeMutablePointer<pthread_cond_t>
     // Guarded by `mutex`.
-    private var batches: [[SpanRecord]] = []
+    private var batches: [SpanBatch] = []
     private var queued = 0
     private var stopping = false
     private var finished = false
@@ -54,19 +54,19 @@ final class SpanExporter: @unchecked Sendable {
     }
 
     /// Queues a worker's batch (any thread; never blocks on the network). What does not fit is dropped.
-    func submit(_ batch: [SpanRecord]) {
+    func submit(_ batch: SpanBatch) {
         guard !batch.isEmpty else { return }
         lock()
         let room = max(0, config.maxQueue - queued)
         if stopping && finished || room == 0 {
-            counts.droppedQueueFull &+= SpanRecord.spanCount(batch[...])
+            counts.droppedQueueFull &+= batch.spanCount
         } else if batch.count <= room {
             batches.append(batch)
             queued += batch.count
         } else {
-            batches.append(Array(batch.prefix(room)))
+            batches.append(batch.prefix(room))
             queued += room
-            counts.droppedQueueFull &+= SpanRecord.spanCount(batch[room...])
+            counts.droppedQueueFull &+= batch.dropFirst(room).spanCount
         }
         pthread_cond_signal(condition)
         unlock()
@@ -91,7 +91,7 @@ final class SpanExporter: @unchecked Sendable {
         pthread_cond_broadcast(condition)
         guard running else {
             finished = true
-            for b in batches { counts.droppedFailed &+= SpanRecord.spanCount(b[...]) }
+            for b in batches { counts.droppedFailed &+= b.spanCount }
             batches = []
             queued = 0
             unlock()
@@ -119,28 +119,29 @@ final class SpanExporter: @unchecked Sendable {
     // MARK: The export thread
 
     private func run() {
-        var body: [UInt8] = []
+        let encoder = OTLPJSON(serviceName: config.serviceName)
         lock()
         while true {
             while batches.isEmpty && !stopping { pthread_cond_wait(condition, mutex) }
             if batches.isEmpty { break }
-            var spans: [SpanRecord] = []
-            while let b = batches.first, spans.isEmpty || spans.count + b.count <= config.batchMaxSpans {
-                spans.append(contentsOf: b)
+            var spans: [SpanBatch] = []
+            var exchanges = 0
+            while let b = batches.first, spans.isEmpty || exchanges + b.count <= config.batchMaxSpans {
+                spans.append(b)
+                exchanges += b.count
                 batches.removeFirst()
             }
-            queued -= spans.count
+            queued -= exchanges
             let now = monotonicNanoseconds()
             var deadline = now &+ UInt64(config.timeoutMs) &* 1_000_000
             if stopping { deadline = min(deadline, drainDeadlineNs) }
             unlock()
             var ok = false
             if deadline > now {
-                OTLPJSON.encode(spans, serviceName: config.serviceName, into: &body)
-                ok = transport(body, deadline)
+                ok = encoder.encode(spans, then: { transport($0, deadline) })
             }
             lock()
-            let n = SpanRecord.spanCount(spans[...])
+            let n = spans.reduce(0) { $0 + $1.spanCount }
             if ok {
                 counts.exported &+= n
             } else {

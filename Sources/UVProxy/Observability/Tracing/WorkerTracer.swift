@@ -1,3 +1,5 @@
+import Glibc
+
 /// One worker's side of tracing (loop-confined): starts each exchange's trace context, keeps the
 /// worker's finished spans in a small batch, and hands the batch to the shared `SpanExporter` when it
 /// is full or `batch.interval_ms` after its first span, whichever comes first. The request path takes
@@ -8,7 +10,9 @@ final class WorkerTracer {
     private let loop: EventLoop
     private var ids = TraceIdGenerator()
     private let sampler: TraceSampler
-    private var pending: [SpanRecord] = []
+    private var pending = SpanBatch()
+    /// The text buffer's capacity for a new batch: the last full batch's need, at least 16 KiB.
+    private var textCapacity = 16 * 1024
     private var timer: Timer?
     private var timerArmed = false
     private let maxBatch: Int
@@ -19,7 +23,7 @@ final class WorkerTracer {
         config = exporter.config
         sampler = TraceSampler(ratio: config.sampleRatio)
         maxBatch = max(1, config.batchMaxSpans)
-        pending.reserveCapacity(maxBatch)
+        pending = SpanBatch(capacity: maxBatch, textCapacity: textCapacity)
     }
 
     // MARK: Request path
@@ -75,32 +79,40 @@ final class WorkerTracer {
              upstreamStatus: Int, retries: Int, model: Range<Int>?, body: [UInt8], upstreamPath: String?,
              note: String?, usage: TraceUsage = TraceUsage()) {
         guard trace.sampled else { return }
-        let path = head.bytes.withUnsafeBytes { p -> String in
-            var end = head.target.lowerBound
-            let limit = min(head.target.upperBound, head.target.lowerBound + SpanRecord.maxPath)
-            while end < limit, p[end] != UInt8(ascii: "?") { end += 1 }
-            return String(decoding: p[head.target.lowerBound..<end], as: UTF8.self)
-        }
-        var requestModel: String?
-        if let r = model, r.count >= 2, r.upperBound <= body.count {
-            let inner = (r.lowerBound + 1)..<min(r.upperBound - 1, r.lowerBound + 1 + SpanRecord.maxModel)
-            requestModel = body.withUnsafeBytes { String(decoding: $0[inner], as: UTF8.self) }
-        }
-        let record = SpanRecord(
+        var r = SpanRecord(
             traceHi: trace.traceHi, traceLo: trace.traceLo, spanId: trace.spanId, parentSpanId: trace.parentSpanId,
             clientSpanId: trace.clientSpanId, startNs: trace.startNs, endNs: wallClockNanoseconds(),
-            clientStartNs: trace.clientStartNs, traceState: trace.traceState(in: head), route: route, method: method,
-            path: path, requestModel: requestModel, upstreamPath: upstreamPath, status: Int32(truncatingIfNeeded: status),
-            upstreamStatus: Int32(truncatingIfNeeded: upstreamStatus), retries: Int32(truncatingIfNeeded: retries),
-            note: note, inputTokens: usage.inputTokens.map(Int64.init) ?? -1,
-            outputTokens: usage.outputTokens.map(Int64.init) ?? -1, finishReason: usage.finishReason,
-            responseModel: usage.responseModel)
-        add(record)
-    }
-
-    /// Adds a finished span to the batch (tests call it directly).
-    func add(_ record: SpanRecord) {
-        pending.append(record)
+            clientStartNs: trace.clientStartNs, route: route)
+        // The text goes into the batch's buffer as bytes: no String is made on the request path.
+        head.bytes.withUnsafeBytes { p in
+            let target = UnsafeRawBufferPointer(rebasing: p[head.target])
+            var n = 0
+            if let base = target.baseAddress, let q = memchr(base, Int32(UInt8(ascii: "?")), target.count) {
+                n = base.distance(to: UnsafeRawPointer(q))
+            } else {
+                n = target.count
+            }
+            r.path = pending.text(UnsafeRawBufferPointer(rebasing: target[0..<n]), limit: SpanRecord.maxPath)
+            if trace.traceStateField >= 0, trace.traceStateField < head.fields.count {
+                r.traceState = pending.text(UnsafeRawBufferPointer(rebasing: p[head.fields[trace.traceStateField].value]))
+            }
+        }
+        if let m = model, m.count >= 2, m.upperBound <= body.count {
+            r.requestModel = body.withUnsafeBytes {
+                pending.text(UnsafeRawBufferPointer(rebasing: $0[(m.lowerBound + 1)..<(m.upperBound - 1)]), limit: SpanRecord.maxModel)
+            }
+        }
+        r.method = pending.text(method)
+        r.upstreamPath = pending.text(upstreamPath, limit: SpanRecord.maxPath)
+        r.note = pending.text(note)
+        r.finishReason = pending.text(usage.finishReason)
+        r.responseModel = pending.text(usage.responseModel)
+        r.status = Int32(truncatingIfNeeded: status)
+        r.upstreamStatus = Int32(truncatingIfNeeded: upstreamStatus)
+        r.retries = Int32(truncatingIfNeeded: retries)
+        r.inputTokens = usage.inputTokens.map(Int64.init) ?? -1
+        r.outputTokens = usage.outputTokens.map(Int64.init) ?? -1
+        pending.append(r)
         if pending.count >= maxBatch {
             flush()
         } else if !timerArmed {
@@ -129,8 +141,8 @@ final class WorkerTracer {
             timer?.pause()
         }
         guard !pending.isEmpty else { return }
-        var batch: [SpanRecord] = []
-        batch.reserveCapacity(maxBatch)
+        if pending.count >= maxBatch { textCapacity = max(textCapacity, pending.text.count) }
+        var batch = SpanBatch(capacity: maxBatch, textCapacity: textCapacity)
         swap(&batch, &pending)
         exporter.submit(batch)
     }
