@@ -63,11 +63,7 @@ public enum AnswerReader {
             if let s = top.r1 { facts.stopReason = stringValue(body, s) }
             if let m = top.r2 { facts.model = stringValue(body, m) }
         case .openAIChat, .passthrough:
-            if chatByKeys(body, into: &facts) { break }
-            let top = MemberPick(body, 0..<body.count, "usage", "choices", "model")
-            if let u = top.r0 { readOpenAIUsage(body, u, into: &facts.usage) }
-            if let c = top.r1 { facts.stopReason = firstFinishReason(body, c) }
-            if let m = top.r2 { facts.model = stringValue(body, m) }
+            if !chatByKeys(body, into: &facts) { chatByWalk(body, into: &facts) }
         case .openAIResponses:
             readResponseObject(body, 0..<body.count, into: &facts)
         }
@@ -82,55 +78,96 @@ public enum AnswerReader {
     /// first `"model":` the top-level model. False (nothing read) when there is no usage object: the
     /// caller walks the body.
     static func chatByKeys(_ body: UnsafeRawBufferPointer, into facts: inout AnswerFacts) -> Bool {
-        // In the order they come (model, choices, usage), each search starting where the last stopped.
-        var from = 0
-        let p = body.baseAddress!.assumingMemoryBound(to: UInt8.self)
-        if let m = KeySearch.find(body, #""model":"#, in: 0..<body.count) {
-            let s = KeySearch.valueStart(body, m + 8)
-            if s < body.count, body[s] == 0x22 {
-                var escaped = false
-                let e = JSONFastScan.string(p, body.count, s, &escaped)
-                if e > s {
-                    facts.model = stringValue(body, s..<e)
-                    from = e
-                }
-            }
-        }
-        var stop: Range<Int>?
-        if let f = KeySearch.find(body, #""finish_reason":"#, in: from..<body.count) {
-            let s = KeySearch.valueStart(body, f + 16)
-            if s < body.count, body[s] == 0x22 {
-                var escaped = false
-                let e = JSONFastScan.string(p, body.count, s, &escaped)
-                if e > s {
-                    stop = s..<e
-                    from = e
-                }
-            }
-        }
-        guard let usageAt = KeySearch.find(body, #""usage":"#, in: from..<body.count)
-                ?? (from > 0 ? KeySearch.find(body, #""usage":"#, in: 0..<from) : nil)
-        else { return false }
+        let n = body.count
+        // The usage is near the end: found backwards by the `g` of `"usage":`.
+        guard let usageAt = KeySearch.lastKey(body, #""usage":"#, anchor: 4, before: n) else { return false }
         let v = KeySearch.valueStart(body, usageAt + 8)
-        guard v < body.count, body[v] == 0x7B else { return false }
-        if let stop { facts.stopReason = stopWord(body, stop) }
-        // The usage's keys, searched for from the usage to the end (none of them is a top-level key).
-        let rest = v..<body.count
-        if let n = KeySearch.intAfter(body, #""prompt_tokens":"#, in: rest) { facts.usage.input = n }
-        if let n = KeySearch.intAfter(body, #""completion_tokens":"#, in: rest) { facts.usage.output = n }
-        if let n = KeySearch.intAfter(body, #""cached_tokens":"#, in: rest) { facts.usage.cacheRead = n }
-        if let n = KeySearch.intAfter(body, #""reasoning_tokens":"#, in: rest) { facts.usage.reasoning = n }
+        guard v < n, body[v] == 0x7B else { return false }
+        readChatUsage(body, from: v, into: &facts.usage)
+        let p = body.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        // The last choice's finish reason is just before the usage (by the `_` of `finish_reason`).
+        if let f = KeySearch.lastKey(body, #""finish_reason":"#, anchor: 7, before: usageAt) {
+            let s = KeySearch.valueStart(body, f + 16)
+            if s < n, body[s] == 0x22 {
+                var escaped = false
+                let e = JSONFastScan.string(p, n, s, &escaped)
+                if e > s { facts.stopReason = stopWord(body, s..<e) }
+            }
+        }
+        // The model is near the start.
+        if let m = KeySearch.firstKey(body, #""model":"#, anchor: 5, before: usageAt) {  // the `l`
+            let s = KeySearch.valueStart(body, m + 8)
+            if s < n, body[s] == 0x22 {
+                var escaped = false
+                let e = JSONFastScan.string(p, n, s, &escaped)
+                if e > s { facts.model = stringValue(body, s..<e) }
+            }
+        }
         return true
+    }
+
+    /// A Chat `usage` object's counts, key by key (quote to quote with memchr) until its `}`: its keys
+    /// and those of its `*_details` objects are all distinct, and none of its values is a string.
+    static func readChatUsage(_ b: UnsafeRawBufferPointer, from start: Int, into u: inout TokenUsage) {
+        guard let base = b.baseAddress else { return }
+        let n = b.count
+        var i = start + 1
+        var depth = 1
+        while i < n {
+            // Braces between here and the next quote (numbers, commas and colons are all there is).
+            guard let q = memchr(base + i, 0x22, n - i) else { return }
+            let open = base.distance(to: UnsafeRawPointer(q))
+            while i < open {
+                let c = b[i]
+                if c == 0x7B { depth += 1 } else if c == 0x7D {
+                    depth -= 1
+                    if depth == 0 { return }
+                }
+                i += 1
+            }
+            guard let q2 = memchr(base + open + 1, 0x22, n - open - 1) else { return }
+            let close = base.distance(to: UnsafeRawPointer(q2))
+            i = close + 1
+            guard i < n, b[i] == 0x3A else { continue }
+            let key = UnsafeRawBufferPointer(start: base + open + 1, count: close - open - 1)
+            let value = KeySearch.valueStart(b, i + 1)
+            switch key.count {
+            case 13:
+                if KeySearch.same(key, "prompt_tokens") { u.input = KeySearch.int(b, value) ?? u.input }
+                else if KeySearch.same(key, "cached_tokens") { u.cacheRead = KeySearch.int(b, value) ?? u.cacheRead }
+            case 17:
+                if KeySearch.same(key, "completion_tokens") { u.output = KeySearch.int(b, value) ?? u.output }
+            case 16:
+                if KeySearch.same(key, "reasoning_tokens") { u.reasoning = KeySearch.int(b, value) ?? u.reasoning }
+            default: break
+            }
+        }
     }
 
     /// A stop or finish reason: the common ones as literals (no decoding), others decoded.
     static func stopWord(_ b: UnsafeRawBufferPointer, _ r: Range<Int>) -> String? {
-        let word = UnsafeRawBufferPointer(rebasing: b[(r.lowerBound + 1)..<(r.upperBound - 1)])
-        for known in ["stop", "length", "tool_calls", "content_filter", "end_turn", "tool_use", "max_tokens", "stop_sequence"]
-        where word.elementsEqual(known.utf8) {
-            return known
+        guard r.count >= 2 else { return nil }
+        let w = UnsafeRawBufferPointer(rebasing: b[(r.lowerBound + 1)..<(r.upperBound - 1)])
+        switch w.count {
+        case 4 where KeySearch.same(w, "stop"): return "stop"
+        case 6 where KeySearch.same(w, "length"): return "length"
+        case 8 where KeySearch.same(w, "end_turn"): return "end_turn"
+        case 8 where KeySearch.same(w, "tool_use"): return "tool_use"
+        case 10 where KeySearch.same(w, "tool_calls"): return "tool_calls"
+        case 10 where KeySearch.same(w, "max_tokens"): return "max_tokens"
+        case 13 where KeySearch.same(w, "stop_sequence"): return "stop_sequence"
+        case 14 where KeySearch.same(w, "content_filter"): return "content_filter"
+        default: return stringValue(b, r)
         }
-        return stringValue(b, r)
+    }
+
+    /// A Chat completion walked member by member (the reference for `chatByKeys`, and the way for
+    /// one without a usage object).
+    static func chatByWalk(_ body: UnsafeRawBufferPointer, into facts: inout AnswerFacts) {
+        let top = MemberPick(body, 0..<body.count, "usage", "choices", "model")
+        if let u = top.r0 { readOpenAIUsage(body, u, into: &facts.usage) }
+        if let c = top.r1 { facts.stopReason = firstFinishReason(body, c) }
+        if let m = top.r2 { facts.model = stringValue(body, m) }
     }
 
     // MARK: Pieces shared with the stream watcher
@@ -307,6 +344,42 @@ enum KeySearch {
         guard let base = b.baseAddress, range.lowerBound >= 0, range.upperBound <= b.count else { return nil }
         let at = CByteSearch_find(base + range.lowerBound, range.count, key.utf8Start, key.utf8CodeUnitCount)
         return at < 0 ? nil : range.lowerBound + at
+    }
+
+    /// The offset of the last `key` that ends before `before`, found backwards by its byte at `anchor`
+    /// (pick one that is rare near the end: the `g` of `"usage":`) with glibc's memrchr.
+    @inline(__always)
+    static func lastKey(_ b: UnsafeRawBufferPointer, _ key: StaticString, anchor: Int, before: Int) -> Int? {
+        guard let base = b.baseAddress, before <= b.count else { return nil }
+        let k = key.utf8CodeUnitCount
+        let a = Int32(key.utf8Start[anchor])
+        // Anchor positions whose key would end before `before`.
+        var limit = before - k + anchor + 1
+        while limit > anchor {
+            let at = CByteSearch_last_byte(base, a, limit)
+            guard at >= anchor else { return nil }
+            let start = at - anchor
+            if memcmp(base + start, key.utf8Start, k) == 0 { return start }
+            limit = at
+        }
+        return nil
+    }
+
+    /// The offset of the first `key` that ends before `before`, found by its byte at `anchor` with
+    /// memchr (pick one that is rare before the key).
+    @inline(__always)
+    static func firstKey(_ b: UnsafeRawBufferPointer, _ key: StaticString, anchor: Int, before: Int) -> Int? {
+        guard let base = b.baseAddress, before <= b.count else { return nil }
+        let k = key.utf8CodeUnitCount
+        let a = Int32(key.utf8Start[anchor])
+        var from = anchor
+        let top = before - k + anchor  // the last anchor position whose key ends before `before`
+        while from <= top, let hit = memchr(base + from, a, top - from + 1) {
+            let at = base.distance(to: UnsafeRawPointer(hit))
+            if memcmp(base + (at - anchor), key.utf8Start, k) == 0 { return at - anchor }
+            from = at + 1
+        }
+        return nil
     }
 
     /// The integer value of the first `key` (`"name":`) inside `range`.

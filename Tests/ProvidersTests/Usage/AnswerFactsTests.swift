@@ -169,6 +169,38 @@ final class AnswerFactsTests: XCTestCase {
         }
     }
 
+    /// The key search a Chat completion gets agrees with the walk on every Chat answer the fixtures
+    /// hold, on spaced JSON, and on answers whose text contains the keys (escaped, so not keys).
+    func testChatKeySearchAgreesWithTheWalk() throws {
+        var bodies: [[UInt8]] = []
+        let root = try XCTUnwrap(Bundle.module.resourceURL?.appendingPathComponent("Fixtures/anthropic-openai/response"))
+        for name in try FileManager.default.contentsOfDirectory(atPath: root.path) where name.hasSuffix(".json") {
+            let data = try Data(contentsOf: root.appendingPathComponent(name))
+            let object = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
+            if let up = object["upstream"] as? [String: Any], let text = up["bodyText"] as? String, (up["status"] as? Int) == 200 {
+                bodies.append(Array(text.utf8))
+            }
+        }
+        XCTAssertGreaterThan(bodies.count, 5)
+        bodies.append(bytes(#"{"id":"x","model":"gpt-5","choices":[{"index":0,"message":{"role":"assistant","content":"say \"usage\":{\"prompt_tokens\":99} \"model\":\"no\""},"finish_reason":"length"}],"usage":{"prompt_tokens":7,"completion_tokens":9,"total_tokens":16,"prompt_tokens_details":{"cached_tokens":3},"completion_tokens_details":{"reasoning_tokens":2}},"system_fingerprint":"fp_g"}"#))
+        bodies.append(bytes(#"{ "model" : "m", "choices" : [ { "finish_reason" : "tool_calls" } ], "usage" : { "prompt_tokens" : 1, "completion_tokens" : 2 } }"#))
+        var searched = 0
+        for body in bodies {
+            var keys = AnswerFacts()
+            var walk = AnswerFacts()
+            let found = body.withUnsafeBytes { AnswerReader.chatByKeys($0, into: &keys) }
+            body.withUnsafeBytes { AnswerReader.chatByWalk($0, into: &walk) }
+            if found {
+                searched += 1
+                XCTAssertEqual(keys, walk, body.utf8String)
+            }
+            // What the log gets either way: the walk's facts.
+            XCTAssertEqual(json(.openAIChat, body.utf8String), walk, body.utf8String)
+        }
+        XCTAssertGreaterThan(searched, 5, "the key search took the compact answers")
+        XCTAssertEqual(json(.openAIChat, bodies[bodies.count - 1].utf8String).usage, TokenUsage(input: 1, output: 2))
+    }
+
     func testModelSegmentOfABedrockPath() {
         var r = UpstreamRequest(path: "/v1/bedrock/model/us.anthropic.claude-opus-4-1-20250805-v1%3A0/invoke", body: [], stream: false)
         XCTAssertEqual(r.modelSegment(template: "/v1/bedrock/model/{model}/{action}"), "us.anthropic.claude-opus-4-1-20250805-v1:0")
