@@ -122,9 +122,10 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
             select(target: first)
         }
         if let translator {
-            // Only Anthropic clients send `anthropic-beta`; skip the lookup for everyone else.
-            clientBetas = route.config.ingress != .anthropicMessages ? [] : request.head.values("anthropic-beta")
-                .flatMap { $0.split(separator: ",") }.map { $0.trimmingSpaces() }.filter { !$0.isEmpty }
+            // Only dialects with a beta header have one to read; everyone else skips the lookup.
+            if let name = route.config.ingress.betaHeader {
+                clientBetas = ClientRequest.betas(fromHeaderValues: request.head.values(name))
+            }
             clientBody = request.body
             if let encoding = request.head.value("content-encoding") {
                 do throws(ContentDecoding.Failure) {
@@ -771,31 +772,25 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
 
     private static let streamLines: [UInt8] = Array("Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\n".utf8)
 
-    /// Rate-limit and request-id headers a client may act on, copied as received (no String per field).
+    /// The response headers a client may act on (`ForwardedResponseHeaders`: rate limits, request ids,
+    /// retry advice), copied as received (no String per field), and rate limits also under the client's
+    /// own names when its dialect calls them otherwise (`RateLimitHeaders`).
     private func appendForwardedUpstreamHeaders(_ head: HTTPResponseHead, into b: inout [UInt8]) {
+        let firstBytes = ForwardedResponseHeaders.firstBytes
         for i in 0..<head.fields.count {
             // Most fields (content-type, date, server, ...) are ruled out by their first letter.
-            let first = head.bytes[head.fields[i].name.lowerBound] | 0x20
-            guard first == UInt8(ascii: "x") || first == UInt8(ascii: "a") || first == UInt8(ascii: "o") || first == UInt8(ascii: "r"),
-                  Self.forwardedPrefixes.contains(where: { head.nameHasPrefix(i, $0) }) else { continue }
+            let first = head.bytes[head.fields[i].name.lowerBound]
+            guard firstBytes & (1 << UInt32(first & 31)) != 0,
+                  ForwardedResponseHeaders.prefixes.contains(where: { head.nameHasPrefix(i, $0) }) else { continue }
             HTTPWriter.appendField(i, of: head, into: &b)
-            // And under the client's own names when its dialect calls them otherwise.
-            if translatesRateLimits, let other = RateLimitHeaders.counterpart(
+            if translator != nil, RateLimitHeaders.translates(upstream: route.config.egress, client: route.config.ingress),
+               let other = RateLimitHeaders.counterpart(
                 name: head.name(at: i).lowercased(), value: head.value(at: i), upstream: route.config.egress,
                 client: route.config.ingress, now: time(nil)) {
                 HTTPWriter.appendHeader(other.name, other.value, into: &b)
             }
         }
     }
-
-    /// The client's dialect names rate-limit headers otherwise than the upstream's (OpenAI ↔ Anthropic).
-    private var translatesRateLimits: Bool {
-        func anthropic(_ d: Dialect) -> Bool { d == .anthropicMessages || d == .bedrockAnthropic }
-        return translator != nil && anthropic(route.config.ingress) != anthropic(route.config.egress)
-    }
-
-    static let forwardedPrefixes: [[UInt8]] = ["x-ratelimit-", "anthropic-ratelimit-", "openai-", "x-amzn-requestid", "request-id", "x-should-retry"]
-        .map { Array($0.utf8) }
 
     private func passthroughHeaders(_ head: HTTPResponseHead) -> [UInt8] {
         var b = [UInt8]()
