@@ -8,6 +8,19 @@ public enum ChunkedDecodeResult: Equatable, Sendable {
     case failure(HTTPParseError)
 }
 
+/// What one call of `ChunkedDecoder.next` found.
+public enum ChunkedStep {
+    /// A run of body bytes (a span of the input, never empty); `consumed` input bytes, up to the
+    /// run's end, were used.
+    case body(UnsafeRawBufferPointer, consumed: Int)
+    /// Every input byte was consumed and the body is not finished.
+    case needMore
+    /// The last chunk and the trailers were read; bytes after `consumed` belong to the next message.
+    case done(consumed: Int)
+    /// The body is malformed; the error is sticky.
+    case failure(HTTPParseError)
+}
+
 /// An incremental decoder for the chunked transfer coding (RFC 9112 section 7.1).
 ///
 /// It keeps no bytes: chunk-size lines and trailers are parsed byte by byte into a few integers,
@@ -50,6 +63,26 @@ public struct ChunkedDecoder: Sendable {
     public mutating func decode(
         _ input: UnsafeRawBufferPointer, body: (UnsafeRawBufferPointer) -> Void
     ) -> ChunkedDecodeResult {
+        var offset = 0
+        while true {
+            switch next(UnsafeRawBufferPointer(rebasing: input[offset...])) {
+            case .body(let span, let consumed):
+                body(span)
+                offset &+= consumed
+            case .needMore:
+                return .needMore(consumed: input.count)
+            case .done(let consumed):
+                return .done(consumed: offset &+ consumed)
+            case .failure(let error):
+                return .failure(error)
+            }
+        }
+    }
+
+    /// Decodes `input` up to the end of its first run of body bytes, the end of the body, or the end of
+    /// the input, whichever comes first: the pull form of `decode`, for a caller that hands each run on
+    /// as a value rather than through a closure. Call again with the bytes after `consumed`.
+    public mutating func next(_ input: UnsafeRawBufferPointer) -> ChunkedStep {
         if let failure { return .failure(failure) }
         if state == .done { return .done(consumed: 0) }
         let n = input.count
@@ -57,12 +90,12 @@ public struct ChunkedDecoder: Sendable {
         while i < n {
             if state == .data {
                 let take = Swift.min(remaining, n &- i)
-                body(UnsafeRawBufferPointer(rebasing: input[i..<(i &+ take)]))
                 remaining &-= take
                 bodyBytes &+= take
-                i &+= take
                 if remaining == 0 { state = .dataCR }
-                continue
+                let end = i &+ take
+                position &+= end
+                return .body(UnsafeRawBufferPointer(rebasing: input[i..<end]), consumed: end)
             }
             let b = input[i]
             if var error = step(b) {
@@ -77,10 +110,10 @@ public struct ChunkedDecoder: Sendable {
             }
         }
         position &+= n
-        return .needMore(consumed: n)
+        return .needMore
     }
 
-    private mutating func fail(_ error: HTTPParseError) -> ChunkedDecodeResult {
+    private mutating func fail(_ error: HTTPParseError) -> ChunkedStep {
         failure = error
         return .failure(error)
     }

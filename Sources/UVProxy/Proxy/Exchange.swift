@@ -27,7 +27,6 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     private var translator: (any ExchangeTranslator)?
     private var upstreamRequest: UpstreamRequest?
     private var method = "POST"
-    private var isHeadRequest = false
     private var authValue: String?
     private var phase = Phase.preparing
     private var connection: UpstreamConnection?
@@ -49,18 +48,11 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     private var requestSentAt: UInt64 = 0
     private var retryTimer: Timer?
     private var retryCandidate = false
-    private var gotResponseByte = false
-    private var responseParser: HTTPResponseParser
-    private var headBuffer: [UInt8] = []
-    private var responseHead: HTTPResponseHead?
-    /// The response head's framing, kept apart: reading it per body read through the optional head
-    /// copied the whole head (four retains and releases) for every event of a stream.
-    private var responseFraming = HTTPBodyFraming.none
+    /// The upstream's response: head, framing, body pieces, whether the connection may be reused.
+    private var response = UpstreamResponseReader()
     /// The index of the response head's first Content-Type field.
     private var responseContentType: Int?
     private var mode = BodyMode.collect
-    private var remaining = 0
-    private var chunked = ChunkedDecoder(maxBodyBytes: Int.max)
     private var collected: [UInt8] = []
     private var out: [UInt8] = []
     private var clientStreamStarted = false
@@ -89,8 +81,6 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     /// `loop.now` when the (last try's) response head came, and when the first token went to the client.
     private var headAt: UInt64 = 0
     private var firstTokenAt: UInt64 = 0
-    /// The length of a `Content-Length` response body.
-    private var responseLength = 0
 
     /// The name of the inbound key the client presented (never the key).
     private let keyName: [UInt8]?
@@ -112,8 +102,6 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         trace = worker.tracer?.begin(request.head)
         translator = route.action.isPassthrough ? nil
             : Translators.make(ingress: route.config.ingress, egress: route.config.egress, options: route.translation)
-        responseParser = HTTPResponseParser(limits: HTTPLimits(maxHeadBytes: 64 * 1024, maxHeaderCount: 200,
-                                                                maxBodyBytes: Int.max))
     }
 
     private var loop: EventLoop { worker.loop }
@@ -128,16 +116,16 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     func start() {
         client.observer = self
         method = request.head.methodString
-        isHeadRequest = request.head.isMethod("HEAD")
         if !primary.fallbacks.isEmpty, !worker.circuits.allows(primary, now: loop.now),
            let first = nextTarget(after: 0) {
             // The route's own circuit is open: start with the first fallback that is not.
             select(target: first)
         }
         if let translator {
-            // Only Anthropic clients send `anthropic-beta`; skip the lookup for everyone else.
-            clientBetas = route.config.ingress != .anthropicMessages ? [] : request.head.values("anthropic-beta")
-                .flatMap { $0.split(separator: ",") }.map { $0.trimmingSpaces() }.filter { !$0.isEmpty }
+            // Only dialects with a beta header have one to read; everyone else skips the lookup.
+            if let name = route.config.ingress.betaHeader {
+                clientBetas = ClientRequest.betas(fromHeaderValues: request.head.values(name))
+            }
             clientBody = request.body
             if let encoding = request.head.value("content-encoding") {
                 do throws(ContentDecoding.Failure) {
@@ -216,8 +204,6 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         releaseConnection(reusable: false)
         phase = .preparing
         collected = []
-        headBuffer.removeAll(keepingCapacity: true)
-        responseHead = nil
         retryCandidate = false
         upstreamStatus = 0
         startPings()
@@ -264,8 +250,6 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         releaseConnection(reusable: false)
         phase = .preparing
         collected = []
-        headBuffer.removeAll(keepingCapacity: true)
-        responseHead = nil
         retryCandidate = false
         upstreamStatus = 0
         authValue = nil
@@ -333,9 +317,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         connection = c
         c.user = self
         phase = .waitingHead
-        gotResponseByte = false
-        responseParser.reset()
-        headBuffer.removeAll(keepingCapacity: true)
+        response.begin(isHeadRequest: request.head.isMethod("HEAD"))
         var message = loop.takeScratch()
         buildRequest(into: &message)
         c.stream.write(message)  // copies what the kernel does not take at once
@@ -400,17 +382,9 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         guard c === connection else { return }
         lastReadAt = loop.now
         meter.upstreamRead()
-        gotResponseByte = true
         // What this read yields for the client (head, events, last chunk) leaves in one write.
         client.cork()
-        switch phase {
-        case .waitingHead:
-            readHead(bytes)
-        case .body:
-            readBody(bytes)
-        default:
-            break
-        }
+        readResponse(bytes)
         client.uncork()
         if phase == .body, clientStreamStarted, !paused, client.isClientBackedUp {
             paused = true
@@ -418,54 +392,33 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         }
     }
 
-    private func readHead(_ bytes: UnsafeRawBufferPointer) {
+    /// Acts on what one read of the upstream says, event by event, while the exchange reads it.
+    private func readResponse(_ bytes: UnsafeRawBufferPointer) {
         var input = bytes
-        if !headBuffer.isEmpty {
-            headBuffer.append(contentsOf: bytes)
-        }
-        while true {
-            let result: HTTPHeadParseResult<HTTPResponseHead> =
-                headBuffer.isEmpty ? responseParser.parse(input, requestMethodIsHEAD: isHeadRequest)
-                                   : headBuffer.withUnsafeBytes { responseParser.parse($0, requestMethodIsHEAD: isHeadRequest) }
-            switch result {
-            case .incomplete:
-                if headBuffer.isEmpty { headBuffer.append(contentsOf: input) }
+        // A body that came whole with its head may be answered from the read buffer.
+        var headInThisRead = false
+        while phase == .waitingHead || phase == .body {
+            switch response.read(&input) {
+            case .needMore:
                 return
-            case .failure(let e):
-                fail(.badGateway("upstream sent an invalid response head: \(e.message)"))
-                return
-            case .complete(let head, let consumed):
-                responseParser.reset()
-                if head.status >= 100, head.status < 200 {
-                    // Interim response (100 Continue): skip it and parse the real head (rare: copies).
-                    let rest = headBuffer.isEmpty ? Array(UnsafeRawBufferPointer(rebasing: input[consumed...]))
-                                                  : Array(headBuffer[consumed...])
-                    headBuffer = rest
-                    if rest.isEmpty { return }
-                    input = UnsafeRawBufferPointer(start: nil, count: 0)
-                    continue
-                }
+            case .head(let head):
                 beginBody(head)
-                if headBuffer.isEmpty {
-                    // The common case: body bytes are read in place from the read buffer, no copy.
-                    if consumed < input.count, phase == .body {
-                        let rest = UnsafeRawBufferPointer(rebasing: input[consumed...])
-                        if !respondInPlace(head, body: rest) { readBody(rest) }
-                    }
-                } else {
-                    let rest = Array(headBuffer[consumed...])
-                    headBuffer.removeAll(keepingCapacity: true)
-                    if !rest.isEmpty, phase == .body { rest.withUnsafeBytes { readBody($0) } }
-                }
-                if phase == .body, case .none = head.framing { completeBody() }
+                headInThisRead = true
+            case .body(let piece):
+                if headInThisRead, respondInPlace(body: piece) { return }
+                headInThisRead = false
+                deliver(piece)
+            case .end(let reusable):
+                completeBody(reusable: reusable)
+                return
+            case .failure(let failure):
+                fail(.badGateway(failure.message))
                 return
             }
         }
     }
 
     private func beginBody(_ head: HTTPResponseHead) {
-        responseHead = head
-        responseFraming = head.framing
         upstreamStatus = head.status
         phase = .body
         responseContentType = head.firstIndex(ofLowercased: "content-type")
@@ -482,13 +435,6 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
             mode = .translateStream
         } else {
             mode = .collect
-        }
-        switch head.framing {
-        case .contentLength(let n):
-            remaining = n
-            responseLength = n
-        case .chunked: chunked = ChunkedDecoder(maxBodyBytes: Int.max)
-        default: break
         }
         if head.status == 401, !retriedAuth, route.credential?.canRefresh == true, !clientStreamStarted, !bodyStreamed {
             mode = .collect  // read it to the end, then retry with a fresh token
@@ -521,15 +467,18 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     /// (the usual completion) is answered straight from the read buffer, its header block built in a
     /// scratch buffer: no collected copy, no `ClientResponse`, no String for the content type. The
     /// bytes are those `completeBody` would send (ExchangeInPlaceResponseTests compares the two).
-    private func respondInPlace(_ head: HTTPResponseHead, body: UnsafeRawBufferPointer) -> Bool {
+    private func respondInPlace(body: UnsafeRawBufferPointer) -> Bool {
         guard phase == .body, mode == .collect, !clientStreamStarted, let translator, translator.passesSuccessBodyThrough,
-              (200..<300).contains(head.status), case .contentLength(let n) = head.framing, n > 0, n == body.count
+              (200..<300).contains(upstreamStatus), response.contentLength == body.count, let head = response.head
         else { return false }
+        let n = body.count
         let contentType = responseContentType
         // `completeBody` reads the value as a String, which turns non-ASCII bytes into U+FFFD.
         if let i = contentType, !head.valueIsASCII(at: i) { return false }
-        remaining = 0
-        releaseConnection(reusable: head.keepAlive)
+        // The whole body is this piece: the response's end, read now, says whether the connection is reusable.
+        var rest = UnsafeRawBufferPointer(start: nil, count: 0)
+        guard case .end(let reusable) = response.read(&rest) else { return false }
+        releaseConnection(reusable: reusable)
         var block = loop.takeScratch()
         if let i = contentType {
             head.bytes.withUnsafeBytes { p in
@@ -549,34 +498,6 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         return true
     }
 
-    private func readBody(_ bytes: UnsafeRawBufferPointer) {
-        guard phase == .body else { return }
-        switch responseFraming {
-        case .contentLength:
-            let n = min(remaining, bytes.count)
-            remaining -= n
-            deliver(UnsafeRawBufferPointer(rebasing: bytes[0..<n]))
-            if remaining == 0, phase == .body { completeBody() }
-        case .chunked:
-            var done = false
-            var failure: HTTPParseError?
-            switch chunked.decode(bytes, body: { deliver($0) }) {
-            case .needMore: break
-            case .done: done = true
-            case .failure(let e): failure = e
-            }
-            if let failure {
-                fail(.badGateway("upstream sent invalid chunked framing: \(failure.message)"))
-            } else if done, phase == .body {
-                completeBody()
-            }
-        case .untilClose:
-            deliver(bytes)
-        case .none:
-            break
-        }
-    }
-
     private func deliver(_ piece: UnsafeRawBufferPointer) {
         guard phase == .body, piece.count > 0 else { return }
         if mode != .collect { meter.streamBytes(worker.metrics) }
@@ -586,10 +507,10 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
                 fail(.badGateway("upstream response is larger than \(Self.maxCollectedBytes) bytes"))
                 return
             }
-            if collected.capacity == 0, case .contentLength = responseFraming {
+            if collected.capacity == 0, case .contentLength = response.framing {
                 // One allocation for a body of known size (up to 1 MiB ahead; more grows as it
                 // comes), made here rather than with the head: `respondInPlace` needs none.
-                collected.reserveCapacity(min(remaining + piece.count, 1 << 20))
+                collected.reserveCapacity(min(response.remaining + piece.count, 1 << 20))
             }
             collected.append(contentsOf: piece)
         case .translateStream:
@@ -611,9 +532,9 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
             client.streamWrite(piece)
             if watcher != nil {
                 watch(piece)
-            } else if bytesToClient == responseLength, piece.count == responseLength, observed,
+            } else if piece.count == bytesToClient, piece.count == response.contentLength, observed,
                       (200..<300).contains(upstreamStatus), let i = responseContentType,
-                      responseHead?.valueHasPrefix(at: i, "application/json") == true {
+                      response.head?.valueHasPrefix(at: i, "application/json") == true {
                 // A pass-through JSON answer that came whole in one read: its usage, read in place.
                 facts = AnswerReader.json(piece, dialect: clientDialect)
             }
@@ -630,10 +551,11 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
 
     static let maxCollectedBytes = 64 << 20
 
-    private func completeBody() {
-        guard phase == .body, let head = responseHead else { return }
-        let reusable = head.keepAlive && head.framing != .untilClose && (!bodyStreamed || bodyComplete)
-        releaseConnection(reusable: reusable)
+    /// The response ended; `reusable`: its framing and head let the connection carry another request.
+    private func completeBody(reusable: Bool) {
+        guard phase == .body, let head = response.head else { return }
+        // A request body still streaming to the upstream leaves the connection mid-message.
+        releaseConnection(reusable: reusable && (!bodyStreamed || bodyComplete))
         switch mode {
         case .collect:
             if head.status == 401, !retriedAuth, route.credential?.canRefresh == true, !clientStreamStarted {
@@ -717,7 +639,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         guard c === connection else { return }
         switch phase {
         case .waitingHead:
-            if reusedConnection, !gotResponseByte, !retriedStale, bodyBytesSent == 0 {
+            if reusedConnection, !response.receivedBytes, !retriedStale, bodyBytesSent == 0 {
                 // A stale pooled connection: nothing reached the client yet, so one retry on a fresh one is safe.
                 retriedStale = true
                 retriesTaken += 1
@@ -734,8 +656,8 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
             let why = error.map { ": \($0)" } ?? ""
             fail(.badGateway("upstream \(up.config.name) closed the connection before sending a response\(why)"))
         case .body:
-            if error == nil, case .untilClose = responseFraming {
-                completeBody()
+            if error == nil, response.upstreamClosed() {
+                completeBody(reusable: false)
                 return
             }
             let why = error.map { "\($0)" } ?? "connection closed"
@@ -850,31 +772,25 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
 
     private static let streamLines: [UInt8] = Array("Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\n".utf8)
 
-    /// Rate-limit and request-id headers a client may act on, copied as received (no String per field).
+    /// The response headers a client may act on (`ForwardedResponseHeaders`: rate limits, request ids,
+    /// retry advice), copied as received (no String per field), and rate limits also under the client's
+    /// own names when its dialect calls them otherwise (`RateLimitHeaders`).
     private func appendForwardedUpstreamHeaders(_ head: HTTPResponseHead, into b: inout [UInt8]) {
+        let firstBytes = ForwardedResponseHeaders.firstBytes
         for i in 0..<head.fields.count {
             // Most fields (content-type, date, server, ...) are ruled out by their first letter.
-            let first = head.bytes[head.fields[i].name.lowerBound] | 0x20
-            guard first == UInt8(ascii: "x") || first == UInt8(ascii: "a") || first == UInt8(ascii: "o") || first == UInt8(ascii: "r"),
-                  Self.forwardedPrefixes.contains(where: { head.nameHasPrefix(i, $0) }) else { continue }
+            let first = head.bytes[head.fields[i].name.lowerBound]
+            guard firstBytes & (1 << UInt32(first & 31)) != 0,
+                  ForwardedResponseHeaders.prefixes.contains(where: { head.nameHasPrefix(i, $0) }) else { continue }
             HTTPWriter.appendField(i, of: head, into: &b)
-            // And under the client's own names when its dialect calls them otherwise.
-            if translatesRateLimits, let other = RateLimitHeaders.counterpart(
+            if translator != nil, RateLimitHeaders.translates(upstream: route.config.egress, client: route.config.ingress),
+               let other = RateLimitHeaders.counterpart(
                 name: head.name(at: i).lowercased(), value: head.value(at: i), upstream: route.config.egress,
                 client: route.config.ingress, now: time(nil)) {
                 HTTPWriter.appendHeader(other.name, other.value, into: &b)
             }
         }
     }
-
-    /// The client's dialect names rate-limit headers otherwise than the upstream's (OpenAI ↔ Anthropic).
-    private var translatesRateLimits: Bool {
-        func anthropic(_ d: Dialect) -> Bool { d == .anthropicMessages || d == .bedrockAnthropic }
-        return translator != nil && anthropic(route.config.ingress) != anthropic(route.config.egress)
-    }
-
-    static let forwardedPrefixes: [[UInt8]] = ["x-ratelimit-", "anthropic-ratelimit-", "openai-", "x-amzn-requestid", "request-id", "x-should-retry"]
-        .map { Array($0.utf8) }
 
     private func passthroughHeaders(_ head: HTTPResponseHead) -> [UInt8] {
         var b = [UInt8]()

@@ -1,0 +1,54 @@
+/// What the dialects say in HTTP headers rather than in bodies: the request header a client names its
+/// betas in, and the response headers of an upstream that a client may act on. The proxy reads and
+/// copies the bytes; which names matter is known here.
+extension Dialect {
+    /// The request header (lowercased) in which a client of this dialect lists the betas it asks for
+    /// (a translator reads them: `ClientRequest.anthropicBeta`), nil when the dialect has none.
+    public var betaHeader: String? { self == .anthropicMessages ? "anthropic-beta" : nil }
+}
+
+extension ClientRequest {
+    /// The betas in the values of a client's beta header (one field or several, each a comma-separated
+    /// list): split, spaces and tabs trimmed, empty entries dropped.
+    public static func betas(fromHeaderValues values: [String]) -> [String] {
+        var out: [String] = []
+        for value in values {
+            for part in value.split(separator: ",") {
+                let bytes = part.utf8
+                var s = bytes.startIndex
+                var e = bytes.endIndex
+                while s < e, bytes[s] == 0x20 || bytes[s] == 0x09 { s = bytes.index(after: s) }
+                while e > s, bytes[bytes.index(before: e)] == 0x20 || bytes[bytes.index(before: e)] == 0x09 {
+                    e = bytes.index(before: e)
+                }
+                if s < e { out.append(String(decoding: bytes[s..<e], as: UTF8.self)) }
+            }
+        }
+        return out
+    }
+}
+
+/// Response headers of an upstream that the client of a translated route gets as received: rate
+/// limits (OpenAI's `x-ratelimit-*`, Anthropic's `anthropic-ratelimit-*`; `RateLimitHeaders` adds them
+/// under the client's names when its dialect calls them otherwise), the upstream's request ids
+/// (`openai-*` also carries OpenAI's organization and processing time; `request-id` is Anthropic's,
+/// `x-amzn-requestid` Bedrock's) and its retry advice (`x-should-retry`). Every dialect's, whatever the
+/// route's: a gateway in front of one vendor may pass on another's.
+public enum ForwardedResponseHeaders {
+    /// Lowercased prefixes of the names passed on.
+    public static let prefixes: [[UInt8]] = [
+        "x-ratelimit-", "anthropic-ratelimit-", "openai-", "x-amzn-requestid", "request-id", "x-should-retry",
+    ].map { Array($0.utf8) }
+
+    /// A cheap first test for a field name: bit `b & 31` is set for the first byte `b` of every prefix
+    /// (ASCII letters, either case), so a name whose first byte's bit is clear matches no prefix.
+    public static let firstBytes: UInt32 = prefixes.reduce(0) { $0 | 1 << UInt32($1[0] & 31) }
+}
+
+extension RateLimitHeaders {
+    /// A client of `client`'s dialect knows the upstream's rate-limit headers under other names
+    /// (OpenAI ↔ Anthropic): `counterpart` then gives them.
+    public static func translates(upstream: Dialect, client: Dialect) -> Bool {
+        (isAnthropic(upstream) && isOpenAI(client)) || (isOpenAI(upstream) && isAnthropic(client))
+    }
+}
