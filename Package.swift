@@ -35,7 +35,7 @@ let package = Package(
             path: "Sources/CCompression",
             providers: [.apt(["zlib1g-dev", "libzstd-dev", "libbrotli-dev"])]
         ),
-        // glibc's memmem for Providers (a header of declarations, nothing to link beyond libc).
+        // glibc's memrchr for Providers (a header of declarations, nothing to link beyond libc).
         .systemLibrary(name: "CByteSearch", path: "Sources/CByteSearch"),
         // API formats and translations: bytes in, bytes out. No libuv, no OpenSSL.
         .target(

@@ -109,6 +109,11 @@ enum Bench {
             for _ in 0..<n {
                 sink(opaque(openAIReply).withUnsafeBytes { AnswerReader.json($0, dialect: .openAIChat) })
             }
+        case "usage.json.anthropic":
+            // The same for an Anthropic answer (the Bedrock route's, ~600 bytes).
+            for _ in 0..<n {
+                sink(opaque(anthropicReply).withUnsafeBytes { AnswerReader.json($0, dialect: .anthropicMessages) })
+            }
         case "usage.chunk":
             // One content chunk of a Chat stream through the stream watcher (no usage in it: the common case).
             var w = StreamWatcher(dialect: .openAIChat)

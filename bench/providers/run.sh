@@ -7,7 +7,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 n="${1:-2000}"; shift || true
 ops=("$@")
-[ ${#ops[@]} -eq 0 ] && ops=(passthrough.request passthrough.response passthrough.chunk anthropic.request anthropic.request.beta anthropic.event openai-bedrock.request openai-bedrock.response openai-bedrock.event responses-bedrock.request responses-bedrock.event anthropic-openai.request anthropic-openai.event usage.json usage.chunk)
+[ ${#ops[@]} -eq 0 ] && ops=(passthrough.request passthrough.response passthrough.chunk anthropic.request anthropic.request.beta anthropic.event openai-bedrock.request openai-bedrock.response openai-bedrock.event responses-bedrock.request responses-bedrock.event anthropic-openai.request anthropic-openai.event usage.json usage.json.anthropic usage.chunk)
 bin="${PBENCH_BIN:-/tmp/pbench-$(id -u)}"
 swiftc -O -wmo -parse-as-library -module-name pbench -I "$root/Sources/CByteSearch" $(find "$root/Sources/Providers" -name '*.swift') "$here/main.swift" -o "$bin"
 strip --strip-debug "$bin" -o "$bin.stripped" 2>/dev/null || cp "$bin" "$bin.stripped"

@@ -208,6 +208,8 @@ extension UpstreamRequest {
                 var end = mark
                 while end < pb.count, pb[end] != UInt8(ascii: "/") { end += 1 }
                 guard end > mark else { return nil }
+                let segment = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(pb)[mark..<end])
+                if !segment.contains(UInt8(ascii: "%")) { return String(decoding: segment, as: UTF8.self) }
                 var out: [UInt8] = []
                 out.reserveCapacity(end - mark)
                 var i = mark

@@ -57,11 +57,7 @@ public enum AnswerReader {
         guard body.count > 0 else { return facts }
         switch dialect {
         case .anthropicMessages, .bedrockAnthropic:
-            let top = MemberPick(body, 0..<body.count, "usage", "stop_reason", "model")
-            var base: Int?
-            if let u = top.r0 { readAnthropicUsage(body, u, into: &facts.usage, base: &base) }
-            if let s = top.r1 { facts.stopReason = stringValue(body, s) }
-            if let m = top.r2 { facts.model = stringValue(body, m) }
+            if !anthropicByKeys(body, into: &facts) { anthropicByWalk(body, into: &facts) }
         case .openAIChat, .passthrough:
             if !chatByKeys(body, into: &facts) { chatByWalk(body, into: &facts) }
         case .openAIResponses:
@@ -83,7 +79,7 @@ public enum AnswerReader {
         guard let usageAt = KeySearch.lastKey(body, #""usage":"#, anchor: 4, before: n) else { return false }
         let v = KeySearch.valueStart(body, usageAt + 8)
         guard v < n, body[v] == 0x7B else { return false }
-        readChatUsage(body, from: v, into: &facts.usage)
+        readOpenAIUsage(body, from: v, into: &facts.usage)
         let p = body.baseAddress!.assumingMemoryBound(to: UInt8.self)
         // The last choice's finish reason is just before the usage (by the `_` of `finish_reason`).
         if let f = KeySearch.lastKey(body, #""finish_reason":"#, anchor: 7, before: usageAt) {
@@ -106,44 +102,6 @@ public enum AnswerReader {
         return true
     }
 
-    /// A Chat `usage` object's counts, key by key (quote to quote with memchr) until its `}`: its keys
-    /// and those of its `*_details` objects are all distinct, and none of its values is a string.
-    static func readChatUsage(_ b: UnsafeRawBufferPointer, from start: Int, into u: inout TokenUsage) {
-        guard let base = b.baseAddress else { return }
-        let n = b.count
-        var i = start + 1
-        var depth = 1
-        while i < n {
-            // Braces between here and the next quote (numbers, commas and colons are all there is).
-            guard let q = memchr(base + i, 0x22, n - i) else { return }
-            let open = base.distance(to: UnsafeRawPointer(q))
-            while i < open {
-                let c = b[i]
-                if c == 0x7B { depth += 1 } else if c == 0x7D {
-                    depth -= 1
-                    if depth == 0 { return }
-                }
-                i += 1
-            }
-            guard let q2 = memchr(base + open + 1, 0x22, n - open - 1) else { return }
-            let close = base.distance(to: UnsafeRawPointer(q2))
-            i = close + 1
-            guard i < n, b[i] == 0x3A else { continue }
-            let key = UnsafeRawBufferPointer(start: base + open + 1, count: close - open - 1)
-            let value = KeySearch.valueStart(b, i + 1)
-            switch key.count {
-            case 13:
-                if KeySearch.same(key, "prompt_tokens") { u.input = KeySearch.int(b, value) ?? u.input }
-                else if KeySearch.same(key, "cached_tokens") { u.cacheRead = KeySearch.int(b, value) ?? u.cacheRead }
-            case 17:
-                if KeySearch.same(key, "completion_tokens") { u.output = KeySearch.int(b, value) ?? u.output }
-            case 16:
-                if KeySearch.same(key, "reasoning_tokens") { u.reasoning = KeySearch.int(b, value) ?? u.reasoning }
-            default: break
-            }
-        }
-    }
-
     /// A stop or finish reason: the common ones as literals (no decoding), others decoded.
     static func stopWord(_ b: UnsafeRawBufferPointer, _ r: Range<Int>) -> String? {
         guard r.count >= 2 else { return nil }
@@ -159,6 +117,48 @@ public enum AnswerReader {
         case 14 where KeySearch.same(w, "content_filter"): return "content_filter"
         default: return stringValue(b, r)
         }
+    }
+
+    /// An Anthropic message read by its keys. Its `content` may hold any keys (a `tool_use` block's
+    /// `input` is the model's own object), but Anthropic and Bedrock write `usage` last and
+    /// `stop_reason` just before it, after the content, and `model` before it: so the usage is the
+    /// last `"usage":`, the stop reason the last `"stop_reason":` before it, the model the first
+    /// `"model":`. False (nothing read) when there is no usage object after a stop reason: the
+    /// caller walks.
+    static func anthropicByKeys(_ body: UnsafeRawBufferPointer, into facts: inout AnswerFacts) -> Bool {
+        let n = body.count
+        guard let usageAt = KeySearch.lastKey(body, #""usage":"#, anchor: 4, before: n) else { return false }
+        let v = KeySearch.valueStart(body, usageAt + 8)
+        guard v < n, body[v] == 0x7B,
+              let stopAt = KeySearch.lastKey(body, #""stop_reason":"#, anchor: 5, before: usageAt)  // the `_`
+        else { return false }
+        var base: Int?
+        readAnthropicUsage(body, v..<n, into: &facts.usage, base: &base)
+        let p = body.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        let s = KeySearch.valueStart(body, stopAt + 14)
+        if s < n, body[s] == 0x22 {
+            var escaped = false
+            let e = JSONFastScan.string(p, n, s, &escaped)
+            if e > s { facts.stopReason = stopWord(body, s..<e) }
+        }
+        if let m = KeySearch.firstKey(body, #""model":"#, anchor: 5, before: stopAt) {
+            let ms = KeySearch.valueStart(body, m + 8)
+            if ms < n, body[ms] == 0x22 {
+                var escaped = false
+                let e = JSONFastScan.string(p, n, ms, &escaped)
+                if e > ms { facts.model = stringValue(body, ms..<e) }
+            }
+        }
+        return true
+    }
+
+    /// An Anthropic message walked member by member (the reference for `anthropicByKeys`).
+    static func anthropicByWalk(_ body: UnsafeRawBufferPointer, into facts: inout AnswerFacts) {
+        let top = MemberPick(body, 0..<body.count, "usage", "stop_reason", "model")
+        var base: Int?
+        if let u = top.r0 { readAnthropicUsage(body, u, into: &facts.usage, base: &base) }
+        if let s = top.r1 { facts.stopReason = stringValue(body, s) }
+        if let m = top.r2 { facts.model = stringValue(body, m) }
     }
 
     /// A Chat completion walked member by member (the reference for `chatByKeys`, and the way for
@@ -177,7 +177,7 @@ public enum AnswerReader {
     /// Anthropic's own `input_tokens`, which leaves the cache parts out).
     static func readAnthropicUsage(_ b: UnsafeRawBufferPointer, _ r: Range<Int>, into u: inout TokenUsage, base: inout Int?) {
         var changedInput = false
-        KeySearch.keys(b, r) { key, v in
+        KeySearch.objectKeys(b, from: r.lowerBound) { key, v in
             switch key.count {
             case 12 where KeySearch.same(key, "input_tokens"):
                 if let n = KeySearch.int(b, v) { base = n; changedInput = true }
@@ -197,15 +197,23 @@ public enum AnswerReader {
 
     /// An OpenAI `usage` object, Chat (`prompt_tokens`...) or Responses (`input_tokens`...).
     static func readOpenAIUsage(_ b: UnsafeRawBufferPointer, _ r: Range<Int>, into u: inout TokenUsage) {
-        // The usage object's keys are all distinct, those of its `*_details` objects included.
-        KeySearch.keys(b, r) { key, v in
+        readOpenAIUsage(b, from: r.lowerBound, into: &u)
+    }
+
+    /// The OpenAI `usage` object that starts at `start` (Chat's or Responses' key names).
+    static func readOpenAIUsage(_ b: UnsafeRawBufferPointer, from start: Int, into u: inout TokenUsage) {
+        KeySearch.objectKeys(b, from: start) { key, value in
             switch key.count {
-            case 12 where KeySearch.same(key, "input_tokens"): if let n = KeySearch.int(b, v) { u.input = n }
-            case 13 where KeySearch.same(key, "prompt_tokens"): if let n = KeySearch.int(b, v) { u.input = n }
-            case 13 where KeySearch.same(key, "output_tokens"): if let n = KeySearch.int(b, v) { u.output = n }
-            case 13 where KeySearch.same(key, "cached_tokens"): if let n = KeySearch.int(b, v) { u.cacheRead = n }
-            case 17 where KeySearch.same(key, "completion_tokens"): if let n = KeySearch.int(b, v) { u.output = n }
-            case 16 where KeySearch.same(key, "reasoning_tokens"): if let n = KeySearch.int(b, v) { u.reasoning = n }
+            case 12:
+                if KeySearch.same(key, "input_tokens") { u.input = KeySearch.int(b, value) ?? u.input }
+            case 13:
+                if KeySearch.same(key, "prompt_tokens") { u.input = KeySearch.int(b, value) ?? u.input }
+                else if KeySearch.same(key, "output_tokens") { u.output = KeySearch.int(b, value) ?? u.output }
+                else if KeySearch.same(key, "cached_tokens") { u.cacheRead = KeySearch.int(b, value) ?? u.cacheRead }
+            case 16:
+                if KeySearch.same(key, "reasoning_tokens") { u.reasoning = KeySearch.int(b, value) ?? u.reasoning }
+            case 17:
+                if KeySearch.same(key, "completion_tokens") { u.output = KeySearch.int(b, value) ?? u.output }
             default: break
             }
         }
@@ -338,14 +346,6 @@ struct MemberPick {
 
 /// Finds keys (`"name":`, quotes and colon included) in JSON bytes without walking the JSON.
 enum KeySearch {
-    /// The offset of the first `key` inside `range` (glibc's memmem, vectorized).
-    @inline(__always)
-    static func find(_ b: UnsafeRawBufferPointer, _ key: StaticString, in range: Range<Int>) -> Int? {
-        guard let base = b.baseAddress, range.lowerBound >= 0, range.upperBound <= b.count else { return nil }
-        let at = CByteSearch_find(base + range.lowerBound, range.count, key.utf8Start, key.utf8CodeUnitCount)
-        return at < 0 ? nil : range.lowerBound + at
-    }
-
     /// The offset of the last `key` that ends before `before`, found backwards by its byte at `anchor`
     /// (pick one that is rare near the end: the `g` of `"usage":`) with glibc's memrchr.
     @inline(__always)
@@ -382,37 +382,33 @@ enum KeySearch {
         return nil
     }
 
-    /// The integer value of the first `key` (`"name":`) inside `range`.
+    /// Calls `visit` with each key of the object that starts at `start` (a `{`), at any depth, and
+    /// the offset of its value, until the object's closing brace; quote to quote with memchr. For
+    /// usage objects: their keys (their detail objects' included) are all distinct, and their string
+    /// values (`service_tier`) are plain words.
     @inline(__always)
-    static func intAfter(_ b: UnsafeRawBufferPointer, _ key: StaticString, in range: Range<Int>) -> Int? {
-        guard let at = find(b, key, in: range) else { return nil }
-        return int(b, valueStart(b, at + key.utf8CodeUnitCount))
-    }
-
-    /// Calls `visit` with each key (`"name":`, the name's bytes) in `range`, at any depth, and the
-    /// offset of its value; string values are passed over. For usage objects, whose keys (their
-    /// detail objects' included) are all distinct: the search goes quote to quote (memchr), so the
-    /// numbers in between cost nothing.
-    @inline(__always)
-    static func keys(_ b: UnsafeRawBufferPointer, _ range: Range<Int>, _ visit: (UnsafeRawBufferPointer, Int) -> Void) {
-        guard let base = b.baseAddress, range.upperBound <= b.count else { return }
-        let end = range.upperBound
-        var i = range.lowerBound
-        while i < end, let open = memchr(base + i, 0x22, end - i) {
-            let s = base.distance(to: UnsafeRawPointer(open)) + 1
-            // The closing quote: the next one not escaped.
-            var e = s
-            while true {
-                guard e < end, let q = memchr(base + e, 0x22, end - e) else { return }
-                e = base.distance(to: UnsafeRawPointer(q))
-                var backslashes = 0
-                while e - 1 - backslashes >= s, b[e - 1 - backslashes] == 0x5C { backslashes += 1 }
-                if backslashes % 2 == 0 { break }
-                e += 1
+    static func objectKeys(_ b: UnsafeRawBufferPointer, from start: Int, _ visit: (UnsafeRawBufferPointer, Int) -> Void) {
+        guard let base = b.baseAddress, start < b.count, b[start] == 0x7B else { return }
+        let n = b.count
+        var i = start + 1
+        var depth = 1
+        while i < n {
+            // Braces between here and the next quote (numbers, commas and colons are all there is).
+            guard let q = memchr(base + i, 0x22, n - i) else { return }
+            let open = base.distance(to: UnsafeRawPointer(q))
+            while i < open {
+                let c = b[i]
+                if c == 0x7B { depth += 1 } else if c == 0x7D {
+                    depth -= 1
+                    if depth == 0 { return }
+                }
+                i += 1
             }
-            let v = valueStart(b, e + 1)
-            if v < end, b[v] == 0x3A { visit(UnsafeRawBufferPointer(rebasing: b[s..<e]), valueStart(b, v + 1)) }
-            i = e + 1
+            guard let q2 = memchr(base + open + 1, 0x22, n - open - 1) else { return }
+            let close = base.distance(to: UnsafeRawPointer(q2))
+            i = valueStart(b, close + 1)
+            guard i < n, b[i] == 0x3A else { continue }
+            visit(UnsafeRawBufferPointer(start: base + open + 1, count: close - open - 1), valueStart(b, i + 1))
         }
     }
 

@@ -201,6 +201,38 @@ final class AnswerFactsTests: XCTestCase {
         XCTAssertEqual(json(.openAIChat, bodies[bodies.count - 1].utf8String).usage, TokenUsage(input: 1, output: 2))
     }
 
+    /// The same for Anthropic messages: the key search agrees with the walk on the fixtures' Bedrock
+    /// answers, on a tool_use input that holds `usage` and `stop_reason` keys of its own, and falls
+    /// back to the walk when the usage is not the message's last member.
+    func testAnthropicKeySearchAgreesWithTheWalk() throws {
+        var bodies: [[UInt8]] = []
+        let root = try XCTUnwrap(Bundle.module.resourceURL?.appendingPathComponent("Fixtures/openai-bedrock/response"))
+        for name in try FileManager.default.contentsOfDirectory(atPath: root.path) where name.hasSuffix(".json") {
+            let data = try Data(contentsOf: root.appendingPathComponent(name))
+            let object = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
+            if let up = object["upstream"] as? [String: Any], let text = up["bodyText"] as? String, (up["status"] as? Int) == 200 {
+                bodies.append(Array(text.utf8))
+            }
+        }
+        XCTAssertGreaterThan(bodies.count, 3)
+        bodies.append(bytes(#"{"id":"m","type":"message","role":"assistant","model":"claude-x","content":[{"type":"tool_use","id":"t","name":"f","input":{"model":"no","stop_reason":"no","usage":{"input_tokens":999}}}],"stop_reason":"tool_use","stop_sequence":null,"usage":{"input_tokens":10,"cache_creation_input_tokens":4,"cache_read_input_tokens":100,"output_tokens":20,"service_tier":"standard","cache_creation":{"ephemeral_5m_input_tokens":4}}}"#))
+        bodies.append(bytes(#"{"usage":{"input_tokens":1,"output_tokens":2},"stop_reason":"end_turn","model":"first"}"#))
+        var searched = 0
+        for body in bodies {
+            var keys = AnswerFacts()
+            var walk = AnswerFacts()
+            let found = body.withUnsafeBytes { AnswerReader.anthropicByKeys($0, into: &keys) }
+            body.withUnsafeBytes { AnswerReader.anthropicByWalk($0, into: &walk) }
+            if found {
+                searched += 1
+                XCTAssertEqual(keys, walk, body.utf8String)
+            }
+            XCTAssertEqual(json(.anthropicMessages, body.utf8String), walk, body.utf8String)
+        }
+        XCTAssertGreaterThan(searched, 3)
+        XCTAssertEqual(json(.anthropicMessages, bodies[bodies.count - 1].utf8String).model, "first")
+    }
+
     func testModelSegmentOfABedrockPath() {
         var r = UpstreamRequest(path: "/v1/bedrock/model/us.anthropic.claude-opus-4-1-20250805-v1%3A0/invoke", body: [], stream: false)
         XCTAssertEqual(r.modelSegment(template: "/v1/bedrock/model/{model}/{action}"), "us.anthropic.claude-opus-4-1-20250805-v1:0")
