@@ -80,24 +80,15 @@ public enum AnswerReader {
         let v = KeySearch.valueStart(body, usageAt + 8)
         guard v < n, body[v] == 0x7B else { return false }
         readOpenAIUsage(body, from: v, into: &facts.usage)
-        let p = body.baseAddress!.assumingMemoryBound(to: UInt8.self)
         // The last choice's finish reason is just before the usage (by the `_` of `finish_reason`).
-        if let f = KeySearch.lastKey(body, #""finish_reason":"#, anchor: 7, before: usageAt) {
-            let s = KeySearch.valueStart(body, f + 16)
-            if s < n, body[s] == 0x22 {
-                var escaped = false
-                let e = JSONFastScan.string(p, n, s, &escaped)
-                if e > s { facts.stopReason = stopWord(body, s..<e) }
-            }
+        if let f = KeySearch.lastKey(body, #""finish_reason":"#, anchor: 7, before: usageAt),
+           let r = KeySearch.stringValue(body, after: f + 16) {
+            facts.stopReason = stopWord(body, r)
         }
-        // The model is near the start.
-        if let m = KeySearch.firstKey(body, #""model":"#, anchor: 5, before: usageAt) {  // the `l`
-            let s = KeySearch.valueStart(body, m + 8)
-            if s < n, body[s] == 0x22 {
-                var escaped = false
-                let e = JSONFastScan.string(p, n, s, &escaped)
-                if e > s { facts.model = stringValue(body, s..<e) }
-            }
+        // The model is near the start (by the `l` of `model`).
+        if let m = KeySearch.firstKey(body, #""model":"#, anchor: 5, before: usageAt),
+           let r = KeySearch.stringValue(body, after: m + 8) {
+            facts.model = stringValue(body, r)
         }
         return true
     }
@@ -134,20 +125,10 @@ public enum AnswerReader {
         else { return false }
         var base: Int?
         readAnthropicUsage(body, v..<n, into: &facts.usage, base: &base)
-        let p = body.baseAddress!.assumingMemoryBound(to: UInt8.self)
-        let s = KeySearch.valueStart(body, stopAt + 14)
-        if s < n, body[s] == 0x22 {
-            var escaped = false
-            let e = JSONFastScan.string(p, n, s, &escaped)
-            if e > s { facts.stopReason = stopWord(body, s..<e) }
-        }
-        if let m = KeySearch.firstKey(body, #""model":"#, anchor: 5, before: stopAt) {
-            let ms = KeySearch.valueStart(body, m + 8)
-            if ms < n, body[ms] == 0x22 {
-                var escaped = false
-                let e = JSONFastScan.string(p, n, ms, &escaped)
-                if e > ms { facts.model = stringValue(body, ms..<e) }
-            }
+        if let r = KeySearch.stringValue(body, after: stopAt + 14) { facts.stopReason = stopWord(body, r) }
+        if let m = KeySearch.firstKey(body, #""model":"#, anchor: 5, before: stopAt),
+           let r = KeySearch.stringValue(body, after: m + 8) {
+            facts.model = stringValue(body, r)
         }
         return true
     }
@@ -434,6 +415,16 @@ enum KeySearch {
     @inline(__always)
     static func same(_ key: UnsafeRawBufferPointer, _ k: StaticString) -> Bool {
         key.count == k.utf8CodeUnitCount && memcmp(key.baseAddress!, k.utf8Start, key.count) == 0
+    }
+
+    /// The range (quotes included) of the string value that starts after a key ending at `i`; nil
+    /// when the value is not a string.
+    static func stringValue(_ b: UnsafeRawBufferPointer, after i: Int) -> Range<Int>? {
+        let s = valueStart(b, i)
+        guard s < b.count, b[s] == 0x22, let base = b.baseAddress else { return nil }
+        var escaped = false
+        let e = JSONFastScan.string(base.assumingMemoryBound(to: UInt8.self), b.count, s, &escaped)
+        return e > s ? s..<e : nil
     }
 
     /// Past spaces and tabs after a colon.
