@@ -128,8 +128,7 @@ public struct StreamWatcher: Sendable {
             case .messageStop:
                 facts.ended = true
             case .error:
-                facts.stopReason = "error"
-                facts.ended = true
+                endWithError()
             default:
                 break
             }
@@ -141,12 +140,17 @@ public struct StreamWatcher: Sendable {
                 if let r = MemberPick(d, 0..<d.count, "response").r0 { AnswerReader.readResponseObject(d, r, into: &facts) }
                 facts.ended = true
             case .error:
-                facts.stopReason = "error"
-                facts.ended = true
+                endWithError()
             default:
                 break
             }
         }
+    }
+
+    /// An error event: the stream's last.
+    private mutating func endWithError() {
+        facts.stopReason = "error"
+        facts.ended = true
     }
 
     private mutating func chatData(_ d: UnsafeRawBufferPointer, _ kind: Event) {
