@@ -10,14 +10,16 @@ struct ServerSettings {
     var maxPipelinedBytes = 64 * 1024
 }
 
-/// One client connection: parses requests incrementally (keep-alive, pipelining, Content-Length and
-/// chunked bodies, `Expect: 100-continue`), hands each complete request to the handler, and writes
-/// responses in order, whole or streamed with chunked framing. Loop-confined.
+/// One client connection: owns the TCP stream, an `HTTPRequestReader` (bytes to request events: heads,
+/// body pieces, ends, failures) and an `HTTPResponseWriter` (response framing, cork, backpressure,
+/// keep-alive), and sequences them: one request at a time goes to the handler, whole or with its
+/// body streamed, while pipelined bytes wait; timeouts for heads, bodies and idle keep-alive; the
+/// errors it answers itself. Loop-confined.
 final class HTTPServerConnection: TCPStreamDelegate {
     private enum State {
         case head
-        case contentLength(remaining: Int)
-        case chunked
+        /// Collecting a request's body before dispatch.
+        case body
         case waitingResponse
         case streaming
         case closed
@@ -26,20 +28,14 @@ final class HTTPServerConnection: TCPStreamDelegate {
     let stream: TCPStream
     private let settings: ServerSettings
     private unowned let handler: any HTTPRequestHandler
-    private var parser: HTTPRequestParser
-    private var chunked: ChunkedDecoder
+    private var reader: HTTPRequestReader
+    private var writer: HTTPResponseWriter
     private var state = State.head
     /// Unparsed input: empty unless a read ended inside a head or pipelined requests wait.
     private var pending: [UInt8] = []
     private var head: HTTPRequestHead?
     private var body: [UInt8] = []
     private var processing = false
-    private var closeAfterResponse = false
-    private var streamIsChunked = true
-    /// A streamed response's framed bytes not yet handed to the socket: filled while corked, so
-    /// that what one upstream read produces (head, events, last chunk) leaves in one write.
-    private var streamOut: [UInt8] = []
-    private var corked = false
     /// Head, body, keep-alive and exchange deadlines; a spare of the loop's, handed back on close.
     private var timer: Timer?
     /// The exchange in flight, told about backpressure and disconnects. Held strongly: the
@@ -56,8 +52,8 @@ final class HTTPServerConnection: TCPStreamDelegate {
         self.stream = stream
         self.settings = settings
         self.handler = handler
-        parser = HTTPRequestParser(limits: settings.limits)
-        chunked = ChunkedDecoder(maxBodyBytes: settings.limits.maxBodyBytes)
+        reader = HTTPRequestReader(limits: settings.limits)
+        writer = HTTPResponseWriter(stream: stream)
         let t = stream.loop.takeTimer()
         timer = t
         stream.delegate = self
@@ -69,7 +65,7 @@ final class HTTPServerConnection: TCPStreamDelegate {
     var isClosed: Bool { if case .closed = state { return true } else { return false } }
 
     /// True while the client's write queue is above the high watermark: stop feeding it.
-    var isClientBackedUp: Bool { stream.isAboveHighWatermark }
+    var isClientBackedUp: Bool { writer.isBackedUp }
 
     // MARK: Reading requests
 
@@ -92,141 +88,77 @@ final class HTTPServerConnection: TCPStreamDelegate {
         pending.removeFirst(used)
     }
 
-    /// Consumes as much of `buf` as the current state allows and returns how much it used.
+    /// Takes the reader's events from `buf` for as long as the connection wants them (not while a
+    /// response is in flight, except a streamed request body's) and returns how much of it was used.
     private func process(_ buf: UnsafeRawBufferPointer) -> Int {
         processing = true
         defer { processing = false }
         var offset = 0
-        while offset < buf.count {
+        while true {
             switch state {
-            case .head:
-                switch parser.parse(UnsafeRawBufferPointer(rebasing: buf[offset...])) {
-                case .incomplete:
-                    return offset
-                case .failure(let error):
-                    fail(status: error.status, message: error.message, target: nil)
-                    return buf.count
-                case .complete(let h, let consumed):
-                    offset += consumed
-                    parser.reset()
-                    if !beginBody(h) { return buf.count }
-                }
-            case .contentLength(let remaining):
-                let n = min(remaining, buf.count - offset)
-                body.append(contentsOf: UnsafeRawBufferPointer(rebasing: buf[offset..<(offset + n)]))
-                offset += n
-                if remaining - n == 0 { dispatch() } else { state = .contentLength(remaining: remaining - n) }
-            case .chunked:
-                let input = UnsafeRawBufferPointer(rebasing: buf[offset...])
-                switch chunked.decode(input, body: { body.append(contentsOf: $0) }) {
-                case .needMore(let consumed):
-                    offset += consumed
-                case .done(let consumed):
-                    offset += consumed
-                    dispatch()
-                case .failure(let error):
-                    fail(status: error.status, message: error.message, target: head?.targetString)
-                    return buf.count
-                }
+            case .head, .body:
+                break
             case .waitingResponse, .streaming:
-                guard bodyFeed != nil else { return offset }  // pipelined bytes wait for the response
-                offset += feedBody(UnsafeRawBufferPointer(rebasing: buf[offset...]))
-                if isClosed || pausedBody { return buf.count == offset ? offset : offset }
+                // Pipelined bytes wait for the response; a streamed body waits while paused.
+                guard streamingBody, !pausedBody else { return offset }
             case .closed:
                 return offset
             }
+            let (event, used) = reader.next(UnsafeRawBufferPointer(rebasing: buf[offset...]))
+            offset += used
+            switch consume event {
+            case .needMore:
+                return offset
+            case .head(let h, let sendContinue):
+                beginRequest(h, sendContinue: sendContinue)
+            case .body(let piece):
+                if streamingBody { observer?.clientBody(piece) } else { body.append(contentsOf: piece) }
+            case .end:
+                if streamingBody {
+                    streamingBody = false
+                    observer?.clientBodyEnd()
+                } else {
+                    dispatch()
+                }
+            case .failure(let status, let message):
+                if streamingBody {
+                    // The response may already be under way: the framing is broken, so the connection ends.
+                    Log.warning("client body: \(message)")
+                    close()
+                } else {
+                    fail(status: status, message: message, target: head?.targetString)
+                }
+                return buf.count
+            }
         }
-        // A complete head with no body bytes needed arrives with an empty remainder.
-        return offset
     }
 
-    /// Starts reading the body the head announces. Returns false when the connection was failed.
-    private func beginBody(_ h: HTTPRequestHead) -> Bool {
+    /// A complete head: dispatches at once when the handler streams this request's body, else
+    /// collects the body first.
+    private func beginRequest(_ h: HTTPRequestHead, sendContinue: Bool) {
         head = h
         body = []
         requestCount += 1
         armTimer(settings.bodyTimeoutMs, .body)
-        if h.framing != .none, handler.streamsRequestBody(h) { return beginStreamedBody(h) }
-        switch h.framing {
-        case .none, .untilClose:
+        if sendContinue { writer.writeContinue() }
+        if h.framing != .none, handler.streamsRequestBody(h) {
+            streamingBody = true
             dispatch()
-        case .contentLength(let n):
-            if n > settings.limits.maxBodyBytes {
-                fail(status: 413, message: "request body of \(n) bytes is larger than the limit of \(settings.limits.maxBodyBytes) bytes", target: h.targetString)
-                return false
-            }
-            if h.expectContinue, n > 0 { stream.write(Self.continueLine) }
-            body.reserveCapacity(n)
-            if n == 0 { dispatch() } else { state = .contentLength(remaining: n) }
-        case .chunked:
-            if h.expectContinue { stream.write(Self.continueLine) }
-            chunked = ChunkedDecoder(maxBodyBytes: settings.limits.maxBodyBytes)
-            state = .chunked
+            return
         }
-        return !isClosed
+        if case .contentLength(let n) = h.framing { body.reserveCapacity(n) }
+        state = .body
     }
-
-    private static let continueLine: [UInt8] = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
 
     // MARK: Streamed request bodies (pass-through)
 
-    private enum BodyFeed { case contentLength(remaining: Int), chunked }
     /// Set while a dispatched request's body is still arriving and goes to the observer piece by piece.
-    private var bodyFeed: BodyFeed?
+    private var streamingBody = false
     private var pausedBody = false
-
-    /// Dispatches at head time; the body follows through `ClientObserver.clientBody`.
-    private func beginStreamedBody(_ h: HTTPRequestHead) -> Bool {
-        switch h.framing {
-        case .contentLength(let n):
-            if n > settings.limits.maxBodyBytes {
-                fail(status: 413, message: "request body of \(n) bytes is larger than the limit of \(settings.limits.maxBodyBytes) bytes", target: h.targetString)
-                return false
-            }
-            bodyFeed = .contentLength(remaining: n)
-        default:
-            chunked = ChunkedDecoder(maxBodyBytes: settings.limits.maxBodyBytes)
-            bodyFeed = .chunked
-        }
-        if h.expectContinue { stream.write(Self.continueLine) }
-        dispatch()
-        return !isClosed
-    }
-
-    /// Hands body bytes to the exchange; returns how many were used.
-    private func feedBody(_ input: UnsafeRawBufferPointer) -> Int {
-        guard let feed = bodyFeed, let observer else { return input.count }
-        switch feed {
-        case .contentLength(let remaining):
-            let n = min(remaining, input.count)
-            observer.clientBody(UnsafeRawBufferPointer(rebasing: input[0..<n]))
-            if remaining == n {
-                bodyFeed = nil
-                observer.clientBodyEnd()
-            } else {
-                bodyFeed = .contentLength(remaining: remaining - n)
-            }
-            return n
-        case .chunked:
-            switch chunked.decode(input, body: { observer.clientBody($0) }) {
-            case .needMore(let consumed):
-                return consumed
-            case .done(let consumed):
-                bodyFeed = nil
-                observer.clientBodyEnd()
-                return consumed
-            case .failure(let error):
-                // The response may already be under way: the framing is broken, so the connection ends.
-                Log.warning("client body: \(error.message)")
-                close()
-                return input.count
-            }
-        }
-    }
 
     /// Backpressure from the upstream: stop reading the client's body until `resumeRequestBody`.
     func pauseRequestBody() {
-        guard bodyFeed != nil, !pausedBody else { return }
+        guard streamingBody, !pausedBody else { return }
         pausedBody = true
         stream.stopReading()
     }
@@ -235,45 +167,24 @@ final class HTTPServerConnection: TCPStreamDelegate {
         guard pausedBody else { return }
         pausedBody = false
         stream.startReading()
-        if !processing, !pending.isEmpty, bodyFeed != nil { processPending() }
+        if !processing, !pending.isEmpty, streamingBody { processPending() }
     }
 
     private func dispatch() {
         guard let h = head else { return }
         state = .waitingResponse
         timer?.disarm()
-        if !h.keepAlive { closeAfterResponse = true }
+        if !h.keepAlive { writer.closeAfterResponse = true }
         let request = HTTPRequest(head: h, body: body)
         body = []
         handler.handle(request, on: self)
     }
 
-    // MARK: Writing responses
-
-    private enum ResponseFraming { case contentLength(Int), chunked, untilClose }
-
-    /// The status line, the handler's header lines, framing and connection management.
-    private func appendHead(status: Int, headerBlock: UnsafeRawBufferPointer, framing: ResponseFraming, into out: inout [UInt8]) {
-        HTTPWriter.appendStatusLine(status, into: &out)
-        out.append(contentsOf: headerBlock)
-        switch framing {
-        case .contentLength(let n): HTTPWriter.appendHeader("Content-Length", n, into: &out)
-        case .chunked: out.append(contentsOf: Self.chunkedLine)
-        case .untilClose: break
-        }
-        if closeAfterResponse || draining { out.append(contentsOf: Self.closeLine) }
-        HTTPWriter.appendEndOfHead(into: &out)
-    }
-
-    private static let chunkedLine: [UInt8] = Array("Transfer-Encoding: chunked\r\n".utf8)
-    private static let closeLine: [UInt8] = Array("Connection: close\r\n".utf8)
+    // MARK: Writing responses (through the writer)
 
     /// Header lines (`Name: value\r\n`) from name/value pairs, each validated by the writer.
     static func headerBlock(_ headers: [(name: String, value: String)]) -> [UInt8] {
-        var block = [UInt8]()
-        block.reserveCapacity(headers.count * 40)
-        for h in headers { HTTPWriter.appendHeader(h.name, h.value, into: &block) }
-        return block
+        HTTPResponseWriter.headerBlock(headers)
     }
 
     /// Writes a whole response and moves on to the next request.
@@ -289,14 +200,8 @@ final class HTTPServerConnection: TCPStreamDelegate {
     /// The same from borrowed bytes (a body still in the loop's read buffer, a block in a scratch buffer).
     func respond(status: Int, headerBlock: UnsafeRawBufferPointer, body: UnsafeRawBufferPointer) {
         guard case .waitingResponse = state else { return }
-        var out = stream.loop.takeScratch()
-        out.reserveCapacity(128 + headerBlock.count + body.count)
         let isHead = head.map { $0.isMethod("HEAD") } ?? false
-        let framing: ResponseFraming = status == 204 || status == 304 ? .untilClose : .contentLength(body.count)
-        appendHead(status: status, headerBlock: headerBlock, framing: framing, into: &out)
-        if !isHead { out.append(contentsOf: body) }
-        stream.write(out)  // copies what the kernel does not take at once
-        stream.loop.returnScratch(out)
+        writer.writeWhole(status: status, headerBlock: headerBlock, body: body, isHeadRequest: isHead, draining: draining)
         finishResponse()
     }
 
@@ -308,27 +213,13 @@ final class HTTPServerConnection: TCPStreamDelegate {
     func startStream(status: Int, headerBlock: [UInt8]) {
         guard case .waitingResponse = state else { return }
         state = .streaming
-        streamIsChunked = (head?.minorVersion ?? 1) >= 1
-        if !streamIsChunked { closeAfterResponse = true }
-        streamOut.reserveCapacity(64 + headerBlock.count)
-        headerBlock.withUnsafeBytes {
-            appendHead(status: status, headerBlock: $0, framing: streamIsChunked ? .chunked : .untilClose, into: &streamOut)
-        }
-        if !corked { flushStreamOut() }
+        writer.startStream(status: status, headerBlock: headerBlock, chunked: (head?.minorVersion ?? 1) >= 1, draining: draining)
     }
 
     /// Writes bytes of a streamed response (one chunk), at once unless corked.
     func streamWrite(_ bytes: UnsafeRawBufferPointer) {
         guard case .streaming = state, bytes.count > 0 else { return }
-        if streamIsChunked {
-            HTTPWriter.appendChunk(bytes, into: &streamOut)
-        } else if corked || !streamOut.isEmpty {
-            streamOut.append(contentsOf: bytes)
-        } else {
-            stream.write(bytes)
-            return
-        }
-        if !corked { flushStreamOut() }
+        writer.streamWrite(bytes)
     }
 
     func streamWrite(_ bytes: [UInt8]) { bytes.withUnsafeBytes { streamWrite($0) } }
@@ -336,33 +227,21 @@ final class HTTPServerConnection: TCPStreamDelegate {
     /// Ends a streamed response cleanly (the last chunk leaves with whatever is corked).
     func endStream() {
         guard case .streaming = state else { return }
-        if streamIsChunked { HTTPWriter.appendLastChunk(into: &streamOut) }
-        flushStreamOut()
-        streamOut = []  // a finished stream keeps no buffer: idle connections stay small
+        writer.endStream()
         finishResponse()
     }
 
     /// Holds streamed writes until `uncork()`: the exchange corks around each upstream read so that
     /// the events it yields reach the client in one write (one syscall, one segment) instead of one
     /// write per upstream chunk. Nothing waits longer than the read callback that produced it.
-    func cork() { corked = true }
+    func cork() { writer.cork() }
 
-    func uncork() {
-        corked = false
-        flushStreamOut()
-    }
-
-    private func flushStreamOut() {
-        guard !streamOut.isEmpty else { return }
-        stream.write(streamOut)  // the stream copies what the kernel does not take at once
-        streamOut.removeAll(keepingCapacity: true)
-    }
+    func uncork() { writer.uncork() }
 
     /// Writes bytes as they are, outside HTTP framing (the mock upstream's broken responses).
     func writeRaw(_ bytes: [UInt8]) {
-        flushStreamOut()
         state = .streaming
-        stream.write(bytes)
+        writer.writeRaw(bytes)
     }
 
     /// Aborts a streamed response that cannot be ended cleanly: the client sees a truncated body.
@@ -370,12 +249,13 @@ final class HTTPServerConnection: TCPStreamDelegate {
         close()
     }
 
+    /// After a response: closes the connection, or reads the next request (pipelined bytes first).
     private func finishResponse() {
         observer = nil
         head = nil
         // A response that ends before its streamed request body did leaves unread body bytes behind.
-        if bodyFeed != nil { closeAfterResponse = true; bodyFeed = nil }
-        if closeAfterResponse || draining {
+        if streamingBody { writer.closeAfterResponse = true; streamingBody = false }
+        if !writer.keepsAlive(draining: draining) {
             state = .closed
             dropTimer()
             stream.closeAfterFlush()
@@ -394,7 +274,7 @@ final class HTTPServerConnection: TCPStreamDelegate {
     /// Answers an error the connection found itself and closes (the framing can no longer be trusted).
     private func fail(status: Int, message: String, target: String?) {
         handler.requestEndedOnConnection(head, status: status, note: message)
-        closeAfterResponse = true
+        writer.closeAfterResponse = true
         let (contentType, body) = handler.errorResponse(status: status, message: message, target: target)
         state = .waitingResponse
         respond(status: status, headers: [("Content-Type", contentType)], body: body)
@@ -434,7 +314,7 @@ final class HTTPServerConnection: TCPStreamDelegate {
             observer?.exchangeTimerFired()
         case (.keepAlive, .head) where pending.isEmpty && parserIdle, (.head, .head) where pending.isEmpty && parserIdle:
             close()  // idle keep-alive (or a silent client): close quietly
-        case (_, .head), (_, .contentLength), (_, .chunked):
+        case (_, .head), (_, .body):
             let what = timerPurpose == .body ? "request body" : "request head"
             fail(status: 408, message: "\(what) not received within \(timerMs) ms", target: head?.targetString)
         default:
@@ -448,20 +328,17 @@ final class HTTPServerConnection: TCPStreamDelegate {
     /// `byServer`: the server closes it (the end of a shutdown's grace period), not the client.
     func close(byServer: Bool = false) {
         if case .closed = state, stream.isClosed { return }
-        switch state {
-        case .contentLength, .chunked:
+        if case .body = state {
             // The request's body was still arriving: no exchange exists to log it.
             if byServer {
                 handler.requestEndedOnConnection(head, status: 503, note: "closed at shutdown before the request body arrived")
             } else {
                 handler.requestEndedOnConnection(head, status: 499, note: "client disconnected mid-request-body")
             }
-        default:
-            break
         }
         state = .closed
         dropTimer()
-        streamOut = []
+        writer.discard()
         let o = observer
         observer = nil
         stream.close()
