@@ -3,12 +3,14 @@ import Providers
 
 /// One proxied request, from the client's body to the end of the upstream's response.
 ///
-/// States: credentials → connecting → waiting for the response head → reading the body (collected
-/// whole, or streamed to the client event by event with backpressure) → done. Every failure ends
-/// as an error in the client's dialect, or, once a stream started, an error event and a clean end.
+/// The shell of `ExchangeStateMachine`, which holds the states (credentials → connecting → waiting
+/// for the response head → reading the body (collected whole, or streamed to the client event by
+/// event with backpressure) → done), the tries and the retry step: this class feeds it what happens
+/// on the loop and runs the actions it answers with the loop's objects (connection, timers,
+/// translator, meter, log). Every failure ends as an error in the client's dialect, or, once a
+/// stream started, an error event and a clean end.
 final class Exchange: UpstreamConnectionUser, ClientObserver {
-    private enum Phase { case preparing, connecting, waitingHead, body, done }
-    private enum BodyMode { case collect, translateStream, rawStream }
+    private typealias Machine = ExchangeStateMachine<LoopExchangeEnvironment>
 
     private let worker: ProxyWorker
     /// The target in use: the route, or one of its fallbacks (`primary.fallbacks`).
@@ -16,8 +18,6 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     private var up: UpstreamBox
     /// The route the request matched; its fallbacks are tried in order after it.
     private let primary: CompiledRoute
-    /// 0: the route itself; n: its n-th fallback.
-    private var targetIndex = 0
     private let client: HTTPServerConnection
     private let request: HTTPRequest
     /// The request's path without its query (made when needed: most requests never need it).
@@ -28,37 +28,24 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     private var upstreamRequest: UpstreamRequest?
     private var method = "POST"
     private var authValue: String?
-    private var phase = Phase.preparing
+    /// States, tries, retries, deadlines.
+    private var machine: Machine
     private var connection: UpstreamConnection?
-    private var reusedConnection = false
-    private var retriedStale = false
-    private var retriedAuth = false
-    /// The one retry after the upstream refused a part of the request the translator can leave out.
-    private var retriedRejection = false
     /// The client's `anthropic-beta` values (kept for a retry's new translation).
     private var clientBetas: [String] = []
     /// The body the translator reads: the client's, decoded when it came with a `Content-Encoding`.
     private var clientBody: [UInt8] = []
-    /// Tries of the upstream so far (1 during the first), the timer of a pending retry, and whether
-    /// the response being read may be followed by a retry (it is then read whole, nothing sent on).
-    private var attempt = 1
-    /// Retries of every kind (policy, fallback, stale connection, token refresh, healing), for the log.
-    private var retriesTaken = 0
-    /// When the request last went out (a close soon after it may be retried; a late one may not).
+    /// When the request last went out (for the log's time to first byte).
     private var requestSentAt: UInt64 = 0
     private var retryTimer: Timer?
-    private var retryCandidate = false
+    /// What the connection or the credential said when it failed (for the machine's `answer`).
+    private var failure: (stream: StreamError?, credential: APIError?) = (nil, nil)
     /// The upstream's response: head, framing, body pieces, whether the connection may be reused.
     private var response = UpstreamResponseReader()
     /// The index of the response head's first Content-Type field.
     private var responseContentType: Int?
-    private var mode = BodyMode.collect
     private var collected: [UInt8] = []
     private var out: [UInt8] = []
-    private var clientStreamStarted = false
-    private var paused = false
-    private var lastReadAt: UInt64 = 0
-    private var phaseMs: UInt64 = 0
     private var totalTimer: Timer?
     private var pingTimer: Timer?
     private var upstreamStatus = 0
@@ -102,7 +89,17 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         trace = worker.tracer?.begin(request.head)
         translator = route.action.isPassthrough ? nil
             : Translators.make(ingress: route.config.ingress, egress: route.config.egress, options: route.translation)
+        machine = Machine(env: LoopExchangeEnvironment(worker: worker, primary: route), target: Self.target(route),
+                          fallbacks: route.fallbacks.count,
+                          bodyStreamed: route.action.isPassthrough && request.head.framing != .none,
+                          passthrough: route.action.isPassthrough, startedAt: startedAt)
     }
+
+    private static func target(_ route: CompiledRoute) -> Machine.Target {
+        Machine.Target(firstByteMs: UInt64(route.timeouts.firstByte), idleMs: UInt64(route.timeouts.idle))
+    }
+
+    private var clientStreamStarted: Bool { machine.clientStreamStarted }
 
     private var loop: EventLoop { worker.loop }
     /// The dialect the client reads: the route's, or for a pass-through route the one its path suggests.
@@ -119,6 +116,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         if !primary.fallbacks.isEmpty, !worker.circuits.allows(primary, now: loop.now),
            let first = nextTarget(after: 0) {
             // The route's own circuit is open: start with the first fallback that is not.
+            machine.begin(atTarget: first)
             select(target: first)
         }
         if let translator {
@@ -161,7 +159,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
                 self.fail(APIError(status: 504, type: "timeout_error", message: "upstream request exceeded the total timeout of \(self.timeouts.total) ms", code: "upstream_timeout"))
             }
         }
-        fetchCredential(rejected: nil)
+        run(Machine.Actions(machine.start()))
     }
 
     /// Keep-alives while a streaming request waits for its first upstream byte.
@@ -175,82 +173,137 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         t.start(after: interval, repeat: interval) { self.sendKeepAlive() }
     }
 
-    // MARK: Retry
+    // MARK: Actions
 
-    /// Tries the upstream again after `failure` when the route's `RetryPolicy` says so (the one
-    /// retry step: every failure that may be retried comes here). False: the caller answers.
-    /// Only called while nothing of an upstream response reached the client (pings aside).
-    private func retryIfPlanned(_ failure: RetryPlanner.Failure) -> Bool {
-        // A pass-through body streamed to the upstream is not kept: it cannot be sent again.
-        guard !bodyStreamed, phase != .done else { return false }
-        if !primary.fallbacks.isEmpty {
-            worker.circuits.failed(route, now: loop.now)
-            if let next = nextTarget(after: targetIndex) { return fallBack(to: next) }
+    /// Feeds `event` to the machine and runs what it answers.
+    @inline(__always)
+    private func handle(_ event: Machine.Event) {
+        run(machine.handle(event))
+    }
+
+    private func run(_ actions: Machine.Actions) {
+        if let a = actions.first { run(a) }
+        if let a = actions.second { run(a) }
+    }
+
+    private func run(_ action: Machine.Action) {
+        switch action {
+        case .fetchCredential(let rejected):
+            if rejected {
+                worker.metrics?.retry(route: meter.route, reason: .auth)
+                collected.removeAll()
+            }
+            fetchCredential(rejected: rejected ? authValue : nil)
+        case .connect(let pooled):
+            if pooled {
+                acquireConnection()
+            } else {
+                // After a stale pooled connection: a fresh one.
+                worker.metrics?.retry(route: meter.route, reason: .staleConnection)
+                worker.pool(for: up).open(for: self, timeouts: timeouts)
+            }
+        case .resend:
+            collected.removeAll()
+            do {
+                upstreamRequest = try translator!.upstreamRequest(for: ClientRequest(body: clientBody, anthropicBeta: clientBetas))
+            } catch {
+                fail(error)
+                return
+            }
+            acquireConnection()
+        case .fallBack(let index):
+            fallBack(to: index)
+        case .sendRequest:
+            sendRequest()
+        case .armDeadline(let ms):
+            // First-byte and idle deadlines run on the client connection's timer (no timer, and no
+            // closure, per exchange).
+            client.armExchangeTimer(ms)
+        case .startRetryTimer(let wait, let kind):
+            switch kind {
+            case .connect: worker.metrics?.retry(route: meter.route, reason: .connect)
+            case .closedBeforeHead: worker.metrics?.retry(route: meter.route, reason: .closedBeforeHead)
+            case .status: worker.metrics?.retry(route: meter.route, reason: .status)
+            }
+            collected = []
+            upstreamStatus = 0
+            startPings()
+            let t = loop.takeTimer()
+            retryTimer = t
+            t.start(after: wait) {
+                self.retryTimer = nil
+                self.loop.recycleTimer(t)
+                self.handle(.retryTimerFired)
+            }
+        case .release(let reusable):
+            releaseConnection(reusable: reusable)
+        case .pauseUpstream:
+            connection?.stream.stopReading()
+        case .resumeUpstream:
+            connection?.stream.startReading()
+        case .startStream:
+            guard let head = response.head else { return }
+            if machine.mode == .translateStream {
+                client.startStream(status: head.status, headerBlock: streamHeaders(contentType: translator!.streamContentType, upstream: head))
+            } else {
+                client.startStream(status: head.status, headerBlock: passthroughHeaders(head))
+            }
+        case .respond:
+            respond()
+        case .answer(let fault):
+            fail(answer(fault))
+        case .abandon:
+            abandon()
         }
-        let planner = RetryPlanner(policy: route.config.retries)
-        let decision = planner.decide(failure, attempt: attempt, startedAt: startedAt, now: loop.now,
-                                      wallNow: time(nil), jitter: Double.random(in: 0...1))
-        guard case .retry(let wait) = decision else {
-            if case .answer(let why?) = decision { logNote = why }
-            return false
+    }
+
+    /// The error for `fault`, from what the connection or the credential said (`failure`).
+    private func answer(_ fault: Machine.Fault) -> APIError {
+        let error = failure.stream
+        let apiError = failure.credential
+        switch fault {
+        case .connect:
+            return error.map { Self.connectError($0, upstream: up.config) } ?? .badGateway("cannot connect to upstream \(up.config.name)")
+        case .credential:
+            return apiError ?? .badGateway("no credential for upstream \(up.config.name)")
+        case .closedBeforeHead:
+            let why = error.map { ": \($0)" } ?? ""
+            return .badGateway("upstream \(up.config.name) closed the connection before sending a response\(why)")
+        case .midResponse:
+            let why = error.map { "\($0)" } ?? "connection closed"
+            return .badGateway("upstream \(up.config.name) failed mid-response (\(why))")
+        case .firstByteTimeout(let ms):
+            return APIError(status: 504, type: "timeout_error", message: "upstream \(up.config.name) sent no response within \(ms) ms", code: "upstream_timeout")
+        case .idleTimeout(let ms):
+            return APIError(status: 504, type: "timeout_error", message: "upstream \(up.config.name) sent nothing for \(ms) ms mid-response", code: "upstream_timeout")
+        case .illegal:
+            return .badGateway("internal error: the exchange met an unexpected event")
         }
-        attempt += 1
-        retriesTaken += 1
-        switch failure {
-        case .connect: worker.metrics?.retry(route: meter.route, reason: .connect)
-        case .closedBeforeHead: worker.metrics?.retry(route: meter.route, reason: .closedBeforeHead)
-        case .status: worker.metrics?.retry(route: meter.route, reason: .status)
-        }
-        releaseConnection(reusable: false)
-        phase = .preparing
-        collected = []
-        retryCandidate = false
-        upstreamStatus = 0
-        startPings()
-        let t = loop.takeTimer()
-        retryTimer = t
-        t.start(after: wait) {
-            self.retryTimer = nil
-            self.loop.recycleTimer(t)
-            guard self.phase == .preparing else { return }
-            self.acquireConnection()
-        }
-        return true
     }
 
     // MARK: Fallbacks
 
     /// The first target after `index` in the route's chain whose circuit lets a request through.
     private func nextTarget(after index: Int) -> Int? {
-        var i = index + 1
-        while i <= primary.fallbacks.count {
-            if worker.circuits.allows(primary.fallbacks[i - 1], now: loop.now) { return i }
-            i += 1
-        }
-        return nil
+        LoopExchangeEnvironment.nextTarget(of: primary, after: index, circuits: &worker.circuits, now: loop.now)
     }
 
     /// Makes `index` (0: the route, n: its n-th fallback) the target: its upstream, credential,
     /// headers and translation.
     private func select(target index: Int) {
-        targetIndex = index
         route = index == 0 ? primary : primary.fallbacks[index - 1]
         up = route.upstreamBox!
+        machine.target = Self.target(route)
         if translator != nil {
             translator = Translators.make(ingress: route.config.ingress, egress: route.config.egress, options: route.translation)
         }
     }
 
     /// Sends the request to the next target at once (no wait: another upstream or model is not the
-    /// one that just failed). Always returns true: the exchange goes on.
-    private func fallBack(to index: Int) -> Bool {
-        attempt += 1
-        retriesTaken += 1
+    /// one that just failed).
+    private func fallBack(to index: Int) {
         worker.metrics?.fallback(route: meter.route, upstream: primary.fallbacks[index - 1].config.upstream)
-        releaseConnection(reusable: false)
-        phase = .preparing
         collected = []
-        retryCandidate = false
         upstreamStatus = 0
         authValue = nil
         select(target: index)
@@ -259,7 +312,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
                 upstreamRequest = try translator.upstreamRequest(for: ClientRequest(body: clientBody, anthropicBeta: clientBetas))
             } catch {
                 fail(error)
-                return true
+                return
             }
         } else if var req = upstreamRequest {
             req.path = route.config.upstreamPath(forRequestPath: path) + request.head.queryString
@@ -267,56 +320,56 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         }
         startPings()
         fetchCredential(rejected: nil)
-        return true
     }
 
     private func fetchCredential(rejected: String?) {
         guard let credential = route.credential else {
-            acquireConnection()
+            handle(.credential(ok: true))
             return
         }
         credential.value(on: loop, rejected: rejected, metrics: worker.metrics) { result in
-            guard self.phase != .done else { return }
+            guard !self.machine.isDone else { return }
             switch result {
             case .success(let v):
                 self.authValue = v
-                self.acquireConnection()
+                self.handle(.credential(ok: true))
             case .failure(let e):
-                self.fail(e)
+                self.failure.credential = e
+                self.handle(.credential(ok: false))
             }
         }
     }
 
     private func acquireConnection() {
-        phase = .connecting
         if let c = worker.pool(for: up).take() {
-            reusedConnection = true
-            use(c)
+            connection = c
+            handle(.connected(reused: true))
         } else {
-            reusedConnection = false
             worker.pool(for: up).open(for: self, timeouts: timeouts)
         }
     }
 
     func upstreamConnected(_ connection: UpstreamConnection, error: StreamError?) {
-        guard phase == .connecting else {
+        guard case .connecting = machine.state else {
             connection.close()
             return
         }
         if let error {
             connection.close()
-            // A refused or timed-out connect may work on a later try; a TLS failure will not.
-            if case .tls = error {} else if retryIfPlanned(.connect) { return }
-            fail(Self.connectError(error, upstream: up.config))
+            var tls = false
+            if case .tls = error { tls = true }
+            failure.stream = error
+            handle(.connectFailed(tls: tls))
             return
         }
-        use(connection)
+        self.connection = connection
+        handle(.connected(reused: false))
     }
 
-    private func use(_ c: UpstreamConnection) {
-        connection = c
+    /// Writes the request on the connection the machine got (`connected`).
+    private func sendRequest() {
+        guard let c = connection else { return }
         c.user = self
-        phase = .waitingHead
         response.begin(isHeadRequest: request.head.isMethod("HEAD"))
         var message = loop.takeScratch()
         buildRequest(into: &message)
@@ -333,7 +386,6 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
             if bodyComplete { sendBodyEnd() } else { client.resumeRequestBody() }
         }
         c.stream.startReading()
-        armPhaseTimer(UInt64(timeouts.firstByte))
     }
 
     /// The request line, headers and body for the upstream.
@@ -380,15 +432,14 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
 
     func upstreamRead(_ c: UpstreamConnection, _ bytes: UnsafeRawBufferPointer) {
         guard c === connection else { return }
-        lastReadAt = loop.now
+        handle(.bytesRead)
         meter.upstreamRead()
         // What this read yields for the client (head, events, last chunk) leaves in one write.
         client.cork()
         readResponse(bytes)
         client.uncork()
-        if phase == .body, clientStreamStarted, !paused, client.isClientBackedUp {
-            paused = true
-            connection?.stream.stopReading()
+        if machine.mode != nil, clientStreamStarted, !machine.isPaused, client.isClientBackedUp {
+            handle(.clientBackedUp)
         }
     }
 
@@ -397,7 +448,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         var input = bytes
         // A body that came whole with its head may be answered from the read buffer.
         var headInThisRead = false
-        while phase == .waitingHead || phase == .body {
+        while machine.isSending {
             switch response.read(&input) {
             case .needMore:
                 return
@@ -420,7 +471,6 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
 
     private func beginBody(_ head: HTTPResponseHead) {
         upstreamStatus = head.status
-        phase = .body
         responseContentType = head.firstIndex(ofLowercased: "content-type")
         let isStream = responseContentType.map {
             head.valueHasPrefix(at: $0, "text/event-stream") || head.valueHasPrefix(at: $0, "application/vnd.amazon.eventstream")
@@ -429,38 +479,13 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         headAt = loop.now
         watcher = nil
         if isStream, (200..<300).contains(head.status), observed { watcher = StreamWatcher(dialect: clientDialect) }
-        if translator == nil {
-            mode = .rawStream
-        } else if (200..<300).contains(head.status), isStream {
-            mode = .translateStream
-        } else {
-            mode = .collect
-        }
-        if head.status == 401, !retriedAuth, route.credential?.canRefresh == true, !clientStreamStarted, !bodyStreamed {
-            mode = .collect  // read it to the end, then retry with a fresh token
-        }
-        if head.status >= 400, !bodyStreamed,
-           attempt < route.config.retries.attempts || targetIndex < primary.fallbacks.count,
-           RetryPlanner(policy: route.config.retries).isRetryable(status: head.status, shouldRetry: head.value("x-should-retry")) {
-            retryCandidate = true
-            mode = .collect  // read it whole, then retry or answer with it
-        } else if !primary.fallbacks.isEmpty, head.status < 500 {
+        let shouldRetry = head.status >= 400 && !bodyStreamed ? head.value("x-should-retry") : nil
+        let actions = machine.handle(.head(status: head.status, isStream: isStream, shouldRetry: shouldRetry))
+        if !machine.retryCandidate, !primary.fallbacks.isEmpty, head.status < 500 {
             worker.circuits.succeeded(route)
         }
-        switch mode {
-        case .collect:
-            break
-        case .translateStream:
-            stopPings()
-            if !clientStreamStarted {
-                clientStreamStarted = true
-                client.startStream(status: head.status, headerBlock: streamHeaders(contentType: translator!.streamContentType, upstream: head))
-            }
-        case .rawStream:
-            clientStreamStarted = true
-            client.startStream(status: head.status, headerBlock: passthroughHeaders(head))
-        }
-        armPhaseTimer(UInt64(timeouts.idle))
+        if machine.mode == .translateStream { stopPings() }
+        run(actions)
     }
 
     /// A 2xx body that the translator passes through unchanged and that came whole with its head
@@ -468,7 +493,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     /// scratch buffer: no collected copy, no `ClientResponse`, no String for the content type. The
     /// bytes are those `completeBody` would send (ExchangeInPlaceResponseTests compares the two).
     private func respondInPlace(body: UnsafeRawBufferPointer) -> Bool {
-        guard phase == .body, mode == .collect, !clientStreamStarted, let translator, translator.passesSuccessBodyThrough,
+        guard machine.mode == .collect, !clientStreamStarted, let translator, translator.passesSuccessBodyThrough,
               (200..<300).contains(upstreamStatus), response.contentLength == body.count, let head = response.head
         else { return false }
         let n = body.count
@@ -499,7 +524,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     }
 
     private func deliver(_ piece: UnsafeRawBufferPointer) {
-        guard phase == .body, piece.count > 0 else { return }
+        guard let mode = machine.mode, piece.count > 0 else { return }
         if mode != .collect { meter.streamBytes(worker.metrics) }
         switch mode {
         case .collect:
@@ -553,47 +578,31 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
 
     /// The response ended; `reusable`: its framing and head let the connection carry another request.
     private func completeBody(reusable: Bool) {
-        guard phase == .body, let head = response.head else { return }
+        guard machine.mode != nil, let head = response.head else { return }
         // A request body still streaming to the upstream leaves the connection mid-message.
-        releaseConnection(reusable: reusable && (!bodyStreamed || bodyComplete))
+        let reusable = reusable && (!bodyStreamed || bodyComplete)
+        // A collected response sent nothing to the client yet (keep-alive pings at most): a retry is safe.
+        if head.status == 400, machine.mayLearnFromRejection, let translator,
+           let retry = translator.learnFromRejection(status: head.status, body: collected) {
+            worker.metrics?.retry(route: meter.route, reason: .rejection)
+            if let learned = retry.learned {
+                // Counted once, when it is learned (a per-request adjustment or a repeat is not healing).
+                worker.metrics?.healed(upstream: up.config.name, kind: HealedKind(learned: learned))
+                Log.info("upstream \(up.config.name) refused \(learned) for \(retry.model); removed from its requests from now on")
+            }
+            handle(.rejectionLearned(reusable: reusable))
+            return
+        }
+        let candidate = machine.retryCandidate
+        handle(.ended(reusable: reusable, retryAfter: candidate ? head.value("retry-after") : nil,
+                      shouldRetry: candidate ? head.value("x-should-retry") : nil))
+    }
+
+    /// Answers with the response read (`respond`): the collected one, or the stream's end.
+    private func respond() {
+        guard let mode = machine.mode, let head = response.head else { return }
         switch mode {
         case .collect:
-            if head.status == 401, !retriedAuth, route.credential?.canRefresh == true, !clientStreamStarted {
-                retriedAuth = true
-                retriesTaken += 1
-                worker.metrics?.retry(route: meter.route, reason: .auth)
-                phase = .preparing
-                collected.removeAll()
-                fetchCredential(rejected: authValue)
-                return
-            }
-            // A collected response sent nothing to the client yet (keep-alive pings at most): a retry is safe.
-            if head.status == 400, !retriedRejection, let translator,
-                let retry = translator.learnFromRejection(status: head.status, body: collected)
-            {
-                retriedRejection = true
-                worker.metrics?.retry(route: meter.route, reason: .rejection)
-                retriesTaken += 1
-                if let learned = retry.learned {
-                    // Counted once, when it is learned (a per-request adjustment or a repeat is not healing).
-                    worker.metrics?.healed(upstream: up.config.name, kind: HealedKind(learned: learned))
-                    Log.info("upstream \(up.config.name) refused \(learned) for \(retry.model); removed from its requests from now on")
-                }
-                do {
-                    upstreamRequest = try translator.upstreamRequest(for: ClientRequest(body: clientBody, anthropicBeta: clientBetas))
-                } catch {
-                    fail(error)
-                    return
-                }
-                phase = .preparing
-                collected.removeAll()
-                acquireConnection()
-                return
-            }
-            if retryCandidate,
-               retryIfPlanned(.status(head.status, retryAfter: head.value("retry-after"), shouldRetry: head.value("x-should-retry"))) {
-                return
-            }
             guard let translator else {
                 // A pass-through response held back for a retry that did not happen: sent as it came.
                 bytesToClient = collected.count
@@ -637,47 +646,24 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
 
     func upstreamEnded(_ c: UpstreamConnection, error: StreamError?) {
         guard c === connection else { return }
-        switch phase {
-        case .waitingHead:
-            if reusedConnection, !response.receivedBytes, !retriedStale, bodyBytesSent == 0 {
-                // A stale pooled connection: nothing reached the client yet, so one retry on a fresh one is safe.
-                retriedStale = true
-                retriesTaken += 1
-                worker.metrics?.retry(route: meter.route, reason: .staleConnection)
-                releaseConnection(reusable: false)
-                phase = .connecting
-                reusedConnection = false
-                worker.pool(for: up).open(for: self, timeouts: timeouts)
-                return
-            }
-            // A close soon after the request left is a connection that was going away (safe to try again);
-            // one after the upstream had it for a while may have been worked on (and billed): answered.
-            if loop.now - requestSentAt <= Self.quickCloseMs, retryIfPlanned(.closedBeforeHead) { return }
-            let why = error.map { ": \($0)" } ?? ""
-            fail(.badGateway("upstream \(up.config.name) closed the connection before sending a response\(why)"))
-        case .body:
-            if error == nil, response.upstreamClosed() {
-                completeBody(reusable: false)
-                return
-            }
-            let why = error.map { "\($0)" } ?? "connection closed"
-            fail(.badGateway("upstream \(up.config.name) failed mid-response (\(why))"))
-        default:
-            break
+        if machine.mode != nil, error == nil, response.upstreamClosed() {
+            completeBody(reusable: false)
+            return
         }
+        failure.stream = error
+        handle(.closed(beforeAnyByte: !response.receivedBytes && bodyBytesSent == 0))
     }
 
     // MARK: Client side
 
     func clientWritable() {
-        guard paused, phase == .body else { return }
-        paused = false
-        connection?.stream.startReading()
+        guard machine.isPaused else { return }
+        handle(.clientWritable)
     }
 
     func clientBody(_ bytes: UnsafeRawBufferPointer) {
-        guard phase != .done else { return }
-        guard let c = connection, phase == .waitingHead || phase == .body else {
+        guard !machine.isDone else { return }
+        guard let c = connection, machine.isSending else {
             // Not connected yet: keep this piece and pause the client until the upstream is ready.
             earlyBody.append(contentsOf: bytes)
             client.pauseRequestBody()
@@ -689,7 +675,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
 
     func clientBodyEnd() {
         bodyComplete = true
-        if connection != nil, phase == .waitingHead || phase == .body { sendBodyEnd() }
+        if connection != nil, machine.isSending { sendBodyEnd() }
     }
 
     func upstreamWritable(_ c: UpstreamConnection) {
@@ -718,8 +704,10 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     }
 
     func clientGone() {
-        guard phase != .done else { return }
-        releaseConnection(reusable: false)
+        handle(.clientGone)
+    }
+
+    private func abandon() {
         if let w = watcher, w.facts.ended {
             // The client had the whole answer (its dialect's last event) and closed before the
             // connection's framing ended, as Codex does after `response.completed`: not a 499.
@@ -732,9 +720,9 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     }
 
     private func sendKeepAlive() {
-        guard phase != .done, phase != .body || mode == .collect, let translator else { return }
+        guard machine.mayPing, let translator else { return }
         if !clientStreamStarted {
-            clientStreamStarted = true
+            _ = machine.handle(.streamStarted)
             client.startStream(status: 200, headerBlock: streamHeaders(contentType: translator.streamContentType, upstream: nil))
         }
         out.removeAll(keepingCapacity: true)
@@ -811,26 +799,10 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
 
     // MARK: Timers
 
-    /// First-byte and idle deadlines run on the client connection's timer (no timer per exchange).
-    private func armPhaseTimer(_ ms: UInt64) {
-        phaseMs = ms
-        lastReadAt = loop.now
-        client.armExchangeTimer(ms)
-    }
-
-    /// Fires at most once per period; re-arms itself while bytes keep coming or the client is the slow side.
+    /// The first-byte or idle deadline armed with `armDeadline` passed: the machine re-arms it (bytes
+    /// kept coming, or the client is the slow side) or answers 504.
     func exchangeTimerFired() {
-        guard phase == .waitingHead || phase == .body, phaseMs > 0 else { return }
-        let ms = phaseMs
-        let idleFor = loop.now - lastReadAt
-        if paused || (phase == .body && idleFor < ms) {
-            client.armExchangeTimer(paused ? ms : ms - idleFor)
-            return
-        }
-        let message = phase == .waitingHead
-            ? "upstream \(up.config.name) sent no response within \(ms) ms"
-            : "upstream \(up.config.name) sent nothing for \(ms) ms mid-response"
-        fail(APIError(status: 504, type: "timeout_error", message: message, code: "upstream_timeout"))
+        handle(.deadline)
     }
 
     private func stopPings() {
@@ -845,7 +817,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     private func releaseConnection(reusable: Bool) {
         guard let c = connection else { return }
         connection = nil
-        if reusable && !paused {
+        if reusable && !machine.isPaused {
             // Back to the pool that opened it: after a reload that pool is retired and closes it (the
             // worker's current pools belong to the new config).
             c.pool.park(c)
@@ -856,7 +828,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
 
     /// Ends the exchange with an error: an error response, or an error event once a stream started.
     private func fail(_ error: APIError) {
-        guard phase != .done else { return }
+        guard !machine.isDone else { return }
         releaseConnection(reusable: false)
         logNote = error.message
         if clientStreamStarted {
@@ -887,8 +859,11 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     }
 
     private func finish(status: Int) {
-        guard phase != .done else { return }
-        phase = .done
+        guard !machine.isDone else { return }
+        _ = machine.handle(.finished(status: status))
+        if logNote == nil, let why = machine.gaveUpWhy { logNote = why }
+        let retriesTaken = machine.attempt.retries
+        let targetIndex = machine.attempt.targetIndex
         if let t = totalTimer {
             totalTimer = nil
             loop.recycleTimer(t)
@@ -958,7 +933,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     }
 
     /// How soon after the request a close before the response head counts as quick (retryable).
-    static let quickCloseMs: UInt64 = 2_000
+    static var quickCloseMs: UInt64 { Machine.quickCloseMs }
 
     private static let sessionHeader = Array("x-claude-code-session-id".utf8)
     private static let clientRequestIdHeader = Array("x-client-request-id".utf8)
@@ -1003,5 +978,36 @@ extension APIError {
         }
         let retry = r.headers.first { $0.name.lowercased() == "retry-after" }?.value
         return APIError(status: r.status, type: r.status == 429 ? "rate_limit_error" : "api_error", message: message, retryAfter: retry)
+    }
+}
+
+/// The machine's environment on the loop: its clock, `time()`, random jitter, the route's circuit
+/// breakers and its targets' retry policies and credentials.
+struct LoopExchangeEnvironment: ExchangeEnvironment {
+    unowned(unsafe) let worker: ProxyWorker
+    unowned(unsafe) let primary: CompiledRoute
+
+    var now: UInt64 { worker.loop.now }
+    var wallNow: Int { time(nil) }
+    func jitter() -> Double { Double.random(in: 0...1) }
+
+    private func route(_ index: Int) -> CompiledRoute { index == 0 ? primary : primary.fallbacks[index - 1] }
+    func policy(target index: Int) -> RetryPolicy { route(index).config.retries }
+    func credentialCanRefresh(target index: Int) -> Bool { route(index).credential?.canRefresh == true }
+
+    func failed(target index: Int) -> Int? {
+        let now = worker.loop.now
+        worker.circuits.failed(route(index), now: now)
+        return Self.nextTarget(of: primary, after: index, circuits: &worker.circuits, now: now)
+    }
+
+    /// The first target after `index` in the route's chain whose circuit lets a request through.
+    static func nextTarget(of primary: CompiledRoute, after index: Int, circuits: inout CircuitBreakers, now: UInt64) -> Int? {
+        var i = index + 1
+        while i <= primary.fallbacks.count {
+            if circuits.allows(primary.fallbacks[i - 1], now: now) { return i }
+            i += 1
+        }
+        return nil
     }
 }
