@@ -876,8 +876,10 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         if client.observer === self { client.observer = nil }
         if let w = watcher { facts = w.facts }
         meter.finish(status: status, model: upstreamRequest?.clientModel, body: clientBody, usage: facts.usage, metrics: worker.metrics)
+        guard worker.tracer != nil || worker.log.enabled else { return }
+        // The id asked of the upstream (the translator knows it; a pass-through's answer names it): once.
+        let upstreamModel = upstreamRequest.flatMap { translator?.upstreamModel(of: $0) } ?? facts.model
         if let trace, let tracer = worker.tracer {
-            let upstreamModel = upstreamRequest.flatMap { translator?.upstreamModel(of: $0) } ?? facts.model
             tracer.end(trace, route: route, method: method, head: request.head, status: status, upstreamStatus: upstreamStatus,
                        retries: retriesTaken, model: upstreamRequest?.clientModel, body: clientBody,
                        upstreamPath: upstreamRequest?.path, note: logNote,
@@ -898,7 +900,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
             if let r = upstreamRequest?.clientModel, r.count >= 2, r.upperBound <= clientBody.count {
                 clientBody.withUnsafeBytes { w.string("model", UnsafeRawBufferPointer(rebasing: $0[(r.lowerBound + 1)..<(r.upperBound - 1)])) }
             }
-            if let req = upstreamRequest, let m = translator?.upstreamModel(of: req) ?? facts.model { w.string("upstream_model", m) }
+            if let m = upstreamModel { w.string("upstream_model", m) }
             if headAt != 0 { w.int("ttfb_ms", Int(headAt &- requestSentAt)) }
             if firstTokenAt != 0 { w.int("ttft_ms", Int(firstTokenAt &- startedAt)) }
             let u = facts.usage
