@@ -50,9 +50,13 @@ public struct StreamWatcher: Sendable {
                 line(piece)
             } else {
                 carry.append(contentsOf: piece)
-                let whole = carry
-                carry.removeAll(keepingCapacity: false)
+                // Taken out while it is read (line() mutates self), then put back emptied: a pass-through
+                // stream's reads split lines anywhere, and the buffer is kept for the next one.
+                var whole: [UInt8] = []
+                swap(&whole, &carry)
                 whole.withUnsafeBytes { line($0) }
+                whole.removeAll(keepingCapacity: whole.capacity <= 64 << 10)
+                swap(&whole, &carry)
             }
             start = end + 1
         }
