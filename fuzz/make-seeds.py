@@ -97,5 +97,7 @@ for i, body in enumerate([
     b'{"model":"claude-sonnet-4-5","max_tokens":64,"system":"terse","messages":[{"role":"user","content":"hi"}],"stream":true}',
     b'{"model":"gpt-5","messages":[{"role":"system","content":"s"},{"role":"user","content":"hi \\u00e9"}],"max_tokens":64,"temperature":0.2,"user":"u-1","stop":["a","b"]}',
     b' { "model" : "alias" , "messages" : [ {"role":"user","content":"x"} ] , "max_tokens" : 1 , "stop" : "z" } ',
+    b'{"model":"claude-sonnet-4-5","instructions":"be terse","input":[{"type":"message","role":"developer","content":[{"type":"input_text","text":"d"}]},{"type":"message","role":"user","content":[{"type":"input_text","text":"hi"},{"type":"input_image","image_url":"data:image/png;base64,iVBORw0KGgo="}]},{"type":"reasoning","summary":[],"encrypted_content":"eyJ0eXBlIjoidGhpbmtpbmciLCJ0aGlua2luZyI6InQiLCJzaWduYXR1cmUiOiJzIn0="},{"type":"function_call","name":"exec_command","arguments":"{\\"cmd\\":\\"ls\\"}","call_id":"c1"},{"type":"function_call_output","call_id":"c1","output":"a\\nb"}],"tools":[{"type":"function","name":"exec_command","parameters":{"type":"object"}},{"type":"namespace","name":"ns","tools":[{"type":"custom","name":"p"}]},{"type":"web_search"}],"tool_choice":"auto","parallel_tool_calls":false,"reasoning":{"effort":"low"},"store":false,"stream":true,"include":["reasoning.encrypted_content"]}',
+    b'{"model":"alias","input":"hi","text":{"format":{"type":"json_schema","name":"o","schema":{"type":"object"}}},"temperature":0.5}',
 ]):
     write("request_fast_paths", body, i, 0)

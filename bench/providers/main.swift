@@ -195,7 +195,15 @@ enum Bench {
                 do { _ = try t.upstreamRequest(for: request) } catch { print("\(op): \(error)") }
                 return
             }
-            if n == 0 { print("\(op): \(body.count) -> \(first.count) bytes") }
+            if n == 0 {
+                print("\(op): \(body.count) -> \(first.count) bytes")
+                if op == "responses-bedrock.request.file" {
+                    // The Codex-like bodies must take the byte-level fast path, not the tree mapping.
+                    let t = ResponsesToBedrockTranslator(options: bedrockRouteOptions, now: { 1 })
+                    _ = try? t.upstreamRequest(for: request)
+                    print("\(op): fast path \(t.tookFastPath ? "taken" : "NOT taken")")
+                }
+            }
             for _ in 0..<n { sink(once()) }
         case "responses-bedrock.event":
             // One Anthropic text delta → `response.output_text.delta`.
