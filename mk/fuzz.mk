@@ -37,7 +37,7 @@ $(FUZZ_DIR)/http/libUVProxyHTTP.a: $(FUZZ_HTTP_SOURCES)
 
 $(FUZZ_DIR)/providers/libProviders.a: $(FUZZ_PROVIDERS_SOURCES)
 	@mkdir -p $(FUZZ_DIR)/providers
-	$(SWIFTC) $(FUZZ_FLAGS) -enable-testing -module-name Providers -emit-library -static -emit-module \
+	$(SWIFTC) $(FUZZ_FLAGS) -enable-testing -module-name Providers -I Sources/CByteSearch -emit-library -static -emit-module \
 	  -emit-module-path $(FUZZ_DIR)/providers/Providers.swiftmodule -o $@ $(FUZZ_PROVIDERS_SOURCES)
 
 $(addprefix $(FUZZ_DIR)/bin/,$(FUZZ_HTTP_TARGETS)): $(FUZZ_DIR)/bin/%: fuzz/targets/http/%.swift $(FUZZ_SUPPORT) $(wildcard fuzz/http/*.swift) $(FUZZ_DIR)/http/libUVProxyHTTP.a
@@ -47,7 +47,7 @@ $(addprefix $(FUZZ_DIR)/bin/,$(FUZZ_HTTP_TARGETS)): $(FUZZ_DIR)/bin/%: fuzz/targ
 
 $(addprefix $(FUZZ_DIR)/bin/,$(FUZZ_PROVIDERS_TARGETS)): $(FUZZ_DIR)/bin/%: fuzz/targets/providers/%.swift $(FUZZ_SUPPORT) $(wildcard fuzz/providers/*.swift) $(FUZZ_DIR)/providers/libProviders.a
 	@mkdir -p $(FUZZ_DIR)/bin
-	$(SWIFTC) $(FUZZ_FLAGS) -module-name fuzz_$* -I $(FUZZ_DIR)/providers -o $@ \
+	$(SWIFTC) $(FUZZ_FLAGS) -module-name fuzz_$* -I $(FUZZ_DIR)/providers -I Sources/CByteSearch -o $@ \
 	  $< $(FUZZ_SUPPORT) $(wildcard fuzz/providers/*.swift) $(FUZZ_DIR)/providers/libProviders.a
 
 fuzz-build: $(addprefix $(FUZZ_DIR)/bin/,$(FUZZ_TARGETS))
