@@ -138,6 +138,8 @@ final class ResponsesRequestFastPathTests: XCTestCase {
             #"{"model":"m","input":"x","tools":[{"type":"namespace","name":"ns","description":"N","tools":[{"type":"function","name":"a","description":"A"},{"type":"custom","name":"b"}]},{"type":"web_search"}],"tool_choice":{"type":"function","name":"a"},"parallel_tool_calls":false}"#,
             #"{"model":"m","input":"x","tools":[{"type":"function","name":"f","parameters":{ "type" : "object" }}],"text":{"format":{"type":"json_schema","name":"out","schema":{"type":"object","properties":{}},"description":"more"}},"tool_choice":"none"}"#,
             #"{"model":"m","input":"x","text":{"format":{"type":"json_object"},"verbosity":"low"},"reasoning":{"effort":"low","summary":"auto"},"temperature":0.5,"top_p":0.9,"max_output_tokens":100}"#,
+            #"{"model":"m","input":[{"role":"user","content":[{"type":"input_file","file_data":"data:application/pdf;base64,AA==","filename":"a.pdf"},{"type":"input_file","file_url":"https:\/\/x\/a.pdf","filename":5,"prompt_cache_breakpoint":true}]}]}"#,
+            #"{"model":"m","input":[{"type":"function_call_output","call_id":"c","output":[{"type":"input_file","file_data":"data:application\/pdf;base64,AA=="}]}]}"#,
             #"{"model":"m","input":"x","tool_choice":{"type":"web_search_preview"},"tools":[{"type":"function","name":"f"}],"include":["a","reasoning.encrypted_content"],"metadata":{"k":"v"},"truncation":"auto","store":false,"background":false,"top_logprobs":0,"previous_response_id":null}"#,
         ]
         for text in bodies {
@@ -161,7 +163,10 @@ final class ResponsesRequestFastPathTests: XCTestCase {
             #"{"\u006dodel":"m","input":"x"}"#,
             #"{"model":"m","input":[{"type":"item_reference","id":"x"}]}"#,
             #"{"model":"m","input":[{"type":"input_file"}]}"#,
-            #"{"model":"m","input":[{"role":"user","content":[{"type":"input_file","file_data":"data:application/pdf;base64,AA=="}]}]}"#,
+            #"{"model":"m","input":[{"role":"user","content":[{"type":"input_file","file_id":"file-1"}]}]}"#,
+            #"{"model":"m","input":[{"role":"user","content":[{"type":"input_file","file_data":"data:image/png;base64,AA=="}]}]}"#,
+            #"{"model":"m","input":[{"role":"user","content":[{"type":"input_file","file_url":"http://x/a.pdf"}]}]}"#,
+            #"{"model":"m","input":[{"role":"assistant","content":[{"type":"input_file","file_url":"https://x/a.pdf"}]}]}"#,
             #"{"model":"m","input":[{"role":"wizard","content":"x"}]}"#,
             #"{"model":"m","input":[{"role":"user","content":[{"type":"input_image","image_url":"data:;base64,AA=="}]}]}"#,
             #"{"model":"m","input":[{"role":"user","content":[{"type":"input_image","image_url":"http://x"}]}]}"#,

@@ -205,7 +205,21 @@ struct ResponsesBodyGenerator {
             m = [("type", .string("output_text")), ("text", .string(text(50)))]
             if chance(30) { m.append(("annotations", .array([]))) }
         case 5: m = [("type", .string("refusal")), ("refusal", .string(text(20)))]
-        case 6, 7:
+        case 6:
+            m = [("type", .string("input_image")), ("image_url", .string(imageURL())), ("detail", .string("auto"))]
+            if fault(20) { m.append(("file_id", .string("file-1"))) }
+        case 7 where chance(40):
+            // A PDF: inline data, or a URL; with a file name or not.
+            let bytes = (0..<(3 + int(40))).map { _ in UInt8(truncatingIfNeeded: next()) }
+            let media = fault(30) ? "image/png" : "application/pdf"
+            m = [("type", .string("input_file"))]
+            switch int(faults ? 4 : 3) {
+            case 0: m.append(("file_url", .string("https://example.com/\(text(4)).pdf")))
+            case 3: m.append(("file_id", .string("file-1")))
+            default: m.append(("file_data", .string("data:\(media);base64," + Data(bytes).base64EncodedString())))
+            }
+            if chance(60) { m.append(("filename", chance(80) ? .string(text(12)) : .raw(pick(["3", "null"])))) }
+        case 7:
             m = [("type", .string("input_image")), ("image_url", .string(imageURL())), ("detail", .string("auto"))]
         case 8: m = [("type", .string(pick(["input_audio", "input_file", "bogus"]))), ("text", .string("x"))]
         default: m = [("type", .string("input_text")), ("text", .raw(pick(["1", "null", "\"t\""])))]

@@ -325,6 +325,7 @@ extension ResponsesRequestFastPath {
         var refusal: Slot?
         var url: Slot?
         var cache: Slot?
+        var file = FileFields()
         while true {
             guard let k = key(&i), let v = value(i, depth: depth + 1) else { return false }
             i = v.end
@@ -338,8 +339,14 @@ extension ResponsesRequestFastPath {
                 if url == nil { url = v }
             } else if keyIs(k, "prompt_cache_breakpoint") {
                 if cache == nil { cache = v }
-            } else if keyIs(k, "file_id") || keyIs(k, "file_data") || keyIs(k, "file_url") {
-                return false  // `input_file`, or an uploaded image: the mapping
+            } else if keyIs(k, "file_data") {
+                if file.data == nil { file.data = v }
+            } else if keyIs(k, "file_url") {
+                if file.url == nil { file.url = v }
+            } else if keyIs(k, "file_id") {
+                if file.id == nil { file.id = v }
+            } else if keyIs(k, "filename") {
+                if file.name == nil { file.name = v }
             }
             guard let more = nextMember(&i) else { return false }
             if !more { break }
@@ -354,8 +361,10 @@ extension ResponsesRequestFastPath {
             guard let refusal, p[refusal.start] == 0x22 else { return false }
             body = refusal
         } else if isString(type, "input_image") && allowed == 2 {
-            guard let url else { return false }
+            guard let url else { return false }  // an uploaded image (`file_id`), or none: the mapping's 400
             return image(url, cached: cached, inline: inline)
+        } else if isString(type, "input_file") && allowed == 2 {
+            return document(file, cached: cached, inline: inline)
         } else {
             return false
         }
@@ -369,6 +378,63 @@ extension ResponsesRequestFastPath {
         } else {
             _ = textBlock(body, turn: -2, cache: cached)
         }
+        return true
+    }
+
+    /// An `input_file` part's members.
+    struct FileFields {
+        var data: Slot?
+        var url: Slot?
+        var id: Slot?
+        var name: Slot?
+    }
+
+    /// An `input_file` part: a PDF as a base64 data URL (`file_data`) or an https URL (`file_url`), with its
+    /// `filename` as the title. Nil slots and `null`s are absent, as the mapping reads them.
+    private mutating func document(_ file: FileFields, cached: Bool, inline: Bool) -> Bool {
+        func present(_ s: Slot?) -> Slot? { s.flatMap { p[$0.start] == 0x6E ? nil : $0 } }
+        var start = 0
+        if inline {
+            if inlineCount > 0 { lit(",") }
+            inlineCount += 1
+        } else {
+            start = beginBlock()
+        }
+        lit(#"{"type":"document","source":"#)
+        if let data = present(file.data) {
+            guard p[data.start] == 0x22 else { return false }
+            if data.escaped {
+                guard let text = decode(data), text.hasPrefix("data:"),
+                    let (mediaType, base64) = try? Base64DataURL.parse(text, path: ""), mediaType == "application/pdf"
+                else { return false }
+                lit(#"{"type":"base64","media_type":"application/pdf","data":"#)
+                writeString(base64)
+                lit("}")
+            } else {
+                let lo = data.start + 1
+                let hi = data.end - 1
+                // Exactly `data:application/pdf;base64,<data>`; anything else is the mapping's 400.
+                let head: StaticString = "data:application/pdf;base64,"
+                let n = head.utf8CodeUnitCount
+                guard hi - lo > n, Self.eq(p, lo, head) else { return false }
+                lit(#"{"type":"base64","media_type":"application/pdf","data":""#)
+                copy(lo + n, hi)
+                lit(#""}"#)
+            }
+        } else if let url = present(file.url) {
+            guard p[url.start] == 0x22, let text = decode(url), text.hasPrefix("https://") else { return false }
+            lit(#"{"type":"url","url":"#)
+            string(url)
+            lit("}")
+        } else {
+            return false  // `file_id` (uploaded files) or nothing: the mapping's 400
+        }
+        if let name = present(file.name), p[name.start] == 0x22, name.end - name.start > 2 {
+            lit(#","title":"#)
+            string(name)
+        }
+        lit(cached ? #","cache_control":{"type":"ephemeral"}}"# : "}")
+        if !inline { endBlock(start, .other) }
         return true
     }
 

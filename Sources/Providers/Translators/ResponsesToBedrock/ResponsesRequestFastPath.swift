@@ -18,9 +18,9 @@
 /// produces every error message), for:
 /// - anything the mapping refuses (invalid JSON, a missing or mistyped field, `store: true`,
 ///   `previous_response_id`, `conversation`, `prompt`, `background: true`, `top_logprobs` above 0, ...);
-/// - rare shapes: an escaped key in an object it reads, an escaped `type`/`role` value or image URL, an
-///   escaped `encrypted_content`, `input_file` parts, `additional_tools` and `item_reference` items,
-///   `tool_choice` `allowed_tools`, a media type that is not printable ASCII, nesting past 64 containers.
+/// - rare shapes: an escaped key in an object it reads, an escaped `type` or `role` value,
+///   `additional_tools` items, `tool_choice` `allowed_tools`, a data URL whose media type is not
+///   printable ASCII, nesting past 64 containers in a copied value.
 /// Values it reads before it knows what they are (a message's `content` ahead of its `role`, an item's
 /// `output` ahead of its `type`) are walked again once they are known; agents write `type` first.
 struct ResponsesRequestFastPath {
