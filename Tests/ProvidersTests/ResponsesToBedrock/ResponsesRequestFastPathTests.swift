@@ -140,6 +140,8 @@ final class ResponsesRequestFastPathTests: XCTestCase {
             #"{"model":"m","input":"x","text":{"format":{"type":"json_object"},"verbosity":"low"},"reasoning":{"effort":"low","summary":"auto"},"temperature":0.5,"top_p":0.9,"max_output_tokens":100}"#,
             #"{"model":"m","input":[{"role":"user","content":[{"type":"input_file","file_data":"data:application/pdf;base64,AA==","filename":"a.pdf"},{"type":"input_file","file_url":"https:\/\/x\/a.pdf","filename":5,"prompt_cache_breakpoint":true}]}]}"#,
             #"{"model":"m","input":[{"type":"function_call_output","call_id":"c","output":[{"type":"input_file","file_data":"data:application\/pdf;base64,AA=="}]}]}"#,
+            #"{"model":"m","input":"x","tools":[{"type":"function","name":"f"},{"type":"custom","name":"g"},{"type":"namespace","name":"ns","tools":[{"type":"function","name":"h"}]}],"text":{"format":{"type":"json_object"}},"tool_choice":{"type":"allowed_tools","mode":"required","tools":[{"type":"custom","name":"g"},{"type":"mcp"},{"type":"function","name":"h"}]},"parallel_tool_calls":false}"#,
+            #"{"model":"m","input":"x","tools":[{"type":"function","name":"f"}],"tool_choice":{"type":"allowed_tools","tools":[]}}"#,
             #"{"model":"m","input":"x","tool_choice":{"type":"web_search_preview"},"tools":[{"type":"function","name":"f"}],"include":["a","reasoning.encrypted_content"],"metadata":{"k":"v"},"truncation":"auto","store":false,"background":false,"top_logprobs":0,"previous_response_id":null}"#,
         ]
         for text in bodies {
@@ -172,7 +174,9 @@ final class ResponsesRequestFastPathTests: XCTestCase {
             #"{"model":"m","input":[{"role":"user","content":[{"type":"input_image","image_url":"http://x"}]}]}"#,
             #"{"model":"m","input":[{"type":"function_call","name":"f","arguments":"[1]","call_id":"c"}]}"#,
             #"{"model":"m","input":"x","tools":[{"type":"function","name":"f"},{"type":"function","name":"f"}]}"#,
-            #"{"model":"m","input":"x","tools":[{"type":"function","name":"f"}],"tool_choice":{"type":"allowed_tools","tools":[]}}"#,
+            #"{"model":"m","input":"x","tools":[{"type":"function","name":"f"}],"tool_choice":{"type":"allowed_tools","mode":"none","tools":[]}}"#,
+            #"{"model":"m","input":"x","tools":[{"type":"function","name":"f"}],"tool_choice":{"type":"allowed_tools","tools":[{"type":"function","name":"g"}]}}"#,
+            #"{"model":"m","input":"x","tools":[{"type":"function","name":"f"}],"tool_choice":{"type":"allowed_tools"}}"#,
             #"{"model":"m","input":"x","text":{"format":{"type":"json_schema","name":"o","schema":{"type":"array"}}}}"#,
             #"{"model":"m","input":"x","temperature":1.5}"#,
             #"{"model":"m","input":"x","reasoning":{"effort":"max"}}"#,

@@ -137,6 +137,7 @@ extension ResponsesRequestFastPath {
         }
         lit("}")
         tools.append(start..<pieces.count)
+        toolUpstreamNames.append(upstream)
         floor = pieces.count
         return true
     }
@@ -172,6 +173,7 @@ extension ResponsesRequestFastPath {
             #","input_schema":{"type":"object","properties":{"input":{"type":"string","description":"The raw input for the tool."}},"required":["input"]}}"#
         )
         tools.append(start..<pieces.count)
+        toolUpstreamNames.append(upstream)
         floor = pieces.count
         return true
     }
@@ -249,7 +251,8 @@ extension ResponsesRequestFastPath {
                     else { return nil }
                     named = upstream
                 case "allowed_tools":
-                    return nil
+                    guard let mode = allowOnly(value) else { return nil }
+                    choiceType = mode
                 default:
                     toolNote("tool_choice \(type)")
                     choiceType = "auto"
@@ -281,6 +284,48 @@ extension ResponsesRequestFastPath {
             result.disableParallel = false
         }
         return result
+    }
+
+    /// `{"type":"allowed_tools","mode":...,"tools":[...]}` (`ResponsesToolMapping.allowOnly`): only the listed
+    /// function and custom tools stay. The choice type for the mode; nil when refused.
+    private mutating func allowOnly(_ value: Slot) -> String? {
+        guard let modeMember = member(of: value, "mode"), case .some(let modeText) = optionalString(modeMember)
+        else { return nil }
+        let mode = modeText ?? "auto"
+        guard mode == "auto" || mode == "required", let listMember = member(of: value, "tools"),
+            let list = listMember, p[list.start] == 0x5B
+        else { return nil }
+        var keep: Set<String> = []
+        var i = list.start
+        guard let any = openArray(&i) else { return nil }
+        if any {
+            while true {
+                guard p[i] == 0x7B, let entry = self.value(i, depth: 3),
+                    let typeMember = member(of: entry, "type"), let typeSlot = typeMember, let type = decode(typeSlot)
+                else { return nil }
+                if type == "function" || type == "custom" {
+                    guard let nameMember = member(of: entry, "name"), let nameSlot = nameMember,
+                        let name = decode(nameSlot), let upstream = lookUp(name, kind: type == "function" ? .function : .custom)
+                    else { return nil }
+                    keep.insert(upstream)
+                } else {
+                    toolNote("tool_choice \(type)")
+                }
+                i = entry.end
+                guard let more = nextElement(&i) else { return nil }
+                if !more { break }
+            }
+        }
+        var k = 0
+        while k < tools.count {
+            if let name = toolUpstreamNames[k], names[name] != nil, !keep.contains(name) {
+                tools.remove(at: k)
+                toolUpstreamNames.remove(at: k)
+            } else {
+                k += 1
+            }
+        }
+        return mode
     }
 
     /// The first member `key` of the object `s`, `.some(nil)` when absent or null; nil when invalid.
@@ -339,6 +384,7 @@ extension ResponsesRequestFastPath {
         }
         lit("}")
         tools.append(start..<pieces.count)
+        toolUpstreamNames.append(nil)
         floor = pieces.count
         return .some(name)
     }

@@ -19,8 +19,8 @@
 /// - anything the mapping refuses (invalid JSON, a missing or mistyped field, `store: true`,
 ///   `previous_response_id`, `conversation`, `prompt`, `background: true`, `top_logprobs` above 0, ...);
 /// - rare shapes: an escaped key in an object it reads, an escaped `type` or `role` value,
-///   `additional_tools` items, `tool_choice` `allowed_tools`, a data URL whose media type is not
-///   printable ASCII, nesting past 64 containers in a copied value.
+///   `additional_tools` items, a data URL whose media type is not printable ASCII, nesting past 64
+///   containers in a copied value.
 /// Values it reads before it knows what they are (a message's `content` ahead of its `role`, an item's
 /// `output` ahead of its `type`) are walked again once they are known; agents write `type` first.
 struct ResponsesRequestFastPath {
@@ -79,6 +79,8 @@ struct ResponsesRequestFastPath {
     var canon = true
     /// Tools as the upstream gets them (piece ranges), and their client names.
     var tools: [Range<Int>] = []
+    /// Each tool's upstream name (nil for the `text.format` tool), for `allowed_tools`.
+    var toolUpstreamNames: [String?] = []
     var names: [String: ClientToolName] = [:]
     /// Where `input` ended (set by `input(at:)`).
     var inputEnd = 0
