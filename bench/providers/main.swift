@@ -196,10 +196,14 @@ enum Bench {
                 return
             }
             if n == 0 {
-                // Which path the Anthropic -> OpenAI request took (the one-scan fast path, or the tree mapping).
+                // Which path the request took (the one-scan fast path, or the tree mapping).
                 var path = ""
                 if op == "anthropic-openai.request.file" {
                     let t = AnthropicToOpenAITranslator(options: openAIRouteOptions)
+                    _ = try? t.upstreamRequest(for: request)
+                    path = t.tookFastPath ? " (fast path)" : " (tree mapping)"
+                } else if op == "responses-bedrock.request.file" {
+                    let t = ResponsesToBedrockTranslator(options: bedrockRouteOptions, now: { 1 })
                     _ = try? t.upstreamRequest(for: request)
                     path = t.tookFastPath ? " (fast path)" : " (tree mapping)"
                 }

@@ -1,7 +1,8 @@
 /// libFuzzer target: the byte-level request fast paths (Anthropic→Bedrock, OpenAI→Bedrock, Anthropic→OpenAI)
 /// against the general mappings they shortcut.
 /// Whenever a fast path answers, the general mapping must accept the same body (and `anthropic-beta`
-/// values) and produce the same upstream path, body bytes and stream flags. Control byte 0 picks the
+/// values) and produce the same upstream path, body bytes and stream flags (for Responses also the
+/// `removed` notes and the answer's context: tool names, output tool, echo). Control byte 0 picks the
 /// header values; the payload is the client body, read by both translators.
 @testable import Providers
 
@@ -11,6 +12,8 @@ private let openAIOptions = TranslationOptions(
     upstreamPath: "/model/{model}/{action}", defaultMaxTokens: 4096, modelAliases: ["alias": "anthropic.claude-x-v1:0"])
 private let chatOptions = TranslationOptions(
     upstreamPath: "/v1/chat/completions", modelAliases: ["alias": "gpt-5", "sonnet": "gpt-5-mini"])
+private let responsesOptions = TranslationOptions(
+    upstreamPath: "/model/{model}/{action}", defaultMaxTokens: 4096, modelAliases: ["alias": "anthropic.claude-x-v1:0"])
 private let betas: [[String]] = [[], ["claude-code-20250219"], ["a", "a", "", "b"], [""], ["q\"\\\u{1}é"]]
 
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -60,6 +63,23 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
             }
         } catch {
             fuzzFail("Anthropic→OpenAI fast path answered a request the mapping refuses: \(error.message)")
+        }
+    }
+    if let fast = ResponsesRequestFastPath.map(body, options: responsesOptions, createdAt: 1) {
+        do throws(APIError) {
+            let general = try ResponsesRequestMapping(body, options: responsesOptions, createdAt: 1)
+            let f = fast.mapping
+            if general.body != f.body || general.path != f.path || general.stream != f.stream
+                || general.removed != f.removed || general.context.echo != f.context.echo
+                || general.context.model != f.context.model || general.context.toolNames != f.context.toolNames
+                || general.context.outputTool != f.context.outputTool
+                || general.context.includeEncryptedReasoning != f.context.includeEncryptedReasoning
+                || UpstreamRequest.modelValueRange(in: body) != fast.model
+            {
+                fuzzFail("Responses fast path differs:\n  fast    \(String(decoding: f.body, as: UTF8.self)) \(f.path) \(f.removed)\n  general \(String(decoding: general.body, as: UTF8.self)) \(general.path) \(general.removed)")
+            }
+        } catch {
+            fuzzFail("Responses fast path answered a request the mapping refuses: \(error.message)")
         }
     }
     return 0

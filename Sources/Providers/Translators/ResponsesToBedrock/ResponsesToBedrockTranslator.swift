@@ -7,7 +7,8 @@
 /// OpenAI Responses API clients (Codex CLI, the OpenAI SDKs' `responses.create`/`stream`, openai-agents)
 /// → Claude on Bedrock (ingress `openai-responses`, egress `bedrock-anthropic`).
 ///
-/// Made per request. `upstreamRequest` maps the request (`ResponsesRequestMapping`: input items,
+/// Made per request. `upstreamRequest` maps the request (`ResponsesRequestFastPath` for the shapes agents
+/// send, straight from the bytes; else `ResponsesRequestMapping`: input items,
 /// `ResponsesToolMapping`: tools, `ReasoningBudget`: thinking) and keeps what the answer needs
 /// (`ResponseContext`). Whole responses are mapped by `ResponsesOutputMapping`, streams by
 /// `ResponsesEventStream` fed through an `SSELineSplitter`. Errors before a stream are OpenAI's error
@@ -27,6 +28,8 @@ public final class ResponsesToBedrockTranslator: ExchangeTranslator {
     private var stream = SSEStreamTranslation<ResponsesEventStream>(
         maxEventBytes: ResponsesToBedrockTranslator.maxEventBytes)
     public private(set) var removedForUpstream: [String] = []
+    /// The request was mapped by `ResponsesRequestFastPath` (the common agent shapes), not the tree mapping.
+    public private(set) var tookFastPath = false
 
     /// - Parameter now: the clock for `created_at` (Unix seconds); tests inject a fixed one.
     public init(options: TranslationOptions, now: @escaping @Sendable () -> Int = { Int(time(nil)) }) {
@@ -35,13 +38,23 @@ public final class ResponsesToBedrockTranslator: ExchangeTranslator {
     }
 
     public func upstreamRequest(for request: ClientRequest) throws(APIError) -> UpstreamRequest {
-        let mapping = try ResponsesRequestMapping(request.body, options: options, createdAt: now())
+        let mapping: ResponsesRequestMapping
+        let clientModel: Range<Int>?
+        if let fast = ResponsesRequestFastPath.map(request.body, options: options, createdAt: now()) {
+            mapping = fast.mapping
+            clientModel = fast.model
+            tookFastPath = true
+        } else {
+            mapping = try ResponsesRequestMapping(request.body, options: options, createdAt: now())
+            clientModel = UpstreamRequest.modelValueRange(in: request.body)
+            tookFastPath = false
+        }
         context = mapping.context
         removedForUpstream = mapping.removed
         var upstream = UpstreamRequest(
             path: mapping.path, body: mapping.body, stream: mapping.stream,
             accept: mapping.stream ? "text/event-stream" : "application/json")
-        upstream.clientModel = UpstreamRequest.modelValueRange(in: request.body)
+        upstream.clientModel = clientModel
         return upstream
     }
 
