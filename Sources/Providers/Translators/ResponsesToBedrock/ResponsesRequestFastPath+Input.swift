@@ -248,7 +248,7 @@ extension ResponsesRequestFastPath {
             return true
         }
         var canonical = true
-        let range: Range<Int>? = text.withUnsafeBytes { CanonicalJSONScan.document($0, &canonical) }
+        let range: Range<Int>? = text.withUnsafeBytes { JSONCanonicalScan.document($0, &canonical) }
         guard let range, text[range.lowerBound] == 0x7B else { return false }
         let lo = side.count
         if canonical {

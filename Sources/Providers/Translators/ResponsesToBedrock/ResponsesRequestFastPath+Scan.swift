@@ -39,7 +39,7 @@ extension ResponsesRequestFastPath {
         guard i < n, p[i] == 0x22 else { return nil }
         var canonical = true
         var escaped = false
-        let end = CanonicalJSONScan.string(p, n, i, &canonical, &escaped)
+        let end = JSONCanonicalScan.string(p, n, i, &canonical, &escaped)
         guard end > 0, !escaped else { return nil }
         let k = (i + 1)..<(end - 1)
         i = ws(end)
@@ -82,8 +82,8 @@ extension ResponsesRequestFastPath {
         var escaped = false
         let end =
             p[i] == 0x22
-            ? CanonicalJSONScan.string(p, n, i, &canonical, &escaped)
-            : CanonicalJSONScan.value(p, n, i, depth: depth, &canonical)
+            ? JSONCanonicalScan.string(p, n, i, &canonical, &escaped)
+            : JSONCanonicalScan.value(p, n, i, depth: depth, &canonical)
         guard end > 0 else { return nil }
         if !canonical { canon = false }
         return Slot(start: i, end: end, canonical: canonical, escaped: escaped)

@@ -8,7 +8,7 @@
 /// scan that notes, for every content block, tool and echoed field, the byte runs of the client's body
 /// that make it up (`pieces`), then one copy of those runs in the order the body needs. No `JSON` tree,
 /// no `String` for a text, an image or a tool output: a string that is already written as `JSON.write`
-/// writes it (`CanonicalJSONScan`) is copied as it stands.
+/// writes it (`JSONCanonicalScan`) is copied as it stands.
 ///
 /// Why a second path: `ResponsesRequestMapping` parses the body into a tree and writes it back, so every
 /// byte of a Codex request (10 MB with screenshots) was decoded, materialised and re-escaped. This path
