@@ -1,5 +1,5 @@
 /// What `ChunkedDecoder.decode` did with its input.
-public enum ChunkedDecodeResult: Equatable, Sendable {
+package enum ChunkedDecodeResult: Equatable, Sendable {
     /// Every input byte was consumed (`consumed == input.count`) and the body is not finished.
     case needMore(consumed: Int)
     /// The last chunk and the trailers were read; bytes after `consumed` belong to the next message.
@@ -9,7 +9,7 @@ public enum ChunkedDecodeResult: Equatable, Sendable {
 }
 
 /// What one call of `ChunkedDecoder.next` found.
-public enum ChunkedStep {
+package enum ChunkedStep {
     /// A run of body bytes (a span of the input, never empty); `consumed` input bytes, up to the
     /// run's end, were used.
     case body(UnsafeRawBufferPointer, consumed: Int)
@@ -28,39 +28,39 @@ public enum ChunkedStep {
 /// copy and no allocation here. Strict: hexadecimal sizes only (no whitespace), CRLF line ends,
 /// CRLF after every chunk's data; chunk extensions are accepted (bounded) and ignored; trailers are
 /// validated, bounded and discarded.
-public struct ChunkedDecoder: Sendable {
+package struct ChunkedDecoder: Sendable {
     private enum State: UInt8 {
         case sizeStart, size, extension_, sizeLF, data, dataCR, dataLF
         case trailerStart, trailerName, trailerValue, trailerLF, finalLF, done
     }
 
     /// The longest chunk-size line (size and extensions) accepted.
-    public static let maxSizeLineBytes = 4096
+    package static let maxSizeLineBytes = 4096
 
-    public let maxBodyBytes: Int
-    public let maxTrailerBytes: Int
+    package let maxBodyBytes: Int
+    package let maxTrailerBytes: Int
     private var state = State.sizeStart
     /// The chunk size while parsing it, then the data bytes left in the chunk.
     private var remaining = 0
     private var lineBytes = 0
     private var trailerBytes = 0
     /// Body bytes handed to the caller so far.
-    public private(set) var bodyBytes = 0
+    package private(set) var bodyBytes = 0
     /// Input bytes consumed so far (for error positions).
     private var position = 0
     private var failure: HTTPParseError?
 
-    public init(maxBodyBytes: Int, maxTrailerBytes: Int = 8192) {
+    package init(maxBodyBytes: Int, maxTrailerBytes: Int = 8192) {
         self.maxBodyBytes = maxBodyBytes
         self.maxTrailerBytes = maxTrailerBytes
     }
 
     /// True once the last chunk and trailers were read.
-    public var isDone: Bool { state == .done }
+    package var isDone: Bool { state == .done }
 
     /// Decodes as much of `input` as possible, passing each run of body bytes to `body` (spans of
     /// the input, valid only during the call). After `.done`, further calls answer `.done(consumed: 0)`.
-    public mutating func decode(
+    package mutating func decode(
         _ input: UnsafeRawBufferPointer, body: (UnsafeRawBufferPointer) -> Void
     ) -> ChunkedDecodeResult {
         var offset = 0
@@ -82,7 +82,7 @@ public struct ChunkedDecoder: Sendable {
     /// Decodes `input` up to the end of its first run of body bytes, the end of the body, or the end of
     /// the input, whichever comes first: the pull form of `decode`, for a caller that hands each run on
     /// as a value rather than through a closure. Call again with the bytes after `consumed`.
-    public mutating func next(_ input: UnsafeRawBufferPointer) -> ChunkedStep {
+    package mutating func next(_ input: UnsafeRawBufferPointer) -> ChunkedStep {
         if let failure { return .failure(failure) }
         if state == .done { return .done(consumed: 0) }
         let n = input.count

@@ -1,5 +1,5 @@
 /// How a message's body is delimited, decided from its head (RFC 9112 section 6.3).
-public enum HTTPBodyFraming: Equatable, Sendable {
+package enum HTTPBodyFraming: Equatable, Sendable {
     /// No body. A `Content-Length: 0` is reported as `.none` too, so callers need one check for "no body".
     case none
     /// Exactly this many bytes (always > 0).
@@ -11,7 +11,7 @@ public enum HTTPBodyFraming: Equatable, Sendable {
 }
 
 /// What a head parser answers for the bytes it has so far.
-public enum HTTPHeadParseResult<Head> {
+package enum HTTPHeadParseResult<Head> {
     /// No complete head yet: append more bytes and call again with the whole unconsumed buffer.
     case incomplete
     /// A head that took `consumed` bytes of the buffer; the rest belongs to the body or the next message.

@@ -1,7 +1,7 @@
 /// Byte classes and small scanning helpers shared by the parsers and the writer. Everything here is
 /// branch-light and allocation-free; the character classes are bitmaps rather than tables so that no
 /// global needs lazy initialisation on the hot path.
-enum HTTPBytes {
+package enum HTTPBytes {
     static let cr: UInt8 = 13
     static let lf: UInt8 = 10
     static let sp: UInt8 = 32
@@ -59,7 +59,7 @@ enum HTTPBytes {
 
     /// Case-insensitive ASCII comparison of `p[range]` with `name` (either side may be any case).
     @inline(__always)
-    static func equalsIgnoringCase(_ p: UnsafeRawBufferPointer, _ range: Range<Int>, _ name: UnsafeRawBufferPointer) -> Bool {
+    package static func equalsIgnoringCase(_ p: UnsafeRawBufferPointer, _ range: Range<Int>, _ name: UnsafeRawBufferPointer) -> Bool {
         guard range.count == name.count else { return false }
         var i = 0
         var j = range.lowerBound

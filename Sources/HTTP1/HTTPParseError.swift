@@ -6,8 +6,8 @@
 ///
 /// `status` is the status a server answers to a client. For errors found in an upstream's response
 /// the proxy answers 502 instead; the code still says what was wrong.
-public struct HTTPParseError: Error, Equatable, Sendable, CustomStringConvertible {
-    public enum Code: String, Sendable {
+package struct HTTPParseError: Error, Equatable, Sendable, CustomStringConvertible {
+    package enum Code: String, Sendable {
         /// The head did not end within `maxHeadBytes` (431).
         case headTooLarge
         /// More than `maxHeaderCount` fields (431).
@@ -60,13 +60,13 @@ public struct HTTPParseError: Error, Equatable, Sendable, CustomStringConvertibl
         case trailersTooLarge
     }
 
-    public var code: Code
+    package var code: Code
     /// The status to answer a client with: 400, 413, 431, 501 or 505.
-    public var status: Int
+    package var status: Int
     /// What and where, never client bytes.
-    public var message: String
+    package var message: String
 
-    public init(_ code: Code, _ message: String) {
+    package init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message
         switch code {
@@ -78,5 +78,5 @@ public struct HTTPParseError: Error, Equatable, Sendable, CustomStringConvertibl
         }
     }
 
-    public var description: String { "\(status) \(code.rawValue): \(message)" }
+    package var description: String { "\(status) \(code.rawValue): \(message)" }
 }

@@ -7,24 +7,24 @@
 /// the first `consumed` bytes (the body, or a pipelined request, follows); `.failure` means answer
 /// `error.status` and close. The parser resets itself after a complete head, so the next call
 /// starts a new request; `reset()` does the same explicitly (and clears a failure).
-public struct HTTPRequestParser: Sendable {
-    public var limits: HTTPLimits
+package struct HTTPRequestParser: Sendable {
+    package var limits: HTTPLimits
     private var scanner = HTTPHeadScanner()
     private var method: Range<Int> = 0..<0
     private var target: Range<Int> = 0..<0
     private var minorVersion = 1
     private var failure: HTTPParseError?
 
-    public init(limits: HTTPLimits = HTTPLimits()) {
+    package init(limits: HTTPLimits = HTTPLimits()) {
         self.limits = limits
     }
 
-    public mutating func reset() {
+    package mutating func reset() {
         scanner.reset()
         failure = nil
     }
 
-    public mutating func parse(_ buffer: UnsafeRawBufferPointer) -> HTTPHeadParseResult<HTTPRequestHead> {
+    package mutating func parse(_ buffer: UnsafeRawBufferPointer) -> HTTPHeadParseResult<HTTPRequestHead> {
         if let failure { return .failure(failure) }
         while true {
             switch scanner.scan(buffer, limits: limits, skipLeadingEmptyLines: true) {

@@ -7,24 +7,24 @@
 /// the upstream closes. Unlike the RFC's lenient reading, a response carrying both
 /// `Transfer-Encoding` and `Content-Length`, or a coding other than `chunked`, is refused: the
 /// proxy answers 502 rather than guess where the body ends.
-public struct HTTPResponseParser: Sendable {
-    public var limits: HTTPLimits
+package struct HTTPResponseParser: Sendable {
+    package var limits: HTTPLimits
     private var scanner = HTTPHeadScanner()
     private var status = 0
     private var reason: Range<Int> = 0..<0
     private var minorVersion = 1
     private var failure: HTTPParseError?
 
-    public init(limits: HTTPLimits = HTTPLimits()) {
+    package init(limits: HTTPLimits = HTTPLimits()) {
         self.limits = limits
     }
 
-    public mutating func reset() {
+    package mutating func reset() {
         scanner.reset()
         failure = nil
     }
 
-    public mutating func parse(
+    package mutating func parse(
         _ buffer: UnsafeRawBufferPointer, requestMethodIsHEAD: Bool
     ) -> HTTPHeadParseResult<HTTPResponseHead> {
         if let failure { return .failure(failure) }

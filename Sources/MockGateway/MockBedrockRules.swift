@@ -1,4 +1,5 @@
 import Providers
+import UVProxy
 
 /// How strictly the mock validates a Bedrock invoke body, as Bedrock does (DESIGN.md §7). On by
 /// default, so that every end-to-end test of a Bedrock route meets an upstream that refuses what the
@@ -6,10 +7,10 @@ import Providers
 ///
 /// These lists are written down here on purpose instead of reusing the proxy's `BedrockProfile`: the
 /// mock is the other side of the wire, and a mistake shared by both would hide itself.
-public struct MockBedrockRules: Sendable {
-    public var strict = true
+package struct MockBedrockRules: Sendable {
+    package var strict = true
     /// Accepted `anthropic_beta` values per model id (`*`: every model without its own entry).
-    public var betas: [String: [String]] = [
+    package var betas: [String: [String]] = [
         "*": [
             "claude-code-20250219", "interleaved-thinking-2025-05-14", "context-management-2025-06-27",
             "structured-outputs-2025-12-15", "effort-2025-11-24", "context-1m-2025-08-07",
@@ -17,23 +18,23 @@ public struct MockBedrockRules: Sendable {
         ]
     ]
     /// Accepted model ids; nil: Bedrock's id forms (see `isCatalogModel`).
-    public var models: [String]?
-    public var topLevelFields = [
+    package var models: [String]?
+    package var topLevelFields = [
         "anthropic_version", "anthropic_beta", "max_tokens", "messages", "system", "stop_sequences", "temperature",
         "top_p", "top_k", "tools", "tool_choice", "thinking", "metadata", "context_management", "output_config",
     ]
     /// A field that is "Extra inputs are not permitted" unless one of these betas is sent.
-    public var fieldBetas: [String: [String]] = [
+    package var fieldBetas: [String: [String]] = [
         "context_management": ["context-management-2025-06-27"],
         "output_config": ["effort-2025-11-24", "structured-outputs-2025-12-15"],
     ]
-    public var messageKeys = ["role", "content"]
-    public var toolKeys = ["type", "name", "description", "input_schema", "cache_control"]
-    public var thinkingKeys = ["type", "budget_tokens"]
+    package var messageKeys = ["role", "content"]
+    package var toolKeys = ["type", "name", "description", "input_schema", "cache_control"]
+    package var thinkingKeys = ["type", "budget_tokens"]
 
-    public init() {}
+    package init() {}
 
-    public static let lenient: MockBedrockRules = {
+    package static let lenient: MockBedrockRules = {
         var r = MockBedrockRules()
         r.strict = false
         return r
@@ -42,7 +43,7 @@ public struct MockBedrockRules: Sendable {
     /// Rules from a JSON file's bytes: any of `betas` (a list for every model, or an object by model id),
     /// `models`, `top_level_fields`, `message_keys`, `tool_keys`, `thinking_keys`, `field_betas`,
     /// `strict`; absent keys keep their defaults.
-    public static func parse(_ bytes: [UInt8]) throws -> MockBedrockRules {
+    package static func parse(_ bytes: [UInt8]) throws -> MockBedrockRules {
         guard case .object(let o) = try JSONParser.parse(bytes) else { throw JSONError(message: "expected an object", offset: 0) }
         var r = MockBedrockRules()
         func strings(_ v: JSON?) -> [String]? { v?.arrayValue?.compactMap(\.stringValue) }
@@ -68,7 +69,7 @@ public struct MockBedrockRules: Sendable {
     }
 
     /// Rules from a JSON file.
-    public static func load(path: String) throws -> MockBedrockRules {
+    package static func load(path: String) throws -> MockBedrockRules {
         let bytes: [UInt8]
         do { bytes = try ConfigFile.read(path) } catch { throw JSONError(message: "cannot read \(path): \(error.message)", offset: 0) }
         return try parse(bytes)

@@ -1,3 +1,4 @@
+import HTTP1
 /// How the mock upstream should answer one request. Options come from `x-mock-*` headers, or from
 /// `+key=value` suffixes on the model name (`claude-sonnet+tools+chunks=3`), which also travel
 /// through translated routes where client headers do not reach the upstream.

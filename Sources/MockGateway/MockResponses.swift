@@ -1,4 +1,5 @@
 import Providers
+import UVProxy
 
 /// The OpenAI Responses API on the mock upstream (`POST .../responses`: what Codex CLI and the OpenAI
 /// SDKs' Responses clients send; DESIGN.md §7 "Responses API stream").

@@ -1,4 +1,7 @@
 import Providers
+import UVNet
+import HTTP1
+import UVProxy
 
 /// The bundled upstream: speaks AI-Gateway's OpenAI routes (Chat Completions, and Responses in
 /// MockResponses.swift; JSON and SSE) and its Bedrock invoke
@@ -472,14 +475,14 @@ final class MockStreamer: ClientObserver {
 }
 
 /// Runs the mock upstream on its own thread (for tests and `make run`).
-public final class MockServer: @unchecked Sendable {
+package final class MockServer: @unchecked Sendable {
     private let loop = EventLoop()
     private var server: HTTPServer!
     private var handler: MockUpstream!
     private let finished = Latch()
-    public private(set) var port = 0
+    package private(set) var port = 0
 
-    public init(host: String = "127.0.0.1", port: Int = 0, tlsCertificate: String? = nil, tlsKey: String? = nil,
+    package init(host: String = "127.0.0.1", port: Int = 0, tlsCertificate: String? = nil, tlsKey: String? = nil,
                 rules: MockBedrockRules = MockBedrockRules()) throws {
         handler = MockUpstream(loop: loop, rules: rules)
         var tls: TLSContext?
@@ -491,7 +494,7 @@ public final class MockServer: @unchecked Sendable {
     }
 
     /// Serves on a background thread.
-    public func start() {
+    package func start() {
         do {
             try DetachedThread.start(name: "mini-proxy-mock") { [self] in
                 loop.unrefWakeup()
@@ -505,12 +508,12 @@ public final class MockServer: @unchecked Sendable {
     }
 
     /// Serves on the calling thread until the process ends.
-    public func run() {
+    package func run() {
         loop.unrefWakeup()
         loop.run()
     }
 
-    public func stop() {
+    package func stop() {
         loop.execute { [self] in
             server.drain {}
             server.closeAll()

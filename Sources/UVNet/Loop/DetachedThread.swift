@@ -1,12 +1,12 @@
-import CLibUV
+internal import CLibUV
 import Glibc
 
 /// Starts detached pthreads for the worker and mock loops (Foundation's `Thread` without Foundation).
 /// Whoever needs to know when the thread is done opens a `Latch` at the end of `body`.
-enum DetachedThread {
+package enum DetachedThread {
     /// Runs `body` on a new thread named `name` (at most 15 bytes show in `top`) with `stackSize`
     /// bytes of stack. Fails only when the system refuses a thread.
-    static func start(name: String, stackSize: Int = 1 << 20, _ body: @escaping @Sendable () -> Void) throws(UVError) {
+    package static func start(name: String, stackSize: Int = 1 << 20, _ body: @escaping @Sendable () -> Void) throws(UVError) {
         var attr = pthread_attr_t()
         pthread_attr_init(&attr)
         defer { pthread_attr_destroy(&attr) }

@@ -1,9 +1,9 @@
-import CLibUV
+internal import CLibUV
 import Glibc
 
 /// One libuv loop, confined to the thread that runs it. Only `execute(_:)` and `stop()` may be
 /// called from other threads: they go through a `uv_async_t`.
-public final class EventLoop {
+package final class EventLoop {
     let handle: UnsafeMutablePointer<uv_loop_t>
     private let wakeup: UnsafeMutablePointer<uv_async_t>
     private let lock = Lock()
@@ -27,14 +27,14 @@ public final class EventLoop {
     /// An empty buffer with the capacity an earlier message left: fill it, write it, `returnScratch`
     /// it. Up to `scratchPoolSize` may be out at once (a header block and the message it goes into);
     /// past that, or when one was not returned, a fresh one is made, so re-entry is safe (just not free).
-    func takeScratch() -> [UInt8] {
+    package func takeScratch() -> [UInt8] {
         guard var b = scratchPool.popLast() else { return [] }
         b.removeAll(keepingCapacity: true)
         return b
     }
 
     /// Keeps `b`'s storage for a later message, unless it grew past 64 KiB (a large body).
-    func returnScratch(_ b: [UInt8]) {
+    package func returnScratch(_ b: [UInt8]) {
         if b.capacity > 0, b.capacity <= 64 * 1024, scratchPool.count < Self.scratchPoolSize { scratchPool.append(b) }
     }
 
@@ -57,7 +57,7 @@ public final class EventLoop {
 
     /// A stopped one-shot timer: a spare one, or a new one. Hand it back with `recycleTimer` (and drop
     /// every reference to it) instead of closing it.
-    func takeTimer() -> Timer {
+    package func takeTimer() -> Timer {
         while let t = spareTimers.popLast() {
             if t.takeFromSpares() { return t }
         }
@@ -66,7 +66,7 @@ public final class EventLoop {
 
     /// Stops `t`, forgets its action and keeps it for the next `takeTimer` (closes it when enough
     /// are spare). The caller must not use `t` afterwards.
-    func recycleTimer(_ t: Timer) {
+    package func recycleTimer(_ t: Timer) {
         guard !t.spare else {
             assertionFailure("a timer was recycled twice")
             return
@@ -81,7 +81,7 @@ public final class EventLoop {
     /// Spare timers kept now (tests).
     var spareTimerCount: Int { spareTimers.count }
 
-    public init() {
+    package init() {
         EventLoop.ignoresBrokenPipes
         EventLoop.keepsLargeBuffers
         handle = .allocate(capacity: 1)
@@ -111,28 +111,32 @@ public final class EventLoop {
     }
 
     /// Runs until `stop()` or until no active handle is left.
-    public func run() {
+    package func run() {
         uv_run(handle, UV_RUN_DEFAULT)
     }
 
     /// Runs one pass without blocking (tests).
-    public func runOnce() {
+    package func runOnce() {
         uv_run(handle, UV_RUN_NOWAIT)
     }
 
     /// Milliseconds, the loop's cached clock.
-    public var now: UInt64 { uv_now(handle) }
+    package var now: UInt64 { uv_now(handle) }
 
     /// Queues `job` to run on this loop's thread. Safe from any thread.
-    public func execute(_ job: @escaping @Sendable () -> Void) {
+    package func execute(_ job: @escaping @Sendable () -> Void) {
         lock.lock()
         jobs.append(job)
         lock.unlock()
         uv_async_send(wakeup)
     }
 
+    /// How many threads this process may run at once (its CPU affinity mask, so a container's CPU set
+    /// counts), at least 1.
+    package static var availableParallelism: Int { Int(uv_available_parallelism()) }
+
     /// Stops `run()` from any thread.
-    public func stop() {
+    package func stop() {
         execute { [unowned self] in uv_stop(self.handle) }
     }
 
@@ -145,7 +149,7 @@ public final class EventLoop {
     }
 
     /// Lets `run()` return when only the wake-up handle is left.
-    public func unrefWakeup() {
+    package func unrefWakeup() {
         uv_unref(UnsafeMutableRawPointer(wakeup).assumingMemoryBound(to: uv_handle_t.self))
     }
 }

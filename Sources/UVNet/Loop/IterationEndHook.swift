@@ -1,4 +1,4 @@
-import CLibUV
+internal import CLibUV
 import Glibc
 
 /// Runs an action once before the loop next waits for I/O: a libuv idle handle started on demand and
@@ -6,13 +6,13 @@ import Glibc
 /// from a timer callback (which runs before the poll) is done without waiting for the next event, and
 /// work that many callbacks of one iteration produce (log lines) is done once, in the next idle phase.
 /// Loop-confined; `close()` when done.
-final class IterationEndHook {
+package final class IterationEndHook {
     private let handle: UnsafeMutablePointer<uv_idle_t>
     private let action: () -> Void
     private var armed = false
     private var closed = false
 
-    init(loop: EventLoop, action: @escaping () -> Void) {
+    package init(loop: EventLoop, action: @escaping () -> Void) {
         self.action = action
         handle = mallocStruct(uv_idle_t.self)
         uv_idle_init(loop.handle, handle)
@@ -25,7 +25,7 @@ final class IterationEndHook {
     deinit { free(handle) }
 
     /// Asks for the action at the end of this iteration (once, however often it is asked).
-    @inline(__always) func arm() {
+    @inline(__always) package func arm() {
         guard !armed, !closed else { return }
         armed = true
         uv_idle_start(handle, iterationEndHookCallback)
@@ -37,7 +37,7 @@ final class IterationEndHook {
         action()
     }
 
-    func close() {
+    package func close() {
         guard !closed else { return }
         closed = true
         uv_close(asHandle(handle), iterationEndHookCloseCallback)

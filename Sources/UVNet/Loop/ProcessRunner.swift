@@ -1,8 +1,8 @@
-import CLibUV
+internal import CLibUV
 import Glibc
 
 /// How a command run ended.
-enum ProcessOutcome {
+package enum ProcessOutcome {
     case exited(status: Int64, stdout: [UInt8], stderr: [UInt8])
     case signaled(Int32)
     case timedOut
@@ -11,7 +11,7 @@ enum ProcessOutcome {
 
 /// Runs one command with `uv_spawn`, collecting stdout and stderr (bounded), killing it at the
 /// timeout. Loop-confined; `done` is called exactly once on the loop.
-final class ProcessRunner {
+package final class ProcessRunner {
     private let loop: EventLoop
     private let process = UnsafeMutablePointer<uv_process_t>.allocate(capacity: 1)
     private let outPipe = UnsafeMutablePointer<uv_pipe_t>.allocate(capacity: 1)
@@ -28,7 +28,7 @@ final class ProcessRunner {
     private var done: ((ProcessOutcome) -> Void)?
     private var selfRetain: ProcessRunner?
 
-    init(loop: EventLoop) { self.loop = loop }
+    package init(loop: EventLoop) { self.loop = loop }
 
     deinit {
         process.deallocate()
@@ -36,7 +36,7 @@ final class ProcessRunner {
         errPipe.deallocate()
     }
 
-    func run(_ argv: [String], timeoutMs: UInt64, environment: [String]? = nil, _ done: @escaping (ProcessOutcome) -> Void) {
+    package func run(_ argv: [String], timeoutMs: UInt64, environment: [String]? = nil, _ done: @escaping (ProcessOutcome) -> Void) {
         self.done = done
         selfRetain = self  // Lifetime: released in finish() once every handle closed.
         guard let program = argv.first else {

@@ -1,9 +1,9 @@
-import CLibUV
+internal import CLibUV
 import Glibc
 
 /// A one-shot or repeating libuv timer. Loop-confined. `close()` must be called when done; the
 /// handle memory is freed after its close callback.
-public final class Timer {
+package final class Timer {
     private let handle: UnsafeMutablePointer<uv_timer_t>
     private var action: (() -> Void)?
     private var closed = false
@@ -11,7 +11,7 @@ public final class Timer {
     private(set) var spare = false
     private var keepsLoopAlive = false
 
-    public init(loop: EventLoop) {
+    package init(loop: EventLoop) {
         handle = mallocStruct(uv_timer_t.self)
         uv_timer_init(loop.handle, handle)
         // Lifetime: balanced in timerCloseCallback.
@@ -22,7 +22,7 @@ public final class Timer {
     deinit { free(handle) }
 
     /// Fires `action` after `timeout` ms (and every `repeat` ms if non-zero). Restarting replaces the previous schedule.
-    public func start(after timeout: UInt64, repeat interval: UInt64 = 0, _ action: @escaping () -> Void) {
+    package func start(after timeout: UInt64, repeat interval: UInt64 = 0, _ action: @escaping () -> Void) {
         assert(!spare, "a recycled timer was started by its former owner")
         guard !closed else { return }
         self.action = action
@@ -30,14 +30,14 @@ public final class Timer {
     }
 
     /// Sets the action once, for timers re-armed often (per request): `restart` then allocates nothing.
-    public func setAction(_ action: @escaping () -> Void) {
+    package func setAction(_ action: @escaping () -> Void) {
         assert(!spare, "a recycled timer was given an action by its former owner")
         self.action = action
         persistent = true
     }
 
     /// Re-arms a timer whose action was set with `setAction`.
-    public func restart(after timeout: UInt64) {
+    package func restart(after timeout: UInt64) {
         assert(!spare, "a recycled timer was restarted by its former owner")
         guard !closed else { return }
         deadlineMode = false
@@ -47,7 +47,7 @@ public final class Timer {
     }
 
     /// Disarms without forgetting a persistent action.
-    public func pause() {
+    package func pause() {
         guard !closed else { return }
         uv_timer_stop(handle)
         deadline = nil
@@ -69,7 +69,7 @@ public final class Timer {
     /// is touched only when the new deadline comes before the time it is already set for: a timer
     /// that fires early re-arms itself for the rest. So a connection that moves its deadline on every
     /// request (head, first byte, idle, keep-alive) costs no timer-heap operation per request.
-    public func arm(in ms: UInt64) {
+    package func arm(in ms: UInt64) {
         assert(!spare, "a recycled timer was armed by its former owner")
         guard !closed else { return }
         let now = uv_now(handle.pointee.loop)
@@ -82,13 +82,13 @@ public final class Timer {
     }
 
     /// Clears the deadline; the libuv timer, if set, fires once more and finds nothing due.
-    public func disarm() {
+    package func disarm() {
         deadline = nil
     }
 
     /// Keeps the loop alive while this timer is pending (timers are unref'd by default so that an
     /// armed timeout never keeps a finished loop running).
-    public func keepLoopAlive() {
+    package func keepLoopAlive() {
         keepsLoopAlive = true
         uv_ref(asHandle(handle))
     }
@@ -116,13 +116,13 @@ public final class Timer {
         return !closed
     }
 
-    public func stop() {
+    package func stop() {
         guard !closed else { return }
         uv_timer_stop(handle)
         action = nil
     }
 
-    public func close() {
+    package func close() {
         guard !closed else { return }
         // A former owner closing a recycled timer is a bug; `takeTimer` skips a closed spare.
         assert(!spare, "a recycled timer was closed by its former owner")

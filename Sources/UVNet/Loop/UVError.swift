@@ -1,14 +1,14 @@
-import CLibUV
+internal import CLibUV
 
 /// An error reported by libuv: its code, its short name (`ECONNREFUSED`) and its message.
-public struct UVError: Error, Sendable, CustomStringConvertible, Equatable {
-    public let code: Int32
+package struct UVError: Error, Sendable, CustomStringConvertible, Equatable {
+    package let code: Int32
 
-    public init(_ code: Int32) { self.code = code }
+    package init(_ code: Int32) { self.code = code }
 
-    public var name: String { String(cString: uv_err_name(code)) }
-    public var message: String { String(cString: uv_strerror(code)) }
-    public var description: String { "\(name): \(message)" }
+    package var name: String { String(cString: uv_err_name(code)) }
+    package var message: String { String(cString: uv_strerror(code)) }
+    package var description: String { "\(name): \(message)" }
 
     static let eof = UVError(Int32(UV_EOF.rawValue))
     static let canceled = UVError(Int32(UV_ECANCELED.rawValue))

@@ -1,15 +1,15 @@
-import CLibUV
+internal import CLibUV
 import Glibc
 
 /// A listening TCP socket (with `SO_REUSEPORT`, so each worker can own one) that hands accepted
 /// streams to `onAccept`. Loop-confined.
-final class Listener {
+package final class Listener {
     let loop: EventLoop
     private let handle: UnsafeMutablePointer<uv_tcp_t>
     private let onAccept: (TCPStream) -> Void
     private var closed = false
 
-    init(loop: EventLoop, host: String, port: Int, reusePort: Bool, backlog: Int32 = 4096,
+    package init(loop: EventLoop, host: String, port: Int, reusePort: Bool, backlog: Int32 = 4096,
          onAccept: @escaping (TCPStream) -> Void) throws(UVError) {
         self.loop = loop
         self.onAccept = onAccept
@@ -38,7 +38,7 @@ final class Listener {
     deinit { handle.deallocate() }
 
     /// The bound port (useful with port 0 in tests).
-    var port: Int {
+    package var port: Int {
         var storage = sockaddr_storage()
         var len = Int32(MemoryLayout<sockaddr_storage>.size)
         return withUnsafeMutablePointer(to: &storage) { p -> Int in
@@ -54,7 +54,7 @@ final class Listener {
 
     fileprivate func accept() {
         let stream = TCPStream(loop: loop)
-        if uv_accept(asStream(handle), asStream(stream.handle)) != 0 {
+        if !stream.accept(from: asStream(handle)) {
             stream.close()
             return
         }
@@ -62,7 +62,7 @@ final class Listener {
         onAccept(stream)
     }
 
-    func close() {
+    package func close() {
         guard !closed else { return }
         closed = true
         uv_close(asHandle(handle), listenerCloseCallback)

@@ -1,11 +1,11 @@
-import CLibUV
+internal import CLibUV
 import Glibc
 
 /// An IPv4 or IPv6 socket address.
-struct SocketAddress: Sendable, CustomStringConvertible {
+package struct SocketAddress: Sendable, CustomStringConvertible {
     private var storage = sockaddr_storage()
 
-    init?(ip: String, port: Int) {
+    package init?(ip: String, port: Int) {
         var s = sockaddr_storage()
         let ok = withUnsafeMutableBytes(of: &s) { raw -> Bool in
             if uv_ip4_addr(ip, Int32(port), raw.baseAddress!.assumingMemoryBound(to: sockaddr_in.self)) == 0 { return true }
@@ -33,7 +33,7 @@ struct SocketAddress: Sendable, CustomStringConvertible {
         withUnsafeBytes(of: storage) { body($0.baseAddress!.assumingMemoryBound(to: sockaddr.self)) }
     }
 
-    var description: String {
+    package var description: String {
         withSockAddr { sa -> String in
             var name = [CChar](repeating: 0, count: 64)
             if sa.pointee.sa_family == sa_family_t(AF_INET6) {
@@ -50,9 +50,9 @@ struct SocketAddress: Sendable, CustomStringConvertible {
 }
 
 /// Resolves host names with `uv_getaddrinfo` (libuv's thread pool) and caches answers briefly per loop.
-final class Resolver {
+package final class Resolver {
     /// An address and the loop time (ms) until which it may be used without asking again.
-    typealias Answer = (address: SocketAddress, expires: UInt64)
+    package typealias Answer = (address: SocketAddress, expires: UInt64)
 
     private let loop: EventLoop
     private var cache: [String: Answer] = [:]
@@ -60,9 +60,9 @@ final class Resolver {
     /// Lookups started (tests).
     private(set) var lookups = 0
 
-    init(loop: EventLoop) { self.loop = loop }
+    package init(loop: EventLoop) { self.loop = loop }
 
-    func resolve(host: String, port: Int, _ done: @escaping (Result<Answer, UVError>) -> Void) {
+    package func resolve(host: String, port: Int, _ done: @escaping (Result<Answer, UVError>) -> Void) {
         if let literal = SocketAddress(ip: host, port: port) {
             done(.success((literal, .max)))
             return
@@ -88,7 +88,7 @@ final class Resolver {
     }
 
     /// Drops a cached answer (a connection to it failed: the next one asks again).
-    func forget(host: String, port: Int) {
+    package func forget(host: String, port: Int) {
         cache["\(host):\(port)"] = nil
     }
 }

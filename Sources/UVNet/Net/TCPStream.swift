@@ -1,8 +1,8 @@
-import CLibUV
+internal import CLibUV
 import Glibc
 
 /// What a stream tells its owner. All calls happen on the stream's loop.
-protocol TCPStreamDelegate: AnyObject {
+package protocol TCPStreamDelegate: AnyObject {
     /// Plaintext bytes (decrypted when the stream speaks TLS). Valid only during the call.
     func streamRead(_ stream: TCPStream, _ bytes: UnsafeRawBufferPointer)
     /// The peer closed (`nil`) or the stream failed. The delegate decides when to `close()`.
@@ -14,17 +14,17 @@ protocol TCPStreamDelegate: AnyObject {
 }
 
 extension TCPStreamDelegate {
-    func streamWritable(_ stream: TCPStream) {}
-    func streamConnected(_ stream: TCPStream, error: StreamError?) {}
+    package func streamWritable(_ stream: TCPStream) {}
+    package func streamConnected(_ stream: TCPStream, error: StreamError?) {}
 }
 
 /// Why a stream failed: a libuv error or a TLS error (with its verification reason).
-enum StreamError: Error, CustomStringConvertible {
+package enum StreamError: Error, CustomStringConvertible {
     case uv(UVError)
     case tls(TLSError)
     case timeout(String)
 
-    var description: String {
+    package var description: String {
         switch self {
         case .uv(let e): return e.description
         case .tls(let e): return e.description
@@ -38,17 +38,17 @@ enum StreamError: Error, CustomStringConvertible {
 ///
 /// Reads go into the loop's shared buffer; writes that cannot complete at once are copied into one
 /// heap block per `uv_write_t` (only when the peer is slow).
-final class TCPStream {
-    let loop: EventLoop
-    let handle: UnsafeMutablePointer<uv_tcp_t>
-    var delegate: (any TCPStreamDelegate)?
-    private(set) var tls: TLSSession?
+package final class TCPStream {
+    package let loop: EventLoop
+    private let handle: UnsafeMutablePointer<uv_tcp_t>
+    package var delegate: (any TCPStreamDelegate)?
+    package private(set) var tls: TLSSession?
     /// Bytes handed to libuv and not yet written to the socket.
     private(set) var pendingWriteBytes = 0
     var highWatermark = 64 * 1024
     var lowWatermark = 16 * 1024
     private var aboveHigh = false
-    private(set) var isClosed = false
+    package private(set) var isClosed = false
     private(set) var wantsRead = false
     private var uvReading = false
     private var failed = false
@@ -56,7 +56,7 @@ final class TCPStream {
     /// The pending connect, TLS-handshake or lingering-close timeout (one at a time).
     private var connectTimer: Timer?
 
-    init(loop: EventLoop) {
+    package init(loop: EventLoop) {
         self.loop = loop
         handle = mallocStruct(uv_tcp_t.self)
         uv_tcp_init(loop.handle, handle)
@@ -66,14 +66,19 @@ final class TCPStream {
 
     deinit { free(handle) }
 
-    var isAboveHighWatermark: Bool { pendingWriteBytes >= highWatermark }
+    package var isAboveHighWatermark: Bool { pendingWriteBytes >= highWatermark }
 
     func setNoDelay() { uv_tcp_nodelay(handle, 1) }
+
+    /// Takes the connection that `server` (a listening stream) has waiting; false when there is none.
+    func accept(from server: UnsafeMutablePointer<uv_stream_t>) -> Bool {
+        uv_accept(server, asStream(handle)) == 0
+    }
 
     // MARK: Connecting (upstream side)
 
     /// Connects to `address`; with `tls`, runs the client handshake before `streamConnected`.
-    func connect(to address: SocketAddress, tls: TLSSession?, timeoutMs: UInt64, tlsTimeoutMs: UInt64) {
+    package func connect(to address: SocketAddress, tls: TLSSession?, timeoutMs: UInt64, tlsTimeoutMs: UInt64) {
         self.tls = tls
         let req = mallocStruct(uv_connect_t.self)
         // Lifetime: the request holds the stream until its callback.
@@ -175,11 +180,11 @@ final class TCPStream {
     }
 
     /// Server side: speak TLS on an accepted connection.
-    func acceptTLS(_ session: TLSSession) { tls = session }
+    package func acceptTLS(_ session: TLSSession) { tls = session }
 
     // MARK: Reading
 
-    func startReading() {
+    package func startReading() {
         guard !isClosed else { return }
         wantsRead = true
         if let tls, tls.isHandshakeComplete, !deliveringClear {
@@ -193,7 +198,7 @@ final class TCPStream {
         }
     }
 
-    func stopReading() {
+    package func stopReading() {
         wantsRead = false
         if uvReading {
             uvReading = false
@@ -266,12 +271,12 @@ final class TCPStream {
 
     // MARK: Writing
 
-    func write(_ bytes: [UInt8]) {
+    package func write(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { write($0) }
     }
 
     /// Writes plaintext (encrypting it first when the stream speaks TLS).
-    func write(_ bytes: UnsafeRawBufferPointer) {
+    package func write(_ bytes: UnsafeRawBufferPointer) {
         guard !isClosed, !failed, bytes.count > 0 else { return }
         guard let tls else {
             rawWrite(bytes)
@@ -356,7 +361,7 @@ final class TCPStream {
     /// then a FIN (`uv_shutdown`), then whatever the peer still sends is read and dropped until it
     /// closes or `lingerMs` passes. Closing with unread input would make the kernel send a reset,
     /// and the peer could lose the response we just wrote (nginx's "lingering close").
-    func closeAfterFlush(lingerMs: UInt64 = 2_000) {
+    package func closeAfterFlush(lingerMs: UInt64 = 2_000) {
         guard !isClosed, !lingering else { return }
         if let tls {
             tls.shutdown()
@@ -385,7 +390,7 @@ final class TCPStream {
     private var lingering = false
 
     /// Closes now; queued writes are cancelled. Safe to call twice.
-    func close() {
+    package func close() {
         guard !isClosed else { return }
         isClosed = true
         wantsRead = false
@@ -394,7 +399,7 @@ final class TCPStream {
     }
 
     /// Closes with a TCP reset (the peer sees ECONNRESET). Used by the mock upstream's fault injection.
-    func resetAndClose() {
+    package func resetAndClose() {
         guard !isClosed else { return }
         isClosed = true
         wantsRead = false

@@ -6,7 +6,7 @@ internal import COpenSSL
 /// context is immutable after its factory returns; that is what makes `@unchecked Sendable` true.
 /// Clients verify the peer against the system CA store plus an optional PEM `caFile`; verification
 /// is off only when a caller explicitly passes `insecureSkipVerify: true`.
-public final class TLSContext: @unchecked Sendable {
+package final class TLSContext: @unchecked Sendable {
     /// The highest protocol version a context will speak. Production code always takes the
     /// default (TLS 1.3); tests cap servers at TLS 1.2 to exercise that handshake too.
     enum MaximumVersion: Sendable {
@@ -30,7 +30,7 @@ public final class TLSContext: @unchecked Sendable {
 
     /// A client context: TLS 1.2 or newer, ALPN `http/1.1`, peer verification against the system
     /// CA store plus `caFile` (PEM, may hold several certificates).
-    public static func client(caFile: String?, insecureSkipVerify: Bool = false) throws(TLSError) -> TLSContext {
+    package static func client(caFile: String?, insecureSkipVerify: Bool = false) throws(TLSError) -> TLSContext {
         let context = try makeContext(method: TLS_client_method(), maximumVersion: .tls13)
         do throws(TLSError) {
             if insecureSkipVerify {
@@ -63,7 +63,7 @@ public final class TLSContext: @unchecked Sendable {
 
     /// A server context (for the mock upstream and tests): a PEM certificate chain (leaf first)
     /// and its PEM private key. Selects ALPN `http/1.1` when the client offers it.
-    public static func server(certificateFile: String, keyFile: String) throws(TLSError) -> TLSContext {
+    package static func server(certificateFile: String, keyFile: String) throws(TLSError) -> TLSContext {
         try server(certificateFile: certificateFile, keyFile: keyFile, maximumVersion: .tls13)
     }
 

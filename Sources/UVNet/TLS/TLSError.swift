@@ -3,8 +3,8 @@
 /// The message is bounded and never contains key material: it is built from OpenSSL's reason
 /// strings and the verify result, e.g. "certificate verify failed: unable to get local issuer
 /// certificate" or "hostname mismatch: certificate is not valid for 'foo.example'".
-public struct TLSError: Error, Sendable, Equatable, CustomStringConvertible {
-    public enum Kind: Sendable, Equatable {
+package struct TLSError: Error, Sendable, Equatable, CustomStringConvertible {
+    package enum Kind: Sendable, Equatable {
         /// A context or session could not be set up (unreadable CA file, bad key, ...).
         case configuration
         /// The handshake failed for a reason other than certificate verification.
@@ -19,19 +19,19 @@ public struct TLSError: Error, Sendable, Equatable, CustomStringConvertible {
         case protocolError
     }
 
-    public var kind: Kind
-    public var message: String
+    package var kind: Kind
+    package var message: String
 
-    public init(kind: Kind, message: String) {
+    package init(kind: Kind, message: String) {
         self.kind = kind
         self.message = message
     }
 
-    public var description: String { message }
+    package var description: String { message }
 }
 
 /// The outcome of one `TLSSession.advanceHandshake()` cycle.
-public enum TLSHandshakeResult: Sendable, Equatable {
+package enum TLSHandshakeResult: Sendable, Equatable {
     /// The handshake finished; application data may flow.
     case complete
     /// OpenSSL consumed every ciphertext byte it had and wants more from the socket.
@@ -41,7 +41,7 @@ public enum TLSHandshakeResult: Sendable, Equatable {
 }
 
 /// The outcome of one `TLSSession.readClear(into:)` call (clearOut).
-public enum TLSReadResult: Sendable, Equatable {
+package enum TLSReadResult: Sendable, Equatable {
     /// This many cleartext bytes were written to the front of the caller's buffer.
     case bytes(Int)
     /// No cleartext is available until more ciphertext arrives.

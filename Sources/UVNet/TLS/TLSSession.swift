@@ -15,7 +15,7 @@ internal import COpenSSL
 /// once a session failed, every later call reports the same error.
 ///
 /// Loop-confined: not `Sendable`, used by one thread at a time.
-public final class TLSSession {
+package final class TLSSession {
     let ssl: OpaquePointer
     /// encIn: the read BIO OpenSSL decrypts from. Owned by `ssl`.
     private var encInBIO: OpaquePointer
@@ -37,7 +37,7 @@ public final class TLSSession {
 
     /// Client: `serverName` sets SNI (DNS names only, never IP literals) and turns on hostname or
     /// IP address verification. Server sessions take `nil`.
-    public init(context: TLSContext, serverName: String?) throws(TLSError) {
+    package init(context: TLSContext, serverName: String?) throws(TLSError) {
         if context.isServer, serverName != nil {
             throw TLSError(kind: .configuration, message: "a server TLS session takes no server name")
         }
@@ -86,13 +86,13 @@ public final class TLSSession {
     }
 
     /// True once the handshake finished; application data may then flow both ways.
-    public var isHandshakeComplete: Bool { handshakeDone }
+    package var isHandshakeComplete: Bool { handshakeDone }
 
     /// True when encOut holds ciphertext the caller has not drained yet.
-    public var hasPendingEncrypted: Bool { BIO_ctrl_pending(encOutBIO) > 0 }
+    package var hasPendingEncrypted: Bool { BIO_ctrl_pending(encOutBIO) > 0 }
 
     /// The ALPN protocol both sides agreed on (`"http/1.1"`), or nil. Cold path: allocates.
-    public var negotiatedProtocol: String? {
+    package var negotiatedProtocol: String? {
         var data: UnsafePointer<UInt8>? = nil
         var length: UInt32 = 0
         SSL_get0_alpn_selected(ssl, &data, &length)
@@ -101,7 +101,7 @@ public final class TLSSession {
     }
 
     /// The negotiated protocol version, e.g. `"TLSv1.3"`. Cold path: allocates.
-    public var protocolVersion: String {
+    package var protocolVersion: String {
         String(cString: SSL_get_version(ssl))
     }
 
@@ -114,7 +114,7 @@ public final class TLSSession {
     // MARK: encIn
 
     /// encIn: hands ciphertext read from the socket to OpenSSL. Memory BIOs accept everything.
-    public func feedEncrypted(_ bytes: UnsafeRawBufferPointer) {
+    package func feedEncrypted(_ bytes: UnsafeRawBufferPointer) {
         guard let base = bytes.baseAddress else { return }
         var offset = 0
         while offset < bytes.count {
@@ -129,7 +129,7 @@ public final class TLSSession {
 
     /// The socket reported EOF: from now on an empty encIn means end of stream, so a read that
     /// needs more ciphertext fails with `.unexpectedEOF` unless close_notify came first.
-    public func notifyEOF() {
+    package func notifyEOF() {
         eofNotified = true
         _ = COpenSSL_BIO_set_mem_eof_return(encInBIO, 0)
     }
@@ -139,7 +139,7 @@ public final class TLSSession {
     /// connections; call this when a connection goes idle (e.g. parked in the pool). It replaces
     /// both BIOs with fresh empty ones, and does nothing while either holds bytes or before the
     /// handshake completed. Not for hot paths: it allocates two small BIOs.
-    public func releaseIdleBuffers() {
+    package func releaseIdleBuffers() {
         guard handshakeDone, BIO_ctrl_pending(encInBIO) == 0, BIO_ctrl_pending(encOutBIO) == 0 else { return }
         guard let freshIn = BIO_new(BIO_s_mem()) else { return }
         guard let freshOut = BIO_new(BIO_s_mem()) else {
@@ -159,7 +159,7 @@ public final class TLSSession {
     /// Runs the handshake as far as the ciphertext fed so far allows. Drain encOut afterwards:
     /// each flight the handshake produces is waiting there, and after `.failed` it may hold the
     /// alert that tells the peer why (write it before closing the socket).
-    public func advanceHandshake() -> TLSHandshakeResult {
+    package func advanceHandshake() -> TLSHandshakeResult {
         if let failure { return .failed(failure) }
         if handshakeDone { return .complete }
         OpenSSLErrorQueue.clear()
@@ -184,7 +184,7 @@ public final class TLSSession {
     /// clearOut: decrypts as much as fits into `buffer`. Call it until it returns `.wantRead`:
     /// OpenSSL may hold more decrypted bytes than one buffer takes. An empty buffer reads nothing
     /// (`.bytes(0)`). Drives an unfinished handshake first.
-    public func readClear(into buffer: UnsafeMutableRawBufferPointer) -> TLSReadResult {
+    package func readClear(into buffer: UnsafeMutableRawBufferPointer) -> TLSReadResult {
         if let failure { return .failed(failure) }
         if receivedCloseNotify { return .closed }
         if !handshakeDone {
@@ -219,7 +219,7 @@ public final class TLSSession {
     /// clearIn: encrypts all of `bytes` into encOut. Only after the handshake completed and before
     /// `shutdown()` (an empty write is always a no-op). Renegotiation is disabled, so a write never
     /// has to wait for a read.
-    public func writeClear(_ bytes: UnsafeRawBufferPointer) throws(TLSError) {
+    package func writeClear(_ bytes: UnsafeRawBufferPointer) throws(TLSError) {
         if let failure { throw failure }
         guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
         guard handshakeDone else {
@@ -255,7 +255,7 @@ public final class TLSSession {
     /// encOut: appends every pending ciphertext byte to `out` and returns how many. Grows the
     /// caller's array in place (amortized); no allocation of its own.
     @discardableResult
-    public func drainEncrypted(into out: inout [UInt8]) -> Int {
+    package func drainEncrypted(into out: inout [UInt8]) -> Int {
         var total = 0
         while true {
             let pending = min(Int(BIO_ctrl_pending(encOutBIO)), Int(Int32.max))
@@ -277,7 +277,7 @@ public final class TLSSession {
 
     /// Queues close_notify in encOut (drain and write it, then close the socket). Idempotent; does
     /// nothing on a failed or unfinished session, where no alert would be meaningful.
-    public func shutdown() {
+    package func shutdown() {
         guard !shutdownQueued else { return }
         shutdownQueued = true
         guard failure == nil, handshakeDone else { return }

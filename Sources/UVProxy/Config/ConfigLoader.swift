@@ -1,5 +1,5 @@
-import CLibUV
 import Glibc
+import UVNet
 
 /// Reads the YAML config into a validated `ProxyConfig`.
 ///
@@ -15,7 +15,7 @@ public enum ConfigLoader {
 
     /// `workers: auto`: one loop per CPU this process may run on (its affinity mask, so a container's
     /// CPU set counts, as nginx's `worker_processes auto`), 1...64.
-    public static var autoWorkers: Int { min(64, max(1, Int(uv_available_parallelism()))) }
+    public static var autoWorkers: Int { min(64, max(1, EventLoop.availableParallelism)) }
 
     /// A `--workers` value: `auto`, or a count in 1...64; nil otherwise.
     public static func workerCount(_ text: String) -> Int? {

@@ -1,5 +1,7 @@
 import Glibc
 import Providers
+import UVNet
+import HTTP1
 
 /// One proxied request, from the client's body to the end of the upstream's response.
 ///

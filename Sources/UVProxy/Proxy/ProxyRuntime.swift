@@ -1,4 +1,6 @@
 import Providers
+import UVNet
+import HTTP1
 
 /// What a matched route does.
 enum RouteAction: Sendable {

@@ -1,4 +1,6 @@
 import Providers
+import UVNet
+import HTTP1
 
 /// One worker's proxy: routes requests, answers local endpoints (health, models, CORS preflight),
 /// and starts an `Exchange` for each proxied request. Owns this loop's upstream pools.

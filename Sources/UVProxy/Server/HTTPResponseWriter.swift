@@ -1,3 +1,5 @@
+import UVNet
+import HTTP1
 /// The writing half of a server connection: frames responses onto its stream, whole (one write) or
 /// streamed (chunked for HTTP/1.1 clients, close-delimited for 1.0), holds streamed writes while
 /// corked, reports backpressure, and decides whether the connection stays open after a response.

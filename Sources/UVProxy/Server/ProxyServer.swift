@@ -1,5 +1,7 @@
-import CLibUV
+import Glibc
 import Providers
+import UVNet
+import HTTP1
 
 /// Runs the proxy: N workers, each a thread with its own loop, `SO_REUSEPORT` listener and upstream
 /// pools, sharing only the immutable runtime (config, TLS contexts, credential cache).
@@ -72,7 +74,11 @@ public final class ProxyServer: @unchecked Sendable {
         if let admin = runtime.config.metrics.listen, metricsHub != nil {
             Log.info("metrics on \(admin.host):\(metricsPort)\(runtime.config.metrics.path)")
         }
-        let signals = SignalWatcher { [weak self] sig in self?.handleSignal(sig) }
+        // SIGTERM and SIGINT stop; SIGHUP reloads and SIGUSR1 reopens the access log, and watching goes on.
+        let signals = SignalWatcher([SIGTERM, SIGINT, SIGHUP, SIGUSR1]) { [weak self] sig in
+            self?.handleSignal(sig)
+            return sig == SIGHUP || sig == SIGUSR1
+        }
         signals.run()
         for w in workers { w.join() }
         finishTracing()
@@ -265,45 +271,4 @@ final class WorkerThread: @unchecked Sendable {
             }
         }
     }
-}
-
-/// Watches SIGTERM, SIGINT, SIGHUP (reload) and SIGUSR1 (reopen the access log) on a loop of its own (the main thread's).
-final class SignalWatcher {
-    private let loop = EventLoop()
-    private var handles: [UnsafeMutablePointer<uv_signal_t>] = []
-    private let onSignal: (Int32) -> Void
-    private var stopping = false
-
-    init(_ onSignal: @escaping (Int32) -> Void) {
-        self.onSignal = onSignal
-        for sig in [SIGTERM, SIGINT, SIGHUP, SIGUSR1] {
-            let h = UnsafeMutablePointer<uv_signal_t>.allocate(capacity: 1)
-            uv_signal_init(loop.handle, h)
-            h.pointee.data = Unmanaged.passUnretained(self).toOpaque()
-            uv_signal_start(h, signalWatcherCallback, sig)
-            handles.append(h)
-        }
-    }
-
-    /// Runs until a stop signal arrived (SIGHUP keeps it running).
-    func run() {
-        loop.unrefWakeup()
-        loop.run()
-        for h in handles { uv_close(asHandle(h), nil) }
-        loop.runOnce()
-        for h in handles { h.deallocate() }
-    }
-
-    fileprivate func received(_ sig: Int32) {
-        onSignal(sig)
-        if sig != SIGHUP, sig != SIGUSR1 {
-            for h in handles { uv_signal_stop(h) }
-            uv_stop(loop.handle)
-        }
-    }
-}
-
-private func signalWatcherCallback(_ h: UnsafeMutablePointer<uv_signal_t>?, _ sig: Int32) {
-    guard let h, let data = h.pointee.data else { return }
-    Unmanaged<SignalWatcher>.fromOpaque(data).takeUnretainedValue().received(sig)
 }

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import XCTest
 @testable import UVProxy
+@testable import UVNet
 
 final class AccessLogTests: XCTestCase {
     func tempPath() -> String {
