@@ -54,7 +54,9 @@ let package = Package(
             swiftSettings: loopConfined
         ),
         // The HTTP/1.1 codec: incremental parsers, chunked codec, writer. No I/O, no dependency (the fuzz
-        // targets compile it alone, mk/fuzz.mk).
+        // targets compile it alone, mk/fuzz.mk). What the proxy calls per header (head lookups, byte
+        // helpers, the writer) is `public @inlinable`: Swift 6.3 inlines and specializes across modules only
+        // public code; `package` functions, even `@inlinable` ones, stay calls (unspecialized for generics).
         .target(name: "HTTP1", swiftSettings: loopConfined),
         // The proxy: server connections, routing, the exchange, upstream pools, config, auth, observability.
         .target(

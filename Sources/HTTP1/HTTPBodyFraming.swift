@@ -1,5 +1,5 @@
 /// How a message's body is delimited, decided from its head (RFC 9112 section 6.3).
-package enum HTTPBodyFraming: Equatable, Sendable {
+public enum HTTPBodyFraming: Equatable, Sendable {
     /// No body. A `Content-Length: 0` is reported as `.none` too, so callers need one check for "no body".
     case none
     /// Exactly this many bytes (always > 0).

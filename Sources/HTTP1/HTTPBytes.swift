@@ -1,43 +1,43 @@
 /// Byte classes and small scanning helpers shared by the parsers and the writer. Everything here is
 /// branch-light and allocation-free; the character classes are bitmaps rather than tables so that no
 /// global needs lazy initialisation on the hot path.
-package enum HTTPBytes {
-    static let cr: UInt8 = 13
-    static let lf: UInt8 = 10
-    static let sp: UInt8 = 32
-    static let ht: UInt8 = 9
-    static let colon: UInt8 = 58
-    static let comma: UInt8 = 44
-    static let semicolon: UInt8 = 59
+public enum HTTPBytes {
+    @usableFromInline static let cr: UInt8 = 13
+    @usableFromInline static let lf: UInt8 = 10
+    @usableFromInline static let sp: UInt8 = 32
+    @usableFromInline static let ht: UInt8 = 9
+    @usableFromInline static let colon: UInt8 = 58
+    @usableFromInline static let comma: UInt8 = 44
+    @usableFromInline static let semicolon: UInt8 = 59
 
     /// `tchar` of RFC 9110 section 5.6.2 as a 128-bit set (bytes 0-63 and 64-127).
-    private static let tokenLow: UInt64 = 0x03ff_6cfa_0000_0000
-    private static let tokenHigh: UInt64 = 0x57ff_ffff_c7ff_fffe
+    @usableFromInline static let tokenLow: UInt64 = 0x03ff_6cfa_0000_0000
+    @usableFromInline static let tokenHigh: UInt64 = 0x57ff_ffff_c7ff_fffe
 
     /// Branch-light (a select, a shift and a test): header names are checked byte by byte.
-    @inline(__always)
+    @inlinable @inline(__always)
     static func isToken(_ b: UInt8) -> Bool {
         let set = b & 64 == 0 ? tokenLow : tokenHigh
         return b < 128 && (set &>> UInt64(b & 63)) & 1 != 0
     }
 
     /// Control characters other than HT (which field values may carry), including DEL.
-    @inline(__always)
+    @inlinable @inline(__always)
     static func isForbiddenControl(_ b: UInt8) -> Bool {
         (b < 0x20 && b != ht) || b == 0x7F
     }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     static func isOWS(_ b: UInt8) -> Bool { b == sp || b == ht }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     static func lower(_ b: UInt8) -> UInt8 { (b >= 65 && b <= 90) ? b | 0x20 : b }
 
     /// SWAR, one test per 8 bytes: the high bit of each byte of `w` (a little-endian load) that may
     /// be below 0x20 or DEL; 0 if none is. Bytes >= 0x80 are never flagged, so obs-text passes.
     /// Only the lowest set bit is exact (a borrow travels upwards, so a byte above a real match may
     /// be flagged falsely): `trailingZeroBitCount / 8` is the offset of the first control byte.
-    @inline(__always)
+    @inlinable @inline(__always)
     static func controlMask(_ w: UInt64) -> UInt64 {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
@@ -47,7 +47,7 @@ package enum HTTPBytes {
         return below20 | del
     }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     static func hexValue(_ b: UInt8) -> Int? {
         switch b {
         case 48...57: return Int(b &- 48)
@@ -58,8 +58,8 @@ package enum HTTPBytes {
     }
 
     /// Case-insensitive ASCII comparison of `p[range]` with `name` (either side may be any case).
-    @inline(__always)
-    package static func equalsIgnoringCase(_ p: UnsafeRawBufferPointer, _ range: Range<Int>, _ name: UnsafeRawBufferPointer) -> Bool {
+    @inlinable @inline(__always)
+    public static func equalsIgnoringCase(_ p: UnsafeRawBufferPointer, _ range: Range<Int>, _ name: UnsafeRawBufferPointer) -> Bool {
         guard range.count == name.count else { return false }
         var i = 0
         var j = range.lowerBound
@@ -73,7 +73,7 @@ package enum HTTPBytes {
 
     /// Splits `p[range]` at commas and calls `each` with every element trimmed of OWS. Empty elements
     /// are passed too (as empty ranges) so callers can decide whether they matter.
-    @inline(__always)
+    @inlinable @inline(__always)
     static func forEachListElement(_ p: UnsafeRawBufferPointer, _ range: Range<Int>, _ each: (Range<Int>) -> Bool) {
         var start = range.lowerBound
         var i = start

@@ -1,11 +1,11 @@
 /// One header field: spans into its head's `bytes`, so a head costs one allocation for the bytes
 /// and one for the fields however many fields it has.
-package struct HTTPHeaderField: Sendable, Equatable {
-    package var name: Range<Int>
+public struct HTTPHeaderField: Sendable, Equatable {
+    public var name: Range<Int>
     /// The value without surrounding OWS (may be empty).
-    package var value: Range<Int>
+    public var value: Range<Int>
 
-    package init(name: Range<Int>, value: Range<Int>) {
+    public init(name: Range<Int>, value: Range<Int>) {
         self.name = name
         self.value = value
     }
@@ -13,7 +13,7 @@ package struct HTTPHeaderField: Sendable, Equatable {
 
 /// What request and response heads share: the bytes and the field spans, and lookups over them.
 /// Lookups compare names case-insensitively and allocate only when they return a `String`.
-package protocol HTTPHead: Sendable {
+public protocol HTTPHead: Sendable {
     /// The head's bytes from the start line through the blank line that ends it.
     var bytes: [UInt8] { get }
     var fields: [HTTPHeaderField] { get }
@@ -21,7 +21,8 @@ package protocol HTTPHead: Sendable {
 
 extension HTTPHead {
     /// True if field `i`'s name equals `lowercased` (ASCII, compared case-insensitively). No allocation.
-    package func nameEquals(_ i: Int, lowercased: [UInt8]) -> Bool {
+    @inlinable
+    public func nameEquals(_ i: Int, lowercased: [UInt8]) -> Bool {
         guard fields.indices.contains(i) else { return false }
         return bytes.withUnsafeBytes { p in
             lowercased.withUnsafeBytes { HTTPBytes.equalsIgnoringCase(p, fields[i].name, $0) }
@@ -29,7 +30,8 @@ extension HTTPHead {
     }
 
     /// The index of the first field named `name` (case-insensitive), if any.
-    package func firstIndex(of name: String) -> Int? {
+    @inlinable
+    public func firstIndex(of name: String) -> Int? {
         var name = name
         return name.withUTF8 { n in
             bytes.withUnsafeBytes { p in
@@ -39,7 +41,8 @@ extension HTTPHead {
     }
 
     /// The same for a constant name, without going through a String.
-    package func firstIndex(ofLowercased name: StaticString) -> Int? {
+    @inlinable
+    public func firstIndex(ofLowercased name: StaticString) -> Int? {
         let n = UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount)
         return bytes.withUnsafeBytes { p in
             fields.firstIndex { HTTPBytes.equalsIgnoringCase(p, $0.name, n) }
@@ -47,12 +50,14 @@ extension HTTPHead {
     }
 
     /// The value of the first field named `lowercasedName` (compared case-insensitively).
-    package func value(_ lowercasedName: String) -> String? {
+    @inlinable
+    public func value(_ lowercasedName: String) -> String? {
         firstIndex(of: lowercasedName).map { value(at: $0) }
     }
 
     /// The values of every field so named, in order (each field's value as sent, lists not split).
-    package func values(_ lowercasedName: String) -> [String] {
+    @inlinable
+    public func values(_ lowercasedName: String) -> [String] {
         var name = lowercasedName
         return name.withUTF8 { n in
             bytes.withUnsafeBytes { p in
@@ -66,13 +71,15 @@ extension HTTPHead {
 
     /// True if the first field named `name` has a value starting with `lowercasedPrefix` (ASCII,
     /// case-insensitive), e.g. `valueHasPrefix("content-type", "text/event-stream")`. No allocation.
-    package func valueHasPrefix(_ name: String, _ lowercasedPrefix: String) -> Bool {
+    @inlinable
+    public func valueHasPrefix(_ name: String, _ lowercasedPrefix: String) -> Bool {
         guard let i = firstIndex(of: name) else { return false }
         return valueHasPrefix(at: i, lowercasedPrefix)
     }
 
     /// True if field `i`'s value starts with `lowercasedPrefix` (ASCII, case-insensitive).
-    package func valueHasPrefix(at i: Int, _ lowercasedPrefix: String) -> Bool {
+    @inlinable
+    public func valueHasPrefix(at i: Int, _ lowercasedPrefix: String) -> Bool {
         guard fields.indices.contains(i) else { return false }
         let value = fields[i].value
         var prefix = lowercasedPrefix
@@ -86,7 +93,8 @@ extension HTTPHead {
 
     /// True if any field so named lists `token` as one of its comma-separated elements
     /// (case-insensitive), e.g. `has("connection", token: "close")`.
-    package func has(_ name: String, token: String) -> Bool {
+    @inlinable
+    public func has(_ name: String, token: String) -> Bool {
         var name = name
         var token = token
         return name.withUTF8 { n in
@@ -107,7 +115,8 @@ extension HTTPHead {
     }
 
     /// True if field `i`'s value is all ASCII (no obs-text), so its bytes and `value(at:)` agree.
-    package func valueIsASCII(at i: Int) -> Bool {
+    @inlinable
+    public func valueIsASCII(at i: Int) -> Bool {
         guard fields.indices.contains(i) else { return false }
         let value = fields[i].value
         return bytes.withUnsafeBytes { p in
@@ -117,12 +126,14 @@ extension HTTPHead {
     }
 
     /// Field `i`'s name as sent.
-    package func name(at i: Int) -> String {
+    @inlinable
+    public func name(at i: Int) -> String {
         String(decoding: bytes[fields[i].name], as: UTF8.self)
     }
 
     /// Field `i`'s value, OWS trimmed. Bytes that are not UTF-8 (obs-text) become U+FFFD.
-    package func value(at i: Int) -> String {
+    @inlinable
+    public func value(at i: Int) -> String {
         String(decoding: bytes[fields[i].value], as: UTF8.self)
     }
 }

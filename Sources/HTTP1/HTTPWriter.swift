@@ -2,9 +2,10 @@
 /// once, append many). Nothing here trusts its input: header names must be tokens and values may
 /// not carry CR, LF, NUL or other control characters, so no caller can be tricked into writing a
 /// second header or a second message (response splitting).
-package enum HTTPWriter {
+public enum HTTPWriter {
     /// `HTTP/1.1 <status> <reason>\r\n`.
-    package static func appendStatusLine(_ status: Int, into out: inout [UInt8]) {
+    @inlinable
+    public static func appendStatusLine(_ status: Int, into out: inout [UInt8]) {
         out.append(contentsOf: "HTTP/1.1 ".utf8)
         appendDecimal(status, into: &out)
         out.append(HTTPBytes.sp)
@@ -15,14 +16,16 @@ package enum HTTPWriter {
     /// `<method> <target> HTTP/1.1\r\n`. Returns false (and appends nothing) if the method is not a
     /// token or the target has bytes outside visible ASCII.
     @discardableResult
-    package static func appendRequestLine(method: String, target: String, into out: inout [UInt8]) -> Bool {
+    @inlinable
+    public static func appendRequestLine(method: String, target: String, into out: inout [UInt8]) -> Bool {
         appendRequestLine(method: method, targetPrefix: "", target: target, into: &out)
     }
 
     /// The same with the target in two parts (an upstream's base path and a route's path), so that
     /// no joined String is made per request.
     @discardableResult
-    package static func appendRequestLine(method: String, targetPrefix: String, target: String, into out: inout [UInt8]) -> Bool {
+    @inlinable
+    public static func appendRequestLine(method: String, targetPrefix: String, target: String, into out: inout [UInt8]) -> Bool {
         var m = method
         var a = targetPrefix
         var t = target
@@ -42,8 +45,8 @@ package enum HTTPWriter {
         }
     }
 
-    @inline(__always)
-    private static func isVisibleASCII(_ u: UnsafeBufferPointer<UInt8>) -> Bool {
+    @inlinable @inline(__always)
+    static func isVisibleASCII(_ u: UnsafeBufferPointer<UInt8>) -> Bool {
         for c in u where c <= 0x20 || c >= 0x7F { return false }
         return true
     }
@@ -52,7 +55,8 @@ package enum HTTPWriter {
     /// value is not a valid field value; callers validate configured headers at start and treat a
     /// refusal here as a bug or hostile input.
     @discardableResult
-    package static func appendHeader(_ name: String, _ value: String, into out: inout [UInt8]) -> Bool {
+    @inlinable
+    public static func appendHeader(_ name: String, _ value: String, into out: inout [UInt8]) -> Bool {
         guard isValidToken(name), isValidHeaderValue(value) else { return false }
         // Contiguous UTF-8 copies: appending a String's UTF8View element by element is slow.
         var n = name
@@ -68,7 +72,8 @@ package enum HTTPWriter {
     /// `<name>: <value>\r\n` for a constant name and a value the caller has already validated (a
     /// request id checked when it was made, a content type from code or from a parsed head). The
     /// hot path writes several of these per request; re-validating them cost ~800 instructions each.
-    package static func appendTrustedHeader(_ name: StaticString, _ value: String, into out: inout [UInt8]) {
+    @inlinable
+    public static func appendTrustedHeader(_ name: StaticString, _ value: String, into out: inout [UInt8]) {
         appendStatic(name, into: &out)
         out.append(HTTPBytes.colon)
         out.append(HTTPBytes.sp)
@@ -79,7 +84,8 @@ package enum HTTPWriter {
 
     /// The same with a value as bytes the caller has already validated (a field value copied from a
     /// parsed head, whose parser refused control characters).
-    package static func appendTrustedHeader(_ name: StaticString, bytes value: UnsafeRawBufferPointer, into out: inout [UInt8]) {
+    @inlinable
+    public static func appendTrustedHeader(_ name: StaticString, bytes value: UnsafeRawBufferPointer, into out: inout [UInt8]) {
         appendStatic(name, into: &out)
         out.append(HTTPBytes.colon)
         out.append(HTTPBytes.sp)
@@ -88,7 +94,8 @@ package enum HTTPWriter {
     }
 
     /// `<name>: <decimal>\r\n` without building a String (for Content-Length).
-    package static func appendHeader(_ name: StaticString, _ value: Int, into out: inout [UInt8]) {
+    @inlinable
+    public static func appendHeader(_ name: StaticString, _ value: Int, into out: inout [UInt8]) {
         appendStatic(name, into: &out)
         out.append(HTTPBytes.colon)
         out.append(HTTPBytes.sp)
@@ -97,7 +104,8 @@ package enum HTTPWriter {
     }
 
     /// Copies one field of a parsed head (name and value as received; the parser already validated them).
-    package static func appendField(_ i: Int, of head: some HTTPHead, into out: inout [UInt8]) {
+    @inlinable
+    public static func appendField(_ i: Int, of head: some HTTPHead, into out: inout [UInt8]) {
         let field = head.fields[i]
         out.append(contentsOf: head.bytes[field.name])
         out.append(HTTPBytes.colon)
@@ -107,13 +115,15 @@ package enum HTTPWriter {
     }
 
     /// The blank line that ends a head.
-    package static func appendEndOfHead(into out: inout [UInt8]) {
+    @inlinable
+    public static func appendEndOfHead(into out: inout [UInt8]) {
         appendCRLF(into: &out)
     }
 
     /// One chunk: `<hex size>\r\n<bytes>\r\n`. An empty buffer appends nothing: a zero-size chunk
     /// would end the body.
-    package static func appendChunk(_ bytes: UnsafeRawBufferPointer, into out: inout [UInt8]) {
+    @inlinable
+    public static func appendChunk(_ bytes: UnsafeRawBufferPointer, into out: inout [UInt8]) {
         guard bytes.count > 0 else { return }
         // `<hex>\r\n` built on the stack and appended at once: this runs for every streamed event.
         var line: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 16 hex digits + CRLF fit in 24 bytes
@@ -134,12 +144,14 @@ package enum HTTPWriter {
     }
 
     /// The last chunk with no trailers: `0\r\n\r\n`.
-    package static func appendLastChunk(into out: inout [UInt8]) {
+    @inlinable
+    public static func appendLastChunk(into out: inout [UInt8]) {
         out.append(contentsOf: "0\r\n\r\n".utf8)
     }
 
     /// True if `s` is a non-empty token (RFC 9110 section 5.6.2): what a method or field name must be.
-    package static func isValidToken(_ s: String) -> Bool {
+    @inlinable
+    public static func isValidToken(_ s: String) -> Bool {
         var s = s
         // A loop over contiguous UTF-8: this runs for every header written on the hot path.
         return s.withUTF8 { u in
@@ -151,7 +163,8 @@ package enum HTTPWriter {
 
     /// True if `s` can be sent as a field value: no CR, LF, NUL or other control character except HT,
     /// and no leading or trailing whitespace (which a recipient would strip).
-    package static func isValidHeaderValue(_ s: String) -> Bool {
+    @inlinable
+    public static func isValidHeaderValue(_ s: String) -> Bool {
         var s = s
         return s.withUTF8 { u in
             if let first = u.first, HTTPBytes.isOWS(first) { return false }
@@ -162,7 +175,7 @@ package enum HTTPWriter {
     }
 
     /// The standard reason phrase (RFC 9110 section 15), or an empty-safe generic one.
-    package static func reasonPhrase(_ status: Int) -> String {
+    public static func reasonPhrase(_ status: Int) -> String {
         switch status {
         case 100: "Continue"
         case 101: "Switching Protocols"
@@ -208,20 +221,21 @@ package enum HTTPWriter {
         }
     }
 
-    @inline(__always)
-    package static func appendCRLF(into out: inout [UInt8]) {
+    @inlinable @inline(__always)
+    public static func appendCRLF(into out: inout [UInt8]) {
         out.append(HTTPBytes.cr)
         out.append(HTTPBytes.lf)
     }
 
     /// A constant's bytes in one copy (for short separators two byte appends are cheaper).
-    @inline(__always)
-    package static func appendStatic(_ s: StaticString, into out: inout [UInt8]) {
+    @inlinable @inline(__always)
+    public static func appendStatic(_ s: StaticString, into out: inout [UInt8]) {
         out.append(contentsOf: UnsafeRawBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
     }
 
     /// Decimal digits of `value` (negative values are written as 0: lengths and statuses only).
-    package static func appendDecimal(_ value: Int, into out: inout [UInt8]) {
+    @inlinable
+    public static func appendDecimal(_ value: Int, into out: inout [UInt8]) {
         var v = Swift.max(value, 0)
         var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: room for Int.max's 19 digits
         var count = 0
