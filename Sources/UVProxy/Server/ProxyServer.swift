@@ -6,7 +6,7 @@ import HTTP1
 /// Runs the proxy: N workers, each a thread with its own loop, `SO_REUSEPORT` listener and upstream
 /// pools, sharing only the immutable runtime (config, TLS contexts, credential cache).
 /// SIGTERM/SIGINT drain gracefully; SIGHUP reloads the config (validated first).
-public final class ProxyServer: @unchecked Sendable {
+package final class ProxyServer: @unchecked Sendable {
     private let configPath: String?
     private(set) var runtime: ProxyRuntime
     private let listen: HostPort
@@ -20,7 +20,7 @@ public final class ProxyServer: @unchecked Sendable {
     /// The OTLP span exporter (nil when tracing is off).
     private let spanExporter: SpanExporter?
 
-    public init(config: ProxyConfig, configPath: String? = nil, listen: HostPort? = nil, workers: Int? = nil) throws {
+    package init(config: ProxyConfig, configPath: String? = nil, listen: HostPort? = nil, workers: Int? = nil) throws {
         self.configPath = configPath
         runtime = try ProxyRuntime(config: config)
         self.listen = listen ?? config.listen
@@ -32,13 +32,13 @@ public final class ProxyServer: @unchecked Sendable {
     }
 
     /// The port of the metrics admin listener (`metrics.listen`), 0 without one.
-    public private(set) var metricsPort: Int = 0
+    package private(set) var metricsPort: Int = 0
 
     /// The port actually bound (useful with port 0).
-    public private(set) var port: Int = 0
+    package private(set) var port: Int = 0
 
     /// Starts every worker and returns once all listen.
-    public func start() throws {
+    package func start() throws {
         let first = try WorkerThread(index: 0, server: self, host: listen.host, port: listen.port,
                                      reusePort: workerCount > 1, runtime: runtime, log: log)
         port = first.port
@@ -63,7 +63,7 @@ public final class ProxyServer: @unchecked Sendable {
     }
 
     /// Starts, installs signal handlers, and blocks until stopped.
-    public func run() throws {
+    package func run() throws {
         try start()
         for w in runtime.config.warnings { Log.warning(w) }
         if listen != runtime.config.listen, !listen.isLoopback, runtime.config.inboundKeys.isEmpty {
@@ -106,7 +106,7 @@ public final class ProxyServer: @unchecked Sendable {
     }
 
     /// Drains every worker, then stops its loop; after `graceMs` closes whatever is left. Any thread.
-    public func stop(graceMs: UInt64 = 0) {
+    package func stop(graceMs: UInt64 = 0) {
         lock.lock()
         let already = stopped
         stopped = true
@@ -116,7 +116,7 @@ public final class ProxyServer: @unchecked Sendable {
     }
 
     /// Blocks until every worker thread ended.
-    public func wait() {
+    package func wait() {
         for w in workers { w.join() }
         finishTracing()
     }
@@ -128,7 +128,7 @@ public final class ProxyServer: @unchecked Sendable {
     func workerMetricsSnapshots() -> [MetricsSnapshot] { workers.map { $0.metricsSnapshotWaiting() } }
 
     /// Re-reads the config file; a bad one is refused and the old one keeps serving.
-    public func reload() {
+    package func reload() {
         guard let configPath else { return }
         do {
             var config = try ConfigLoader.load(path: configPath)
