@@ -157,12 +157,7 @@ final class ProxyWorker: HTTPRequestHandler {
         case .models(let dialect):
             var headers: [(name: String, value: String)] = [("Content-Type", "application/json"), ("X-Request-Id", requestId)]
             if let cors = route.cors { headers += Self.corsHeaders(cors, preflight: false) }
-            var models = runtime.modelList(for: route)
-            if dialect == .anthropicMessages {
-                // Claude Code keeps the ids that start with claude or anthropic: list those first.
-                let isClaude = { (m: ModelInfo) in m.id.hasPrefix("claude") || m.id.hasPrefix("anthropic") }
-                models = models.filter(isClaude) + models.filter { !isClaude($0) }
-            }
+            var models = ModelList.ordered(runtime.modelList(for: route), for: dialect)
             if let limit = Self.queryInt(head.queryString, "limit"), limit > 0, limit < models.count { models = Array(models.prefix(limit)) }
             connection.respond(status: 200, headers: headers, body: head.isMethod("HEAD") ? [] : ModelList.body(models, dialect: dialect))
             logLocal(head, id, status: 200, started: started, route: route)
