@@ -39,7 +39,7 @@ package final class HTTPServerConnection: TCPStreamDelegate {
     private let settings: ServerSettings
     private unowned let handler: any HTTPRequestHandler
     private var reader: HTTPRequestReader
-    private var writer: HTTPResponseWriter
+    private var writer: HTTPResponseWriter<TCPStream>
     private var state = State.head
     /// Unparsed input: empty unless a read ended inside a head or pipelined requests wait.
     private var pending: [UInt8] = []
