@@ -97,5 +97,7 @@ for i, body in enumerate([
     b'{"model":"claude-sonnet-4-5","max_tokens":64,"system":"terse","messages":[{"role":"user","content":"hi"}],"stream":true}',
     b'{"model":"gpt-5","messages":[{"role":"system","content":"s"},{"role":"user","content":"hi \\u00e9"}],"max_tokens":64,"temperature":0.2,"user":"u-1","stop":["a","b"]}',
     b' { "model" : "alias" , "messages" : [ {"role":"user","content":"x"} ] , "max_tokens" : 1 , "stop" : "z" } ',
+    # Anthropic -> OpenAI: system after messages, a tool round trip with an image result, tools, effort.
+    b'{"model":"sonnet","messages":[{"role":"user","content":[{"type":"text","text":"a\\n\\"b\\"","cache_control":{"type":"ephemeral"}}]},{"role":"assistant","content":[{"type":"thinking","thinking":"t","signature":"s"},{"type":"tool_use","id":"t1","name":"f","input":{"p":"/x","n":[1,2.5]}}]},{"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","is_error":true,"content":[{"type":"text","text":"r"},{"type":"image","source":{"type":"base64","media_type":"image/png","data":"iVBO"}}]},{"type":"text","text":"go"}]}],"system":[{"type":"text","text":"S"}],"tools":[{"name":"f","description":"d","input_schema":{"type":"object"},"defer_loading":true}],"tool_choice":{"type":"auto"},"max_tokens":32000,"thinking":{"type":"adaptive"},"output_config":{"effort":"max"},"metadata":{"user_id":"u"},"temperature":0.5,"stream":true}',
 ]):
     write("request_fast_paths", body, i, 0)

@@ -28,6 +28,8 @@ FUZZ_TARGETS ?= $(FUZZ_HTTP_TARGETS) $(FUZZ_PROVIDERS_TARGETS)
 FUZZ_HTTP_SOURCES := $(wildcard Sources/HTTP1/*.swift)
 FUZZ_PROVIDERS_SOURCES := $(shell find Sources/Providers -name '*.swift' | sort)
 FUZZ_SUPPORT := $(wildcard fuzz/support/*.swift)
+# Providers imports the CByteSearch system-library shim (a module map over libc's declarations).
+FUZZ_PROVIDERS_C := -I Sources/CByteSearch
 
 .PHONY: fuzz fuzz-build test-asan test-tsan
 
@@ -38,7 +40,7 @@ $(FUZZ_DIR)/http/libHTTP1.a: $(FUZZ_HTTP_SOURCES)
 
 $(FUZZ_DIR)/providers/libProviders.a: $(FUZZ_PROVIDERS_SOURCES)
 	@mkdir -p $(FUZZ_DIR)/providers
-	$(SWIFTC) $(FUZZ_FLAGS) -enable-testing -module-name Providers -emit-library -static -emit-module \
+	$(SWIFTC) $(FUZZ_FLAGS) $(FUZZ_PROVIDERS_C) -enable-testing -module-name Providers -emit-library -static -emit-module \
 	  -emit-module-path $(FUZZ_DIR)/providers/Providers.swiftmodule -o $@ $(FUZZ_PROVIDERS_SOURCES)
 
 $(addprefix $(FUZZ_DIR)/bin/,$(FUZZ_HTTP_TARGETS)): $(FUZZ_DIR)/bin/%: fuzz/targets/http/%.swift $(FUZZ_SUPPORT) $(wildcard fuzz/http/*.swift) $(FUZZ_DIR)/http/libHTTP1.a
@@ -48,7 +50,7 @@ $(addprefix $(FUZZ_DIR)/bin/,$(FUZZ_HTTP_TARGETS)): $(FUZZ_DIR)/bin/%: fuzz/targ
 
 $(addprefix $(FUZZ_DIR)/bin/,$(FUZZ_PROVIDERS_TARGETS)): $(FUZZ_DIR)/bin/%: fuzz/targets/providers/%.swift $(FUZZ_SUPPORT) $(wildcard fuzz/providers/*.swift) $(FUZZ_DIR)/providers/libProviders.a
 	@mkdir -p $(FUZZ_DIR)/bin
-	$(SWIFTC) $(FUZZ_FLAGS) -module-name fuzz_$* -I $(FUZZ_DIR)/providers -o $@ \
+	$(SWIFTC) $(FUZZ_FLAGS) -module-name fuzz_$* -I $(FUZZ_DIR)/providers $(FUZZ_PROVIDERS_C) -o $@ \
 	  $< $(FUZZ_SUPPORT) $(wildcard fuzz/providers/*.swift) $(FUZZ_DIR)/providers/libProviders.a
 
 fuzz-build: $(addprefix $(FUZZ_DIR)/bin/,$(FUZZ_TARGETS))

@@ -5,7 +5,8 @@
 # Prints one markdown table: callgrind instructions per op ((Ir(N) - Ir(0)) / N, as run.sh), instructions
 # per input byte, allocations per op (dhat, (blocks(N) - blocks(0)) / N) and the ratio to the floor.
 # Usage: bench/providers/huge.sh   (needs swiftc, valgrind, python3; ~10 minutes, most of it the 10 MB runs)
-# Knobs: PBENCH_BIN (reuse a built binary: skips the build), HUGE_DIR (where the bodies go), SIZES.
+# Knobs: PBENCH_BIN (reuse a built binary: skips the build), HUGE_DIR (where the bodies go), SIZES, KINDS
+# (`responses anthropic`: the pairs to run).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -25,7 +26,7 @@ blocks() { PBENCH_BODY=$1 valgrind --tool=dhat --dhat-out-file=/dev/null "$bin.s
         | sed -n 's/.*Total: .* in \([0-9,]*\) blocks.*/\1/p' | tr -d ,; }
 printf '| request | bytes | op | instructions/op | instructions/byte | allocations/op | vs parse+write |\n'
 printf '|---|---:|---|---:|---:|---:|---:|\n'
-for kind in responses anthropic; do
+for kind in ${KINDS:-responses anthropic}; do
     op=$([ "$kind" = responses ] && echo responses-bedrock.request.file || echo anthropic-openai.request.file)
     for size in "${sizes[@]}"; do
         f="$dir/$kind-$size.json"

@@ -195,7 +195,16 @@ enum Bench {
                 do { _ = try t.upstreamRequest(for: request) } catch { print("\(op): \(error)") }
                 return
             }
-            if n == 0 { print("\(op): \(body.count) -> \(first.count) bytes") }
+            if n == 0 {
+                // Which path the Anthropic -> OpenAI request took (the one-scan fast path, or the tree mapping).
+                var path = ""
+                if op == "anthropic-openai.request.file" {
+                    let t = AnthropicToOpenAITranslator(options: openAIRouteOptions)
+                    _ = try? t.upstreamRequest(for: request)
+                    path = t.tookFastPath ? " (fast path)" : " (tree mapping)"
+                }
+                print("\(op): \(body.count) -> \(first.count) bytes\(path)")
+            }
             for _ in 0..<n { sink(once()) }
         case "responses-bedrock.event":
             // One Anthropic text delta → `response.output_text.delta`.

@@ -1,7 +1,8 @@
 /// Anthropic Messages clients (Claude Code, the anthropic SDK) → OpenAI Chat Completions (ingress
 /// `anthropic-messages`, egress `openai-chat`), e.g. GPT models behind AI-Gateway.
 ///
-/// Made per request. `upstreamRequest` maps the request (`MessagesRequestMapping`) to the route's
+/// Made per request. `upstreamRequest` maps the request (`MessagesRequestFastPath` in one scan of the
+/// bytes for the shapes agents send, else `MessagesRequestMapping`) to the route's
 /// `upstreamPath` and remembers the client's model name (echoed back); responses are mapped by
 /// `ChatCompletionMessageMapping`, streams by `MessageEventStream` fed through an `SSELineSplitter`.
 /// Errors reach the client in Anthropic's shape, before the stream (status kept) and in it (`error`
@@ -16,7 +17,9 @@ public final class AnthropicToOpenAITranslator: ExchangeTranslator {
     private var model = ""
     private var upstreamModel = ""
     private var adjustments = UpstreamAdjustments()
-    private var sentBody = JSONObject()
+    private(set) var sent = SentHints(maxCompletionTokens: 0)
+    /// The last request took `MessagesRequestFastPath` (one scan of the bytes), not the tree mapping.
+    private(set) var tookFastPath = false
     public private(set) var removedForUpstream: [String] = []
     public func upstreamModel(of request: UpstreamRequest) -> String? { upstreamModel.isEmpty ? nil : upstreamModel }
     private var stream = SSEStreamTranslation<MessageEventStream>(
@@ -29,10 +32,25 @@ public final class AnthropicToOpenAITranslator: ExchangeTranslator {
     // MARK: Request
 
     public func upstreamRequest(for request: ClientRequest) throws(APIError) -> UpstreamRequest {
+        if let fast = MessagesRequestFastPath.translate(request.body, options: options, adjustments: adjustments) {
+            model = fast.model
+            upstreamModel = fast.upstreamModel
+            sent = fast.sent
+            removedForUpstream = fast.removed
+            tookFastPath = true
+            return fast.request
+        }
+        tookFastPath = false
+        return try generalUpstreamRequest(for: request)
+    }
+
+    /// The request through `MessagesRequestMapping` (a `JSON` tree): the reference the fast path is
+    /// tested against, and the path for what it declines (every error comes from here).
+    func generalUpstreamRequest(for request: ClientRequest) throws(APIError) -> UpstreamRequest {
         let mapping = try MessagesRequestMapping(request.body, options: options, adjustments: adjustments)
         model = mapping.model
         upstreamModel = mapping.upstreamModel
-        sentBody = mapping.body
+        sent = SentHints(body: mapping.body)
         removedForUpstream = mapping.removed.list
         // Written into room for about the client's bytes: a 10 MB body would otherwise grow by doubling
         // from empty (about 20 reallocations, each copying what was written so far).
@@ -50,7 +68,7 @@ public final class AnthropicToOpenAITranslator: ExchangeTranslator {
     /// for this request only (so `learned` is nil: nothing is remembered for the model), and it shows in
     /// `removedForUpstream`.
     public func learnFromRejection(status: Int, body: [UInt8]) -> RejectionRetry? {
-        guard let next = OpenAIRejection.adjust(adjustments, status: status, body: body, sent: sentBody) else {
+        guard let next = OpenAIRejection.adjust(adjustments, status: status, body: body, sent: sent) else {
             return nil
         }
         adjustments = next

@@ -17,6 +17,9 @@
 /// (`context_management`, `container`, `service_tier`, `inference_geo`, `anthropic_version`,
 /// `anthropic_beta`, other `output_config` keys...) and keys added later. Refused: `mcp_servers` (tools
 /// Anthropic would connect to; silently dropping them would hide tools the client expects).
+///
+/// The reference: `MessagesRequestFastPath` maps the common requests from their bytes in one scan and is
+/// tested to write the same bytes; this tree mapping runs for what it declines and gives every error.
 struct MessagesRequestMapping {
     /// The client's model name, echoed in responses.
     var model: String

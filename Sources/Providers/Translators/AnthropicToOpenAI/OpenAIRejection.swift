@@ -16,9 +16,9 @@ enum OpenAIRejection {
     static let droppable = ["reasoning_effort", "temperature", "top_p", "user"]
 
     /// The adjustments after this rejection, or nil when it names nothing the request can leave out.
-    /// `sent` is the body that was refused.
+    /// `sent` says what the refused body held.
     static func adjust(
-        _ adjustments: UpstreamAdjustments, status: Int, body: [UInt8], sent: JSONObject
+        _ adjustments: UpstreamAdjustments, status: Int, body: [UInt8], sent: SentHints
     ) -> UpstreamAdjustments? {
         guard status == 400, let root = try? JSONParser.parse(body) else { return nil }
         let error = root["error"]
@@ -34,12 +34,12 @@ enum OpenAIRejection {
             maxTokensNames.contains(named ?? "")
             || message.hasPrefix("max_tokens") || message.hasPrefix("max_completion_tokens")
         if aboutMaxTokens, let limit = atMost(in: message), limit >= 1,
-            let current = sent["max_completion_tokens"]?.intValue, limit < current
+            limit < sent.maxCompletionTokens
         {
             result.maxTokensCap = limit
             return result
         }
-        if let named, droppable.contains(named), sent[named] != nil, !result.dropped.contains(named) {
+        if let named, droppable.contains(named), sent.droppable.contains(named), !result.dropped.contains(named) {
             result.dropped.append(named)
             return result
         }
