@@ -87,15 +87,18 @@ reload-test: release
 # link-order/startup-order.py. Commit the new list. The link does not notice a changed list:
 # `rm $(BIN_DIR)/mini-proxy` before `make release`.
 STARTUP_ORDER = link-order/startup-order.txt
-ORDER_URL = http://127.0.0.1:39971
+# The two loopback ports the recording uses (override when another run holds them).
+ORDER_PORT ?= 39971
+ORDER_MOCK_PORT ?= 39972
+ORDER_URL = http://127.0.0.1:$(ORDER_PORT)
 ORDER_JSON = -H 'content-type: application/json'
 ORDER_MSG = "messages":[{"role":"user","content":"hi"}]
 startup-order: release
 	@rm -f .build/startup.callgrind
-	@$(BIN_DIR)/mini-proxy mock --listen 127.0.0.1:39972 2>/dev/null & MOCK=$$!; \
-	MOCK_UPSTREAM_URL=http://127.0.0.1:39972 valgrind --tool=callgrind --demangle=no \
+	@$(BIN_DIR)/mini-proxy mock --listen 127.0.0.1:$(ORDER_MOCK_PORT) 2>/dev/null & MOCK=$$!; \
+	MOCK_UPSTREAM_URL=http://127.0.0.1:$(ORDER_MOCK_PORT) valgrind --tool=callgrind --demangle=no \
 	  --callgrind-out-file=.build/startup.callgrind \
-	  $(BIN_DIR)/mini-proxy serve --config config/demo.yaml --listen 127.0.0.1:39971 2>/dev/null & PID=$$!; \
+	  $(BIN_DIR)/mini-proxy serve --config config/demo.yaml --listen 127.0.0.1:$(ORDER_PORT) 2>/dev/null & PID=$$!; \
 	for i in $$(seq 1 100); do curl -s -o /dev/null $(ORDER_URL)/healthz && break; sleep 0.1; done; \
 	for i in 1 2 3; do \
 	  curl -s -o /dev/null $(ORDER_URL)/openai/v1/chat/completions $(ORDER_JSON) -d '{"model":"gpt-5",$(ORDER_MSG),"max_tokens":16,"user":"u"}'; \

@@ -1,6 +1,9 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// Loop-confined state has one owner; dynamic exclusivity checks cost ~1k instructions per request.
+let loopConfined: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+
 let package = Package(
     name: "mini-proxy",
     products: [
@@ -43,16 +46,34 @@ let package = Package(
             dependencies: ["CByteSearch"],
             swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
         ),
+        // The event loop (timers, async wake-ups, signals, process spawn), TCP streams and listeners, TLS over
+        // memory BIOs: the one target that imports libuv and OpenSSL (privately: no C type in its API).
+        .target(
+            name: "UVNet",
+            dependencies: ["CLibUV", "COpenSSL"],
+            swiftSettings: loopConfined
+        ),
+        // The HTTP/1.1 codec: incremental parsers, chunked codec, writer. No I/O, no dependency (the fuzz
+        // targets compile it alone, mk/fuzz.mk). What the proxy calls per header (head lookups, byte
+        // helpers, the writer) is `public @inlinable`: Swift 6.3 inlines and specializes across modules only
+        // public code; `package` functions, even `@inlinable` ones, stay calls (unspecialized for generics).
+        .target(name: "HTTP1", swiftSettings: loopConfined),
+        // The proxy: server connections, routing, the exchange, upstream pools, config, auth, observability.
         .target(
             name: "UVProxy",
-            dependencies: ["CLibUV", "COpenSSL", "CYAML", "CCompression", "Providers"],
-            // Loop-confined state has one owner; dynamic exclusivity checks cost ~1k instructions per request.
-            swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+            dependencies: ["UVNet", "HTTP1", "CYAML", "CCompression", "Providers"],
+            swiftSettings: loopConfined
+        ),
+        // The bundled mock upstream (`mini-proxy mock`), strict like Bedrock.
+        .target(
+            name: "MockGateway",
+            dependencies: ["UVProxy", "UVNet", "HTTP1", "Providers"],
+            swiftSettings: loopConfined
         ),
         .executableTarget(
             name: "MiniProxyCLI",
             dependencies: [
-                "UVProxy", "Providers",
+                "UVProxy", "MockGateway", "Providers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             // Idle memory (issue 4): lld packs the ~38k relative relocations of a static Swift stdlib
@@ -71,7 +92,10 @@ let package = Package(
             ]
         ),
         .testTarget(name: "ProvidersTests", dependencies: ["Providers"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "UVProxyTests", dependencies: ["UVProxy", "Providers", "CLibUV", "COpenSSL", "CCompression"]),
+        .testTarget(
+            name: "UVProxyTests",
+            dependencies: ["UVProxy", "UVNet", "HTTP1", "MockGateway", "Providers", "COpenSSL", "CCompression"]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

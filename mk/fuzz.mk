@@ -10,12 +10,13 @@
 #
 # The targets are compiled with swiftc directly, without SwiftPM: the pure-Swift sources they test are
 # built once per group as a static library module with fuzzer coverage and ASan, then each target links
-# against it. UVProxy's HTTP files compile alone as the module `UVProxyHTTP`.
+# against it. The HTTP/1.1 codec (Sources/HTTP1) compiles alone as its module `HTTP1`; its API has `package`
+# access, so every module here is built with the package's name.
 
 SWIFTC ?= swiftc
 FUZZ_SECONDS ?= 30
 FUZZ_DIR := .build-fuzz
-FUZZ_FLAGS := -sanitize=fuzzer,address -parse-as-library -O -g -swift-version 6
+FUZZ_FLAGS := -sanitize=fuzzer,address -parse-as-library -O -g -swift-version 6 -package-name mini_proxy
 # Crash reports come from ASan/libFuzzer; Swift's own backtracer would wait on the dying process.
 FUZZ_ENV := SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1
 
@@ -24,7 +25,7 @@ FUZZ_PROVIDERS_TARGETS := sse json json_edit translator_passthrough translator_a
 	translator_openai_bedrock translator_requests request_fast_paths translator_responses_bedrock translator_anthropic_openai
 FUZZ_TARGETS ?= $(FUZZ_HTTP_TARGETS) $(FUZZ_PROVIDERS_TARGETS)
 
-FUZZ_HTTP_SOURCES := $(wildcard Sources/UVProxy/HTTP/*.swift)
+FUZZ_HTTP_SOURCES := $(wildcard Sources/HTTP1/*.swift)
 FUZZ_PROVIDERS_SOURCES := $(shell find Sources/Providers -name '*.swift' | sort)
 FUZZ_SUPPORT := $(wildcard fuzz/support/*.swift)
 # Providers imports the CByteSearch system-library shim (a module map over libc's declarations).
@@ -32,20 +33,20 @@ FUZZ_PROVIDERS_C := -I Sources/CByteSearch
 
 .PHONY: fuzz fuzz-build test-asan test-tsan
 
-$(FUZZ_DIR)/http/libUVProxyHTTP.a: $(FUZZ_HTTP_SOURCES)
+$(FUZZ_DIR)/http/libHTTP1.a: $(FUZZ_HTTP_SOURCES)
 	@mkdir -p $(FUZZ_DIR)/http
-	$(SWIFTC) $(FUZZ_FLAGS) -module-name UVProxyHTTP -emit-library -static -emit-module \
-	  -emit-module-path $(FUZZ_DIR)/http/UVProxyHTTP.swiftmodule -o $@ $(FUZZ_HTTP_SOURCES)
+	$(SWIFTC) $(FUZZ_FLAGS) -module-name HTTP1 -emit-library -static -emit-module \
+	  -emit-module-path $(FUZZ_DIR)/http/HTTP1.swiftmodule -o $@ $(FUZZ_HTTP_SOURCES)
 
 $(FUZZ_DIR)/providers/libProviders.a: $(FUZZ_PROVIDERS_SOURCES)
 	@mkdir -p $(FUZZ_DIR)/providers
 	$(SWIFTC) $(FUZZ_FLAGS) $(FUZZ_PROVIDERS_C) -enable-testing -module-name Providers -emit-library -static -emit-module \
 	  -emit-module-path $(FUZZ_DIR)/providers/Providers.swiftmodule -o $@ $(FUZZ_PROVIDERS_SOURCES)
 
-$(addprefix $(FUZZ_DIR)/bin/,$(FUZZ_HTTP_TARGETS)): $(FUZZ_DIR)/bin/%: fuzz/targets/http/%.swift $(FUZZ_SUPPORT) $(wildcard fuzz/http/*.swift) $(FUZZ_DIR)/http/libUVProxyHTTP.a
+$(addprefix $(FUZZ_DIR)/bin/,$(FUZZ_HTTP_TARGETS)): $(FUZZ_DIR)/bin/%: fuzz/targets/http/%.swift $(FUZZ_SUPPORT) $(wildcard fuzz/http/*.swift) $(FUZZ_DIR)/http/libHTTP1.a
 	@mkdir -p $(FUZZ_DIR)/bin
 	$(SWIFTC) $(FUZZ_FLAGS) -module-name fuzz_$* -I $(FUZZ_DIR)/http -o $@ \
-	  $< $(FUZZ_SUPPORT) $(wildcard fuzz/http/*.swift) $(FUZZ_DIR)/http/libUVProxyHTTP.a
+	  $< $(FUZZ_SUPPORT) $(wildcard fuzz/http/*.swift) $(FUZZ_DIR)/http/libHTTP1.a
 
 $(addprefix $(FUZZ_DIR)/bin/,$(FUZZ_PROVIDERS_TARGETS)): $(FUZZ_DIR)/bin/%: fuzz/targets/providers/%.swift $(FUZZ_SUPPORT) $(wildcard fuzz/providers/*.swift) $(FUZZ_DIR)/providers/libProviders.a
 	@mkdir -p $(FUZZ_DIR)/bin

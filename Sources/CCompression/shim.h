@@ -1,7 +1,7 @@
 #ifndef CCOMPRESSION_SHIM_H
 #define CCOMPRESSION_SHIM_H
 // Request-body decoders for Content-Encoding: zlib (gzip, deflate; Debian zlib1g-dev), zstd
-// (libzstd-dev) and brotli (libbrotli-dev). Used by Sources/UVProxy/HTTP/ContentDecoding.swift.
+// (libzstd-dev) and brotli (libbrotli-dev). Used by Sources/UVProxy/Proxy/ContentDecoding.swift.
 #include <zlib.h>
 #include <zstd.h>
 #include <zstd_errors.h>

@@ -1,4 +1,5 @@
 import ArgumentParser
+import MockGateway
 import UVProxy
 
 @main

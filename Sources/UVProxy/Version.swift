@@ -1,2 +1,2 @@
 import Providers
-public enum MiniProxyVersion { public static let string = "0.1.0" }
+package enum MiniProxyVersion { package static let string = "0.1.0" }

@@ -3,7 +3,7 @@
 /// `ChunkedDecoder`), pipelined messages one after another. The bytes arrive in pieces; the model
 /// records what it saw as text events, so a target can require that any way of cutting the same
 /// bytes gives the same events.
-import UVProxyHTTP
+import HTTP1
 
 enum HeadKind {
     case request

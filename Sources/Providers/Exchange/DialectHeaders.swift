@@ -52,3 +52,10 @@ extension RateLimitHeaders {
         (isAnthropic(upstream) && isOpenAI(client)) || (isOpenAI(upstream) && isAnthropic(client))
     }
 }
+
+/// Request headers in which a client says who it is, recorded in the access log (lowercased names):
+/// Claude Code's session id, and the id a client gives its own request (the OpenAI SDKs' and Codex's).
+public enum ClientIdentityHeaders {
+    public static let session: [UInt8] = Array("x-claude-code-session-id".utf8)
+    public static let clientRequestId: [UInt8] = Array("x-client-request-id".utf8)
+}

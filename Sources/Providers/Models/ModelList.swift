@@ -16,6 +16,15 @@ public struct ModelInfo: Sendable, Equatable {
 
 /// Model list bodies in each dialect's shape.
 public enum ModelList {
+    /// `models` in the order a client of `dialect` reads them best: Claude Code keeps only the ids that
+    /// start with `claude` or `anthropic` from an Anthropic list, so those come first there (each group
+    /// in its configured order); other dialects get the configured order.
+    public static func ordered(_ models: [ModelInfo], for dialect: Dialect) -> [ModelInfo] {
+        guard dialect == .anthropicMessages else { return models }
+        let isClaude = { (m: ModelInfo) in m.id.hasPrefix("claude") || m.id.hasPrefix("anthropic") }
+        return models.filter(isClaude) + models.filter { !isClaude($0) }
+    }
+
     /// OpenAI: `{"object":"list","data":[{"id","object":"model","created","owned_by"}]}`.
     /// Anthropic: `{"data":[{"type":"model","id","display_name","created_at"}],"has_more":false,"first_id","last_id"}`.
     public static func body(_ models: [ModelInfo], dialect: Dialect) -> [UInt8] {

@@ -1,5 +1,6 @@
 import Glibc
 import Providers
+import UVNet
 
 /// Hands a value to a closure on another loop's thread. The closure only ever runs on its own loop.
 private struct LoopBound<T>: @unchecked Sendable { let value: T }

@@ -3,24 +3,24 @@
 /// The header sent is `<header>: <prefix><token>`, e.g. `Authorization: slauth <jwt>`.
 /// Exactly one source: `value` (a literal, usually `${SECRET}`), `env` (a variable name), or
 /// `command` (prints the token on stdout; a list is exec'd directly, a string runs via `/bin/sh -c`).
-public struct AuthConfig: Sendable {
+package struct AuthConfig: Sendable {
     /// `header`, default `Authorization`.
-    public var header: String
+    package var header: String
     /// `prefix`, default `"Bearer "` (note the space); AI-Gateway uses `"slauth "`.
-    public var prefix: String
-    public var source: Source
+    package var prefix: String
+    package var source: Source
     /// `command_timeout`: a command still running after this is killed and the request fails (503).
     /// Milliseconds, default 10 s.
-    public var commandTimeout: Int
+    package var commandTimeout: Int
     /// `ttl`: how long a command's token is cached when it is not a JWT with `exp`. Default 5 min.
-    public var ttl: Int
+    package var ttl: Int
     /// `refresh_skew`: a JWT is refreshed this long before its `exp`. Default 30 s.
-    public var refreshSkew: Int
+    package var refreshSkew: Int
     /// The token for `.staticValue` and `.env` sources, read when the config is loaded (the env
     /// source reads its variable at load, and again on reload; never per request). Nil for commands.
-    public var token: String?
+    package var token: String?
 
-    public enum Source: Sendable, Equatable {
+    package enum Source: Sendable, Equatable {
         /// `value:`: the token itself.
         case staticValue(String)
         /// `env:`: the name of the variable holding the token (its value is in `AuthConfig.token`).
@@ -29,14 +29,14 @@ public struct AuthConfig: Sendable {
         case command(Command)
     }
 
-    public enum Command: Sendable, Equatable {
+    package enum Command: Sendable, Equatable {
         /// A YAML list: exec'd directly, no shell.
         case argv([String])
         /// A YAML string: run as `/bin/sh -c <string>`.
         case shell(String)
     }
 
-    public init(
+    package init(
         header: String = "Authorization", prefix: String = "Bearer ", source: Source,
         commandTimeout: Int = 10_000, ttl: Int = 300_000, refreshSkew: Int = 30_000, token: String? = nil
     ) {

@@ -3,8 +3,8 @@
 ///
 /// `Access-Control-Allow-Headers: *` would not cover `Authorization` (the Fetch standard exempts it
 /// from the wildcard), so the default is an explicit list of what the OpenAI and Anthropic SDKs send.
-public struct CORSConfig: Sendable, Equatable {
-    public static let defaultAllowHeaders = [
+package struct CORSConfig: Sendable, Equatable {
+    package static let defaultAllowHeaders = [
         "authorization", "content-type", "x-api-key", "x-request-id",
         "anthropic-version", "anthropic-beta", "anthropic-dangerous-direct-browser-access",
         "openai-organization", "openai-project", "openai-beta",
@@ -14,17 +14,17 @@ public struct CORSConfig: Sendable, Equatable {
     ].joined(separator: ", ")
 
     /// `allow_origin`: `*` or one origin (`https://app.example.com`). Default `*`.
-    public var allowOrigin: String = "*"
+    package var allowOrigin: String = "*"
     /// `allow_methods`: default `GET, POST, OPTIONS`.
-    public var allowMethods: String = "GET, POST, OPTIONS"
+    package var allowMethods: String = "GET, POST, OPTIONS"
     /// `allow_headers`: default `CORSConfig.defaultAllowHeaders`.
-    public var allowHeaders: String = CORSConfig.defaultAllowHeaders
+    package var allowHeaders: String = CORSConfig.defaultAllowHeaders
     /// `expose_headers`: response headers a page may read. Default `x-request-id, request-id, retry-after`.
-    public var exposeHeaders: String = "x-request-id, request-id, retry-after"
+    package var exposeHeaders: String = "x-request-id, request-id, retry-after"
     /// `max_age`: seconds a browser may cache the preflight. Default 86400.
-    public var maxAge: Int = 86400
+    package var maxAge: Int = 86400
     /// `allow_credentials`: send `Access-Control-Allow-Credentials: true`. Needs a specific origin.
-    public var allowCredentials: Bool = false
+    package var allowCredentials: Bool = false
 
-    public init() {}
+    package init() {}
 }

@@ -1,17 +1,17 @@
 import Glibc
 
 /// Reads a config file with plain POSIX calls (no Foundation: see `ConfigLoader`).
-enum ConfigFile {
+package enum ConfigFile {
     /// A config larger than this is refused rather than read into memory.
     static let maxBytes = 16 << 20
 
     /// Why a file could not be read, in the words of `strerror`.
-    struct ReadError: Error, Equatable {
-        let message: String
+    package struct ReadError: Error, Equatable {
+        package let message: String
     }
 
     /// The whole file. Refuses directories and files over `maxBytes`.
-    static func read(_ path: String) throws(ReadError) -> [UInt8] {
+    package static func read(_ path: String) throws(ReadError) -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw ReadError(message: systemMessage(errno)) }
         defer { close(fd) }

@@ -3,7 +3,7 @@ extension ConfigLoader {
     /// A human-readable summary: listener, upstreams, the route table in match order, models, warnings.
     /// Header values and static credentials are shown as `***`; a command shows its program name only
     /// (its arguments could carry a secret); an env source shows the variable's name.
-    public static func describe(_ config: ProxyConfig) -> String {
+    package static func describe(_ config: ProxyConfig) -> String {
         var lines: [String] = []
         lines.append("listen \(config.listen)  workers \(config.workers)  log_level \(config.logLevel)"
             + "  access_log \(config.accessLog ? "on (\(config.accessLogFormat), \(config.accessLogPath))" : "off")")

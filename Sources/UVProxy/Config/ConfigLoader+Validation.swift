@@ -1,7 +1,7 @@
 /// Whole-config checks that need every route at once: conflicts, shadowing, risky settings.
 extension ConfigLoader {
     /// The path the built-in health check answers (GET), which no route may take.
-    public static let healthPath = "/healthz"
+    package static let healthPath = "/healthz"
 
     /// One (path, methods) claim a route makes: its own path, and its models endpoint.
     private struct Claim {

@@ -1,12 +1,12 @@
-import CLibUV
 import Glibc
+import UVNet
 
 /// Reads the YAML config into a validated `ProxyConfig`.
 ///
 /// The document is composed into a `YAMLNode` tree by libyaml (not decoded with Codable) so that
 /// every problem is reported with its key path. Loading is a cold path: allocation is fine here, but
 /// Foundation is not linked at all (it would cost ~11 MB of resident memory for the whole run).
-public enum ConfigLoader {
+package enum ConfigLoader {
     static let topLevelKeys = [
         "listen", "workers", "limits", "upstreams", "routes", "models", "inbound_keys", "auth_keys", "cors",
         "log_level", "access_log", "profiles", "metrics", "tracing",
@@ -15,16 +15,16 @@ public enum ConfigLoader {
 
     /// `workers: auto`: one loop per CPU this process may run on (its affinity mask, so a container's
     /// CPU set counts, as nginx's `worker_processes auto`), 1...64.
-    public static var autoWorkers: Int { min(64, max(1, Int(uv_available_parallelism()))) }
+    package static var autoWorkers: Int { min(64, max(1, EventLoop.availableParallelism)) }
 
     /// A `--workers` value: `auto`, or a count in 1...64; nil otherwise.
-    public static func workerCount(_ text: String) -> Int? {
+    package static func workerCount(_ text: String) -> Int? {
         if text == "auto" { return autoWorkers }
         guard let n = Int(text), (1...64).contains(n) else { return nil }
         return n
     }
 
-    public static func load(
+    package static func load(
         path: String, environment: [String: String] = ProcessEnvironment.current()
     ) throws(ConfigError) -> ProxyConfig {
         let bytes: [UInt8]
@@ -36,12 +36,12 @@ public enum ConfigLoader {
         return try parse(yaml: bytes, environment: environment)
     }
 
-    public static func parse(yaml: String, environment: [String: String]) throws(ConfigError) -> ProxyConfig {
+    package static func parse(yaml: String, environment: [String: String]) throws(ConfigError) -> ProxyConfig {
         try parse(yaml: Array(yaml.utf8), environment: environment)
     }
 
     /// The config in `yaml`'s bytes: libyaml checks that they are text and says where they are not.
-    public static func parse(yaml: [UInt8], environment: [String: String]) throws(ConfigError) -> ProxyConfig {
+    package static func parse(yaml: [UInt8], environment: [String: String]) throws(ConfigError) -> ProxyConfig {
         let rootNode: YAMLNode?
         do {
             rootNode = try YAMLComposer.compose(yaml)

@@ -124,7 +124,7 @@ enum ConfigSyntax {
 
 extension StringProtocol {
     /// Trims ASCII spaces and tabs (Foundation's trimming would also accept Unicode spaces).
-    func trimmingSpaces() -> String {
+    package func trimmingSpaces() -> String {
         let bytes = Array(utf8)
         var start = 0
         var end = bytes.count

@@ -3,31 +3,31 @@
 /// Accepted forms: `127.0.0.1:3001`, `[::1]:8080`, `0.0.0.0:3001`, `localhost:3001` (binds 127.0.0.1),
 /// `:3001` and `3001`. An empty host means **loopback** (127.0.0.1), never "all interfaces": listening
 /// publicly must be written out (`0.0.0.0:3001` or `[::]:3001`). Port 0 asks the system for a free port.
-public struct HostPort: Sendable, Equatable, CustomStringConvertible {
+package struct HostPort: Sendable, Equatable, CustomStringConvertible {
     /// An IPv4 or IPv6 literal, IPv6 without brackets.
-    public var host: String
-    public var port: Int
+    package var host: String
+    package var port: Int
 
-    public init(host: String, port: Int) {
+    package init(host: String, port: Int) {
         self.host = host
         self.port = port
     }
 
-    public var isIPv6: Bool { host.contains(":") }
+    package var isIPv6: Bool { host.contains(":") }
 
     /// 127.0.0.0/8 or ::1: only this machine can connect.
-    public var isLoopback: Bool {
+    package var isLoopback: Bool {
         if isIPv6 { return host == "::1" || host == "0:0:0:0:0:0:0:1" }
         return host.hasPrefix("127.")
     }
 
-    public var description: String { isIPv6 ? "[\(host)]:\(port)" : "\(host):\(port)" }
+    package var description: String { isIPv6 ? "[\(host)]:\(port)" : "\(host):\(port)" }
 
-    public static func parse(_ text: String) throws(ConfigError) -> HostPort {
+    package static func parse(_ text: String) throws(ConfigError) -> HostPort {
         try parse(text, path: "listen")
     }
 
-    public static func parse(_ text: String, path: String) throws(ConfigError) -> HostPort {
+    package static func parse(_ text: String, path: String) throws(ConfigError) -> HostPort {
         let s = text.trimmingSpaces()
         func fail(_ why: String) -> ConfigError {
             ConfigError(path: path, message: "\(why) in '\(s)' (expected HOST:PORT, e.g. 127.0.0.1:3001 or [::1]:3001)")

@@ -1,14 +1,14 @@
 /// `metrics`: the Prometheus endpoint. On by default, at `GET /metrics` on the main listener; `listen`
 /// moves it to an admin listener of its own (the main listener then does not answer it).
-public struct MetricsConfig: Sendable, Equatable {
+package struct MetricsConfig: Sendable, Equatable {
     /// `enabled`, default true. Off: no endpoint and nothing recorded (no clock read per request).
-    public var enabled = true
+    package var enabled = true
     /// `path`, default `/metrics`.
-    public var path = "/metrics"
+    package var path = "/metrics"
     /// `listen`: an admin address for the endpoint alone (served by the first worker's loop).
-    public var listen: HostPort?
+    package var listen: HostPort?
 
-    public init(enabled: Bool = true, path: String = "/metrics", listen: HostPort? = nil) {
+    package init(enabled: Bool = true, path: String = "/metrics", listen: HostPort? = nil) {
         self.enabled = enabled
         self.path = path
         self.listen = listen

@@ -1,22 +1,22 @@
 import Providers
 
 /// One entry of the models list served by the routes' models endpoints (YAML `models:`).
-public struct ModelConfig: Sendable, Equatable {
+package struct ModelConfig: Sendable, Equatable {
     /// `id`: what clients put in `model`.
-    public var id: String
+    package var id: String
     /// `owned_by` (OpenAI list shape). Default `system`.
-    public var ownedBy: String
+    package var ownedBy: String
     /// `created`: Unix seconds (OpenAI list shape; Anthropic's `created_at` is rendered from it). Default 0.
-    public var created: Int
+    package var created: Int
     /// `display_name` (Anthropic list shape); nil means "use the id".
-    public var displayName: String?
+    package var displayName: String?
     /// `dialects`: the **egress** dialects of the routes whose models endpoint lists this model, e.g.
     /// `[openai-chat]` for a GPT model, `[bedrock-anthropic]` for Claude (listed both by the Claude
     /// route and by the OpenAI→Bedrock translation route). nil lists it everywhere.
     /// Use `ProxyConfig.models(for:)` to apply it.
-    public var dialects: [Dialect]?
+    package var dialects: [Dialect]?
 
-    public init(id: String, ownedBy: String = "system", created: Int = 0, displayName: String? = nil,
+    package init(id: String, ownedBy: String = "system", created: Int = 0, displayName: String? = nil,
                 dialects: [Dialect]? = nil) {
         self.id = id
         self.ownedBy = ownedBy

@@ -2,10 +2,10 @@ import Glibc
 
 /// The process environment as a dictionary, read from `environ` (what Foundation's
 /// `ProcessInfo.processInfo.environment` returns, without linking Foundation).
-public enum ProcessEnvironment {
+package enum ProcessEnvironment {
     /// Every `NAME=value` entry; an entry without `=` is skipped, and the first of two same names wins
     /// (as `getenv` does).
-    public static func current() -> [String: String] {
+    package static func current() -> [String: String] {
         var out: [String: String] = [:]
         var entry = environ
         while let c = entry.pointee {

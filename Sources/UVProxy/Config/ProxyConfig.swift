@@ -2,43 +2,43 @@ import Providers
 
 /// The whole configuration, validated: every upstream name resolves, every dialect pair is supported,
 /// every header is sendable. Built by `ConfigLoader`; the server reads it and never mutates it.
-public struct ProxyConfig: Sendable {
+package struct ProxyConfig: Sendable {
     /// `listen`, default `127.0.0.1:3001`.
-    public var listen: HostPort
+    package var listen: HostPort
     /// `workers`: event loops (threads), 1...64, default 1.
-    public var workers: Int
-    public var limits: ServerLimits
-    public var upstreams: [String: UpstreamConfig]
+    package var workers: Int
+    package var limits: ServerLimits
+    package var upstreams: [String: UpstreamConfig]
     /// In file order; matching is first-match.
-    public var routes: [RouteConfig]
-    public var models: [ModelConfig]
+    package var routes: [RouteConfig]
+    package var models: [ModelConfig]
     /// `inbound_keys` (or `auth_keys`): when non-empty, clients must send one of them as
     /// `Authorization: Bearer <key>` or `x-api-key: <key>`. Entries that expand to empty are dropped.
-    public var inboundKeys: [String]
+    package var inboundKeys: [String]
     /// The keys' names, for the access log (`{name: team-a, key: ...}`; a bare key is `key-N`, N
     /// counting from 1 in file order). Never the key itself.
-    public var inboundKeyNames: [String] = []
+    package var inboundKeyNames: [String] = []
     /// The global `cors:`; routes already carry their effective settings in `RouteConfig.cors`.
-    public var cors: CORSConfig?
+    package var cors: CORSConfig?
     /// `log_level`: `debug`, `info` (default), `warning` or `error`.
-    public var logLevel: String
+    package var logLevel: String
     /// `access_log`: one line per exchange. Default true.
-    public var accessLog: Bool
-    /// Things that load but deserve a look (TLS verification off, public listener without keys...).
+    package var accessLog: Bool
+    /// Things that load but deserve a look (TLS verification off, package listener without keys...).
     /// Each is `key.path: message`. The CLI prints them at start and in `check`.
-    public var warnings: [String]
+    package var warnings: [String]
     /// `access_log: {format: …}`: `text` (one line of `key=value`s) or `json` (JSON lines).
-    public var accessLogFormat = "text"
+    package var accessLogFormat = "text"
     /// `access_log: {path: …}`: `stderr`, `stdout` or a file (reopened on SIGUSR1).
-    public var accessLogPath = "stderr"
+    package var accessLogPath = "stderr"
     /// `profiles`: named upstream profiles routes can refer to (beside the built-in ones).
-    public var profiles: [String: BedrockProfile] = [:]
+    package var profiles: [String: BedrockProfile] = [:]
     /// `metrics`: the Prometheus endpoint (on by default at `/metrics` on the main listener).
-    public var metrics = MetricsConfig()
+    package var metrics = MetricsConfig()
     /// `tracing`: OpenTelemetry spans over OTLP/HTTP (off by default).
-    public var tracing = TracingConfig()
+    package var tracing = TracingConfig()
 
-    public init(
+    package init(
         listen: HostPort = HostPort(host: "127.0.0.1", port: 3001), workers: Int = 1,
         limits: ServerLimits = ServerLimits(), upstreams: [String: UpstreamConfig] = [:],
         routes: [RouteConfig] = [], models: [ModelConfig] = [], inboundKeys: [String] = [],
@@ -58,12 +58,12 @@ public struct ProxyConfig: Sendable {
     }
 
     /// The models a route's models endpoint lists: those whose `dialects` include the route's egress.
-    public func models(for route: RouteConfig) -> [ModelConfig] {
+    package func models(for route: RouteConfig) -> [ModelConfig] {
         models.filter { $0.dialects?.contains(route.egress) ?? true }
     }
 
     /// The timeouts that apply to a route: its own (merged at load) or its upstream's.
-    public func timeouts(for route: RouteConfig) -> UpstreamTimeouts {
+    package func timeouts(for route: RouteConfig) -> UpstreamTimeouts {
         route.timeouts ?? upstreams[route.upstream]?.timeouts ?? UpstreamTimeouts()
     }
 }

@@ -8,19 +8,19 @@
 /// HTTP date); no retry starts later than `deadline` after the request arrived: a `Retry-After`
 /// beyond it is answered at once, with the header. A pass-through request whose body streamed to
 /// the upstream (not kept) is not retried.
-public struct RetryPolicy: Sendable, Equatable {
+package struct RetryPolicy: Sendable, Equatable {
     /// Tries in all, the first included; 1 turns retries off. Default 3.
-    public var attempts = 3
-    public var statuses: [Int] = [429, 503, 529]
+    package var attempts = 3
+    package var statuses: [Int] = [429, 503, 529]
     /// First wait (ms) without `Retry-After`; doubles per retry, with jitter (50-100% of it).
-    public var backoff = 250
-    public var maxBackoff = 8_000
+    package var backoff = 250
+    package var maxBackoff = 8_000
     /// No retry starts later than this (ms) after the request arrived. Default 30 s.
-    public var deadline = 30_000
+    package var deadline = 30_000
 
-    public init() {}
+    package init() {}
 
-    public static let off: RetryPolicy = {
+    package static let off: RetryPolicy = {
         var p = RetryPolicy()
         p.attempts = 1
         return p
@@ -28,14 +28,14 @@ public struct RetryPolicy: Sendable, Equatable {
 }
 
 /// One entry of a route's `fallbacks`: another upstream, another model id, or both.
-public struct FallbackTarget: Sendable, Equatable {
+package struct FallbackTarget: Sendable, Equatable {
     /// An upstream name (nil: the route's own).
-    public var upstream: String?
+    package var upstream: String?
     /// The upstream model id every request goes to on this target (Bedrock egress; nil: the client's,
     /// resolved as on the route).
-    public var model: String?
+    package var model: String?
 
-    public init(upstream: String? = nil, model: String? = nil) {
+    package init(upstream: String? = nil, model: String? = nil) {
         self.upstream = upstream
         self.model = model
     }
@@ -43,9 +43,9 @@ public struct FallbackTarget: Sendable, Equatable {
 
 /// Passive health per target: `failures` consecutive retryable failures open its circuit for
 /// `cooldown` ms (requests skip it); then one request probes it, and a success closes it.
-public struct CircuitPolicy: Sendable, Equatable {
-    public var failures = 3
-    public var cooldown = 30_000
+package struct CircuitPolicy: Sendable, Equatable {
+    package var failures = 3
+    package var cooldown = 30_000
 
-    public init() {}
+    package init() {}
 }

@@ -3,18 +3,18 @@
 /// Only what a proxy can honour is accepted: scheme http or https, a host, an optional port and base
 /// path. User info (`user:pass@`), a query or a fragment is an error: credentials belong in `auth`,
 /// and a query would be silently mangled when the route's `upstream_path` is appended.
-public struct UpstreamURL: Sendable, Equatable, CustomStringConvertible {
+package struct UpstreamURL: Sendable, Equatable, CustomStringConvertible {
     /// `http` or `https`, lowercased.
-    public var scheme: String
+    package var scheme: String
     /// A DNS name (lowercased), an IPv4 literal, or an IPv6 literal without brackets.
-    public var host: String
+    package var host: String
     /// The explicit port, else 80 for http and 443 for https.
-    public var port: Int
+    package var port: Int
     /// `""` or `/prefix` without a trailing slash; requests go to `basePath + upstreamPath`.
-    public var basePath: String
-    public var isTLS: Bool
+    package var basePath: String
+    package var isTLS: Bool
 
-    public init(scheme: String, host: String, port: Int, basePath: String) {
+    package init(scheme: String, host: String, port: Int, basePath: String) {
         self.scheme = scheme
         self.host = host
         self.port = port
@@ -22,20 +22,20 @@ public struct UpstreamURL: Sendable, Equatable, CustomStringConvertible {
         self.isTLS = scheme == "https"
     }
 
-    public var isIPv6: Bool { host.contains(":") }
+    package var isIPv6: Bool { host.contains(":") }
 
     /// True when `host` is an IP literal: no SNI, and the certificate is checked against the IP.
-    public var hostIsIPAddress: Bool { isIPv6 || HostPort.isIPv4Literal(host) }
+    package var hostIsIPAddress: Bool { isIPv6 || HostPort.isIPv4Literal(host) }
 
     /// The `Host` header value: the host, with the port only when it is not the scheme's default.
-    public var hostHeader: String {
+    package var hostHeader: String {
         let h = isIPv6 ? "[\(host)]" : host
         return port == (isTLS ? 443 : 80) ? h : "\(h):\(port)"
     }
 
-    public var description: String { "\(scheme)://\(hostHeader)\(basePath)" }
+    package var description: String { "\(scheme)://\(hostHeader)\(basePath)" }
 
-    public static func parse(_ text: String, path: String = "url") throws(ConfigError) -> UpstreamURL {
+    package static func parse(_ text: String, path: String = "url") throws(ConfigError) -> UpstreamURL {
         func fail(_ why: String) -> ConfigError { ConfigError(path: path, message: "\(why) in url '\(text)'") }
         guard let sep = text.firstRange(of: "://") else {
             throw fail("not an absolute URL (expected http://HOST[:PORT][/PATH] or https://...)")

@@ -75,8 +75,8 @@ final class AccessLog: @unchecked Sendable {
 }
 
 /// Writes to stderr with one `write(2)` per line (no shared FILE*, safe from any thread).
-public enum Log {
-    public static func write(_ line: String) {
+package enum Log {
+    package static func write(_ line: String) {
         var l = line
         l.withUTF8 { p in
             var off = 0
@@ -88,7 +88,7 @@ public enum Log {
         }
     }
 
-    public static func info(_ message: String) { write("mini-proxy: \(message)\n") }
-    public static func warning(_ message: String) { write("mini-proxy: warning: \(message)\n") }
-    public static func error(_ message: String) { write("mini-proxy: error: \(message)\n") }
+    package static func info(_ message: String) { write("mini-proxy: \(message)\n") }
+    package static func warning(_ message: String) { write("mini-proxy: warning: \(message)\n") }
+    package static func error(_ message: String) { write("mini-proxy: error: \(message)\n") }
 }

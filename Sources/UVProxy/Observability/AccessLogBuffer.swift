@@ -1,4 +1,6 @@
 import Glibc
+import UVNet
+import HTTP1
 
 /// One loop's access-log lines: formatted from bytes into a buffer (no `String` per field) and written
 /// before the loop next waits for I/O (`IterationEndHook`), or at once when the buffer passes 32 KiB.

@@ -1,4 +1,6 @@
 import Glibc
+import UVNet
+import HTTP1
 
 /// `GET <path>` (and HEAD) answered with every worker's metrics in the Prometheus text format. Used by
 /// the proxy's own listener (`ProxyWorker.handle` asks `matches` before routing) and, when

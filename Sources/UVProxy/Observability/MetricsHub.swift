@@ -1,3 +1,4 @@
+import UVNet
 /// Every worker's metrics, reachable from any worker's loop for a scrape. A scrape on one loop takes
 /// its own snapshot directly and asks each other worker for one on that worker's loop
 /// (`EventLoop.execute`); each answer comes back the same way. The scraping loop never blocks: it

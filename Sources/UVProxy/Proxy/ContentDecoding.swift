@@ -5,10 +5,10 @@ import CCompression
 /// them. The decoded size is bounded: a body that
 /// would pass `limit` (the route's `max_body_bytes`) stops at the limit, so a decompression bomb costs
 /// at most `limit` bytes of memory and one pass.
-enum ContentDecoding {
-    enum Coding: Equatable { case gzip, deflate, br, zstd }
+package enum ContentDecoding {
+    package enum Coding: Equatable { case gzip, deflate, br, zstd }
 
-    enum Failure: Error, Equatable {
+    package enum Failure: Error, Equatable {
         /// A coding this proxy does not decode (415).
         case unsupported(String)
         /// The decoded body would be larger than the limit (413).
@@ -19,7 +19,7 @@ enum ContentDecoding {
 
     /// The codings of a `Content-Encoding` value in the order they were applied; empty for
     /// `identity` or an empty value.
-    static func codings(_ header: String) throws(Failure) -> [Coding] {
+    package static func codings(_ header: String) throws(Failure) -> [Coding] {
         var out: [Coding] = []
         for raw in header.split(separator: ",") {
             let name = raw.trimmingSpaces().lowercased()
@@ -36,7 +36,7 @@ enum ContentDecoding {
     }
 
     /// `body` with `codings` undone (the last applied first).
-    static func decode(_ body: [UInt8], codings: [Coding], limit: Int) throws(Failure) -> [UInt8] {
+    package static func decode(_ body: [UInt8], codings: [Coding], limit: Int) throws(Failure) -> [UInt8] {
         var bytes = body
         for coding in codings.reversed() {
             switch coding {

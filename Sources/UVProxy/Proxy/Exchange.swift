@@ -1,5 +1,7 @@
 import Glibc
 import Providers
+import UVNet
+import HTTP1
 
 /// One proxied request, from the client's body to the end of the upstream's response.
 ///
@@ -937,8 +939,8 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     /// How soon after the request a close before the response head counts as quick (retryable).
     static var quickCloseMs: UInt64 { Machine.quickCloseMs }
 
-    private static let sessionHeader = Array("x-claude-code-session-id".utf8)
-    private static let clientRequestIdHeader = Array("x-client-request-id".utf8)
+    private static let sessionHeader = ClientIdentityHeaders.session  // 24 bytes
+    private static let clientRequestIdHeader = ClientIdentityHeaders.clientRequestId  // 19 bytes
 
     static func decodingError(_ error: ContentDecoding.Failure) -> APIError {
         switch error {

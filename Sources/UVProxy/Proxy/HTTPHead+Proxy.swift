@@ -1,7 +1,8 @@
+import HTTP1
 extension HTTPHead {
     /// True when field `i`'s name starts with `lowercasedPrefix` (ASCII case-insensitive), without
     /// building a String.
-    func nameHasPrefix(_ i: Int, _ lowercasedPrefix: [UInt8]) -> Bool {
+    package func nameHasPrefix(_ i: Int, _ lowercasedPrefix: [UInt8]) -> Bool {
         let range = fields[i].name
         guard range.count >= lowercasedPrefix.count else { return false }
         return bytes.withUnsafeBufferPointer { p in

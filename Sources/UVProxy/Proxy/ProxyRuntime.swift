@@ -1,4 +1,6 @@
 import Providers
+import UVNet
+import HTTP1
 
 /// What a matched route does.
 enum RouteAction: Sendable {
@@ -108,8 +110,8 @@ final class ProxyRuntime: @unchecked Sendable {
     let routes: [CompiledRoute]
     /// Route paths as bytes, so a request's routes are found without a String or a hash: exact paths
     /// (each with the routes that share it), then prefixes, longest first.
-    private let exact: [(path: [UInt8], routes: [Int])]
-    private let prefixes: [(prefix: [UInt8], routes: [Int])]
+    /// Finds the routes for a request path.
+    let router: Router
     let credentials: [String: CredentialSource]
     let tlsContexts: [String: TLSContext]
     let inboundKeys: [[UInt8]]
@@ -179,21 +181,7 @@ final class ProxyRuntime: @unchecked Sendable {
         }
         routes = compiled
         passthroughPaths = compiled.filter { $0.action.isPassthrough }.map { (Array($0.config.path.utf8), $0.config.isPrefix) }
-        var ex: [(path: [UInt8], routes: [Int])] = []
-        var px: [(prefix: [UInt8], routes: [Int])] = []
-        for r in compiled {
-            let path = Array(r.config.path.utf8)
-            if r.config.isPrefix {
-                // Routes on one prefix with different methods share an entry, as exact paths do.
-                if let i = px.firstIndex(where: { $0.prefix == path }) { px[i].routes.append(r.index) } else { px.append((path, [r.index])) }
-            } else if let i = ex.firstIndex(where: { $0.path == path }) {
-                ex[i].routes.append(r.index)
-            } else {
-                ex.append((path, [r.index]))
-            }
-        }
-        exact = ex
-        prefixes = px.sorted { $0.prefix.count > $1.prefix.count }
+        router = Router(compiled.map { (path: $0.config.path, isPrefix: $0.config.isPrefix, index: $0.index) })
         // `/bedrock/claude/v1/messages` → `/bedrock`, `/bedrock/claude`, `/bedrock/claude/v1` (and `/`).
         var bases: Set<[UInt8]> = [Array("/".utf8)]
         for r in compiled {
@@ -249,19 +237,8 @@ final class ProxyRuntime: @unchecked Sendable {
         head.bytes.withUnsafeBytes { candidates(path: UnsafeRawBufferPointer(rebasing: $0[head.pathRange])) }
     }
 
-    /// The same for a path as bytes: exact paths first, then the longest matching prefix. Byte
-    /// comparison is String comparison here: request paths are visible ASCII (the parser's rule).
-    func candidates(path: UnsafeRawBufferPointer) -> [Int] {
-        for e in exact where e.path.count == path.count {
-            if e.path.withUnsafeBytes({ memcmpEqual($0, 0..<$0.count, path) }) { return e.routes }
-        }
-        for p in prefixes where p.prefix.count <= path.count {
-            if p.prefix.withUnsafeBytes({ memcmpEqual($0, 0..<$0.count, UnsafeRawBufferPointer(rebasing: path[0..<p.prefix.count])) }) {
-                return p.routes
-            }
-        }
-        return []
-    }
+    /// The same for a path as bytes (`Router.candidates`).
+    func candidates(path: UnsafeRawBufferPointer) -> [Int] { router.candidates(path: path) }
 
     /// Models a route lists: those configured for its upstream's dialect (all when a model names none).
     func modelList(for route: CompiledRoute) -> [ModelInfo] {

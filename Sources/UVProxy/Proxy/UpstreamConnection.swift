@@ -1,3 +1,4 @@
+import UVNet
 /// What an upstream connection reports to the exchange that holds it.
 protocol UpstreamConnectionUser: AnyObject {
     func upstreamConnected(_ connection: UpstreamConnection, error: StreamError?)

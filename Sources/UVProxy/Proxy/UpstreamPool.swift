@@ -1,3 +1,4 @@
+import UVNet
 /// Idle keep-alive connections to one upstream, for one worker's loop. A connection comes back only
 /// after its response was read to the end; a parked connection that the server closes is dropped.
 final class UpstreamPool {

@@ -1,3 +1,4 @@
+import HTTP1
 /// The upstream's side of one exchange, as bytes: the response head (which may come over several
 /// reads), interim 1xx heads skipped, then the body by its framing (`Content-Length`, chunked, until
 /// the upstream closes, or none), and at its end whether the connection may carry another request.

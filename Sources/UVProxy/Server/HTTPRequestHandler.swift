@@ -1,11 +1,12 @@
+import HTTP1
 /// A parsed request with its whole body.
-struct HTTPRequest {
-    var head: HTTPRequestHead
-    var body: [UInt8]
+package struct HTTPRequest {
+    package var head: HTTPRequestHead
+    package var body: [UInt8]
 }
 
 /// The application behind an `HTTPServerConnection`: the proxy, or the mock upstream.
-protocol HTTPRequestHandler: AnyObject {
+package protocol HTTPRequestHandler: AnyObject {
     /// Called once per complete request. The handler must answer exactly once through the
     /// connection (`respond`, or `startStream` … `endStream`), now or later.
     func handle(_ request: HTTPRequest, on connection: HTTPServerConnection)
@@ -25,12 +26,12 @@ protocol HTTPRequestHandler: AnyObject {
 }
 
 extension HTTPRequestHandler {
-    func streamsRequestBody(_ head: HTTPRequestHead) -> Bool { false }
-    func requestEndedOnConnection(_ head: HTTPRequestHead?, status: Int, note: String) {}
+    package func streamsRequestBody(_ head: HTTPRequestHead) -> Bool { false }
+    package func requestEndedOnConnection(_ head: HTTPRequestHead?, status: Int, note: String) {}
 }
 
 /// What an in-flight exchange hears from its client connection.
-protocol ClientObserver: AnyObject {
+package protocol ClientObserver: AnyObject {
     /// The client drained its write queue below the low watermark: resume reading the upstream.
     func clientWritable()
     /// The client went away (EOF, reset, timeout): abandon the upstream at once.
@@ -44,7 +45,7 @@ protocol ClientObserver: AnyObject {
 }
 
 extension ClientObserver {
-    func exchangeTimerFired() {}
-    func clientBody(_ bytes: UnsafeRawBufferPointer) {}
-    func clientBodyEnd() {}
+    package func exchangeTimerFired() {}
+    package func clientBody(_ bytes: UnsafeRawBufferPointer) {}
+    package func clientBodyEnd() {}
 }

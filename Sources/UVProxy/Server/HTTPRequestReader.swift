@@ -1,3 +1,4 @@
+import HTTP1
 /// The reading half of a server connection: turns a client's bytes into request events (a head, body
 /// pieces, the end of the body, or a failure with the status to answer). Pure: no socket, no timer,
 /// no handler; the connection decides when to call (not while a response is in flight, except for a

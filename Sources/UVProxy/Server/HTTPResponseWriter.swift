@@ -1,10 +1,39 @@
+import UVNet
+import HTTP1
+
+/// Where an `HTTPResponseWriter` puts its bytes: the client's TCP stream, or a recording in tests.
+protocol ResponseSink: AnyObject {
+    /// Hands bytes to the socket (what the kernel does not take at once is copied and queued).
+    func write(_ bytes: [UInt8])
+    func write(_ bytes: UnsafeRawBufferPointer)
+    /// The write queue is above its high watermark.
+    var isAboveHighWatermark: Bool { get }
+    /// A reusable buffer for one whole response, and its return after the write.
+    func takeScratch() -> [UInt8]
+    func returnScratch(_ buffer: [UInt8])
+}
+
+extension TCPStream: ResponseSink {
+    func takeScratch() -> [UInt8] { loop.takeScratch() }
+    func returnScratch(_ buffer: [UInt8]) { loop.returnScratch(buffer) }
+}
+
+/// The fixed lines a response writer adds.
+private enum ResponseLines {
+    static let chunked: [UInt8] = Array("Transfer-Encoding: chunked\r\n".utf8)
+    static let close: [UInt8] = Array("Connection: close\r\n".utf8)
+    static let continue100: [UInt8] = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
+}
+
 /// The writing half of a server connection: frames responses onto its stream, whole (one write) or
 /// streamed (chunked for HTTP/1.1 clients, close-delimited for 1.0), holds streamed writes while
 /// corked, reports backpressure, and decides whether the connection stays open after a response.
 /// It knows nothing of requests beyond what the connection passes in (HEAD, the client's HTTP
-/// version); the connection checks that a response is due before calling. Loop-confined.
-struct HTTPResponseWriter {
-    let stream: TCPStream
+/// version); the connection checks that a response is due before calling. Loop-confined. Generic over
+/// its sink so that it is tested without a socket (`HTTPResponseWriterTests`); the connection's is
+/// specialized for `TCPStream`.
+struct HTTPResponseWriter<Sink: ResponseSink> {
+    let stream: Sink
     /// The response in progress is the connection's last: the request asked for it, an HTTP/1.0
     /// client's stream ends with the connection, or the connection answers an error of its own.
     var closeAfterResponse = false
@@ -14,7 +43,7 @@ struct HTTPResponseWriter {
     private var streamOut: [UInt8] = []
     private var corked = false
 
-    init(stream: TCPStream) {
+    init(stream: Sink) {
         self.stream = stream
     }
 
@@ -32,39 +61,27 @@ struct HTTPResponseWriter {
         out.append(contentsOf: headerBlock)
         switch framing {
         case .contentLength(let n): HTTPWriter.appendHeader("Content-Length", n, into: &out)
-        case .chunked: out.append(contentsOf: Self.chunkedLine)
+        case .chunked: out.append(contentsOf: ResponseLines.chunked)
         case .untilClose: break
         }
-        if closeAfterResponse || draining { out.append(contentsOf: Self.closeLine) }
+        if closeAfterResponse || draining { out.append(contentsOf: ResponseLines.close) }
         HTTPWriter.appendEndOfHead(into: &out)
-    }
-
-    private static let chunkedLine: [UInt8] = Array("Transfer-Encoding: chunked\r\n".utf8)
-    private static let closeLine: [UInt8] = Array("Connection: close\r\n".utf8)
-    private static let continueLine: [UInt8] = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
-
-    /// Header lines (`Name: value\r\n`) from name/value pairs, each validated by the writer.
-    static func headerBlock(_ headers: [(name: String, value: String)]) -> [UInt8] {
-        var block = [UInt8]()
-        block.reserveCapacity(headers.count * 40)
-        for h in headers { HTTPWriter.appendHeader(h.name, h.value, into: &block) }
-        return block
     }
 
     /// The interim answer to `Expect: 100-continue`.
     func writeContinue() {
-        stream.write(Self.continueLine)
+        stream.write(ResponseLines.continue100)
     }
 
     /// A whole response, head and body in one write (no body for HEAD; no Content-Length for 204, 304).
     func writeWhole(status: Int, headerBlock: UnsafeRawBufferPointer, body: UnsafeRawBufferPointer, isHeadRequest: Bool, draining: Bool) {
-        var out = stream.loop.takeScratch()
+        var out = stream.takeScratch()
         out.reserveCapacity(128 + headerBlock.count + body.count)
         let framing: Framing = status == 204 || status == 304 ? .untilClose : .contentLength(body.count)
         appendHead(status: status, headerBlock: headerBlock, framing: framing, draining: draining, into: &out)
         if !isHeadRequest { out.append(contentsOf: body) }
         stream.write(out)  // copies what the kernel does not take at once
-        stream.loop.returnScratch(out)
+        stream.returnScratch(out)
     }
 
     /// The head of a streamed response: chunked when `chunked`, else delimited by the close.
@@ -119,5 +136,15 @@ struct HTTPResponseWriter {
         guard !streamOut.isEmpty else { return }
         stream.write(streamOut)  // the stream copies what the kernel does not take at once
         streamOut.removeAll(keepingCapacity: true)
+    }
+}
+
+extension HTTPResponseWriter where Sink == TCPStream {
+    /// Header lines (`Name: value\r\n`) from name/value pairs, each validated by the writer.
+    static func headerBlock(_ headers: [(name: String, value: String)]) -> [UInt8] {
+        var block = [UInt8]()
+        block.reserveCapacity(headers.count * 40)
+        for h in headers { HTTPWriter.appendHeader(h.name, h.value, into: &block) }
+        return block
     }
 }

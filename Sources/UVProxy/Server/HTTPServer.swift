@@ -1,8 +1,9 @@
-import CLibUV
+import UVNet
+import HTTP1
 
 /// One loop's listener and its client connections: accepts, enforces the connection limit, and
 /// drains connections for a graceful stop. Used by both the proxy and the mock upstream.
-final class HTTPServer {
+package final class HTTPServer {
     let loop: EventLoop
     private(set) var listener: Listener?
     private var connections: [ObjectIdentifier: HTTPServerConnection] = [:]
@@ -13,7 +14,7 @@ final class HTTPServer {
     private var draining = false
     private var onDrained: (() -> Void)?
 
-    init(loop: EventLoop, host: String, port: Int, reusePort: Bool, settings: ServerSettings,
+    package init(loop: EventLoop, host: String, port: Int, reusePort: Bool, settings: ServerSettings,
          maxConnections: Int, handler: any HTTPRequestHandler, tls: TLSContext? = nil) throws(UVError) {
         self.loop = loop
         self.settings = settings
@@ -25,7 +26,7 @@ final class HTTPServer {
         }
     }
 
-    var port: Int { listener?.port ?? 0 }
+    package var port: Int { listener?.port ?? 0 }
     var connectionCount: Int { connections.count }
 
     private func accept(_ stream: TCPStream) {
@@ -65,7 +66,7 @@ final class HTTPServer {
     }
 
     /// Stops accepting; lets in-flight requests finish; calls `done` when every connection closed.
-    func drain(_ done: @escaping () -> Void) {
+    package func drain(_ done: @escaping () -> Void) {
         draining = true
         onDrained = done
         listener?.close()
@@ -75,7 +76,7 @@ final class HTTPServer {
     }
 
     /// Closes every connection now (the drain deadline passed).
-    func closeAll() {
+    package func closeAll() {
         for c in Array(connections.values) { c.close(byServer: true) }
     }
 

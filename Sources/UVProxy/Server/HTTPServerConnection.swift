@@ -1,13 +1,23 @@
-import CLibUV
+import UVNet
+import HTTP1
 
 /// Settings every server connection of a listener shares.
-struct ServerSettings {
+package struct ServerSettings {
     var limits: HTTPLimits
     var headTimeoutMs: UInt64 = 30_000
     var bodyTimeoutMs: UInt64 = 60_000
     var keepAliveTimeoutMs: UInt64 = 75_000
     /// Bytes of pipelined requests held while a response is in flight before reads pause.
     var maxPipelinedBytes = 64 * 1024
+
+    package init(limits: HTTPLimits, headTimeoutMs: UInt64 = 30_000, bodyTimeoutMs: UInt64 = 60_000,
+                 keepAliveTimeoutMs: UInt64 = 75_000, maxPipelinedBytes: Int = 64 * 1024) {
+        self.limits = limits
+        self.headTimeoutMs = headTimeoutMs
+        self.bodyTimeoutMs = bodyTimeoutMs
+        self.keepAliveTimeoutMs = keepAliveTimeoutMs
+        self.maxPipelinedBytes = maxPipelinedBytes
+    }
 }
 
 /// One client connection: owns the TCP stream, an `HTTPRequestReader` (bytes to request events: heads,
@@ -15,7 +25,7 @@ struct ServerSettings {
 /// keep-alive), and sequences them: one request at a time goes to the handler, whole or with its
 /// body streamed, while pipelined bytes wait; timeouts for heads, bodies and idle keep-alive; the
 /// errors it answers itself. Loop-confined.
-final class HTTPServerConnection: TCPStreamDelegate {
+package final class HTTPServerConnection: TCPStreamDelegate {
     private enum State {
         case head
         /// Collecting a request's body before dispatch.
@@ -25,11 +35,11 @@ final class HTTPServerConnection: TCPStreamDelegate {
         case closed
     }
 
-    let stream: TCPStream
+    package let stream: TCPStream
     private let settings: ServerSettings
     private unowned let handler: any HTTPRequestHandler
     private var reader: HTTPRequestReader
-    private var writer: HTTPResponseWriter
+    private var writer: HTTPResponseWriter<TCPStream>
     private var state = State.head
     /// Unparsed input: empty unless a read ended inside a head or pipelined requests wait.
     private var pending: [UInt8] = []
@@ -40,7 +50,7 @@ final class HTTPServerConnection: TCPStreamDelegate {
     private var timer: Timer?
     /// The exchange in flight, told about backpressure and disconnects. Held strongly: the
     /// connection owns its exchange until the response is finished (the cycle ends there).
-    var observer: (any ClientObserver)?
+    package var observer: (any ClientObserver)?
     /// Called once when the connection is closed (the server counts connections).
     var onClose: (() -> Void)?
     /// When set, the connection finishes its current response and closes (graceful shutdown).
@@ -62,14 +72,14 @@ final class HTTPServerConnection: TCPStreamDelegate {
         stream.startReading()
     }
 
-    var isClosed: Bool { if case .closed = state { return true } else { return false } }
+    package var isClosed: Bool { if case .closed = state { return true } else { return false } }
 
     /// True while the client's write queue is above the high watermark: stop feeding it.
-    var isClientBackedUp: Bool { writer.isBackedUp }
+    package var isClientBackedUp: Bool { writer.isBackedUp }
 
     // MARK: Reading requests
 
-    func streamRead(_ stream: TCPStream, _ bytes: UnsafeRawBufferPointer) {
+    package func streamRead(_ stream: TCPStream, _ bytes: UnsafeRawBufferPointer) {
         if pending.isEmpty {
             let used = process(bytes)
             if used < bytes.count, !isClosed { pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[used...])) }
@@ -188,7 +198,7 @@ final class HTTPServerConnection: TCPStreamDelegate {
     }
 
     /// Writes a whole response and moves on to the next request.
-    func respond(status: Int, headers: [(name: String, value: String)], body: [UInt8]) {
+    package func respond(status: Int, headers: [(name: String, value: String)], body: [UInt8]) {
         respond(status: status, headerBlock: Self.headerBlock(headers), body: body)
     }
 
@@ -206,7 +216,7 @@ final class HTTPServerConnection: TCPStreamDelegate {
     }
 
     /// Sends the head of a streamed response (chunked for HTTP/1.1 clients, close-delimited for 1.0).
-    func startStream(status: Int, headers: [(name: String, value: String)]) {
+    package func startStream(status: Int, headers: [(name: String, value: String)]) {
         startStream(status: status, headerBlock: Self.headerBlock(headers))
     }
 
@@ -222,10 +232,10 @@ final class HTTPServerConnection: TCPStreamDelegate {
         writer.streamWrite(bytes)
     }
 
-    func streamWrite(_ bytes: [UInt8]) { bytes.withUnsafeBytes { streamWrite($0) } }
+    package func streamWrite(_ bytes: [UInt8]) { bytes.withUnsafeBytes { streamWrite($0) } }
 
     /// Ends a streamed response cleanly (the last chunk leaves with whatever is corked).
-    func endStream() {
+    package func endStream() {
         guard case .streaming = state else { return }
         writer.endStream()
         finishResponse()
@@ -239,7 +249,7 @@ final class HTTPServerConnection: TCPStreamDelegate {
     func uncork() { writer.uncork() }
 
     /// Writes bytes as they are, outside HTTP framing (the mock upstream's broken responses).
-    func writeRaw(_ bytes: [UInt8]) {
+    package func writeRaw(_ bytes: [UInt8]) {
         state = .streaming
         writer.writeRaw(bytes)
     }
@@ -283,11 +293,11 @@ final class HTTPServerConnection: TCPStreamDelegate {
 
     // MARK: Events
 
-    func streamEnded(_ stream: TCPStream, error: StreamError?) {
+    package func streamEnded(_ stream: TCPStream, error: StreamError?) {
         close()
     }
 
-    func streamWritable(_ stream: TCPStream) {
+    package func streamWritable(_ stream: TCPStream) {
         observer?.clientWritable()
     }
 

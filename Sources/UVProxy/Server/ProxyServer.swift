@@ -1,10 +1,12 @@
-import CLibUV
+import Glibc
 import Providers
+import UVNet
+import HTTP1
 
 /// Runs the proxy: N workers, each a thread with its own loop, `SO_REUSEPORT` listener and upstream
 /// pools, sharing only the immutable runtime (config, TLS contexts, credential cache).
 /// SIGTERM/SIGINT drain gracefully; SIGHUP reloads the config (validated first).
-public final class ProxyServer: @unchecked Sendable {
+package final class ProxyServer: @unchecked Sendable {
     private let configPath: String?
     private(set) var runtime: ProxyRuntime
     private let listen: HostPort
@@ -18,7 +20,7 @@ public final class ProxyServer: @unchecked Sendable {
     /// The OTLP span exporter (nil when tracing is off).
     private let spanExporter: SpanExporter?
 
-    public init(config: ProxyConfig, configPath: String? = nil, listen: HostPort? = nil, workers: Int? = nil) throws {
+    package init(config: ProxyConfig, configPath: String? = nil, listen: HostPort? = nil, workers: Int? = nil) throws {
         self.configPath = configPath
         runtime = try ProxyRuntime(config: config)
         self.listen = listen ?? config.listen
@@ -30,13 +32,13 @@ public final class ProxyServer: @unchecked Sendable {
     }
 
     /// The port of the metrics admin listener (`metrics.listen`), 0 without one.
-    public private(set) var metricsPort: Int = 0
+    package private(set) var metricsPort: Int = 0
 
     /// The port actually bound (useful with port 0).
-    public private(set) var port: Int = 0
+    package private(set) var port: Int = 0
 
     /// Starts every worker and returns once all listen.
-    public func start() throws {
+    package func start() throws {
         let first = try WorkerThread(index: 0, server: self, host: listen.host, port: listen.port,
                                      reusePort: workerCount > 1, runtime: runtime, log: log)
         port = first.port
@@ -61,7 +63,7 @@ public final class ProxyServer: @unchecked Sendable {
     }
 
     /// Starts, installs signal handlers, and blocks until stopped.
-    public func run() throws {
+    package func run() throws {
         try start()
         for w in runtime.config.warnings { Log.warning(w) }
         if listen != runtime.config.listen, !listen.isLoopback, runtime.config.inboundKeys.isEmpty {
@@ -72,7 +74,11 @@ public final class ProxyServer: @unchecked Sendable {
         if let admin = runtime.config.metrics.listen, metricsHub != nil {
             Log.info("metrics on \(admin.host):\(metricsPort)\(runtime.config.metrics.path)")
         }
-        let signals = SignalWatcher { [weak self] sig in self?.handleSignal(sig) }
+        // SIGTERM and SIGINT stop; SIGHUP reloads and SIGUSR1 reopens the access log, and watching goes on.
+        let signals = SignalWatcher([SIGTERM, SIGINT, SIGHUP, SIGUSR1]) { [weak self] sig in
+            self?.handleSignal(sig)
+            return sig == SIGHUP || sig == SIGUSR1
+        }
         signals.run()
         for w in workers { w.join() }
         finishTracing()
@@ -100,7 +106,7 @@ public final class ProxyServer: @unchecked Sendable {
     }
 
     /// Drains every worker, then stops its loop; after `graceMs` closes whatever is left. Any thread.
-    public func stop(graceMs: UInt64 = 0) {
+    package func stop(graceMs: UInt64 = 0) {
         lock.lock()
         let already = stopped
         stopped = true
@@ -110,7 +116,7 @@ public final class ProxyServer: @unchecked Sendable {
     }
 
     /// Blocks until every worker thread ended.
-    public func wait() {
+    package func wait() {
         for w in workers { w.join() }
         finishTracing()
     }
@@ -122,7 +128,7 @@ public final class ProxyServer: @unchecked Sendable {
     func workerMetricsSnapshots() -> [MetricsSnapshot] { workers.map { $0.metricsSnapshotWaiting() } }
 
     /// Re-reads the config file; a bad one is refused and the old one keeps serving.
-    public func reload() {
+    package func reload() {
         guard let configPath else { return }
         do {
             var config = try ConfigLoader.load(path: configPath)
@@ -265,45 +271,4 @@ final class WorkerThread: @unchecked Sendable {
             }
         }
     }
-}
-
-/// Watches SIGTERM, SIGINT, SIGHUP (reload) and SIGUSR1 (reopen the access log) on a loop of its own (the main thread's).
-final class SignalWatcher {
-    private let loop = EventLoop()
-    private var handles: [UnsafeMutablePointer<uv_signal_t>] = []
-    private let onSignal: (Int32) -> Void
-    private var stopping = false
-
-    init(_ onSignal: @escaping (Int32) -> Void) {
-        self.onSignal = onSignal
-        for sig in [SIGTERM, SIGINT, SIGHUP, SIGUSR1] {
-            let h = UnsafeMutablePointer<uv_signal_t>.allocate(capacity: 1)
-            uv_signal_init(loop.handle, h)
-            h.pointee.data = Unmanaged.passUnretained(self).toOpaque()
-            uv_signal_start(h, signalWatcherCallback, sig)
-            handles.append(h)
-        }
-    }
-
-    /// Runs until a stop signal arrived (SIGHUP keeps it running).
-    func run() {
-        loop.unrefWakeup()
-        loop.run()
-        for h in handles { uv_close(asHandle(h), nil) }
-        loop.runOnce()
-        for h in handles { h.deallocate() }
-    }
-
-    fileprivate func received(_ sig: Int32) {
-        onSignal(sig)
-        if sig != SIGHUP, sig != SIGUSR1 {
-            for h in handles { uv_signal_stop(h) }
-            uv_stop(loop.handle)
-        }
-    }
-}
-
-private func signalWatcherCallback(_ h: UnsafeMutablePointer<uv_signal_t>?, _ sig: Int32) {
-    guard let h, let data = h.pointee.data else { return }
-    Unmanaged<SignalWatcher>.fromOpaque(data).takeUnretainedValue().received(sig)
 }

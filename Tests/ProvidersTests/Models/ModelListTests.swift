@@ -19,6 +19,21 @@ final class ModelListTests: XCTestCase {
                        #"{"data":[],"has_more":false,"first_id":null,"last_id":null}"#)
     }
 
+    func testClaudeIdsFirstForAnthropicClientsOnly() {
+        let list = [
+            ModelInfo(id: "gpt-5", ownedBy: "openai", created: 0),
+            ModelInfo(id: "claude-sonnet-4-5", ownedBy: "anthropic", created: 0),
+            ModelInfo(id: "o3", ownedBy: "openai", created: 0),
+            ModelInfo(id: "anthropic.claude-haiku-4-5-v1:0", ownedBy: "anthropic", created: 0),
+        ]
+        XCTAssertEqual(ModelList.ordered(list, for: .anthropicMessages).map(\.id),
+                       ["claude-sonnet-4-5", "anthropic.claude-haiku-4-5-v1:0", "gpt-5", "o3"])
+        for dialect in [Dialect.openAIChat, .openAIResponses, .bedrockAnthropic] {
+            XCTAssertEqual(ModelList.ordered(list, for: dialect).map(\.id), list.map(\.id), "\(dialect)")
+        }
+        XCTAssertEqual(ModelList.ordered([], for: .anthropicMessages), [])
+    }
+
     func testRFC3339() {
         XCTAssertEqual(ModelList.rfc3339(951_782_400), "2000-02-29T00:00:00Z")
         XCTAssertEqual(ModelList.rfc3339(1_709_251_199), "2024-02-29T23:59:59Z")

@@ -1,6 +1,7 @@
 import XCTest
 
 @testable import UVProxy
+@testable import HTTP1
 
 final class ChunkedDecoderTests: XCTestCase {
     enum Outcome: Equatable {

@@ -1,6 +1,7 @@
 import XCTest
 
 @testable import UVProxy
+@testable import HTTP1
 
 /// The SWAR control-byte mask the head scanner jumps with: its lowest flagged byte must be exactly
 /// the first byte below 0x20 or equal to DEL, whatever the other bytes hold.

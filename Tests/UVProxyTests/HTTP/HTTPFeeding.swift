@@ -1,6 +1,7 @@
 import XCTest
 
 @testable import UVProxy
+@testable import HTTP1
 
 /// Feeds a byte stream to a parser in every way the network could deliver it: whole, one byte at
 /// a time, and split in two at every index. A vector passes only if every delivery gives the same

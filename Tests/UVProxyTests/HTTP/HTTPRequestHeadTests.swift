@@ -1,6 +1,7 @@
 import XCTest
 
 @testable import UVProxy
+@testable import HTTP1
 
 /// The request parser's contract beyond the vectors: spans, lookups, limits as bytes arrive,
 /// sticky failures, reuse.

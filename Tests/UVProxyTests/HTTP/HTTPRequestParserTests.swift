@@ -1,6 +1,7 @@
 import XCTest
 
 @testable import UVProxy
+@testable import HTTP1
 
 /// Request vectors in the spirit of llhttp's test data: raw bytes and what the connection must see.
 /// Every vector is fed whole, byte by byte and split at every index (see `Feeding`).

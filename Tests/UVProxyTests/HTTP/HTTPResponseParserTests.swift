@@ -1,6 +1,7 @@
 import XCTest
 
 @testable import UVProxy
+@testable import HTTP1
 
 /// Response vectors, driven like the proxy's upstream side: heads, then bodies by their framing
 /// (`untilClose` bodies end with the input), 1xx heads reported and skipped.

@@ -1,6 +1,7 @@
 import XCTest
 
 @testable import UVProxy
+@testable import HTTP1
 
 final class HTTPWriterTests: XCTestCase {
     func text(_ build: (inout [UInt8]) -> Void) -> String {

@@ -1,6 +1,7 @@
 import Glibc
 import XCTest
 @testable import UVProxy
+@testable import UVNet
 
 /// `Timer.arm(in:)` moves a deadline without touching libuv's timer heap unless the deadline comes
 /// earlier: the action must still run exactly once, never before the latest deadline, and never after
@@ -11,15 +12,15 @@ final class TimerDeadlineTests: XCTestCase {
     }
 
     /// Runs `setup` on a fresh loop, lets it run for `ms`, and returns when the action fired (ms after start).
-    private func runLoop(forMs ms: UInt64, _ setup: (EventLoop, UVProxy.Timer) -> Void) -> [UInt64] {
+    private func runLoop(forMs ms: UInt64, _ setup: (EventLoop, UVNet.Timer) -> Void) -> [UInt64] {
         let loop = EventLoop()
         loop.unrefWakeup()
         let recorder = Recorder()
         let start = loop.now
-        let timer = UVProxy.Timer(loop: loop)
+        let timer = UVNet.Timer(loop: loop)
         timer.setAction { recorder.firedAt.append(loop.now - start) }
         setup(loop, timer)
-        let end = UVProxy.Timer(loop: loop)
+        let end = UVNet.Timer(loop: loop)
         end.keepLoopAlive()
         end.start(after: ms) {
             timer.close()
@@ -57,7 +58,7 @@ final class TimerDeadlineTests: XCTestCase {
     func testArmAgainAfterFiringAndAfterDisarm() {
         let fired = runLoop(forMs: 400) { loop, t in
             t.arm(in: 20)
-            let again = UVProxy.Timer(loop: loop)
+            let again = UVNet.Timer(loop: loop)
             again.start(after: 60) {
                 t.disarm()
                 t.arm(in: 50)  // the stale libuv schedule is gone; this one must fire

@@ -1,6 +1,7 @@
 import Glibc
 import XCTest
 @testable import UVProxy
+@testable import UVNet
 
 /// `EventLoop.takeTimer`/`recycleTimer`: a recycled timer is stopped and forgets its action (the old
 /// owner's deadline never fires), comes back from the next `takeTimer`, and is handed back at most
@@ -15,7 +16,7 @@ final class TimerRecyclingTests: XCTestCase {
         clock_gettime(CLOCK_MONOTONIC, &t)
         let end = t.tv_sec * 1_000 + t.tv_nsec / 1_000_000 + ms
         // Timers are unreferenced (they never keep a loop running): one that is keeps it alive here.
-        let alive = UVProxy.Timer(loop: loop)
+        let alive = UVNet.Timer(loop: loop)
         alive.keepLoopAlive()
         alive.start(after: UInt64(ms)) {}
         defer {

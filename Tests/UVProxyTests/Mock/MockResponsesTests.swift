@@ -3,6 +3,7 @@ import Foundation
 import XCTest
 @testable import Providers
 @testable import UVProxy
+@testable import MockGateway
 
 /// The mock upstream's OpenAI Responses API (MockResponses.swift): the event sequence and its sequence
 /// numbers, the function-call and tool-result steering Codex is driven with, reasoning items, faults,

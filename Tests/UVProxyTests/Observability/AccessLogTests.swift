@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import XCTest
 @testable import UVProxy
+@testable import UVNet
 
 final class AccessLogTests: XCTestCase {
     func tempPath() -> String {
@@ -140,7 +141,8 @@ final class AccessLogTests: XCTestCase {
         let stack = try TestStack(yaml: yaml)
         let c = try stack.client()
         c.send(RawHTTPClient.post("/openai/v1/chat/completions?x=secret-query", body: #"{"model":"gpt-5","messages":[{"role":"user","content":"hi"}]}"#,
-                                  headers: ["X-Claude-Code-Session-Id": "s-1", "Authorization": "Bearer client-secret"]))
+                                  headers: ["X-Claude-Code-Session-Id": "s-1", "X-Client-Request-Id": "c-7",
+                                            "Authorization": "Bearer client-secret"]))
         XCTAssertEqual(try XCTUnwrap(c.readResponse()).status, 200)
         c.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
         XCTAssertEqual(try XCTUnwrap(c.readResponse()).status, 200)
@@ -151,6 +153,7 @@ final class AccessLogTests: XCTestCase {
         XCTAssertEqual(first["path"] as? String, "/openai/v1/chat/completions", "no query values")
         XCTAssertEqual(first["upstream"] as? String, "mock")
         XCTAssertEqual(first["session"] as? String, "s-1")
+        XCTAssertEqual(first["client_request_id"] as? String, "c-7")
         XCTAssertFalse(read(path).contains("client-secret"))
         XCTAssertFalse(read(path).contains("secret-query"))
     }

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 
 @testable import UVProxy
+@testable import MockGateway
 
 /// `/metrics` over loopback against the mock upstream: two workers' counts add up in one scrape from
 /// either listener, the admin listener, the switch, inbound keys, pool and stream families.

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 
 @testable import UVProxy
+@testable import UVNet
 
 /// The metrics registry without sockets: bucket math, counter tables, labels, summing workers'
 /// snapshots by label values, the text format, the scrape's message passing, the config keys.

@@ -2,6 +2,8 @@ import Providers
 import XCTest
 
 @testable import UVProxy
+@testable import UVNet
+@testable import HTTP1
 
 /// W3C trace context, sampling, the OTLP JSON encoding and the export queue, without sockets.
 final class TracingTests: XCTestCase {

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import XCTest
 @testable import UVProxy
+@testable import MockGateway
 
 /// A route's fallbacks: tried in order when a target fails in a retryable way; a target whose
 /// circuit opened is skipped until its cooldown ends, then probed and used again.

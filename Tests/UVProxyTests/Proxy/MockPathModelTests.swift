@@ -1,6 +1,7 @@
 import XCTest
 
 @testable import UVProxy
+@testable import MockGateway
 
 /// The mock upstream's reading of a Bedrock path: percent-decoding and the version suffix.
 final class MockPathModelTests: XCTestCase {

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import UVProxy
+@testable import MockGateway
 
 /// Timeouts, keep-alive pings, connection limits, graceful stop, reload, and upstream connections
 /// that go away — over real sockets.

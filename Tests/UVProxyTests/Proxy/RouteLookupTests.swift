@@ -36,6 +36,22 @@ final class RouteLookupTests: XCTestCase {
         }
     }
 
+    /// The router alone, on paths as bytes: indices as given, shared entries in the order given.
+    func testRouterOnItsOwn() {
+        let router = Router([(path: "/a/", isPrefix: true, index: 7), (path: "/a/b", isPrefix: false, index: 3),
+                             (path: "/a/", isPrefix: true, index: 1), (path: "/a/b/", isPrefix: true, index: 5)])
+        func lookup(_ path: String) -> [Int] {
+            var p = path
+            return p.withUTF8 { router.candidates(path: UnsafeRawBufferPointer($0)) }
+        }
+        XCTAssertEqual(lookup("/a/b"), [3])
+        XCTAssertEqual(lookup("/a/b/c"), [5])
+        XCTAssertEqual(lookup("/a/x"), [7, 1])
+        XCTAssertEqual(lookup("/a/"), [7, 1])
+        XCTAssertEqual(lookup("/a"), [])
+        XCTAssertEqual(Router([]).candidates(path: UnsafeRawBufferPointer(start: nil, count: 0)), [])
+    }
+
     /// The byte lookup agrees with String comparison on every prefix of the configured paths.
     func testEveryPrefixOfEveryPath() throws {
         let r = try runtime()

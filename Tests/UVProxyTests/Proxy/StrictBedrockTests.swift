@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 @testable import Providers
 @testable import UVProxy
+@testable import MockGateway
 
 /// The bundled mock refuses what Bedrock refuses; the proxy's profile and healing make Claude Code's
 /// requests pass it.

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import UVProxy
+@testable import MockGateway
 
 /// The proxy against a real TLS upstream (the mock with a certificate generated for the test).
 final class TLSUpstreamTests: XCTestCase {

@@ -1,6 +1,7 @@
 import Glibc
 import XCTest
 @testable import UVProxy
+@testable import UVNet
 
 /// The pool keeps its upstream's address: parsed once for an IP literal, looked up once per expiry for
 /// a host name, and looked up again after a connection to it failed (the address may have moved).

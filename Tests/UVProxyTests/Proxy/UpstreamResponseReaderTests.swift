@@ -1,6 +1,7 @@
 import XCTest
 
 @testable import UVProxy
+@testable import HTTP1
 
 /// The upstream response side of an exchange, without sockets: every vector fed whole, byte by byte
 /// and split in two at every index (so every head and every body is split at every byte), each

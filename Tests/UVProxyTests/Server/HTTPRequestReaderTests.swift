@@ -1,6 +1,7 @@
 import XCTest
 
 @testable import UVProxy
+@testable import HTTP1
 
 /// The server connection's reading half without a socket: bytes in, request events out, fed the way
 /// the connection feeds it (one buffer, consumed bytes dropped, the rest offered again with more),

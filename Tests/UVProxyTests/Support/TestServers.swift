@@ -1,5 +1,6 @@
 import Foundation
 @testable import UVProxy
+@testable import MockGateway
 
 /// A mock upstream and a proxy on ephemeral loopback ports, stopped at the end of a test.
 final class TestStack {

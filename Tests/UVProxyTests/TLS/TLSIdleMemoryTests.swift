@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 
 @testable import UVProxy
+@testable import UVNet
 
 /// Memory held by idle sessions: what thousands of pooled upstream connections cost.
 final class TLSIdleMemoryTests: XCTestCase {

@@ -1,6 +1,7 @@
 import XCTest
 
 @testable import UVProxy
+@testable import UVNet
 
 /// A client and a server `TLSSession` joined in memory: ciphertext drained from one side is fed
 /// to the other, in chunks of a chosen size, with one cycle on the receiver after every chunk.

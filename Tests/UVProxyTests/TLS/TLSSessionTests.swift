@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 
 @testable import UVProxy
+@testable import UVNet
 
 /// Handshake and data transfer between two in-memory sessions, whole and incremental.
 final class TLSSessionTests: XCTestCase {

@@ -2,6 +2,7 @@ import COpenSSL
 import XCTest
 
 @testable import UVProxy
+@testable import UVNet
 
 /// How a stream ends: close_notify, EOF without it, truncation, garbage and corruption.
 final class TLSStreamEndTests: XCTestCase {

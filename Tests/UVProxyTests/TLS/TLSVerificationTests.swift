@@ -2,6 +2,7 @@ import COpenSSL
 import XCTest
 
 @testable import UVProxy
+@testable import UVNet
 
 /// Certificate and hostname verification, and context configuration errors.
 final class TLSVerificationTests: XCTestCase {

@@ -1,6 +1,6 @@
 /// libFuzzer target: `ChunkedDecoder` alone. The flag picks a tiny body limit (to reach the limit
 /// paths). The body bytes, the bytes consumed and the error code must not depend on how input is cut.
-import UVProxyHTTP
+import HTTP1
 
 struct ChunkedOutcome: Equatable, CustomStringConvertible {
     var body: [UInt8] = []

@@ -1,4 +1,5 @@
 import Glibc
+import HTTP1
 
 /// One exchange's place in a trace, made when the exchange starts (`WorkerTracer.begin`): the trace
 /// it belongs to (the client's, or a new one), its own SERVER span id, the id of the CLIENT span that

@@ -1,5 +1,5 @@
-import CLibUV
 import Glibc
+import HTTP1
 
 /// POSTs one OTLP/HTTP request with plain blocking-style sockets on the exporter's thread: a
 /// non-blocking socket driven by `poll` so that connect, send and the answer together end by the

@@ -1,4 +1,5 @@
 import Glibc
+import UVNet
 
 /// The process's span exporter: one thread that takes the workers' batches from a bounded queue,
 /// encodes them as OTLP/HTTP JSON and POSTs them to the collector with bounded timeouts. Workers never

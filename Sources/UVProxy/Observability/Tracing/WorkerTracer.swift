@@ -1,4 +1,6 @@
 import Glibc
+import UVNet
+import HTTP1
 
 /// One worker's side of tracing (loop-confined): starts each exchange's trace context, keeps the
 /// worker's finished spans in a small batch, and hands the batch to the shared `SpanExporter` when it
