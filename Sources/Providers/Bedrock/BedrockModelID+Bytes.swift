@@ -181,3 +181,47 @@ extension BedrockModelID {
 
     @inline(__always) private static func hex(_ n: UInt8) -> UInt8 { n < 10 ? 0x30 + n : 0x37 + n }
 }
+
+extension BedrockModelID {
+    /// `…/model/<id>/invoke…` → the id, percent-decoded, into `out`; false when the path has none. (Spans
+    /// name the model id a Bedrock upstream was asked for from the path the request went to.)
+    public static func model(inPath path: UnsafeRawBufferPointer, into out: inout [UInt8]) -> Bool {
+        let n = path.count
+        var i = 0
+        // Find the first segment that is exactly `model`, then take the next one.
+        while i <= n {
+            var j = i
+            while j < n && path[j] != 0x2F { j += 1 }
+            if j - i == 5 && path[i] == 0x6D && path[i + 1] == 0x6F && path[i + 2] == 0x64 && path[i + 3] == 0x65 && path[i + 4] == 0x6C {
+                let s = j + 1
+                guard s <= n else { return false }
+                var e = s
+                while e < n && path[e] != 0x2F { e += 1 }
+                guard e > s else { return false }
+                out.removeAll(keepingCapacity: true)
+                var k = s
+                while k < e {
+                    if path[k] == 0x25, k + 2 < e, let hi = hexValue(path[k + 1]), let lo = hexValue(path[k + 2]) {
+                        out.append(hi << 4 | lo)
+                        k += 3
+                    } else {
+                        out.append(path[k])
+                        k += 1
+                    }
+                }
+                return true
+            }
+            i = j + 1
+        }
+        return false
+    }
+
+    private static func hexValue(_ c: UInt8) -> UInt8? {
+        switch c {
+        case 0x30...0x39: c - 0x30
+        case 0x41...0x46: c - 0x37
+        case 0x61...0x66: c - 0x57
+        default: nil
+        }
+    }
+}

@@ -25,6 +25,16 @@ extension Dialect {
         if path.contains("/messages") || path.hasPrefix("/bedrock/") || path.hasPrefix("/anthropic/") { return .anthropicMessages }
         return .openAIChat
     }
+
+    /// OpenTelemetry's `gen_ai.provider.name` for an upstream speaking this dialect; nil for pass-through.
+    public var genAIProviderName: String? {
+        switch self {
+        case .bedrockAnthropic: "aws.bedrock"
+        case .openAIChat, .openAIResponses: "openai"
+        case .anthropicMessages: "anthropic"
+        case .passthrough: nil
+        }
+    }
 }
 
 /// Per-route options a translator needs.

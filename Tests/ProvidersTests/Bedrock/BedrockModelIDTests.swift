@@ -89,4 +89,33 @@ final class BedrockModelIDTests: XCTestCase {
             XCTAssertEqual(bytesPath, "/m/\(BedrockModelID.pathSegment(id))/invoke", name)
         }
     }
+
+    /// The model id a span names for a Bedrock upstream, read back from the path the request went to:
+    /// the segment after the first `model` segment, percent-decoded (as `pathSegment` encodes it).
+    func testModelInPath() {
+        func model(_ path: String) -> String? {
+            var out: [UInt8] = [0x78]
+            var p = path
+            let found = p.withUTF8 { BedrockModelID.model(inPath: UnsafeRawBufferPointer($0), into: &out) }
+            return found ? String(decoding: out, as: UTF8.self) : nil
+        }
+        let id = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
+        XCTAssertEqual(model("/v1/bedrock/model/\(BedrockModelID.pathSegment(id))/invoke"), id)
+        XCTAssertEqual(model("/model/\(BedrockModelID.pathSegment(id))/invoke-with-response-stream"), id)
+        XCTAssertEqual(model("/model/a%2Fb%3a0"), "a/b:0", "lower- and upper-case hex, last segment")
+        XCTAssertEqual(model("/model/a%zz%2"), "a%zz%2", "a broken escape stays as it is")
+        XCTAssertEqual(model("/models/x/model/y/invoke"), "y", "only a segment that is exactly `model`")
+        XCTAssertNil(model("/v1/chat/completions"))
+        XCTAssertNil(model("/model"), "no segment after it")
+        XCTAssertNil(model("/model//invoke"), "an empty id")
+        XCTAssertNil(model(""))
+    }
+
+    func testGenAIProviderNames() {
+        XCTAssertEqual(Dialect.bedrockAnthropic.genAIProviderName, "aws.bedrock")
+        XCTAssertEqual(Dialect.openAIChat.genAIProviderName, "openai")
+        XCTAssertEqual(Dialect.openAIResponses.genAIProviderName, "openai")
+        XCTAssertEqual(Dialect.anthropicMessages.genAIProviderName, "anthropic")
+        XCTAssertNil(Dialect.passthrough.genAIProviderName)
+    }
 }

@@ -107,7 +107,7 @@ final class OTLPJSON {
         case .none:
             spans(nil)
         case .bedrockPath:
-            if !r.upstreamPath.isNone, Self.bedrockModel(upstreamPath, into: &scratch) {
+            if !r.upstreamPath.isNone, BedrockModelID.model(inPath: upstreamPath, into: &scratch) {
                 scratch.withUnsafeBytes { spans($0) }
             } else {
                 spans(nil)
@@ -295,49 +295,6 @@ final class OTLPJSON {
         }
         w.byte(0x7D)
     }
-
-    /// `…/model/<id>/invoke…` → the id, percent-decoded, into `out`; false when the path has none.
-    static func bedrockModel(_ path: UnsafeRawBufferPointer, into out: inout [UInt8]) -> Bool {
-        let n = path.count
-        var i = 0
-        var segment = 0
-        // Find the first segment that is exactly `model`, then take the next one.
-        while i <= n {
-            var j = i
-            while j < n && path[j] != 0x2F { j += 1 }
-            if j - i == 5 && path[i] == 0x6D && path[i + 1] == 0x6F && path[i + 2] == 0x64 && path[i + 3] == 0x65 && path[i + 4] == 0x6C {
-                let s = j + 1
-                guard s <= n else { return false }
-                var e = s
-                while e < n && path[e] != 0x2F { e += 1 }
-                guard e > s else { return false }
-                out.removeAll(keepingCapacity: true)
-                var k = s
-                while k < e {
-                    if path[k] == 0x25, k + 2 < e, let hi = hexValue(path[k + 1]), let lo = hexValue(path[k + 2]) {
-                        out.append(hi << 4 | lo)
-                        k += 3
-                    } else {
-                        out.append(path[k])
-                        k += 1
-                    }
-                }
-                return true
-            }
-            segment += 1
-            i = j + 1
-        }
-        return false
-    }
-
-    private static func hexValue(_ c: UInt8) -> UInt8? {
-        switch c {
-        case 0x30...0x39: c - 0x30
-        case 0x41...0x46: c - 0x37
-        case 0x61...0x66: c - 0x57
-        default: nil
-        }
-    }
 }
 
 /// What a route contributes to its spans, rendered once per route on the exporter's thread.
@@ -391,7 +348,7 @@ final class RouteFragments {
         }
         b.count = 0
         if chat { attr("gen_ai.operation.name", "chat") }
-        if let p = Self.provider(config.egress) { attr("gen_ai.provider.name", p) }
+        if let p = config.egress.genAIProviderName { attr("gen_ai.provider.name", p) }
         operationProvider = b.bytes
         let url = route.upstreamBox?.config.url
         b.count = 0
@@ -416,15 +373,6 @@ final class RouteFragments {
         aliases = config.modelAliases.filter { $0.key != BedrockModelID.anyModel }
             .map { (Array($0.key.utf8), Array($0.value.utf8)) }
         anyAlias = config.modelAliases[BedrockModelID.anyModel].map { Array($0.utf8) }
-    }
-
-    static func provider(_ egress: Dialect) -> String? {
-        switch egress {
-        case .bedrockAnthropic: "aws.bedrock"
-        case .openAIChat, .openAIResponses: "openai"
-        case .anthropicMessages: "anthropic"
-        case .passthrough: nil
-        }
     }
 
     /// The alias of a client's model (`model_aliases`, then its `*` entry), nil when there is none.
