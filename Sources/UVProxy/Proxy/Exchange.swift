@@ -25,7 +25,11 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     private let requestId: RequestID
     private let startedAt: UInt64
     private var translator: (any ExchangeTranslator)?
-    private var upstreamRequest: UpstreamRequest?
+    private var upstreamRequest: UpstreamRequest? {
+        didSet { clientModel = upstreamRequest?.clientModel }
+    }
+    /// `upstreamRequest?.clientModel`, kept apart: reading it through the optional copied the request.
+    private var clientModel: Range<Int>?
     private var method = "POST"
     private var authValue: String?
     /// States, tries, retries, deadlines.
@@ -106,6 +110,11 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     private var clientDialect: Dialect { translator != nil ? route.config.ingress : Dialect.guess(path: path) }
     /// Someone reads the answer's facts (the access log, the metrics or the traces).
     private var observed: Bool { worker.log.enabled || worker.metrics != nil || worker.tracer != nil }
+    /// The answer's own `model` is wanted: the log and the traces name the upstream model, and only a
+    /// translator that does not know it leaves that to the answer (the metrics label the client's).
+    private var readsAnswerModel: Bool {
+        (worker.log.enabled || worker.tracer != nil) && translator?.namesUpstreamModel != true
+    }
     private var timeouts: UpstreamTimeouts { route.timeouts }
 
     // MARK: Start
@@ -515,7 +524,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         requestIdAndCORSHeaders(into: &block)
         appendForwardedUpstreamHeaders(head, into: &block)
         bytesToClient = n
-        if observed { facts = AnswerReader.json(body, dialect: clientDialect) }
+        if observed { facts = AnswerReader.json(body, dialect: clientDialect, model: readsAnswerModel) }
         worker.inPlaceResponses &+= 1
         block.withUnsafeBytes { client.respond(status: head.status, headerBlock: $0, body: body) }
         loop.returnScratch(block)
@@ -561,7 +570,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
                       (200..<300).contains(upstreamStatus), let i = responseContentType,
                       response.head?.valueHasPrefix(at: i, "application/json") == true {
                 // A pass-through JSON answer that came whole in one read: its usage, read in place.
-                facts = AnswerReader.json(piece, dialect: clientDialect)
+                facts = AnswerReader.json(piece, dialect: clientDialect, model: readsAnswerModel)
             }
         }
     }
@@ -614,7 +623,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
             let response = translator.clientResponse(status: head.status, contentType: head.value("content-type"),
                                                      body: collected, retryAfter: retryAfter)
             if observed, (200..<300).contains(response.status) {
-                facts = response.body.withUnsafeBytes { AnswerReader.json($0, dialect: clientDialect) }
+                facts = response.body.withUnsafeBytes { AnswerReader.json($0, dialect: clientDialect, model: readsAnswerModel) }
             }
             if clientStreamStarted {
                 // Keep-alive pings already started a 200 stream: the upstream's error becomes an error event.
@@ -875,45 +884,58 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         stopPings()
         if client.observer === self { client.observer = nil }
         if let w = watcher { facts = w.facts }
-        meter.finish(status: status, model: upstreamRequest?.clientModel, body: clientBody, usage: facts.usage, metrics: worker.metrics)
+        meter.finish(status: status, model: clientModel, body: clientBody, usage: facts.usage, metrics: worker.metrics)
         guard worker.tracer != nil || worker.log.enabled else { return }
-        // The id asked of the upstream (the translator knows it; a pass-through's answer names it): once.
-        let upstreamModel = upstreamRequest.flatMap { translator?.upstreamModel(of: $0) } ?? facts.model
         if let trace, let tracer = worker.tracer {
+            // The id asked of the upstream (the translator knows it; a pass-through's answer names it).
+            let upstreamModel = upstreamRequest.flatMap { translator?.upstreamModel(of: $0) } ?? facts.model
             tracer.end(trace, route: route, method: method, head: request.head, status: status, upstreamStatus: upstreamStatus,
-                       retries: retriesTaken, model: upstreamRequest?.clientModel, body: clientBody,
+                       retries: retriesTaken, model: clientModel, body: clientBody,
                        upstreamPath: upstreamRequest?.path, note: logNote,
                        usage: TraceUsage(inputTokens: facts.usage.input, outputTokens: facts.usage.output,
                                          finishReason: facts.stopReason, responseModel: upstreamModel))
         }
         guard worker.log.enabled else { return }
+        logLine(status: status, retries: retriesTaken, targetIndex: targetIndex)
+    }
+
+    /// The exchange's access-log line. A function of its own: inlined into `finish`, its many small
+    /// writes outgrew the optimizer's budget there and left calls to `count` and `min` in the line.
+    @inline(never)
+    private func logLine(status: Int, retries retriesTaken: Int, targetIndex: Int) {
         let head = request.head
         let duration = loop.now - startedAt
+        let fields = route.logFields
         worker.log.line { w in
             head.bytes.withUnsafeBytes { b in
                 w.begin(requestId: requestId, method: UnsafeRawBufferPointer(rebasing: b[head.method]),
                         path: UnsafeRawBufferPointer(rebasing: b[head.pathRange]), status: status, durationMs: duration)
             }
-            w.upstream(up.nameBytes, status: upstreamStatus)
-            if bytesToClient > 0 { w.int("bytes", bytesToClient) }
-            route.logName.withUnsafeBytes { w.string("route", $0) }
-            if let r = upstreamRequest?.clientModel, r.count >= 2, r.upperBound <= clientBody.count {
-                clientBody.withUnsafeBytes { w.string("model", UnsafeRawBufferPointer(rebasing: $0[(r.lowerBound + 1)..<(r.upperBound - 1)])) }
+            w.upstream(fields, status: upstreamStatus)
+            if bytesToClient > 0 { w.int(.bytes, bytesToClient) }
+            w.route(fields)
+            if let r = clientModel, r.count >= 2, r.upperBound <= clientBody.count {
+                clientBody.withUnsafeBytes { w.string(.model, UnsafeRawBufferPointer(rebasing: $0[(r.lowerBound + 1)..<(r.upperBound - 1)])) }
             }
-            if let m = upstreamModel { w.string("upstream_model", m) }
-            if headAt != 0 { w.int("ttfb_ms", Int(headAt &- requestSentAt)) }
-            if firstTokenAt != 0 { w.int("ttft_ms", Int(firstTokenAt &- startedAt)) }
+            // The same id, from the translator's bytes (a Bedrock path's segment: no String).
+            var named = false
+            if let translator, let req = upstreamRequest {
+                named = translator.withUpstreamModel(of: req) { w.string(.upstreamModel, $0) }
+            }
+            if !named, let m = facts.model { w.string(.upstreamModel, m) }
+            if headAt != 0 { w.int(.ttfbMs, Int(headAt &- requestSentAt)) }
+            if firstTokenAt != 0 { w.int(.ttftMs, Int(firstTokenAt &- startedAt)) }
             let u = facts.usage
-            if let v = u.input { w.int("input_tokens", v) }
-            if let v = u.output { w.int("output_tokens", v) }
-            if let v = u.cacheRead { w.int("cache_read_tokens", v) }
-            if let v = u.cacheCreation { w.int("cache_creation_tokens", v) }
-            if let v = u.reasoning { w.int("reasoning_tokens", v) }
-            if let v = facts.stopReason { w.string("stop", v) }
-            if let k = keyName { k.withUnsafeBytes { w.string("key", $0) } }
-            if retriesTaken > 0 { w.int("retries", retriesTaken) }
-            if targetIndex > 0 { w.int("fallback", targetIndex) }
-            if let logNote { w.string("note", logNote) }
+            if let v = u.input { w.int(.inputTokens, v) }
+            if let v = u.output { w.int(.outputTokens, v) }
+            if let v = u.cacheRead { w.int(.cacheReadTokens, v) }
+            if let v = u.cacheCreation { w.int(.cacheCreationTokens, v) }
+            if let v = u.reasoning { w.int(.reasoningTokens, v) }
+            if let v = facts.stopReason { w.string(.stop, v) }
+            if let k = keyName { k.withUnsafeBytes { w.string(.key, $0) } }
+            if retriesTaken > 0 { w.int(.retries, retriesTaken) }
+            if targetIndex > 0 { w.int(.fallback, targetIndex) }
+            if let logNote { w.string(.note, logNote) }
             // Ids a client sends to tie log lines to its own (Claude Code's session, a client request id),
             // and what the upstream profile removed from the request (names only, never values).
             // One pass over the field names, by length first (most requests carry neither).
