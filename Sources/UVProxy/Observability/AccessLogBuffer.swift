@@ -193,26 +193,27 @@ struct AccessLineWriter {
         let text: StaticString
         let json: StaticString
 
+        // Computed, not `static let`: each use is then two constant StaticStrings, with no lazy global.
         /// ` name=` and `,"name":`.
         static func int(_ text: StaticString, _ json: StaticString) -> Field { Field(text: text, json: json) }
         /// ` name="` and `,"name":"` (the value and its closing quote follow).
         static func string(_ text: StaticString, _ json: StaticString) -> Field { Field(text: text, json: json) }
 
-        static let bytes = int(" bytes=", #","bytes":"#)
-        static let ttfbMs = int(" ttfb_ms=", #","ttfb_ms":"#)
-        static let ttftMs = int(" ttft_ms=", #","ttft_ms":"#)
-        static let inputTokens = int(" input_tokens=", #","input_tokens":"#)
-        static let outputTokens = int(" output_tokens=", #","output_tokens":"#)
-        static let cacheReadTokens = int(" cache_read_tokens=", #","cache_read_tokens":"#)
-        static let cacheCreationTokens = int(" cache_creation_tokens=", #","cache_creation_tokens":"#)
-        static let reasoningTokens = int(" reasoning_tokens=", #","reasoning_tokens":"#)
-        static let retries = int(" retries=", #","retries":"#)
-        static let fallback = int(" fallback=", #","fallback":"#)
-        static let model = string(" model=\"", #","model":""#)
-        static let upstreamModel = string(" upstream_model=\"", #","upstream_model":""#)
-        static let stop = string(" stop=\"", #","stop":""#)
-        static let key = string(" key=\"", #","key":""#)
-        static let note = string(" note=\"", #","note":""#)
+        static var bytes: Field { int(" bytes=", #","bytes":"#) }
+        static var ttfbMs: Field { int(" ttfb_ms=", #","ttfb_ms":"#) }
+        static var ttftMs: Field { int(" ttft_ms=", #","ttft_ms":"#) }
+        static var inputTokens: Field { int(" input_tokens=", #","input_tokens":"#) }
+        static var outputTokens: Field { int(" output_tokens=", #","output_tokens":"#) }
+        static var cacheReadTokens: Field { int(" cache_read_tokens=", #","cache_read_tokens":"#) }
+        static var cacheCreationTokens: Field { int(" cache_creation_tokens=", #","cache_creation_tokens":"#) }
+        static var reasoningTokens: Field { int(" reasoning_tokens=", #","reasoning_tokens":"#) }
+        static var retries: Field { int(" retries=", #","retries":"#) }
+        static var fallback: Field { int(" fallback=", #","fallback":"#) }
+        static var model: Field { string(" model=\"", #","model":""#) }
+        static var upstreamModel: Field { string(" upstream_model=\"", #","upstream_model":""#) }
+        static var stop: Field { string(" stop=\"", #","stop":""#) }
+        static var key: Field { string(" key=\"", #","key":""#) }
+        static var note: Field { string(" note=\"", #","note":""#) }
     }
 
     /// An integer field named by a prebuilt `Field`. Not inlined (nor are the other field writers): a

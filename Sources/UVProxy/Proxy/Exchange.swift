@@ -456,17 +456,18 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     private func readResponse(_ bytes: UnsafeRawBufferPointer) {
         var input = bytes
         // A body that came whole with its head may be answered from the read buffer.
-        var headInThisRead = false
+        // (The head itself, not `response.head`: reading that optional copied the head once more.)
+        var headInThisRead: HTTPResponseHead?
         while machine.isSending {
             switch response.read(&input) {
             case .needMore:
                 return
             case .head(let head):
                 beginBody(head)
-                headInThisRead = true
+                headInThisRead = head
             case .body(let piece):
-                if headInThisRead, respondInPlace(body: piece) { return }
-                headInThisRead = false
+                if let head = headInThisRead, respondInPlace(head: head, body: piece) { return }
+                headInThisRead = nil
                 deliver(piece)
             case .end(let reusable):
                 completeBody(reusable: reusable)
@@ -501,9 +502,9 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     /// (the usual completion) is answered straight from the read buffer, its header block built in a
     /// scratch buffer: no collected copy, no `ClientResponse`, no String for the content type. The
     /// bytes are those `completeBody` would send (ExchangeInPlaceResponseTests compares the two).
-    private func respondInPlace(body: UnsafeRawBufferPointer) -> Bool {
+    private func respondInPlace(head: HTTPResponseHead, body: UnsafeRawBufferPointer) -> Bool {
         guard machine.mode == .collect, !clientStreamStarted, let translator, translator.passesSuccessBodyThrough,
-              (200..<300).contains(upstreamStatus), response.contentLength == body.count, let head = response.head
+              (200..<300).contains(upstreamStatus), response.contentLength == body.count
         else { return false }
         let n = body.count
         let contentType = responseContentType
