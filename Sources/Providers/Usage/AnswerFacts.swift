@@ -52,20 +52,23 @@ public struct AnswerFacts: Sendable, Equatable {
 public enum AnswerReader {
     /// `body` is a 2xx JSON answer in `dialect` (the client's). Unknown shapes give empty facts;
     /// nothing here throws or allocates more than a few small values.
-    /// `model: false` leaves `facts.model` nil (the caller knows the model; a long id is a String to make).
-    public static func json(_ body: UnsafeRawBufferPointer, dialect: Dialect, model: Bool = true) -> AnswerFacts {
+    /// `model: false` leaves `facts.model` nil (the caller knows the model; a long id is a String to make),
+    /// `stop: false` leaves `facts.stopReason` nil (only the token counts are wanted: the metrics).
+    public static func json(_ body: UnsafeRawBufferPointer, dialect: Dialect, model: Bool = true, stop: Bool = true) -> AnswerFacts {
         var facts = AnswerFacts()
         guard body.count > 0 else { return facts }
         switch dialect {
         case .anthropicMessages, .bedrockAnthropic:
-            if !anthropicByKeys(body, into: &facts, model: model) {
+            if !anthropicByKeys(body, into: &facts, model: model, stop: stop) {
                 anthropicByWalk(body, into: &facts)
                 if !model { facts.model = nil }
+                if !stop { facts.stopReason = nil }
             }
         case .openAIChat, .passthrough:
-            if !chatByKeys(body, into: &facts, model: model) {
+            if !chatByKeys(body, into: &facts, model: model, stop: stop) {
                 chatByWalk(body, into: &facts)
                 if !model { facts.model = nil }
+                if !stop { facts.stopReason = nil }
             }
         case .openAIResponses:
             readResponseObject(body, 0..<body.count, into: &facts)
@@ -80,7 +83,7 @@ public enum AnswerReader {
     /// are the only ones of their names, the first `"finish_reason":` is the first choice's and the
     /// first `"model":` the top-level model. False (nothing read) when there is no usage object: the
     /// caller walks the body.
-    static func chatByKeys(_ body: UnsafeRawBufferPointer, into facts: inout AnswerFacts, model: Bool = true) -> Bool {
+    static func chatByKeys(_ body: UnsafeRawBufferPointer, into facts: inout AnswerFacts, model: Bool = true, stop: Bool = true) -> Bool {
         let n = body.count
         // The usage is near the end: found backwards by the `g` of `"usage":`.
         guard let usageAt = KeySearch.lastKey(body, #""usage":"#, anchor: 4, before: n) else { return false }
@@ -88,7 +91,7 @@ public enum AnswerReader {
         guard v < n, body[v] == 0x7B else { return false }
         if !compactChatUsage(body, from: v, into: &facts.usage) { readOpenAIUsage(body, from: v, into: &facts.usage) }
         // The last choice's finish reason is just before the usage (by the `_` of `finish_reason`).
-        if let f = KeySearch.lastKey(body, #""finish_reason":"#, anchor: 7, before: usageAt),
+        if stop, let f = KeySearch.lastKey(body, #""finish_reason":"#, anchor: 7, before: usageAt),
            let r = KeySearch.stringValue(body, after: f + 16) {
             facts.stopReason = stopWord(body, r)
         }
@@ -143,7 +146,7 @@ public enum AnswerReader {
     /// last `"usage":`, the stop reason the last `"stop_reason":` before it, the model the first
     /// `"model":`. False (nothing read) when there is no usage object after a stop reason: the
     /// caller walks.
-    static func anthropicByKeys(_ body: UnsafeRawBufferPointer, into facts: inout AnswerFacts, model: Bool = true) -> Bool {
+    static func anthropicByKeys(_ body: UnsafeRawBufferPointer, into facts: inout AnswerFacts, model: Bool = true, stop: Bool = true) -> Bool {
         let n = body.count
         guard let usageAt = KeySearch.lastKey(body, #""usage":"#, anchor: 4, before: n) else { return false }
         let v = KeySearch.valueStart(body, usageAt + 8)
@@ -154,7 +157,7 @@ public enum AnswerReader {
             var base: Int?
             readAnthropicUsage(body, v..<n, into: &facts.usage, base: &base)
         }
-        if let r = KeySearch.stringValue(body, after: stopAt + 14) { facts.stopReason = stopWord(body, r) }
+        if stop, let r = KeySearch.stringValue(body, after: stopAt + 14) { facts.stopReason = stopWord(body, r) }
         if model, let m = KeySearch.firstKey(body, #""model":"#, anchor: 5, before: stopAt),
            let r = KeySearch.stringValue(body, after: m + 8) {
             facts.model = stringValue(body, r)

@@ -113,8 +113,10 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     /// The answer's own `model` is wanted: the log and the traces name the upstream model, and only a
     /// translator that does not know it leaves that to the answer (the metrics label the client's).
     private var readsAnswerModel: Bool {
-        (worker.log.enabled || worker.tracer != nil) && translator?.namesUpstreamModel != true
+        readsAnswerWords && translator?.namesUpstreamModel != true
     }
+    /// The log or the traces look: they want the stop reason and the model, the metrics only the tokens.
+    private var readsAnswerWords: Bool { worker.log.enabled || worker.tracer != nil }
     private var timeouts: UpstreamTimeouts { route.timeouts }
 
     // MARK: Start
@@ -525,7 +527,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         requestIdAndCORSHeaders(into: &block)
         appendForwardedUpstreamHeaders(head, into: &block)
         bytesToClient = n
-        if observed { facts = AnswerReader.json(body, dialect: clientDialect, model: readsAnswerModel) }
+        if observed { facts = AnswerReader.json(body, dialect: clientDialect, model: readsAnswerModel, stop: readsAnswerWords) }
         worker.inPlaceResponses &+= 1
         block.withUnsafeBytes { client.respond(status: head.status, headerBlock: $0, body: body) }
         loop.returnScratch(block)
@@ -571,7 +573,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
                       (200..<300).contains(upstreamStatus), let i = responseContentType,
                       response.head?.valueHasPrefix(at: i, "application/json") == true {
                 // A pass-through JSON answer that came whole in one read: its usage, read in place.
-                facts = AnswerReader.json(piece, dialect: clientDialect, model: readsAnswerModel)
+                facts = AnswerReader.json(piece, dialect: clientDialect, model: readsAnswerModel, stop: readsAnswerWords)
             }
         }
     }
@@ -624,7 +626,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
             let response = translator.clientResponse(status: head.status, contentType: head.value("content-type"),
                                                      body: collected, retryAfter: retryAfter)
             if observed, (200..<300).contains(response.status) {
-                facts = response.body.withUnsafeBytes { AnswerReader.json($0, dialect: clientDialect, model: readsAnswerModel) }
+                facts = response.body.withUnsafeBytes { AnswerReader.json($0, dialect: clientDialect, model: readsAnswerModel, stop: readsAnswerWords) }
             }
             if clientStreamStarted {
                 // Keep-alive pings already started a 200 stream: the upstream's error becomes an error event.

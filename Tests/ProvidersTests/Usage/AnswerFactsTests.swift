@@ -308,7 +308,8 @@ final class AnswerFactsTests: XCTestCase {
                        TokenUsage(input: 86 + 100 + 1920, output: 3, cacheRead: 1920, cacheCreation: 100))
     }
 
-    /// `model: false` reads everything but the model, on the key search and on the walk.
+    /// `model: false` reads everything but the model, `stop: false` everything but the stop reason, on
+    /// the key search and on the walk.
     func testAnswerModelLeftUnreadWhenNotWanted() {
         let bodies: [(Dialect, String)] = [
             (.openAIChat, #"{"model":"gpt-5","choices":[{"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":2}}"#),
@@ -323,6 +324,13 @@ final class AnswerFactsTests: XCTestCase {
             expected.model = nil
             let some = Array(body.utf8).withUnsafeBytes { AnswerReader.json($0, dialect: dialect, model: false) }
             XCTAssertEqual(some, expected, body)
+            XCTAssertNotNil(all.stopReason, body)
+            expected.stopReason = nil
+            let tokens = Array(body.utf8).withUnsafeBytes { AnswerReader.json($0, dialect: dialect, model: false, stop: false) }
+            XCTAssertEqual(tokens, expected, body)
+            var noStop = all
+            noStop.stopReason = nil
+            XCTAssertEqual(Array(body.utf8).withUnsafeBytes { AnswerReader.json($0, dialect: dialect, stop: false) }, noStop, body)
         }
     }
 
