@@ -177,8 +177,9 @@ public protocol ExchangeTranslator: AnyObject {
     func upstreamModel(of request: UpstreamRequest) -> String?
 
     /// Calls `body` with the bytes of `upstreamModel(of:)` (for the access log: translators that read
-    /// it from the path make no String); false, without calling it, when that is nil.
-    func withUpstreamModel(of request: UpstreamRequest, _ body: (UnsafeRawBufferPointer) -> Void) -> Bool
+    /// it from the path make no String); false, without calling it, when that is nil. `inout` only so
+    /// that the proxy lends the request it keeps in place (passed by value, it was copied, strings retained).
+    func withUpstreamModel(of request: inout UpstreamRequest, _ body: (UnsafeRawBufferPointer) -> Void) -> Bool
 
     /// `upstreamModel(of:)` names the model of every request this translator makes (a Bedrock path
     /// does): the answer's own `model` need not be read for logs and traces.
@@ -192,7 +193,7 @@ extension ExchangeTranslator {
     public var removedForUpstream: [String] { [] }
     public func upstreamModel(of request: UpstreamRequest) -> String? { nil }
     public var namesUpstreamModel: Bool { false }
-    public func withUpstreamModel(of request: UpstreamRequest, _ body: (UnsafeRawBufferPointer) -> Void) -> Bool {
+    public func withUpstreamModel(of request: inout UpstreamRequest, _ body: (UnsafeRawBufferPointer) -> Void) -> Bool {
         guard var model = upstreamModel(of: request) else { return false }
         model.withUTF8 { body(UnsafeRawBufferPointer($0)) }
         return true

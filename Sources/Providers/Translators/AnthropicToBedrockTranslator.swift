@@ -12,7 +12,7 @@ public final class AnthropicToBedrockTranslator: ExchangeTranslator {
     public let options: TranslationOptions
 
     public func upstreamModel(of request: UpstreamRequest) -> String? { request.modelSegment(template: options.upstreamPath) }
-    public func withUpstreamModel(of request: UpstreamRequest, _ body: (UnsafeRawBufferPointer) -> Void) -> Bool {
+    public func withUpstreamModel(of request: inout UpstreamRequest, _ body: (UnsafeRawBufferPointer) -> Void) -> Bool {
         request.withModelSegment(template: options.upstreamPath, body)
     }
     public var namesUpstreamModel: Bool { true }

@@ -25,9 +25,8 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     private let requestId: RequestID
     private let startedAt: UInt64
     private var translator: (any ExchangeTranslator)?
-    private var upstreamRequest: UpstreamRequest? {
-        didSet { clientModel = upstreamRequest?.clientModel }
-    }
+    /// Set with `clientModel` (no observer: the log lends it `inout` to the translator, in place).
+    private var upstreamRequest: UpstreamRequest?
     /// `upstreamRequest?.clientModel`, kept apart: reading it through the optional copied the request.
     private var clientModel: Range<Int>?
     private var method = "POST"
@@ -148,7 +147,9 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
                 }
             }
             do {
-                upstreamRequest = try translator.upstreamRequest(for: ClientRequest(body: clientBody, anthropicBeta: clientBetas))
+                let made = try translator.upstreamRequest(for: ClientRequest(body: clientBody, anthropicBeta: clientBetas))
+                clientModel = made.clientModel
+                upstreamRequest = made
             } catch {
                 finishWithError(error)
                 return
@@ -159,6 +160,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
                 bodyStreamed = true
                 bodyChunked = request.head.framing == .chunked
             }
+            clientModel = nil
             upstreamRequest = UpstreamRequest(path: route.config.upstreamPath(forRequestPath: path) + query, body: request.body, stream: false,
                                               contentType: request.head.value("content-type") ?? "", accept: request.head.value("accept") ?? "")
         }
@@ -216,7 +218,9 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         case .resend:
             collected.removeAll()
             do {
-                upstreamRequest = try translator!.upstreamRequest(for: ClientRequest(body: clientBody, anthropicBeta: clientBetas))
+                let made = try translator!.upstreamRequest(for: ClientRequest(body: clientBody, anthropicBeta: clientBetas))
+                clientModel = made.clientModel
+                upstreamRequest = made
             } catch {
                 fail(error)
                 return
@@ -320,13 +324,16 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         select(target: index)
         if let translator {
             do {
-                upstreamRequest = try translator.upstreamRequest(for: ClientRequest(body: clientBody, anthropicBeta: clientBetas))
+                let made = try translator.upstreamRequest(for: ClientRequest(body: clientBody, anthropicBeta: clientBetas))
+                clientModel = made.clientModel
+                upstreamRequest = made
             } catch {
                 fail(error)
                 return
             }
         } else if var req = upstreamRequest {
             req.path = route.config.upstreamPath(forRequestPath: path) + request.head.queryString
+            clientModel = req.clientModel
             upstreamRequest = req
         }
         startPings()
@@ -922,8 +929,8 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
             }
             // The same id, from the translator's bytes (a Bedrock path's segment: no String).
             var named = false
-            if let translator, let req = upstreamRequest {
-                named = translator.withUpstreamModel(of: req) { w.string(.upstreamModel, $0) }
+            if let translator, upstreamRequest != nil {
+                named = translator.withUpstreamModel(of: &upstreamRequest!) { w.string(.upstreamModel, $0) }
             }
             if !named, let m = facts.model { w.string(.upstreamModel, m) }
             if headAt != 0 { w.int(.ttfbMs, Int(headAt &- requestSentAt)) }
