@@ -185,6 +185,15 @@ public protocol ExchangeTranslator: AnyObject {
     /// The model id `request` (made by this translator's last `upstreamRequest`) asks the upstream
     /// for, for logs and traces; nil when it is the client's `model` unchanged. Read once per request.
     func upstreamModel(of request: UpstreamRequest) -> String?
+
+    /// Calls `body` with the bytes of `upstreamModel(of:)` (for the access log: translators that read
+    /// it from the path make no String); false, without calling it, when that is nil. `inout` only so
+    /// that the proxy lends the request it keeps in place (passed by value, it was copied, strings retained).
+    func withUpstreamModel(of request: inout UpstreamRequest, _ body: (UnsafeRawBufferPointer) -> Void) -> Bool
+
+    /// `upstreamModel(of:)` names the model of every request this translator makes (a Bedrock path
+    /// does): the answer's own `model` need not be read for logs and traces.
+    var namesUpstreamModel: Bool { get }
 }
 
 extension ExchangeTranslator {
@@ -193,49 +202,79 @@ extension ExchangeTranslator {
     public func learnFromRejection(status: Int, body: [UInt8]) -> RejectionRetry? { nil }
     public var removedForUpstream: [String] { [] }
     public func upstreamModel(of request: UpstreamRequest) -> String? { nil }
+    public var namesUpstreamModel: Bool { false }
+    public func withUpstreamModel(of request: inout UpstreamRequest, _ body: (UnsafeRawBufferPointer) -> Void) -> Bool {
+        guard var model = upstreamModel(of: request) else { return false }
+        model.withUTF8 { body(UnsafeRawBufferPointer($0)) }
+        return true
+    }
 }
 
 extension UpstreamRequest {
     /// The `{model}` segment of a path made from `template` (a Bedrock path such as
     /// `/v1/bedrock/model/{model}/{action}`), percent-decoded; nil when the path does not fit.
     public func modelSegment(template: String) -> String? {
+        var model: String?
+        withModelSegment(template: template) { model = String(decoding: $0, as: UTF8.self) }
+        return model
+    }
+
+    /// Calls `body` with the bytes of `modelSegment(template:)`, decoded in place of a String (none
+    /// is made, and at most one small buffer for a segment with `%` escapes); false when the path does
+    /// not fit.
+    @discardableResult
+    public func withModelSegment(template: String, _ body: (UnsafeRawBufferPointer) -> Void) -> Bool {
         var t = template
         var p = path
-        return t.withUTF8 { tb -> String? in
+        return t.withUTF8 { tb -> Bool in
             // The template's bytes before `{model}`.
-            var mark = -1
-            if tb.count >= 7 {
-                for i in 0...(tb.count - 7) where tb[i] == UInt8(ascii: "{") && tb[i + 6] == UInt8(ascii: "}") {
-                    if UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(tb)[i..<(i + 7)]).elementsEqual("{model}".utf8) {
-                        mark = i
-                        break
-                    }
+            guard let mark = Self.modelMark(UnsafeRawBufferPointer(tb)) else { return false }
+            return p.withUTF8 { pb -> Bool in
+                guard pb.count > mark, mark == 0 || memcmp(pb.baseAddress!, tb.baseAddress!, mark) == 0 else { return false }
+                let base = UnsafeRawPointer(pb.baseAddress!)
+                let end = memchr(base + mark, 0x2F, pb.count - mark).map { base.distance(to: UnsafeRawPointer($0)) } ?? pb.count
+                guard end > mark else { return false }
+                guard var pct = memchr(base + mark, 0x25, end - mark).map({ base.distance(to: UnsafeRawPointer($0)) }) else {
+                    body(UnsafeRawBufferPointer(start: base + mark, count: end - mark))
+                    return true
                 }
-            }
-            guard mark >= 0 else { return nil }
-            return p.withUTF8 { pb -> String? in
-                guard pb.count > mark, memcmp(pb.baseAddress!, tb.baseAddress!, mark) == 0 || mark == 0 else { return nil }
-                var end = mark
-                while end < pb.count, pb[end] != UInt8(ascii: "/") { end += 1 }
-                guard end > mark else { return nil }
-                let segment = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(pb)[mark..<end])
-                if !segment.contains(UInt8(ascii: "%")) { return String(decoding: segment, as: UTF8.self) }
-                var out: [UInt8] = []
-                out.reserveCapacity(end - mark)
-                var i = mark
-                while i < end {
-                    let c = pb[i]
-                    if c == UInt8(ascii: "%"), end - i >= 3, let hi = Self.hex(pb[i + 1]), let lo = Self.hex(pb[i + 2]) {
-                        out.append(hi << 4 | lo)
-                        i += 3
-                    } else {
-                        out.append(c)
-                        i += 1
+                withUnsafeTemporaryAllocation(of: UInt8.self, capacity: end - mark) { out in
+                    // Runs between escapes are copied whole.
+                    let o = UnsafeMutableRawPointer(out.baseAddress!)
+                    var n = 0
+                    var i = mark
+                    while true {
+                        o.advanced(by: n).copyMemory(from: base + i, byteCount: pct - i)
+                        n += pct - i
+                        i = pct
+                        guard i < end else { break }
+                        if end - i >= 3, let hi = Self.hex(pb[i + 1]), let lo = Self.hex(pb[i + 2]) {
+                            o.storeBytes(of: hi << 4 | lo, toByteOffset: n, as: UInt8.self)
+                            i += 3
+                        } else {
+                            o.storeBytes(of: 0x25, toByteOffset: n, as: UInt8.self)
+                            i += 1
+                        }
+                        n += 1
+                        pct = memchr(base + i, 0x25, end - i).map { base.distance(to: UnsafeRawPointer($0)) } ?? end
                     }
+                    body(UnsafeRawBufferPointer(start: o, count: n))
                 }
-                return String(decoding: out, as: UTF8.self)
+                return true
             }
         }
+    }
+
+    /// The offset of `{model}` in a path template.
+    private static func modelMark(_ t: UnsafeRawBufferPointer) -> Int? {
+        guard t.count >= 7, let base = t.baseAddress else { return nil }
+        var i = 0
+        while i <= t.count - 7, let q = memchr(base + i, 0x7B, t.count - 6 - i) {
+            let at = base.distance(to: UnsafeRawPointer(q))
+            if memcmp(base + at, "{model}", 7) == 0 { return at }
+            i = at + 1
+        }
+        return nil
     }
 
     private static func hex(_ c: UInt8) -> UInt8? {

@@ -12,6 +12,10 @@ public final class AnthropicToBedrockTranslator: ExchangeTranslator {
     public let options: TranslationOptions
 
     public func upstreamModel(of request: UpstreamRequest) -> String? { request.modelSegment(template: options.upstreamPath) }
+    public func withUpstreamModel(of request: inout UpstreamRequest, _ body: (UnsafeRawBufferPointer) -> Void) -> Bool {
+        request.withModelSegment(template: options.upstreamPath, body)
+    }
+    public var namesUpstreamModel: Bool { true }
     var decoder: SSEDecoder
     /// An error event was sent (or the stream ended): later upstream bytes are dropped.
     var finished = false

@@ -52,14 +52,24 @@ public struct AnswerFacts: Sendable, Equatable {
 public enum AnswerReader {
     /// `body` is a 2xx JSON answer in `dialect` (the client's). Unknown shapes give empty facts;
     /// nothing here throws or allocates more than a few small values.
-    public static func json(_ body: UnsafeRawBufferPointer, dialect: Dialect) -> AnswerFacts {
+    /// `model: false` leaves `facts.model` nil (the caller knows the model; a long id is a String to make),
+    /// `stop: false` leaves `facts.stopReason` nil (only the token counts are wanted: the metrics).
+    public static func json(_ body: UnsafeRawBufferPointer, dialect: Dialect, model: Bool = true, stop: Bool = true) -> AnswerFacts {
         var facts = AnswerFacts()
         guard body.count > 0 else { return facts }
         switch dialect {
         case .anthropicMessages, .bedrockAnthropic:
-            if !anthropicByKeys(body, into: &facts) { anthropicByWalk(body, into: &facts) }
+            if !anthropicByKeys(body, into: &facts, model: model, stop: stop) {
+                anthropicByWalk(body, into: &facts)
+                if !model { facts.model = nil }
+                if !stop { facts.stopReason = nil }
+            }
         case .openAIChat, .passthrough:
-            if !chatByKeys(body, into: &facts) { chatByWalk(body, into: &facts) }
+            if !chatByKeys(body, into: &facts, model: model, stop: stop) {
+                chatByWalk(body, into: &facts)
+                if !model { facts.model = nil }
+                if !stop { facts.stopReason = nil }
+            }
         case .openAIResponses:
             readResponseObject(body, 0..<body.count, into: &facts)
         }
@@ -73,23 +83,43 @@ public enum AnswerReader {
     /// are the only ones of their names, the first `"finish_reason":` is the first choice's and the
     /// first `"model":` the top-level model. False (nothing read) when there is no usage object: the
     /// caller walks the body.
-    static func chatByKeys(_ body: UnsafeRawBufferPointer, into facts: inout AnswerFacts) -> Bool {
+    static func chatByKeys(_ body: UnsafeRawBufferPointer, into facts: inout AnswerFacts, model: Bool = true, stop: Bool = true) -> Bool {
         let n = body.count
         // The usage is near the end: found backwards by the `g` of `"usage":`.
         guard let usageAt = KeySearch.lastKey(body, #""usage":"#, anchor: 4, before: n) else { return false }
         let v = KeySearch.valueStart(body, usageAt + 8)
         guard v < n, body[v] == 0x7B else { return false }
-        readOpenAIUsage(body, from: v, into: &facts.usage)
+        if !compactChatUsage(body, from: v, into: &facts.usage) { readOpenAIUsage(body, from: v, into: &facts.usage) }
         // The last choice's finish reason is just before the usage (by the `_` of `finish_reason`).
-        if let f = KeySearch.lastKey(body, #""finish_reason":"#, anchor: 7, before: usageAt),
+        if stop, let f = KeySearch.lastKey(body, #""finish_reason":"#, anchor: 7, before: usageAt),
            let r = KeySearch.stringValue(body, after: f + 16) {
             facts.stopReason = stopWord(body, r)
         }
         // The model is near the start (by the `l` of `model`).
-        if let m = KeySearch.firstKey(body, #""model":"#, anchor: 5, before: usageAt),
+        if model, let m = KeySearch.firstKey(body, #""model":"#, anchor: 5, before: usageAt),
            let r = KeySearch.stringValue(body, after: m + 8) {
             facts.model = stringValue(body, r)
         }
+        return true
+    }
+
+    /// OpenAI's own compact usage object (`{"prompt_tokens":N,...`), its few keys found by search rather
+    /// than each of its keys walked: after the last `"usage":` of a Chat completion, every key is the
+    /// usage's or a top-level key of another name (`service_tier`, `system_fingerprint`), and a compact
+    /// writer writes every key compactly. False (nothing read) when the object does not start so.
+    static func compactChatUsage(_ b: UnsafeRawBufferPointer, from v: Int, into u: inout TokenUsage) -> Bool {
+        let n = b.count
+        guard let base = b.baseAddress, v + 17 < n, memcmp(base + v + 1, #""prompt_tokens":"#, 16) == 0,
+              let prompt = UsageKeys.int(b, v + 17)
+        else { return false }
+        u.input = prompt
+        // By a byte that is rare among the usage's keys: `c` (it comes next), `h`, `g`.
+        if let k = KeySearch.firstKey(b, #""completion_tokens":"#, anchor: 1, from: v + 17, before: n),
+           let x = UsageKeys.int(b, KeySearch.valueStart(b, k + 20)) { u.output = x }
+        if let k = KeySearch.firstKey(b, #""cached_tokens":"#, anchor: 4, from: v + 17, before: n),
+           let x = UsageKeys.int(b, KeySearch.valueStart(b, k + 16)) { u.cacheRead = x }
+        if let k = KeySearch.firstKey(b, #""reasoning_tokens":"#, anchor: 9, from: v + 17, before: n),
+           let x = UsageKeys.int(b, KeySearch.valueStart(b, k + 19)) { u.reasoning = x }
         return true
     }
 
@@ -116,20 +146,41 @@ public enum AnswerReader {
     /// last `"usage":`, the stop reason the last `"stop_reason":` before it, the model the first
     /// `"model":`. False (nothing read) when there is no usage object after a stop reason: the
     /// caller walks.
-    static func anthropicByKeys(_ body: UnsafeRawBufferPointer, into facts: inout AnswerFacts) -> Bool {
+    static func anthropicByKeys(_ body: UnsafeRawBufferPointer, into facts: inout AnswerFacts, model: Bool = true, stop: Bool = true) -> Bool {
         let n = body.count
         guard let usageAt = KeySearch.lastKey(body, #""usage":"#, anchor: 4, before: n) else { return false }
         let v = KeySearch.valueStart(body, usageAt + 8)
         guard v < n, body[v] == 0x7B,
               let stopAt = KeySearch.lastKey(body, #""stop_reason":"#, anchor: 5, before: usageAt)  // the `_`
         else { return false }
-        var base: Int?
-        readAnthropicUsage(body, v..<n, into: &facts.usage, base: &base)
-        if let r = KeySearch.stringValue(body, after: stopAt + 14) { facts.stopReason = stopWord(body, r) }
-        if let m = KeySearch.firstKey(body, #""model":"#, anchor: 5, before: stopAt),
+        if !compactAnthropicUsage(body, from: v, into: &facts.usage) {
+            var base: Int?
+            readAnthropicUsage(body, v..<n, into: &facts.usage, base: &base)
+        }
+        if stop, let r = KeySearch.stringValue(body, after: stopAt + 14) { facts.stopReason = stopWord(body, r) }
+        if model, let m = KeySearch.firstKey(body, #""model":"#, anchor: 5, before: stopAt),
            let r = KeySearch.stringValue(body, after: m + 8) {
             facts.model = stringValue(body, r)
         }
+        return true
+    }
+
+    /// Anthropic's own compact usage object (`{"input_tokens":N,...`), its few keys found by search as
+    /// in `compactChatUsage`: Anthropic and Bedrock write the usage last, so every key after it is the
+    /// usage's. False (nothing read) when the object does not start so.
+    static func compactAnthropicUsage(_ b: UnsafeRawBufferPointer, from v: Int, into u: inout TokenUsage) -> Bool {
+        let n = b.count
+        guard let base = b.baseAddress, v + 16 < n, memcmp(base + v + 1, #""input_tokens":"#, 15) == 0,
+              let input = UsageKeys.int(b, v + 16)
+        else { return false }
+        // By the `h` of `cache` and the `p` of `output` (the keys before it have theirs in `input`).
+        if let k = KeySearch.firstKey(b, #""cache_creation_input_tokens":"#, anchor: 4, from: v + 16, before: n),
+           let x = UsageKeys.int(b, KeySearch.valueStart(b, k + 30)) { u.cacheCreation = x }
+        if let k = KeySearch.firstKey(b, #""cache_read_input_tokens":"#, anchor: 4, from: v + 16, before: n),
+           let x = UsageKeys.int(b, KeySearch.valueStart(b, k + 26)) { u.cacheRead = x }
+        if let k = KeySearch.firstKey(b, #""output_tokens":"#, anchor: 4, from: v + 16, before: n),
+           let x = UsageKeys.int(b, KeySearch.valueStart(b, k + 16)) { u.output = x }
+        u.input = input + (u.cacheRead ?? 0) + (u.cacheCreation ?? 0)
         return true
     }
 
@@ -158,16 +209,17 @@ public enum AnswerReader {
     /// Anthropic's own `input_tokens`, which leaves the cache parts out).
     static func readAnthropicUsage(_ b: UnsafeRawBufferPointer, _ r: Range<Int>, into u: inout TokenUsage, base: inout Int?) {
         var changedInput = false
-        KeySearch.objectKeys(b, from: r.lowerBound) { key, v in
-            switch key.count {
-            case 12 where KeySearch.same(key, "input_tokens"):
-                if let n = KeySearch.int(b, v) { base = n; changedInput = true }
-            case 13 where KeySearch.same(key, "output_tokens"):
-                if let n = KeySearch.int(b, v) { u.output = n }
-            case 23 where KeySearch.same(key, "cache_read_input_tokens"):
-                if let n = KeySearch.int(b, v) { u.cacheRead = n; changedInput = true }
-            case 27 where KeySearch.same(key, "cache_creation_input_tokens"):
-                if let n = KeySearch.int(b, v) { u.cacheCreation = n; changedInput = true }
+        var keys = UsageKeys(b, from: r.lowerBound)
+        while keys.next() {
+            switch keys.keyCount {
+            case 12 where keys.keyIs("input_tokens"):
+                if let n = keys.int() { base = n; changedInput = true }
+            case 13 where keys.keyIs("output_tokens"):
+                if let n = keys.int() { u.output = n }
+            case 23 where keys.keyIs("cache_read_input_tokens"):
+                if let n = keys.int() { u.cacheRead = n; changedInput = true }
+            case 27 where keys.keyIs("cache_creation_input_tokens"):
+                if let n = keys.int() { u.cacheCreation = n; changedInput = true }
             default: break
             }
         }
@@ -183,18 +235,19 @@ public enum AnswerReader {
 
     /// The OpenAI `usage` object that starts at `start` (Chat's or Responses' key names).
     static func readOpenAIUsage(_ b: UnsafeRawBufferPointer, from start: Int, into u: inout TokenUsage) {
-        KeySearch.objectKeys(b, from: start) { key, value in
-            switch key.count {
+        var keys = UsageKeys(b, from: start)
+        while keys.next() {
+            switch keys.keyCount {
             case 12:
-                if KeySearch.same(key, "input_tokens") { u.input = KeySearch.int(b, value) ?? u.input }
+                if keys.keyIs("input_tokens") { u.input = keys.int() ?? u.input }
             case 13:
-                if KeySearch.same(key, "prompt_tokens") { u.input = KeySearch.int(b, value) ?? u.input }
-                else if KeySearch.same(key, "output_tokens") { u.output = KeySearch.int(b, value) ?? u.output }
-                else if KeySearch.same(key, "cached_tokens") { u.cacheRead = KeySearch.int(b, value) ?? u.cacheRead }
+                if keys.keyIs("prompt_tokens") { u.input = keys.int() ?? u.input }
+                else if keys.keyIs("output_tokens") { u.output = keys.int() ?? u.output }
+                else if keys.keyIs("cached_tokens") { u.cacheRead = keys.int() ?? u.cacheRead }
             case 16:
-                if KeySearch.same(key, "reasoning_tokens") { u.reasoning = KeySearch.int(b, value) ?? u.reasoning }
+                if keys.keyIs("reasoning_tokens") { u.reasoning = keys.int() ?? u.reasoning }
             case 17:
-                if KeySearch.same(key, "completion_tokens") { u.output = KeySearch.int(b, value) ?? u.output }
+                if keys.keyIs("completion_tokens") { u.output = keys.int() ?? u.output }
             default: break
             }
         }
@@ -241,7 +294,12 @@ public enum AnswerReader {
 
     /// A JSON string's text (short words such as stop reasons; longer or escaped ones are decoded).
     static func stringValue(_ b: UnsafeRawBufferPointer, _ r: Range<Int>) -> String? {
-        guard r.count >= 2, b[r.lowerBound] == 0x22 else { return nil }
+        guard r.count >= 2, r.lowerBound >= 0, r.upperBound <= b.count, b[r.lowerBound] == 0x22, let base = b.baseAddress
+        else { return nil }
+        // Without a backslash (model ids, stop words) the bytes are the text: no decoding pass.
+        if memchr(base + r.lowerBound + 1, 0x5C, r.count - 2) == nil {
+            return String(decoding: UnsafeRawBufferPointer(start: base + r.lowerBound + 1, count: r.count - 2), as: UTF8.self)
+        }
         return JSONObjectScanner.decodeString(b, at: r)
     }
 }
@@ -349,11 +407,11 @@ enum KeySearch {
     /// The offset of the first `key` that ends before `before`, found by its byte at `anchor` with
     /// memchr (pick one that is rare before the key).
     @inline(__always)
-    static func firstKey(_ b: UnsafeRawBufferPointer, _ key: StaticString, anchor: Int, before: Int) -> Int? {
+    static func firstKey(_ b: UnsafeRawBufferPointer, _ key: StaticString, anchor: Int, from start: Int = 0, before: Int) -> Int? {
         guard let base = b.baseAddress, before <= b.count else { return nil }
         let k = key.utf8CodeUnitCount
         let a = Int32(key.utf8Start[anchor])
-        var from = anchor
+        var from = start + anchor
         let top = before - k + anchor  // the last anchor position whose key ends before `before`
         while from <= top, let hit = memchr(base + from, a, top - from + 1) {
             let at = base.distance(to: UnsafeRawPointer(hit))
@@ -361,55 +419,6 @@ enum KeySearch {
             from = at + 1
         }
         return nil
-    }
-
-    /// Calls `visit` with each key of the object that starts at `start` (a `{`), at any depth, and
-    /// the offset of its value, until the object's closing brace; quote to quote with memchr. For
-    /// usage objects: their keys (their detail objects' included) are all distinct, and their string
-    /// values (`service_tier`) are plain words.
-    @inline(__always)
-    static func objectKeys(_ b: UnsafeRawBufferPointer, from start: Int, _ visit: (UnsafeRawBufferPointer, Int) -> Void) {
-        guard let base = b.baseAddress, start < b.count, b[start] == 0x7B else { return }
-        let n = b.count
-        var i = start + 1
-        var depth = 1
-        while i < n {
-            // Braces between here and the next quote (numbers, commas and colons are all there is).
-            guard let q = memchr(base + i, 0x22, n - i) else { return }
-            let open = base.distance(to: UnsafeRawPointer(q))
-            while i < open {
-                let c = b[i]
-                if c == 0x7B { depth += 1 } else if c == 0x7D {
-                    depth -= 1
-                    if depth == 0 { return }
-                }
-                i += 1
-            }
-            guard let q2 = memchr(base + open + 1, 0x22, n - open - 1) else { return }
-            let close = base.distance(to: UnsafeRawPointer(q2))
-            i = valueStart(b, close + 1)
-            guard i < n, b[i] == 0x3A else { continue }
-            visit(UnsafeRawBufferPointer(start: base + open + 1, count: close - open - 1), valueStart(b, i + 1))
-        }
-    }
-
-    /// A non-negative integer at `v` (at most 15 digits, then a delimiter); nil otherwise.
-    @inline(__always)
-    static func int(_ b: UnsafeRawBufferPointer, _ v: Int) -> Int? {
-        var i = v
-        var n = 0
-        while i < b.count, i - v < 16 {
-            let d = b[i] &- 0x30
-            if d >= 10 { break }
-            n = n * 10 + Int(d)
-            i += 1
-        }
-        guard i > v, i - v <= 15 else { return nil }
-        if i < b.count {
-            let c = b[i]
-            guard c == 0x2C || c == 0x7D || c == 0x5D || c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 else { return nil }
-        }
-        return n
     }
 
     @inline(__always)
@@ -495,5 +504,128 @@ enum JSONSkim {
         guard start < n, p[start] != 0x5D else { return nil }
         let end = value(p, n, start)
         return end > start ? start..<end : nil
+    }
+}
+
+/// The keys of a usage object, one after the other: each key (at any depth: the detail objects' keys
+/// too) and the offset of its value, until the object's closing brace; a cursor rather than a closure,
+/// so that a read of a usage object is one loop with no call per key but a `memchr` for its end.
+/// Usage objects' keys are all distinct, their string values (`service_tier`) plain words without
+/// escapes, and what stands between a value and the next quote is digits, literals, commas, colons,
+/// braces and spaces: so the walk goes from quote to quote and counts braces in between.
+struct UsageKeys {
+    private let p: UnsafePointer<UInt8>?
+    private let n: Int
+    private var i: Int
+    private var depth = 1
+    /// The current key: its first byte's offset and its length.
+    private(set) var keyStart = 0
+    private(set) var keyCount = 0
+    /// The offset of the current key's value (past spaces).
+    private(set) var value = 0
+
+    /// At the `{` at `start` (no key at all when there is none).
+    @inline(__always)
+    init(_ b: UnsafeRawBufferPointer, from start: Int) {
+        n = b.count
+        if let base = b.baseAddress, start >= 0, start < b.count, b[start] == 0x7B {
+            p = base.assumingMemoryBound(to: UInt8.self)
+            i = start + 1
+        } else {
+            p = nil
+            i = n
+        }
+    }
+
+    var key: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: p.map { $0 + keyStart }, count: keyCount) }
+
+    /// Moves to the next key; false at the object's end (or the bytes' end).
+    @inline(__always)
+    mutating func next() -> Bool {
+        guard let p else { return false }
+        while i < n {
+            var c = p[i]
+            while c != 0x22 {
+                if c == 0x7B {
+                    depth &+= 1
+                } else if c == 0x7D {
+                    depth &-= 1
+                    if depth == 0 {
+                        i = n
+                        return false
+                    }
+                }
+                i &+= 1
+                guard i < n else { return false }
+                c = p[i]
+            }
+            let open = i
+            guard let q = memchr(p + open + 1, 0x22, n - open - 1) else {
+                i = n
+                return false
+            }
+            let close = UnsafeRawPointer(p).distance(to: UnsafeRawPointer(q))
+            var v = close + 1
+            while v < n, p[v] == 0x20 || p[v] == 0x0A || p[v] == 0x0D || p[v] == 0x09 { v &+= 1 }
+            i = v
+            // A string value: passed over as a key that is not followed by a colon.
+            guard v < n, p[v] == 0x3A else { continue }
+            v &+= 1
+            while v < n, p[v] == 0x20 || p[v] == 0x0A || p[v] == 0x0D || p[v] == 0x09 { v &+= 1 }
+            keyStart = open + 1
+            keyCount = close - open - 1
+            value = v
+            i = v
+            return true
+        }
+        return false
+    }
+
+    /// The current key is `k` (whose length the caller compared): its first and last eight bytes (and
+    /// the middle of longer ones) loaded as words rather than compared byte by byte.
+    @inline(__always)
+    func keyIs(_ k: StaticString) -> Bool {
+        let m = k.utf8CodeUnitCount
+        guard keyCount == m, let p else { return false }
+        let a = UnsafeRawPointer(p + keyStart)
+        let b = UnsafeRawPointer(k.utf8Start)
+        guard m >= 8 else { return memcmp(a, b, m) == 0 }
+        guard a.loadUnaligned(as: UInt64.self) == b.loadUnaligned(as: UInt64.self),
+              a.loadUnaligned(fromByteOffset: m - 8, as: UInt64.self) == b.loadUnaligned(fromByteOffset: m - 8, as: UInt64.self)
+        else { return false }
+        return m <= 16 || memcmp(a + 8, b + 8, m - 16) == 0
+    }
+
+    /// The current value as a non-negative integer (at most 15 digits, then a delimiter); nil otherwise.
+    @inline(__always)
+    func int() -> Int? {
+        guard let p else { return nil }
+        return Self.int(p, n, value)
+    }
+
+    /// The non-negative integer at `at` of `b` (at most 15 digits, then a delimiter); nil otherwise.
+    @inline(__always)
+    static func int(_ b: UnsafeRawBufferPointer, _ at: Int) -> Int? {
+        guard let base = b.baseAddress else { return nil }
+        return int(base.assumingMemoryBound(to: UInt8.self), b.count, at)
+    }
+
+    @inline(__always)
+    static func int(_ p: UnsafePointer<UInt8>, _ n: Int, _ value: Int) -> Int? {
+        var j = value
+        var v = 0
+        while j < n {
+            let d = p[j] &- 0x30
+            if d >= 10 { break }
+            v = v &* 10 &+ Int(d)
+            j &+= 1
+        }
+        let digits = j - value
+        guard digits > 0, digits <= 15 else { return nil }
+        if j < n {
+            let c = p[j]
+            guard c == 0x2C || c == 0x7D || c == 0x5D || c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 else { return nil }
+        }
+        return v
     }
 }

@@ -108,13 +108,14 @@ struct AccessLineWriter {
     /// The fields every line starts with (after the time).
     mutating func begin(requestId: RequestID, method: UnsafeRawBufferPointer, path: UnsafeRawBufferPointer,
                         status: Int, durationMs: UInt64) {
-        let path = UnsafeRawBufferPointer(rebasing: path.prefix(Self.maxPath))
+        let path = Self.cut(path, Self.maxPath)
+        let method = Self.cut(method, 32)
         switch format {
         case .text:
             put(0x20)
             putId(requestId, escaped: false)
             put(0x20)
-            put(UnsafeRawBufferPointer(rebasing: method.prefix(32)))
+            put(method)
             put(0x20)
             put(path)
             put(0x20)
@@ -126,7 +127,7 @@ struct AccessLineWriter {
             put(#","request_id":""#)
             putId(requestId, escaped: true)
             put(#"","method":""#)
-            putEscaped(UnsafeRawBufferPointer(rebasing: method.prefix(32)))
+            putEscaped(method)
             put(#"","path":""#)
             putEscaped(path)
             put(#"","status":"#)
@@ -149,8 +150,14 @@ struct AccessLineWriter {
 
     /// `upstream=<name>/<status>` (JSON: `"upstream"` and `"upstream_status"`).
     mutating func upstream(_ name: [UInt8], status: Int) {
+        upstreamName(name)
+        putInt(status)
+    }
+
+    /// The upstream's name, up to where its status follows.
+    mutating func upstreamName(_ name: [UInt8]) {
         name.withUnsafeBytes { n in
-            let n = UnsafeRawBufferPointer(rebasing: n.prefix(128))
+            let n = Self.cut(n, 128)
             switch format {
             case .text:
                 put(" upstream=")
@@ -162,8 +169,11 @@ struct AccessLineWriter {
                 put(#"","upstream_status":"#)
             }
         }
-        putInt(status)
     }
+
+    /// A bare integer (after a prefix written with `raw`).
+    @inline(__always)
+    mutating func number(_ value: Int) { putInt(value) }
 
     mutating func int(_ key: StaticString, _ value: Int) {
         switch format {
@@ -179,26 +189,98 @@ struct AccessLineWriter {
         putInt(value)
     }
 
+    /// A field's name as each format writes it before the value, made once (`Field.int`, `Field.string`):
+    /// one copy per field instead of three.
+    struct Field {
+        let text: StaticString
+        let json: StaticString
+
+        // Computed, not `static let`: each use is then two constant StaticStrings, with no lazy global.
+        /// ` name=` and `,"name":`.
+        static func int(_ text: StaticString, _ json: StaticString) -> Field { Field(text: text, json: json) }
+        /// ` name="` and `,"name":"` (the value and its closing quote follow).
+        static func string(_ text: StaticString, _ json: StaticString) -> Field { Field(text: text, json: json) }
+
+        static var bytes: Field { int(" bytes=", #","bytes":"#) }
+        static var ttfbMs: Field { int(" ttfb_ms=", #","ttfb_ms":"#) }
+        static var ttftMs: Field { int(" ttft_ms=", #","ttft_ms":"#) }
+        static var inputTokens: Field { int(" input_tokens=", #","input_tokens":"#) }
+        static var outputTokens: Field { int(" output_tokens=", #","output_tokens":"#) }
+        static var cacheReadTokens: Field { int(" cache_read_tokens=", #","cache_read_tokens":"#) }
+        static var cacheCreationTokens: Field { int(" cache_creation_tokens=", #","cache_creation_tokens":"#) }
+        static var reasoningTokens: Field { int(" reasoning_tokens=", #","reasoning_tokens":"#) }
+        static var retries: Field { int(" retries=", #","retries":"#) }
+        static var fallback: Field { int(" fallback=", #","fallback":"#) }
+        static var model: Field { string(" model=\"", #","model":""#) }
+        static var upstreamModel: Field { string(" upstream_model=\"", #","upstream_model":""#) }
+        static var stop: Field { string(" stop=\"", #","stop":""#) }
+        static var key: Field { string(" key=\"", #","key":""#) }
+        static var note: Field { string(" note=\"", #","note":""#) }
+    }
+
+    /// An integer field named by a prebuilt `Field`. Not inlined (nor are the other field writers): a
+    /// line makes a dozen of these calls, each a small function with its copies inlined.
+    @inline(never)
+    mutating func int(_ field: Field, _ value: Int) {
+        put(format == .text ? field.text : field.json)
+        putInt(value)
+    }
+
+    /// A string field named by a prebuilt `Field.string`: kept on one line (text) or escaped (JSON), at
+    /// most `maxString` bytes, as `string(_:_:)` writes it.
+    @inline(never)
+    mutating func string(_ field: Field, _ value: UnsafeRawBufferPointer) {
+        put(format == .text ? field.text : field.json)
+        putValue(value)
+        put(0x22)
+    }
+
+    mutating func string(_ field: Field, _ value: String) {
+        var v = value
+        v.withUTF8 { string(field, UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Bytes formatted beforehand for this line's format (a route's constant fields, `RouteLogFields`).
+    @inline(never)
+    mutating func raw(_ bytes: UnsafeRawBufferPointer) { put(bytes) }
+
+    /// A string's text, cut to `maxString` bytes: text with quotes and line breaks turned into spaces,
+    /// JSON escaped.
+    @inline(__always)
+    private mutating func putValue(_ value: UnsafeRawBufferPointer) {
+        let v = Self.cut(value, Self.maxString)
+        switch format {
+        case .text:
+            let at = base + count
+            put(v)
+            // The three bytes to replace are below 0x23: one compare for every other byte.
+            var i = 0
+            let n = base + count - at
+            while i < n {
+                let c = at[i]
+                if c < 0x23, c == 0x22 || c == 0x0A || c == 0x0D { at[i] = 0x20 }
+                i &+= 1
+            }
+        case .json:
+            putEscaped(v)
+        }
+    }
+
     /// A string field; text keeps it on one line (quotes and line breaks become spaces), JSON escapes
     /// it; at most `maxString` bytes of it either way.
     mutating func string(_ key: StaticString, _ value: UnsafeRawBufferPointer) {
-        let v = UnsafeRawBufferPointer(rebasing: value.prefix(Self.maxString))
         switch format {
         case .text:
             put(0x20)
             put(key)
             put(#"=""#)
-            let at = base + count
-            put(v)
-            for i in 0..<v.count where at[i] == 0x22 || at[i] == 0x0A || at[i] == 0x0D { at[i] = 0x20 }
-            put(0x22)
         case .json:
             put(#",""#)
             put(key)
             put(#"":""#)
-            putEscaped(v)
-            put(0x22)
         }
+        putValue(value)
+        put(0x22)
     }
 
     mutating func string(_ key: StaticString, _ value: String) {
@@ -219,6 +301,11 @@ struct AccessLineWriter {
 
     // MARK: Bytes
 
+    /// The first `limit` bytes of `b` (all of them when it is shorter).
+    @inline(__always) static func cut(_ b: UnsafeRawBufferPointer, _ limit: Int) -> UnsafeRawBufferPointer {
+        b.count > limit ? UnsafeRawBufferPointer(start: b.baseAddress, count: limit) : b
+    }
+
     @inline(__always) private mutating func put(_ c: UInt8) {
         guard count < capacity else { return }
         base[count] = c
@@ -228,8 +315,43 @@ struct AccessLineWriter {
     @inline(__always) private mutating func put(_ b: UnsafeRawBufferPointer) {
         let n = min(b.count, capacity - count)
         guard n > 0, let src = b.baseAddress else { return }
-        (base + count).update(from: src.assumingMemoryBound(to: UInt8.self), count: n)
+        Self.copy(UnsafeMutableRawPointer(base + count), src, n)
         count += n
+    }
+
+    /// Copies `n` (> 0) bytes. Most pieces of a line are a few to 32 bytes: those are copied with two
+    /// to four overlapping word loads and stores, not a call to `memcpy` (~30 instructions each).
+    @inline(__always) static func copy(_ d: UnsafeMutableRawPointer, _ s: UnsafeRawPointer, _ n: Int) {
+        if n >= 8 {
+            if n <= 16 {
+                let a = s.loadUnaligned(as: UInt64.self)
+                let z = s.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+                d.storeBytes(of: a, as: UInt64.self)
+                d.storeBytes(of: z, toByteOffset: n - 8, as: UInt64.self)
+            } else if n <= 32 {
+                let a = s.loadUnaligned(as: UInt64.self)
+                let b = s.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+                let y = s.loadUnaligned(fromByteOffset: n - 16, as: UInt64.self)
+                let z = s.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+                d.storeBytes(of: a, as: UInt64.self)
+                d.storeBytes(of: b, toByteOffset: 8, as: UInt64.self)
+                d.storeBytes(of: y, toByteOffset: n - 16, as: UInt64.self)
+                d.storeBytes(of: z, toByteOffset: n - 8, as: UInt64.self)
+            } else {
+                d.copyMemory(from: s, byteCount: n)
+            }
+        } else if n >= 4 {
+            let a = s.loadUnaligned(as: UInt32.self)
+            let z = s.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)
+            d.storeBytes(of: a, as: UInt32.self)
+            d.storeBytes(of: z, toByteOffset: n - 4, as: UInt32.self)
+        } else {
+            var i = 0
+            while i < n {
+                d.storeBytes(of: s.load(fromByteOffset: i, as: UInt8.self), toByteOffset: i, as: UInt8.self)
+                i &+= 1
+            }
+        }
     }
 
     @inline(__always) private mutating func put(_ s: StaticString) {
@@ -247,34 +369,54 @@ struct AccessLineWriter {
         }
     }
 
+    /// JSON string text: runs that need no escape are copied whole.
     private mutating func putEscaped(_ b: UnsafeRawBufferPointer) {
-        for c in b {
-            switch c {
-            case 0x22: put(#"\""#)
-            case 0x5C: put(#"\\"#)
-            case 0x00..<0x20:
-                put(#"\u00"#)
-                put(Self.hex[Int(c >> 4)])
-                put(Self.hex[Int(c & 0xF)])
-            default: put(c)
+        guard let p = b.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return }
+        let n = b.count
+        var run = 0
+        var i = 0
+        while i < n {
+            let c = p[i]
+            // Quote, backslash and control bytes: all but the backslash are below 0x23.
+            if c < 0x23 || c == 0x5C, c < 0x20 || c == 0x22 || c == 0x5C {
+                put(UnsafeRawBufferPointer(start: p + run, count: i - run))
+                switch c {
+                case 0x22: put(#"\""#)
+                case 0x5C: put(#"\\"#)
+                default:
+                    put(#"\u00"#)
+                    put(Self.hex[Int(c >> 4)])
+                    put(Self.hex[Int(c & 0xF)])
+                }
+                run = i + 1
             }
+            i &+= 1
         }
+        put(UnsafeRawBufferPointer(start: p + run, count: n - run))
     }
 
     private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
 
     /// Decimal (or lowercase base 36 for request-id counters).
     @inline(__always) private mutating func putInt(_ v: Int, radix36: Bool = false) {
-        let radix: UInt = radix36 ? 36 : 10
         guard capacity - count >= 21 else { return }
-        if v < 0, !radix36 { put(0x2D) }
-        var n: UInt = radix36 ? UInt(bitPattern: v) : v.magnitude
-        var digits = 0
-        var m = n
-        repeat {
+        if radix36 {
+            putDigits(UInt(bitPattern: v), radix: 36)
+            return
+        }
+        if v < 0 { put(0x2D) }
+        putDigits(v.magnitude, radix: 10)
+    }
+
+    /// `n`'s digits, written backwards from their last one (the radix a constant where it is called).
+    @inline(__always) private mutating func putDigits(_ value: UInt, radix: UInt) {
+        var digits = 1
+        var m = value / radix
+        while m > 0 {
             m /= radix
-            digits += 1
-        } while m > 0
+            digits &+= 1
+        }
+        var n = value
         var i = count + digits - 1
         repeat {
             let d = UInt8(truncatingIfNeeded: n % radix)

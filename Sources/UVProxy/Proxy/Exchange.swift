@@ -27,7 +27,10 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     private let requestId: RequestID
     private let startedAt: UInt64
     private var translator: (any ExchangeTranslator)?
+    /// Set with `clientModel` (no observer: the log lends it `inout` to the translator, in place).
     private var upstreamRequest: UpstreamRequest?
+    /// `upstreamRequest?.clientModel`, kept apart: reading it through the optional copied the request.
+    private var clientModel: Range<Int>?
     private var method = "POST"
     private var authValue: String?
     /// States, tries, retries, deadlines.
@@ -108,6 +111,13 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     private var clientDialect: Dialect { translator != nil ? route.config.ingress : Dialect.guess(path: path) }
     /// Someone reads the answer's facts (the access log, the metrics or the traces).
     private var observed: Bool { worker.log.enabled || worker.metrics != nil || worker.tracer != nil }
+    /// The answer's own `model` is wanted: the log and the traces name the upstream model, and only a
+    /// translator that does not know it leaves that to the answer (the metrics label the client's).
+    private var readsAnswerModel: Bool {
+        readsAnswerWords && translator?.namesUpstreamModel != true
+    }
+    /// The log or the traces look: they want the stop reason and the model, the metrics only the tokens.
+    private var readsAnswerWords: Bool { worker.log.enabled || worker.tracer != nil }
     private var timeouts: UpstreamTimeouts { route.timeouts }
 
     // MARK: Start
@@ -139,7 +149,9 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
                 }
             }
             do {
-                upstreamRequest = try translator.upstreamRequest(for: ClientRequest(body: clientBody, anthropicBeta: clientBetas))
+                let made = try translator.upstreamRequest(for: ClientRequest(body: clientBody, anthropicBeta: clientBetas))
+                clientModel = made.clientModel
+                upstreamRequest = made
             } catch {
                 finishWithError(error)
                 return
@@ -150,6 +162,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
                 bodyStreamed = true
                 bodyChunked = request.head.framing == .chunked
             }
+            clientModel = nil
             upstreamRequest = UpstreamRequest(path: route.config.upstreamPath(forRequestPath: path) + query, body: request.body, stream: false,
                                               contentType: request.head.value("content-type") ?? "", accept: request.head.value("accept") ?? "")
         }
@@ -207,7 +220,9 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         case .resend:
             collected.removeAll()
             do {
-                upstreamRequest = try translator!.upstreamRequest(for: ClientRequest(body: clientBody, anthropicBeta: clientBetas))
+                let made = try translator!.upstreamRequest(for: ClientRequest(body: clientBody, anthropicBeta: clientBetas))
+                clientModel = made.clientModel
+                upstreamRequest = made
             } catch {
                 fail(error)
                 return
@@ -311,13 +326,16 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         select(target: index)
         if let translator {
             do {
-                upstreamRequest = try translator.upstreamRequest(for: ClientRequest(body: clientBody, anthropicBeta: clientBetas))
+                let made = try translator.upstreamRequest(for: ClientRequest(body: clientBody, anthropicBeta: clientBetas))
+                clientModel = made.clientModel
+                upstreamRequest = made
             } catch {
                 fail(error)
                 return
             }
         } else if var req = upstreamRequest {
             req.path = route.config.upstreamPath(forRequestPath: path) + request.head.queryString
+            clientModel = req.clientModel
             upstreamRequest = req
         }
         startPings()
@@ -449,17 +467,18 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     private func readResponse(_ bytes: UnsafeRawBufferPointer) {
         var input = bytes
         // A body that came whole with its head may be answered from the read buffer.
-        var headInThisRead = false
+        // (The head itself, not `response.head`: reading that optional copied the head once more.)
+        var headInThisRead: HTTPResponseHead?
         while machine.isSending {
             switch response.read(&input) {
             case .needMore:
                 return
             case .head(let head):
                 beginBody(head)
-                headInThisRead = true
+                headInThisRead = head
             case .body(let piece):
-                if headInThisRead, respondInPlace(body: piece) { return }
-                headInThisRead = false
+                if let head = headInThisRead, respondInPlace(head: head, body: piece) { return }
+                headInThisRead = nil
                 deliver(piece)
             case .end(let reusable):
                 completeBody(reusable: reusable)
@@ -494,9 +513,9 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     /// (the usual completion) is answered straight from the read buffer, its header block built in a
     /// scratch buffer: no collected copy, no `ClientResponse`, no String for the content type. The
     /// bytes are those `completeBody` would send (ExchangeInPlaceResponseTests compares the two).
-    private func respondInPlace(body: UnsafeRawBufferPointer) -> Bool {
+    private func respondInPlace(head: HTTPResponseHead, body: UnsafeRawBufferPointer) -> Bool {
         guard machine.mode == .collect, !clientStreamStarted, let translator, translator.passesSuccessBodyThrough,
-              (200..<300).contains(upstreamStatus), response.contentLength == body.count, let head = response.head
+              (200..<300).contains(upstreamStatus), response.contentLength == body.count
         else { return false }
         let n = body.count
         let contentType = responseContentType
@@ -517,7 +536,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         requestIdAndCORSHeaders(into: &block)
         appendForwardedUpstreamHeaders(head, into: &block)
         bytesToClient = n
-        if observed { facts = AnswerReader.json(body, dialect: clientDialect) }
+        if observed { facts = AnswerReader.json(body, dialect: clientDialect, model: readsAnswerModel, stop: readsAnswerWords) }
         worker.inPlaceResponses &+= 1
         block.withUnsafeBytes { client.respond(status: head.status, headerBlock: $0, body: body) }
         loop.returnScratch(block)
@@ -563,7 +582,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
                       (200..<300).contains(upstreamStatus), let i = responseContentType,
                       response.head?.valueHasPrefix(at: i, "application/json") == true {
                 // A pass-through JSON answer that came whole in one read: its usage, read in place.
-                facts = AnswerReader.json(piece, dialect: clientDialect)
+                facts = AnswerReader.json(piece, dialect: clientDialect, model: readsAnswerModel, stop: readsAnswerWords)
             }
         }
     }
@@ -616,7 +635,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
             let response = translator.clientResponse(status: head.status, contentType: head.value("content-type"),
                                                      body: collected, retryAfter: retryAfter)
             if observed, (200..<300).contains(response.status) {
-                facts = response.body.withUnsafeBytes { AnswerReader.json($0, dialect: clientDialect) }
+                facts = response.body.withUnsafeBytes { AnswerReader.json($0, dialect: clientDialect, model: readsAnswerModel, stop: readsAnswerWords) }
             }
             if clientStreamStarted {
                 // Keep-alive pings already started a 200 stream: the upstream's error becomes an error event.
@@ -877,45 +896,58 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         stopPings()
         if client.observer === self { client.observer = nil }
         if let w = watcher { facts = w.facts }
-        meter.finish(status: status, model: upstreamRequest?.clientModel, body: clientBody, usage: facts.usage, metrics: worker.metrics)
+        meter.finish(status: status, model: clientModel, body: clientBody, usage: facts.usage, metrics: worker.metrics)
         guard worker.tracer != nil || worker.log.enabled else { return }
-        // The id asked of the upstream (the translator knows it; a pass-through's answer names it): once.
-        let upstreamModel = upstreamRequest.flatMap { translator?.upstreamModel(of: $0) } ?? facts.model
         if let trace, let tracer = worker.tracer {
+            // The id asked of the upstream (the translator knows it; a pass-through's answer names it).
+            let upstreamModel = upstreamRequest.flatMap { translator?.upstreamModel(of: $0) } ?? facts.model
             tracer.end(trace, route: route, method: method, head: request.head, status: status, upstreamStatus: upstreamStatus,
-                       retries: retriesTaken, model: upstreamRequest?.clientModel, body: clientBody,
+                       retries: retriesTaken, model: clientModel, body: clientBody,
                        upstreamPath: upstreamRequest?.path, note: logNote,
                        usage: TraceUsage(inputTokens: facts.usage.input, outputTokens: facts.usage.output,
                                          finishReason: facts.stopReason, responseModel: upstreamModel))
         }
         guard worker.log.enabled else { return }
+        logLine(status: status, retries: retriesTaken, targetIndex: targetIndex)
+    }
+
+    /// The exchange's access-log line. A function of its own: inlined into `finish`, its many small
+    /// writes outgrew the optimizer's budget there and left calls to `count` and `min` in the line.
+    @inline(never)
+    private func logLine(status: Int, retries retriesTaken: Int, targetIndex: Int) {
         let head = request.head
         let duration = loop.now - startedAt
+        let fields = route.logFields
         worker.log.line { w in
             head.bytes.withUnsafeBytes { b in
                 w.begin(requestId: requestId, method: UnsafeRawBufferPointer(rebasing: b[head.method]),
                         path: UnsafeRawBufferPointer(rebasing: b[head.pathRange]), status: status, durationMs: duration)
             }
-            w.upstream(up.nameBytes, status: upstreamStatus)
-            if bytesToClient > 0 { w.int("bytes", bytesToClient) }
-            route.logName.withUnsafeBytes { w.string("route", $0) }
-            if let r = upstreamRequest?.clientModel, r.count >= 2, r.upperBound <= clientBody.count {
-                clientBody.withUnsafeBytes { w.string("model", UnsafeRawBufferPointer(rebasing: $0[(r.lowerBound + 1)..<(r.upperBound - 1)])) }
+            w.upstream(fields, status: upstreamStatus)
+            if bytesToClient > 0 { w.int(.bytes, bytesToClient) }
+            w.route(fields)
+            if let r = clientModel, r.count >= 2, r.upperBound <= clientBody.count {
+                clientBody.withUnsafeBytes { w.string(.model, UnsafeRawBufferPointer(rebasing: $0[(r.lowerBound + 1)..<(r.upperBound - 1)])) }
             }
-            if let m = upstreamModel { w.string("upstream_model", m) }
-            if headAt != 0 { w.int("ttfb_ms", Int(headAt &- requestSentAt)) }
-            if firstTokenAt != 0 { w.int("ttft_ms", Int(firstTokenAt &- startedAt)) }
+            // The same id, from the translator's bytes (a Bedrock path's segment: no String).
+            var named = false
+            if let translator, upstreamRequest != nil {
+                named = translator.withUpstreamModel(of: &upstreamRequest!) { w.string(.upstreamModel, $0) }
+            }
+            if !named, let m = facts.model { w.string(.upstreamModel, m) }
+            if headAt != 0 { w.int(.ttfbMs, Int(headAt &- requestSentAt)) }
+            if firstTokenAt != 0 { w.int(.ttftMs, Int(firstTokenAt &- startedAt)) }
             let u = facts.usage
-            if let v = u.input { w.int("input_tokens", v) }
-            if let v = u.output { w.int("output_tokens", v) }
-            if let v = u.cacheRead { w.int("cache_read_tokens", v) }
-            if let v = u.cacheCreation { w.int("cache_creation_tokens", v) }
-            if let v = u.reasoning { w.int("reasoning_tokens", v) }
-            if let v = facts.stopReason { w.string("stop", v) }
-            if let k = keyName { k.withUnsafeBytes { w.string("key", $0) } }
-            if retriesTaken > 0 { w.int("retries", retriesTaken) }
-            if targetIndex > 0 { w.int("fallback", targetIndex) }
-            if let logNote { w.string("note", logNote) }
+            if let v = u.input { w.int(.inputTokens, v) }
+            if let v = u.output { w.int(.outputTokens, v) }
+            if let v = u.cacheRead { w.int(.cacheReadTokens, v) }
+            if let v = u.cacheCreation { w.int(.cacheCreationTokens, v) }
+            if let v = u.reasoning { w.int(.reasoningTokens, v) }
+            if let v = facts.stopReason { w.string(.stop, v) }
+            if let k = keyName { k.withUnsafeBytes { w.string(.key, $0) } }
+            if retriesTaken > 0 { w.int(.retries, retriesTaken) }
+            if targetIndex > 0 { w.int(.fallback, targetIndex) }
+            if let logNote { w.string(.note, logNote) }
             // Ids a client sends to tie log lines to its own (Claude Code's session, a client request id),
             // and what the upstream profile removed from the request (names only, never values).
             // One pass over the field names, by length first (most requests carry neither).

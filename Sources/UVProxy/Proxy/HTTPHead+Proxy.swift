@@ -1,4 +1,6 @@
+import Glibc
 import HTTP1
+
 extension HTTPHead {
     /// True when field `i`'s name starts with `lowercasedPrefix` (ASCII case-insensitive), without
     /// building a String.
@@ -20,10 +22,12 @@ extension HTTPHead {
 extension HTTPRequestHead {
     /// Where the query starts in `bytes` (the `?`), or the end of the target.
     private var queryStart: Int {
-        bytes.withUnsafeBufferPointer { p in
-            var i = target.lowerBound
-            while i < target.upperBound, p[i] != UInt8(ascii: "?") { i += 1 }
-            return i
+        bytes.withUnsafeBytes { p in
+            let t = target
+            guard t.upperBound > t.lowerBound, t.upperBound <= p.count, let base = p.baseAddress,
+                  let q = memchr(base + t.lowerBound, 0x3F, t.upperBound - t.lowerBound)
+            else { return target.upperBound }
+            return base.distance(to: UnsafeRawPointer(q))
         }
     }
 

@@ -53,6 +53,8 @@ final class CompiledRoute: @unchecked Sendable {
     let targetName: String
     /// The route's name in log lines: its path, with `*` after a prefix route.
     let logName: [UInt8]
+    /// Its upstream and name as every log line writes them, formatted once.
+    let logFields: RouteLogFields
 
     init(index: Int, config: RouteConfig, action: RouteAction, upstream: UpstreamBox?, credential: CredentialSource?,
          cors: CORSConfig?, translation: TranslationOptions, timeouts: UpstreamTimeouts, methods: [[UInt8]],
@@ -90,6 +92,7 @@ final class CompiledRoute: @unchecked Sendable {
         fixedUpstreamHeaders = fixed
         droppedClientHeaders = dropped
         logName = Array((config.isPrefix ? config.path + "*" : config.path).utf8)
+        logFields = RouteLogFields(upstream: upstream?.nameBytes ?? [], route: logName)
         targetName = config.upstream + (config.modelAliases[BedrockModelID.anyModel].map { "/" + $0 } ?? "")
     }
 

@@ -241,6 +241,99 @@ final class AnswerFactsTests: XCTestCase {
         XCTAssertNil(r.modelSegment(template: "/no/placeholder"))
     }
 
+    /// The bytes the log gets are the String's: no escape, one, several, at the ends, a `%` that is
+    /// not an escape; nothing when the path does not fit.
+    func testModelSegmentBytesAreTheString() {
+        let template = "/v1/bedrock/model/{model}/{action}"
+        let models = ["anthropic.claude-sonnet-4-5-20250929-v1%3A0", "plain", "%3Aa%3Ab%3A", "50%25%2", "a%zzb%", "%41", "%"]
+        for m in models {
+            for action in ["/invoke", "/invoke-with-response-stream", ""] {
+                let r = UpstreamRequest(path: "/v1/bedrock/model/" + m + action, body: [], stream: false)
+                var bytes: [UInt8]?
+                let found = r.withModelSegment(template: template) { bytes = Array($0) }
+                XCTAssertTrue(found, m)
+                XCTAssertEqual(bytes.map { String(decoding: $0, as: UTF8.self) }, r.modelSegment(template: template), m)
+            }
+        }
+        XCTAssertEqual(UpstreamRequest(path: "/v1/bedrock/model/a%3Ab/invoke", body: [], stream: false).modelSegment(template: template), "a:b")
+        XCTAssertEqual(UpstreamRequest(path: "/v1/bedrock/model/50%25%2/invoke", body: [], stream: false).modelSegment(template: template), "50%%2")
+        for path in ["/other/path", "/v1/bedrock/model/", "/v1/bedrock/model//invoke", "/v1/bedrock/mode"] {
+            let r = UpstreamRequest(path: path, body: [], stream: false)
+            XCTAssertFalse(r.withModelSegment(template: template) { _ in XCTFail(path) }, path)
+        }
+        XCTAssertFalse(UpstreamRequest(path: "/x/y", body: [], stream: false).withModelSegment(template: "{mode}") { _ in XCTFail() })
+        XCTAssertEqual(UpstreamRequest(path: "m1/invoke", body: [], stream: false).modelSegment(template: "{model}/{action}"), "m1")
+    }
+
+    /// OpenAI's and Anthropic's compact usage objects are read by searching their few keys; what they
+    /// give is what the walk gives, with keys missing, in another order, nested, and the numbers at
+    /// every width; a usage object that does not start with the expected key is walked.
+    func testCompactUsageSearchAgreesWithTheWalk() {
+        let chatUsages = [
+            #"{"prompt_tokens":12,"completion_tokens":40,"total_tokens":52,"prompt_tokens_details":{"cached_tokens":0,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":0,"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}}"#,
+            #"{"prompt_tokens":7,"completion_tokens":9,"total_tokens":16}"#,
+            #"{"prompt_tokens":123456789012345,"total_tokens":1,"completion_tokens_details":{"reasoning_tokens":5},"completion_tokens":3,"prompt_tokens_details":{"cached_tokens":64}}"#,
+            #"{"prompt_tokens":1}"#,
+            #"{"prompt_tokens":"x","completion_tokens":2}"#,
+            #"{"completion_tokens":2,"prompt_tokens":1}"#,
+            #"{ "prompt_tokens":1,"completion_tokens":2}"#,
+        ]
+        for u in chatUsages {
+            let body = #"{"id":"c","object":"chat.completion","model":"gpt-5","choices":[{"index":0,"message":{"role":"assistant","content":"hi"},"finish_reason":"stop"}],"usage":"# + u + #","system_fingerprint":"fp_h"}"#
+            var keys = AnswerFacts()
+            var walk = AnswerFacts()
+            XCTAssertTrue(bytes(body).withUnsafeBytes { AnswerReader.chatByKeys($0, into: &keys) }, u)
+            bytes(body).withUnsafeBytes { AnswerReader.chatByWalk($0, into: &walk) }
+            XCTAssertEqual(keys, walk, u)
+        }
+        XCTAssertEqual(json(.openAIChat, #"{"model":"m","choices":[{"finish_reason":"stop"}],"usage":{"prompt_tokens":12,"completion_tokens":40,"prompt_tokens_details":{"cached_tokens":3},"completion_tokens_details":{"reasoning_tokens":2}}}"#).usage,
+                       TokenUsage(input: 12, output: 40, cacheRead: 3, reasoning: 2))
+        let anthropicUsages = [
+            #"{"input_tokens":12,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":40}"#,
+            #"{"input_tokens":86,"cache_creation_input_tokens":100,"cache_read_input_tokens":1920,"cache_creation":{"ephemeral_5m_input_tokens":100,"ephemeral_1h_input_tokens":0},"output_tokens":3,"service_tier":"standard"}"#,
+            #"{"input_tokens":5,"output_tokens":6}"#,
+            #"{"input_tokens":5}"#,
+            #"{"output_tokens":6,"input_tokens":5,"cache_read_input_tokens":7}"#,
+            #"{"input_tokens":null,"output_tokens":6}"#,
+        ]
+        for u in anthropicUsages {
+            let body = #"{"id":"msg","type":"message","role":"assistant","model":"claude-sonnet-4-5-20250929","content":[{"type":"text","text":"hi"}],"stop_reason":"end_turn","stop_sequence":null,"usage":"# + u + "}"
+            var keys = AnswerFacts()
+            var walk = AnswerFacts()
+            XCTAssertTrue(bytes(body).withUnsafeBytes { AnswerReader.anthropicByKeys($0, into: &keys) }, u)
+            bytes(body).withUnsafeBytes { AnswerReader.anthropicByWalk($0, into: &walk) }
+            XCTAssertEqual(keys, walk, u)
+        }
+        XCTAssertEqual(json(.anthropicMessages, #"{"model":"m","stop_reason":"end_turn","usage":{"input_tokens":86,"cache_creation_input_tokens":100,"cache_read_input_tokens":1920,"output_tokens":3}}"#).usage,
+                       TokenUsage(input: 86 + 100 + 1920, output: 3, cacheRead: 1920, cacheCreation: 100))
+    }
+
+    /// `model: false` reads everything but the model, `stop: false` everything but the stop reason, on
+    /// the key search and on the walk.
+    func testAnswerModelLeftUnreadWhenNotWanted() {
+        let bodies: [(Dialect, String)] = [
+            (.openAIChat, #"{"model":"gpt-5","choices":[{"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":2}}"#),
+            (.openAIChat, #"{ "model" : "gpt-5", "choices" : [ { "finish_reason" : "stop" } ], "usage" : { "prompt_tokens" : 1 } }"#),
+            (.anthropicMessages, #"{"model":"claude-x","stop_reason":"end_turn","usage":{"input_tokens":1,"output_tokens":2}}"#),
+            (.anthropicMessages, #"{"usage":{"input_tokens":1,"output_tokens":2},"model":"claude-x","stop_reason":"end_turn"}"#),
+        ]
+        for (dialect, body) in bodies {
+            let all = json(dialect, body)
+            XCTAssertNotNil(all.model, body)
+            var expected = all
+            expected.model = nil
+            let some = Array(body.utf8).withUnsafeBytes { AnswerReader.json($0, dialect: dialect, model: false) }
+            XCTAssertEqual(some, expected, body)
+            XCTAssertNotNil(all.stopReason, body)
+            expected.stopReason = nil
+            let tokens = Array(body.utf8).withUnsafeBytes { AnswerReader.json($0, dialect: dialect, model: false, stop: false) }
+            XCTAssertEqual(tokens, expected, body)
+            var noStop = all
+            noStop.stopReason = nil
+            XCTAssertEqual(Array(body.utf8).withUnsafeBytes { AnswerReader.json($0, dialect: dialect, stop: false) }, noStop, body)
+        }
+    }
+
     func testDialectGuessedFromThePath() {
         XCTAssertEqual(Dialect.guess(path: "/openai/v1/responses"), .openAIResponses)
         XCTAssertEqual(Dialect.guess(path: "/openai/v1/chat/completions"), .openAIChat)

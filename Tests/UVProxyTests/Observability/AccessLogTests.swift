@@ -65,6 +65,51 @@ final class AccessLogTests: XCTestCase {
         XCTAssertNotNil(try JSONSerialization.jsonObject(with: Data(long.utf8)))
     }
 
+    /// The prebuilt fields and a route's preformatted fields write the bytes the named writers write,
+    /// in both formats, whatever the value holds (quotes, line breaks, backslashes, control bytes, a
+    /// value longer than `maxString`, every length a small copy takes: 0 to 40 bytes).
+    func testPrebuiltFieldsWriteWhatTheNamedWritersWrite() {
+        let fields: [(AccessLineWriter.Field, StaticString)] = [
+            (.bytes, "bytes"), (.ttfbMs, "ttfb_ms"), (.ttftMs, "ttft_ms"), (.inputTokens, "input_tokens"),
+            (.outputTokens, "output_tokens"), (.cacheReadTokens, "cache_read_tokens"),
+            (.cacheCreationTokens, "cache_creation_tokens"), (.reasoningTokens, "reasoning_tokens"),
+            (.retries, "retries"), (.fallback, "fallback"),
+        ]
+        let strings: [(AccessLineWriter.Field, StaticString)] = [
+            (.model, "model"), (.upstreamModel, "upstream_model"), (.stop, "stop"), (.key, "key"), (.note, "note"),
+        ]
+        var values = ["", "\"", "a\nb\rc\"d\\e\u{1}f\u{7f}", String(repeating: "x", count: 400), "claude-sonnet-4-5-20250929"]
+        for n in 0...40 { values.append(String((0..<n).map { i in Character(UnicodeScalar(UInt8(0x41 + i % 26))) })) }
+        for format in [AccessLog.Format.text, .json] {
+            for (field, name) in fields {
+                for v in [0, 7, 12, 99, 1234, 1 << 40, Int.max] {
+                    XCTAssertEqual(write(format) { $0.int(field, v) }, write(format) { $0.int(name, v) }, "\(name) \(v)")
+                }
+            }
+            for (field, name) in strings {
+                for v in values {
+                    XCTAssertEqual(write(format) { $0.string(field, v) }, write(format) { $0.string(name, v) }, "\(name) \(v)")
+                }
+            }
+            for upstream in ["ai-gateway", "a\"b", "x"] {
+                for route in ["/openai/v1/chat/completions", "/google/*", "/a\"b\\c"] {
+                    let f = RouteLogFields(upstream: Array(upstream.utf8), route: Array(route.utf8))
+                    let prebuilt = write(format) { $0.upstream(f, status: 502); $0.int(.bytes, 9); $0.route(f) }
+                    let named = write(format) {
+                        $0.upstream(Array(upstream.utf8), status: 502)
+                        $0.int("bytes", 9)
+                        $0.string("route", route)
+                    }
+                    XCTAssertEqual(prebuilt, named)
+                }
+            }
+        }
+        XCTAssertEqual(write(.text) { $0.int(.inputTokens, 12); $0.string(.stop, "end_turn") },
+                       "2026-12-06T20:15:32Z input_tokens=12 stop=\"end_turn\"\n")
+        XCTAssertEqual(write(.json) { $0.int(.inputTokens, 12); $0.string(.stop, "end_turn") },
+                       #"{"time":"2026-12-06T20:15:32Z","input_tokens":12,"stop":"end_turn"}"# + "\n")
+    }
+
     /// Lines wait in the loop's buffer and leave together at the end of the iteration.
     func testLinesAreWrittenAtTheEndOfTheIteration() throws {
         let path = tempPath()

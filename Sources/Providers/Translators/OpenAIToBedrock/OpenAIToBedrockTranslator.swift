@@ -18,6 +18,10 @@ public final class OpenAIToBedrockTranslator: ExchangeTranslator {
     private let options: TranslationOptions
 
     public func upstreamModel(of request: UpstreamRequest) -> String? { request.modelSegment(template: options.upstreamPath) }
+    public func withUpstreamModel(of request: inout UpstreamRequest, _ body: (UnsafeRawBufferPointer) -> Void) -> Bool {
+        request.withModelSegment(template: options.upstreamPath, body)
+    }
+    public var namesUpstreamModel: Bool { true }
     private let now: @Sendable () -> Int
     private var model = ""
     private var includeUsage = false
