@@ -58,15 +58,22 @@ public enum HTTPWriter {
     @inlinable
     public static func appendHeader(_ name: String, _ value: String, into out: inout [UInt8]) -> Bool {
         guard isValidToken(name), isValidHeaderValue(value) else { return false }
+        appendValidatedHeader(name, value, into: &out)
+        return true
+    }
+
+    /// `<name>: <value>\r\n` for a name and value that `appendHeader` accepted before (the caller keeps
+    /// the pair it accepted and compares: a credential header sent with every request).
+    @inlinable
+    public static func appendValidatedHeader(_ name: String, _ value: String, into out: inout [UInt8]) {
         // Contiguous UTF-8 copies: appending a String's UTF8View element by element is slow.
         var n = name
         var v = value
-        n.withUTF8 { out.append(contentsOf: $0) }
+        n.withUTF8 { out.append(contentsOf: UnsafeRawBufferPointer($0)) }
         out.append(HTTPBytes.colon)
         out.append(HTTPBytes.sp)
-        v.withUTF8 { out.append(contentsOf: $0) }
+        v.withUTF8 { out.append(contentsOf: UnsafeRawBufferPointer($0)) }
         appendCRLF(into: &out)
-        return true
     }
 
     /// `<name>: <value>\r\n` for a constant name and a value the caller has already validated (a

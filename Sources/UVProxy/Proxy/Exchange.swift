@@ -392,7 +392,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         c.user = self
         response.begin(isHeadRequest: request.head.isMethod("HEAD"))
         var message = loop.takeScratch()
-        buildRequest(into: &message)
+        buildRequest(&upstreamRequest!, into: &message)
         c.stream.write(message)  // copies what the kernel does not take at once
         requestSentAt = loop.now
         meter.requestSent()
@@ -408,9 +408,9 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         c.stream.startReading()
     }
 
-    /// The request line, headers and body for the upstream.
-    private func buildRequest(into b: inout [UInt8]) {
-        let req = upstreamRequest!
+    /// The request line, headers and body for the upstream. `req` is `upstreamRequest`, lent in place:
+    /// reading it by value copied the whole request (~250 instructions per request).
+    private func buildRequest(_ req: inout UpstreamRequest, into b: inout [UInt8]) {
         b.reserveCapacity(384 + route.fixedUpstreamHeaders.count + req.body.count)
         HTTPWriter.appendRequestLine(method: method, targetPrefix: up.config.url.basePath, target: req.path, into: &b)
         b.append(contentsOf: route.fixedUpstreamHeaders)
@@ -426,7 +426,13 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
             if !req.contentType.isEmpty { HTTPWriter.appendTrustedHeader("Content-Type", req.contentType, into: &b) }
             if !req.accept.isEmpty { HTTPWriter.appendTrustedHeader("Accept", req.stream ? "text/event-stream" : req.accept, into: &b) }
         }
-        if let authValue, let auth = up.config.auth { HTTPWriter.appendHeader(auth.header, authValue, into: &b) }
+        if let authValue, let name = up.config.auth?.header {
+            if let accepted = worker.acceptedAuthHeader, accepted.value == authValue, accepted.name == name {
+                HTTPWriter.appendValidatedHeader(name, authValue, into: &b)
+            } else if HTTPWriter.appendHeader(name, authValue, into: &b) {
+                worker.acceptedAuthHeader = (name, authValue)
+            }
+        }
         if trace != nil { trace!.appendHeaders(request.head, into: &b) }
         if bodyStreamed {
             switch request.head.framing {

@@ -19,6 +19,10 @@ final class ProxyWorker: HTTPRequestHandler {
     private var requestCounter: UInt64 = 0
     /// Responses answered straight from the read buffer (`Exchange.respondInPlace`); tests read it.
     var inPlaceResponses = 0
+    /// The last credential header `HTTPWriter.appendHeader` accepted. A credential source hands every
+    /// request the same String until the token changes, so `Exchange.buildRequest` writes it again
+    /// without re-checking its bytes (~800 instructions per request) when name and value are this pair.
+    var acceptedAuthHeader: (name: String, value: String)?
     private let workerTag: String
     private let idPrefix: String
     private let idPrefixBytes: [UInt8]
