@@ -183,7 +183,6 @@ final class ProxyRuntime: @unchecked Sendable {
             add(m, .models(r.ingress == .anthropicMessages ? .anthropicMessages : .openAIChat), methods: ["GET", "HEAD"])
         }
         routes = compiled
-        passthroughPaths = compiled.filter { $0.action.isPassthrough }.map { (Array($0.config.path.utf8), $0.config.isPrefix) }
         router = Router(compiled.map { (path: $0.config.path, isPrefix: $0.config.isPrefix, index: $0.index) })
         // `/bedrock/claude/v1/messages` → `/bedrock`, `/bedrock/claude`, `/bedrock/claude/v1` (and `/`).
         var bases: Set<[UInt8]> = [Array("/".utf8)]
@@ -211,21 +210,10 @@ final class ProxyRuntime: @unchecked Sendable {
     /// and `<base>/health`.
     let routeBases: Set<[UInt8]>
 
-    /// Paths of pass-through routes as bytes, for an allocation-free first check.
-    let passthroughPaths: [(path: [UInt8], isPrefix: Bool)]
-
-    /// True when the request goes to a pass-through route. Compares bytes first, so requests for
-    /// other routes (the common case) cost no allocation.
+    /// True when the request goes to a pass-through route: the first route on its path (the router
+    /// compares bytes and returns a stored list, no allocation).
     func isPassthrough(_ head: HTTPRequestHead) -> Bool {
-        let maybe = head.bytes.withUnsafeBufferPointer { p -> Bool in
-            let target = UnsafeBufferPointer(rebasing: p[head.target])
-            let pathEnd = target.firstIndex(of: UInt8(ascii: "?")) ?? target.count
-            let path = UnsafeBufferPointer(rebasing: target[0..<pathEnd])
-            return passthroughPaths.contains { r in
-                r.isPrefix ? path.starts(with: r.path) : path.elementsEqual(r.path)
-            }
-        }
-        guard maybe, let i = candidates(of: head).first else { return false }
+        guard let i = candidates(of: head).first else { return false }
         return routes[i].action.isPassthrough
     }
 
