@@ -20,7 +20,7 @@ enum RequestIds {
     static func appendDigits(_ counter: UInt64, into out: inout [UInt8]) {
         var digits: (UInt64, UInt64) = (0, 0)  // 13 digits: 36^13 > 2^64
         let n = withUnsafeMutableBytes(of: &digits) { writeDigits(counter, into: $0) }
-        withUnsafeBytes(of: &digits) { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+        withUnsafeBytes(of: &digits) { HTTPWriter.appendBytes(UnsafeRawBufferPointer(rebasing: $0[0..<n]), into: &out) }
     }
 
     /// Writes `counter`'s base-36 digits at the start of `out` (room for 13); returns how many.

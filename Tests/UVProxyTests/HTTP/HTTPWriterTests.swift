@@ -10,6 +10,34 @@ final class HTTPWriterTests: XCTestCase {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// appendBytes grows the array as appends do, keeps what was there, and copies every byte: runs of
+    /// every length from 0 to 40 onto arrays of every spare capacity, against Array.append(contentsOf:).
+    func testAppendBytesMatchesArrayAppend() {
+        let source = (0..<40).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 1) }
+        source.withUnsafeBytes { all in
+            for spare in [0, 1, 5, 64] {
+                var got: [UInt8] = [9, 8, 7]
+                got.reserveCapacity(3 + spare)
+                var expected = got
+                for n in 0...40 {
+                    let piece = UnsafeRawBufferPointer(rebasing: all[0..<n])
+                    HTTPWriter.appendBytes(piece, into: &got)
+                    expected.append(contentsOf: piece)
+                    XCTAssertEqual(got, expected, "spare \(spare), run of \(n)")
+                }
+            }
+        }
+        var empty: [UInt8] = []
+        HTTPWriter.appendBytes(UnsafeRawBufferPointer(start: nil, count: 0), into: &empty)
+        XCTAssertEqual(empty, [])
+    }
+
+    func testValidatedHeaderIsWrittenAsAppendHeaderWritesIt() {
+        XCTAssertEqual(text { HTTPWriter.appendValidatedHeader("Authorization", "slauth tok", into: &$0) },
+                       text { _ = HTTPWriter.appendHeader("Authorization", "slauth tok", into: &$0) })
+        XCTAssertEqual(text { HTTPWriter.appendValidatedHeader("X-K", "v", into: &$0) }, "X-K: v\r\n")
+    }
+
     func testStatusAndRequestLines() {
         XCTAssertEqual(text { HTTPWriter.appendStatusLine(200, into: &$0) }, "HTTP/1.1 200 OK\r\n")
         XCTAssertEqual(text { HTTPWriter.appendStatusLine(431, into: &$0) }, "HTTP/1.1 431 Request Header Fields Too Large\r\n")
