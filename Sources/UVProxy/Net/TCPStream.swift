@@ -287,6 +287,29 @@ final class TCPStream {
         flushEncrypted(tls)
     }
 
+    /// Writes `head` then `body` as one write (a `writev` of both, or both encrypted then sent at once):
+    /// a request head built in a scratch buffer and a body held elsewhere go out without copying the
+    /// body behind the head first (~120 KB per Claude Code request). What the kernel does not take at
+    /// once is copied, as `write` copies it.
+    func write(_ head: UnsafeRawBufferPointer, _ body: UnsafeRawBufferPointer) {
+        guard !isClosed, !failed else { return }
+        guard !body.isEmpty else { return write(head) }
+        guard !head.isEmpty else { return write(body) }
+        guard let tls else {
+            rawWrite(head, body)
+            return
+        }
+        do {
+            try tls.writeClear(head)
+            try tls.writeClear(body)
+        } catch {
+            failed = true
+            delegate?.streamEnded(self, error: .tls(error))
+            return
+        }
+        flushEncrypted(tls)
+    }
+
     private func flushEncrypted(_ tls: TLSSession) {
         guard tls.hasPendingEncrypted else { return }
         loop.encryptScratch.removeAll(keepingCapacity: true)
@@ -308,13 +331,46 @@ final class TCPStream {
                 return
             }
         }
-        let remaining = bytes.count - offset
+        queueWrite(UnsafeRawBufferPointer(start: base + offset, count: bytes.count - offset))
+    }
+
+    /// `rawWrite` of two buffers: one `uv_try_write` of both, the rest queued in one block.
+    private func rawWrite(_ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer) {
+        guard !isClosed, let a = first.baseAddress, let b = second.baseAddress else { return }
+        var offset = 0
+        if pendingWriteBytes == 0 {
+            var bufs = (
+                uv_buf_t(base: UnsafeMutablePointer(mutating: a.assumingMemoryBound(to: CChar.self)), len: first.count),
+                uv_buf_t(base: UnsafeMutablePointer(mutating: b.assumingMemoryBound(to: CChar.self)), len: second.count))
+            let rc = withUnsafeMutablePointer(to: &bufs) {
+                $0.withMemoryRebound(to: uv_buf_t.self, capacity: 2) { uv_try_write(asStream(handle), $0, 2) }
+            }
+            if rc == Int32(first.count + second.count) { return }
+            if rc >= 0 {
+                offset = Int(rc)
+            } else if rc != Int32(UV_EAGAIN.rawValue) {
+                failWrite(rc)
+                return
+            }
+        }
+        if offset >= first.count {
+            queueWrite(UnsafeRawBufferPointer(rebasing: second[(offset - first.count)...]))
+        } else {
+            queueWrite(UnsafeRawBufferPointer(rebasing: first[offset...]), then: second)
+        }
+    }
+
+    /// Queues a copy of `bytes` (then of `more`) in one block with its `uv_write_t`.
+    private func queueWrite(_ bytes: UnsafeRawBufferPointer, then more: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0)) {
+        let remaining = bytes.count + more.count
+        guard remaining > 0 else { return }
         // One block: the uv_write_t followed by the bytes it writes.
         let reqSize = MemoryLayout<uv_write_t>.stride
         guard let block = malloc(reqSize + remaining) else { fatalError("out of memory") }
         let req = block.bindMemory(to: uv_write_t.self, capacity: 1)
         let data = block + reqSize
-        data.copyMemory(from: base + offset, byteCount: remaining)
+        if let base = bytes.baseAddress { data.copyMemory(from: base, byteCount: bytes.count) }
+        if let base = more.baseAddress { (data + bytes.count).copyMemory(from: base, byteCount: more.count) }
         req.pointee.data = UnsafeMutableRawPointer(bitPattern: remaining)
         var buf = uv_buf_t(base: data.assumingMemoryBound(to: CChar.self), len: remaining)
         let rc = uv_write(req, asStream(handle), &buf, 1, tcpStreamWriteCallback)

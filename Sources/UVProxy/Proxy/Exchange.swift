@@ -371,12 +371,14 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         guard let c = connection else { return }
         c.user = self
         response.begin(isHeadRequest: request.head.isMethod("HEAD"))
-        var message = loop.takeScratch()
-        buildRequest(into: &message)
-        c.stream.write(message)  // copies what the kernel does not take at once
+        var head = loop.takeScratch()
+        buildRequestHead(into: &head)
+        // One writev of the head and the body where it lies (not copied behind the head; what the kernel
+        // does not take at once is copied).
+        head.withUnsafeBytes { h in upstreamRequest!.body.withUnsafeBytes { c.stream.write(h, $0) } }
         requestSentAt = loop.now
         meter.requestSent()
-        loop.returnScratch(message)
+        loop.returnScratch(head)
         if bodyStreamed {
             if !earlyBody.isEmpty {
                 let early = earlyBody
@@ -388,10 +390,10 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         c.stream.startReading()
     }
 
-    /// The request line, headers and body for the upstream.
-    private func buildRequest(into b: inout [UInt8]) {
+    /// The request line and headers for the upstream (the body follows them in the same write).
+    private func buildRequestHead(into b: inout [UInt8]) {
         let req = upstreamRequest!
-        b.reserveCapacity(384 + route.fixedUpstreamHeaders.count + req.body.count)
+        b.reserveCapacity(384 + route.fixedUpstreamHeaders.count)
         HTTPWriter.appendRequestLine(method: method, targetPrefix: up.config.url.basePath, target: req.path, into: &b)
         b.append(contentsOf: route.fixedUpstreamHeaders)
         requestId.appendHeader(into: &b)
@@ -417,7 +419,6 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
             HTTPWriter.appendHeader("Content-Length", req.body.count, into: &b)
         }
         HTTPWriter.appendEndOfHead(into: &b)
-        b.append(contentsOf: req.body)
     }
 
     static let neverForwarded: Set<String> = [

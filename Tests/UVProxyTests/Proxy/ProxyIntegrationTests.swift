@@ -288,6 +288,52 @@ final class StreamedRequestBodyTests: XCTestCase {
         XCTAssertEqual(r.status, 200)
         XCTAssertEqual(r.text, String(total))
     }
+
+    func testACollectedBodyTheKernelDoesNotTakeAtOnceArrivesWhole() throws {
+        // A translated route writes the request head and the body from where it lies in one writev; an
+        // upstream that reads slowly makes the kernel take part of it (a cut in the body) and the rest
+        // is queued. The upstream gets the head and every body byte, in order.
+        let text = (0..<400_000).map { "word\($0 % 1000) " }.joined()
+        let body = #"{"model":"gpt-5","messages":[{"role":"user","content":"\#(text)"}]}"#
+        let expected = Array(body.utf8)
+        let upstream = try ScriptedUpstream { fd, _ in
+            var head = [UInt8]()
+            var byte: UInt8 = 0
+            while read(fd, &byte, 1) == 1 {
+                head.append(byte)
+                if head.count >= 4, head.suffix(4) == [13, 10, 13, 10] { break }
+            }
+            usleep(200_000)  // everything the kernel did not take waits in the proxy
+            let headText = String(decoding: head, as: UTF8.self).lowercased()
+            let length = headText.range(of: "content-length: ").map { Int(headText[$0.upperBound...].prefix { $0.isNumber }) ?? -1 } ?? -1
+            var got = [UInt8]()
+            var buf = [UInt8](repeating: 0, count: 65536)
+            while got.count < max(length, 0) {
+                let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, min(65536, length - got.count)) }
+                if n <= 0 { break }
+                got += buf[0..<n]
+                usleep(2_000)
+            }
+            let answer = #"{"length":\#(length),"same":\#(got == expected)}"#
+            ScriptedUpstream.write(fd, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: \(answer.utf8.count)\r\n\r\n\(answer)")
+        }
+        defer { upstream.stop() }
+        let yaml = """
+        access_log: false
+        upstreams:
+          up: { url: "http://127.0.0.1:\(upstream.port)" }
+        routes:
+          - { path: /v1/chat/completions, upstream: up, ingress: openai-chat, egress: openai-chat, upstream_path: /v1/chat/completions }
+        """
+        let p = try startProxy(yaml)
+        defer { p.stop(); p.wait() }
+        let c = try RawHTTPClient(port: p.port)
+        c.send("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(expected.count)\r\n\r\n")
+        c.send(expected)
+        let r = try XCTUnwrap(c.readResponse())
+        XCTAssertEqual(r.status, 200)
+        XCTAssertEqual(r.text, #"{"length":\#(expected.count),"same":true}"#)
+    }
 }
 
 /// Header rules on pass-through routes: `set_headers` and `remove_headers`.
