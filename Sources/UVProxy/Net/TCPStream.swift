@@ -11,11 +11,18 @@ protocol TCPStreamDelegate: AnyObject {
     func streamWritable(_ stream: TCPStream)
     /// A client TLS handshake finished (or the plain TCP connection was made), `error` says why not.
     func streamConnected(_ stream: TCPStream, error: StreamError?)
+    /// Asked right before each read of a plain TCP stream (a TLS stream reads ciphertext into the loop's
+    /// buffer): memory the read may fill instead of the loop's shared buffer, nil for that buffer. The
+    /// bytes then come to `streamRead` where they already are: a request body collected for translation
+    /// is read straight into its own storage, not copied there from the shared buffer. Used at once
+    /// (libuv reads right after asking), so it only has to be valid during the call and the read.
+    func streamReadTarget(_ stream: TCPStream) -> UnsafeMutableRawBufferPointer?
 }
 
 extension TCPStreamDelegate {
     func streamWritable(_ stream: TCPStream) {}
     func streamConnected(_ stream: TCPStream, error: StreamError?) {}
+    func streamReadTarget(_ stream: TCPStream) -> UnsafeMutableRawBufferPointer? { nil }
 }
 
 /// Why a stream failed: a libuv error or a TLS error (with its verification reason).
@@ -471,6 +478,12 @@ private func tcpStreamAllocCallback(
 ) {
     guard let h, let buf, let data = h.pointee.data else { return }
     let stream = Unmanaged<TCPStream>.fromOpaque(data).takeUnretainedValue()
+    if stream.tls == nil, let target = stream.delegate?.streamReadTarget(stream), let base = target.baseAddress,
+        target.count > 0
+    {
+        buf.pointee = uv_buf_t(base: base.assumingMemoryBound(to: CChar.self), len: target.count)
+        return
+    }
     let rb = stream.loop.readBuffer
     buf.pointee = uv_buf_t(base: rb.baseAddress!.assumingMemoryBound(to: CChar.self), len: rb.count)
 }

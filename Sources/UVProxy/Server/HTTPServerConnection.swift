@@ -34,7 +34,12 @@ final class HTTPServerConnection: TCPStreamDelegate {
     /// Unparsed input: empty unless a read ended inside a head or pipelined requests wait.
     private var pending: [UInt8] = []
     private var head: HTTPRequestHead?
+    /// The request body being collected. With a Content-Length it has that count from the start (its
+    /// bytes not initialized) and `bodyFilled` says how much arrived: reads go straight into it
+    /// (`streamReadTarget`); otherwise (chunked) pieces are appended.
     private var body: [UInt8] = []
+    private var bodyFilled = 0
+    private var bodySized = false
     private var processing = false
     /// Head, body, keep-alive and exchange deadlines; a spare of the loop's, handed back on close.
     private var timer: Timer?
@@ -112,7 +117,13 @@ final class HTTPServerConnection: TCPStreamDelegate {
             case .head(let h, let sendContinue):
                 beginRequest(h, sendContinue: sendContinue)
             case .body(let piece):
-                if streamingBody { observer?.clientBody(piece) } else { body.append(contentsOf: piece) }
+                if streamingBody {
+                    observer?.clientBody(piece)
+                } else if bodySized {
+                    place(piece)
+                } else {
+                    body.append(contentsOf: piece)
+                }
             case .end:
                 if streamingBody {
                     streamingBody = false
@@ -133,11 +144,32 @@ final class HTTPServerConnection: TCPStreamDelegate {
         }
     }
 
+    /// A piece of a sized body at `bodyFilled`: copied there, unless it was read there.
+    private func place(_ piece: UnsafeRawBufferPointer) {
+        let n = piece.count
+        guard n > 0, let src = piece.baseAddress else { return }
+        precondition(n <= body.count - bodyFilled, "a body piece beyond the Content-Length")
+        body.withUnsafeMutableBytes { dst in
+            let at = dst.baseAddress! + bodyFilled
+            if UnsafeRawPointer(at) != src { at.copyMemory(from: src, byteCount: n) }
+        }
+        bodyFilled += n
+    }
+
+    /// While a sized body is collected and no bytes wait in `pending`: the rest of the body, for the
+    /// next read to fill. At most the bytes still due, so a read never takes the next request's bytes.
+    func streamReadTarget(_ stream: TCPStream) -> UnsafeMutableRawBufferPointer? {
+        guard case .body = state, bodySized, !streamingBody, pending.isEmpty, bodyFilled < body.count else { return nil }
+        return body.withUnsafeMutableBytes { UnsafeMutableRawBufferPointer(rebasing: $0[bodyFilled...]) }
+    }
+
     /// A complete head: dispatches at once when the handler streams this request's body, else
     /// collects the body first.
     private func beginRequest(_ h: HTTPRequestHead, sendContinue: Bool) {
         head = h
         body = []
+        bodyFilled = 0
+        bodySized = false
         requestCount += 1
         armTimer(settings.bodyTimeoutMs, .body)
         if sendContinue { writer.writeContinue() }
@@ -146,7 +178,11 @@ final class HTTPServerConnection: TCPStreamDelegate {
             dispatch()
             return
         }
-        if case .contentLength(let n) = h.framing { body.reserveCapacity(n) }
+        if case .contentLength(let n) = h.framing, n > 0 {
+            // Sized up front (bytes are filled before they are read; a body cut short is never dispatched).
+            body = [UInt8](unsafeUninitializedCapacity: n) { _, count in count = n }
+            bodySized = true
+        }
         state = .body
     }
 
@@ -175,8 +211,10 @@ final class HTTPServerConnection: TCPStreamDelegate {
         state = .waitingResponse
         timer?.disarm()
         if !h.keepAlive { writer.closeAfterResponse = true }
+        assert(!bodySized || bodyFilled == body.count)
         let request = HTTPRequest(head: h, body: body)
         body = []
+        bodySized = false
         handler.handle(request, on: self)
     }
 
