@@ -71,7 +71,72 @@ public struct ClientRequest: Sendable {
 /// The request the proxy sends upstream (the proxy adds Host, credentials and configured headers).
 public struct UpstreamRequest: Sendable {
     public var path: String
-    public var body: [UInt8]
+    /// The body sent upstream. When the translator left it in pieces (`withBodyParts`), reading it joins
+    /// them (a copy); setting it replaces them.
+    public var body: [UInt8] {
+        get { pieces.isEmpty ? storage : joinedPieces() }
+        set {
+            storage = newValue
+            pieces = []
+            source = []
+        }
+    }
+    /// The body's bytes, or with `pieces` the bytes written between the spans of `source`.
+    private var storage: [UInt8]
+    /// The client's body that pieces point into (shared, not copied).
+    private var source: [UInt8] = []
+    /// The body in order: spans of `source` and of `storage`. Empty: the body is `storage`.
+    private var pieces: [Piece] = []
+
+    /// A span of the body in pieces: bytes of the client's body (`fromSource`) or of the written ones.
+    public struct Piece: Sendable, Equatable {
+        public var fromSource: Bool
+        public var range: Range<Int>
+        public init(fromSource: Bool, range: Range<Int>) {
+            self.fromSource = fromSource
+            self.range = range
+        }
+    }
+
+    /// The body's byte count, without joining pieces.
+    public var bodyCount: Int { pieces.isEmpty ? storage.count : pieces.reduce(0) { $0 + $1.range.count } }
+
+    /// The body as `pieces` over `written` and the client's body `source` (e.g. long spans a translation
+    /// keeps as they are): the proxy writes them as they lie, without copying them into one buffer.
+    /// Nil (nothing changed) when a piece lies outside its buffer.
+    public mutating func setBody(pieces: [Piece], written: [UInt8], source: [UInt8]) {
+        for piece in pieces where piece.range.upperBound > (piece.fromSource ? source.count : written.count) { return }
+        storage = written
+        self.pieces = pieces
+        self.source = pieces.isEmpty ? [] : source
+    }
+
+    /// Calls `f` with the body's parts in order (one part when it is not in pieces); valid during the
+    /// call. No allocation (the list is on the stack).
+    public func withBodyParts<R>(_ f: (UnsafeBufferPointer<UnsafeRawBufferPointer>) -> R) -> R {
+        storage.withUnsafeBytes { written in
+            source.withUnsafeBytes { client in
+                withUnsafeTemporaryAllocation(of: UnsafeRawBufferPointer.self, capacity: max(1, pieces.count)) { parts in
+                    if pieces.isEmpty {
+                        parts.initializeElement(at: 0, to: written)
+                    } else {
+                        for (i, piece) in pieces.enumerated() {
+                            parts.initializeElement(
+                                at: i, to: UnsafeRawBufferPointer(rebasing: (piece.fromSource ? client : written)[piece.range]))
+                        }
+                    }
+                    return f(UnsafeBufferPointer(parts))
+                }
+            }
+        }
+    }
+
+    private func joinedPieces() -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(bodyCount)
+        withBodyParts { for part in $0 { out.append(contentsOf: part) } }
+        return out
+    }
     /// The client asked for a stream.
     public var stream: Bool
     public var contentType: String
@@ -87,7 +152,7 @@ public struct UpstreamRequest: Sendable {
         accept: String = "application/json"
     ) {
         self.path = path
-        self.body = body
+        self.storage = body
         self.stream = stream
         self.contentType = contentType
         self.accept = accept

@@ -294,21 +294,19 @@ final class TCPStream {
         flushEncrypted(tls)
     }
 
-    /// Writes `head` then `body` as one write (a `writev` of both, or both encrypted then sent at once):
-    /// a request head built in a scratch buffer and a body held elsewhere go out without copying the
-    /// body behind the head first (~120 KB per Claude Code request). What the kernel does not take at
-    /// once is copied, as `write` copies it.
-    func write(_ head: UnsafeRawBufferPointer, _ body: UnsafeRawBufferPointer) {
+    /// Writes `head` then the `body` parts as one write (a `writev` of them all, or all encrypted then
+    /// sent at once): a request head built in a scratch buffer and a body held elsewhere, maybe in
+    /// pieces, go out without copying the body behind the head first (~120 KB per Claude Code request).
+    /// What the kernel does not take at once is copied, as `write` copies it.
+    func write(_ head: UnsafeRawBufferPointer, _ body: UnsafeBufferPointer<UnsafeRawBufferPointer>) {
         guard !isClosed, !failed else { return }
-        guard !body.isEmpty else { return write(head) }
-        guard !head.isEmpty else { return write(body) }
         guard let tls else {
             rawWrite(head, body)
             return
         }
         do {
             try tls.writeClear(head)
-            try tls.writeClear(body)
+            for part in body { try tls.writeClear(part) }
         } catch {
             failed = true
             delegate?.streamEnded(self, error: .tls(error))
@@ -341,43 +339,74 @@ final class TCPStream {
         queueWrite(UnsafeRawBufferPointer(start: base + offset, count: bytes.count - offset))
     }
 
-    /// `rawWrite` of two buffers: one `uv_try_write` of both, the rest queued in one block.
-    private func rawWrite(_ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer) {
-        guard !isClosed, let a = first.baseAddress, let b = second.baseAddress else { return }
-        var offset = 0
-        if pendingWriteBytes == 0 {
-            var bufs = (
-                uv_buf_t(base: UnsafeMutablePointer(mutating: a.assumingMemoryBound(to: CChar.self)), len: first.count),
-                uv_buf_t(base: UnsafeMutablePointer(mutating: b.assumingMemoryBound(to: CChar.self)), len: second.count))
-            let rc = withUnsafeMutablePointer(to: &bufs) {
-                $0.withMemoryRebound(to: uv_buf_t.self, capacity: 2) { uv_try_write(asStream(handle), $0, 2) }
+    /// `rawWrite` of a head and body parts: one `uv_try_write` of them all (empty ones left out), the
+    /// rest copied into one queued block.
+    private func rawWrite(_ head: UnsafeRawBufferPointer, _ body: UnsafeBufferPointer<UnsafeRawBufferPointer>) {
+        guard !isClosed else { return }
+        var total = head.count
+        for part in body { total += part.count }
+        guard total > 0 else { return }
+        withUnsafeTemporaryAllocation(of: uv_buf_t.self, capacity: body.count + 1) { bufs in
+            var count = 0
+            for k in -1..<body.count {
+                let part = k < 0 ? head : body[k]
+                guard let base = part.baseAddress, part.count > 0 else { continue }
+                bufs[count] = uv_buf_t(base: UnsafeMutablePointer(mutating: base.assumingMemoryBound(to: CChar.self)), len: part.count)
+                count += 1
             }
-            if rc == Int32(first.count + second.count) { return }
-            if rc >= 0 {
-                offset = Int(rc)
-            } else if rc != Int32(UV_EAGAIN.rawValue) {
-                failWrite(rc)
-                return
+            var taken = 0
+            if pendingWriteBytes == 0 {
+                let rc = uv_try_write(asStream(handle), bufs.baseAddress, UInt32(count))
+                if rc == Int32(total) { return }
+                if rc >= 0 {
+                    taken = Int(rc)
+                } else if rc != Int32(UV_EAGAIN.rawValue) {
+                    failWrite(rc)
+                    return
+                }
             }
-        }
-        if offset >= first.count {
-            queueWrite(UnsafeRawBufferPointer(rebasing: second[(offset - first.count)...]))
-        } else {
-            queueWrite(UnsafeRawBufferPointer(rebasing: first[offset...]), then: second)
+            queueWrite(UnsafeBufferPointer(rebasing: bufs[0..<count]), skipping: taken, total: total)
         }
     }
 
-    /// Queues a copy of `bytes` (then of `more`) in one block with its `uv_write_t`.
-    private func queueWrite(_ bytes: UnsafeRawBufferPointer, then more: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0)) {
-        let remaining = bytes.count + more.count
+    /// Queues a copy of what `bufs` hold past their first `skipping` bytes in one block with its `uv_write_t`.
+    private func queueWrite(_ bufs: UnsafeBufferPointer<uv_buf_t>, skipping: Int, total: Int) {
+        let remaining = total - skipping
         guard remaining > 0 else { return }
+        let reqSize = MemoryLayout<uv_write_t>.stride
+        guard let block = malloc(reqSize + remaining) else { fatalError("out of memory") }
+        var at = block + reqSize
+        var skip = skipping
+        for buf in bufs {
+            guard let base = buf.base else { continue }
+            let n = Int(buf.len)
+            if skip >= n {
+                skip -= n
+                continue
+            }
+            at.copyMemory(from: base + skip, byteCount: n - skip)
+            at += n - skip
+            skip = 0
+        }
+        submit(block, remaining)
+    }
+
+    /// Queues a copy of `bytes` in one block with its `uv_write_t`.
+    private func queueWrite(_ bytes: UnsafeRawBufferPointer) {
+        let remaining = bytes.count
+        guard remaining > 0, let base = bytes.baseAddress else { return }
         // One block: the uv_write_t followed by the bytes it writes.
         let reqSize = MemoryLayout<uv_write_t>.stride
         guard let block = malloc(reqSize + remaining) else { fatalError("out of memory") }
+        (block + reqSize).copyMemory(from: base, byteCount: remaining)
+        submit(block, remaining)
+    }
+
+    /// Writes the `remaining` bytes after the `uv_write_t` at the start of `block` (freed when written).
+    private func submit(_ block: UnsafeMutableRawPointer, _ remaining: Int) {
+        let reqSize = MemoryLayout<uv_write_t>.stride
         let req = block.bindMemory(to: uv_write_t.self, capacity: 1)
         let data = block + reqSize
-        if let base = bytes.baseAddress { data.copyMemory(from: base, byteCount: bytes.count) }
-        if let base = more.baseAddress { (data + bytes.count).copyMemory(from: base, byteCount: more.count) }
         req.pointee.data = UnsafeMutableRawPointer(bitPattern: remaining)
         var buf = uv_buf_t(base: data.assumingMemoryBound(to: CChar.self), len: remaining)
         let rc = uv_write(req, asStream(handle), &buf, 1, tcpStreamWriteCallback)

@@ -373,9 +373,9 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         response.begin(isHeadRequest: request.head.isMethod("HEAD"))
         var head = loop.takeScratch()
         buildRequestHead(into: &head)
-        // One writev of the head and the body where it lies (not copied behind the head; what the kernel
-        // does not take at once is copied).
-        head.withUnsafeBytes { h in upstreamRequest!.body.withUnsafeBytes { c.stream.write(h, $0) } }
+        // One writev of the head and the body where it lies, in the pieces the translator left it in (not
+        // copied behind the head; what the kernel does not take at once is copied).
+        head.withUnsafeBytes { h in upstreamRequest!.withBodyParts { c.stream.write(h, $0) } }
         requestSentAt = loop.now
         meter.requestSent()
         loop.returnScratch(head)
@@ -415,8 +415,8 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
             case .contentLength(let n): HTTPWriter.appendHeader("Content-Length", n, into: &b)
             default: HTTPWriter.appendHeader("Transfer-Encoding", "chunked", into: &b)
             }
-        } else if !req.body.isEmpty || request.head.isMethod("POST") || request.head.isMethod("PUT") || request.head.isMethod("PATCH") {
-            HTTPWriter.appendHeader("Content-Length", req.body.count, into: &b)
+        } else if req.bodyCount > 0 || request.head.isMethod("POST") || request.head.isMethod("PUT") || request.head.isMethod("PATCH") {
+            HTTPWriter.appendHeader("Content-Length", req.bodyCount, into: &b)
         }
         HTTPWriter.appendEndOfHead(into: &b)
     }
