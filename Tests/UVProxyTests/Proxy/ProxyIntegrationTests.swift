@@ -289,6 +289,17 @@ final class StreamedRequestBodyTests: XCTestCase {
         XCTAssertEqual(r.text, String(total))
     }
 
+    /// An OpenAI Chat route (its body collected and checked, then sent as it came) to `upstream`.
+    private static func chatRoute(to upstream: ScriptedUpstream) -> String {
+        """
+        access_log: false
+        upstreams:
+          up: { url: "http://127.0.0.1:\(upstream.port)" }
+        routes:
+          - { path: /v1/chat/completions, upstream: up, ingress: openai-chat, egress: openai-chat, upstream_path: /v1/chat/completions }
+        """
+    }
+
     func testACollectedBodyTheKernelDoesNotTakeAtOnceArrivesWhole() throws {
         // A translated route writes the request head and the body from where it lies in one writev; an
         // upstream that reads slowly makes the kernel take part of it (a cut in the body) and the rest
@@ -297,15 +308,9 @@ final class StreamedRequestBodyTests: XCTestCase {
         let body = #"{"model":"gpt-5","messages":[{"role":"user","content":"\#(text)"}]}"#
         let expected = Array(body.utf8)
         let upstream = try ScriptedUpstream { fd, _ in
-            var head = [UInt8]()
-            var byte: UInt8 = 0
-            while read(fd, &byte, 1) == 1 {
-                head.append(byte)
-                if head.count >= 4, head.suffix(4) == [13, 10, 13, 10] { break }
-            }
+            let head = ScriptedUpstream.headBytes(fd)
             usleep(200_000)  // everything the kernel did not take waits in the proxy
-            let headText = String(decoding: head, as: UTF8.self).lowercased()
-            let length = headText.range(of: "content-length: ").map { Int(headText[$0.upperBound...].prefix { $0.isNumber }) ?? -1 } ?? -1
+            let length = ScriptedUpstream.contentLength(head)
             var got = [UInt8]()
             var buf = [UInt8](repeating: 0, count: 65536)
             while got.count < max(length, 0) {
@@ -314,18 +319,10 @@ final class StreamedRequestBodyTests: XCTestCase {
                 got += buf[0..<n]
                 usleep(2_000)
             }
-            let answer = #"{"length":\#(length),"same":\#(got == expected)}"#
-            ScriptedUpstream.write(fd, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: \(answer.utf8.count)\r\n\r\n\(answer)")
+            ScriptedUpstream.writeJSON(fd, #"{"length":\#(length),"same":\#(got == expected)}"#)
         }
         defer { upstream.stop() }
-        let yaml = """
-        access_log: false
-        upstreams:
-          up: { url: "http://127.0.0.1:\(upstream.port)" }
-        routes:
-          - { path: /v1/chat/completions, upstream: up, ingress: openai-chat, egress: openai-chat, upstream_path: /v1/chat/completions }
-        """
-        let p = try startProxy(yaml)
+        let p = try startProxy(Self.chatRoute(to: upstream))
         defer { p.stop(); p.wait() }
         let c = try RawHTTPClient(port: p.port)
         c.send("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(expected.count)\r\n\r\n")
@@ -346,15 +343,9 @@ final class StreamedRequestBodyTests: XCTestCase {
         let bodies = [body(1, 150_000), body(2, 40), body(3, 70_000)]
         let upstream = try ScriptedUpstream { fd, _ in
             while true {
-                var head = [UInt8]()
-                var byte: UInt8 = 0
-                while read(fd, &byte, 1) == 1 {
-                    head.append(byte)
-                    if head.count >= 4, head.suffix(4) == [13, 10, 13, 10] { break }
-                }
+                let head = ScriptedUpstream.headBytes(fd)
                 if head.isEmpty { return }
-                let text = String(decoding: head, as: UTF8.self).lowercased()
-                let length = text.range(of: "content-length: ").map { Int(text[$0.upperBound...].prefix { $0.isNumber }) ?? 0 } ?? 0
+                let length = max(0, ScriptedUpstream.contentLength(head))
                 var got = [UInt8](repeating: 0, count: length)
                 var n = 0
                 while n < length {
@@ -363,19 +354,11 @@ final class StreamedRequestBodyTests: XCTestCase {
                     n += r
                 }
                 let which = bodies.firstIndex(of: got).map { $0 + 1 } ?? 0
-                let answer = #"{"body":\#(which)}"#
-                ScriptedUpstream.write(fd, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: \(answer.utf8.count)\r\n\r\n\(answer)")
+                ScriptedUpstream.writeJSON(fd, #"{"body":\#(which)}"#)
             }
         }
         defer { upstream.stop() }
-        let yaml = """
-        access_log: false
-        upstreams:
-          up: { url: "http://127.0.0.1:\(upstream.port)" }
-        routes:
-          - { path: /v1/chat/completions, upstream: up, ingress: openai-chat, egress: openai-chat, upstream_path: /v1/chat/completions }
-        """
-        let p = try startProxy(yaml)
+        let p = try startProxy(Self.chatRoute(to: upstream))
         defer { p.stop(); p.wait() }
         func head(_ b: [UInt8]) -> [UInt8] {
             Array("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: \(b.count)\r\n\r\n".utf8)
