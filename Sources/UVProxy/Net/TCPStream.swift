@@ -15,7 +15,9 @@ protocol TCPStreamDelegate: AnyObject {
     /// buffer): memory the read may fill instead of the loop's shared buffer, nil for that buffer. The
     /// bytes then come to `streamRead` where they already are: a request body collected for translation
     /// is read straight into its own storage, not copied there from the shared buffer. Used at once
-    /// (libuv reads right after asking), so it only has to be valid during the call and the read.
+    /// (libuv reads right after asking), so it only has to be valid during the call and the read. An
+    /// empty buffer: no read now (libuv, whose last read filled its buffer, would read again at once and
+    /// find nothing); the next readiness of the socket reads as usual.
     func streamReadTarget(_ stream: TCPStream) -> UnsafeMutableRawBufferPointer?
 }
 
@@ -213,6 +215,8 @@ final class TCPStream {
             if nread < 0 { close() }
             return
         }
+        // The delegate's empty read target (`streamReadTarget`): no read this time, nothing ended.
+        if nread == Int(UV_ENOBUFS.rawValue), tls == nil { return }
         if nread < 0 {
             stopReading()
             let code = Int32(nread)
@@ -507,10 +511,9 @@ private func tcpStreamAllocCallback(
 ) {
     guard let h, let buf, let data = h.pointee.data else { return }
     let stream = Unmanaged<TCPStream>.fromOpaque(data).takeUnretainedValue()
-    if stream.tls == nil, let target = stream.delegate?.streamReadTarget(stream), let base = target.baseAddress,
-        target.count > 0
-    {
-        buf.pointee = uv_buf_t(base: base.assumingMemoryBound(to: CChar.self), len: target.count)
+    if stream.tls == nil, let target = stream.delegate?.streamReadTarget(stream) {
+        // An empty one makes libuv skip this read (UV_ENOBUFS, which `didRead` ignores).
+        buf.pointee = uv_buf_t(base: target.baseAddress?.assumingMemoryBound(to: CChar.self), len: target.count)
         return
     }
     let rb = stream.loop.readBuffer

@@ -40,6 +40,9 @@ final class HTTPServerConnection: TCPStreamDelegate {
     private var body: [UInt8] = []
     private var bodyFilled = 0
     private var bodySized = false
+    /// A read into the body (`streamReadTarget`) just brought its last byte: libuv, its buffer full, would
+    /// read again at once and find nothing (EAGAIN). The next ask answers "not now" instead.
+    private var bodyEndedByRead = false
     private var processing = false
     /// Head, body, keep-alive and exchange deadlines; a spare of the loop's, handed back on close.
     private var timer: Timer?
@@ -149,16 +152,23 @@ final class HTTPServerConnection: TCPStreamDelegate {
         let n = piece.count
         guard n > 0, let src = piece.baseAddress else { return }
         precondition(n <= body.count - bodyFilled, "a body piece beyond the Content-Length")
-        body.withUnsafeMutableBytes { dst in
+        let inPlace = body.withUnsafeMutableBytes { dst in
             let at = dst.baseAddress! + bodyFilled
-            if UnsafeRawPointer(at) != src { at.copyMemory(from: src, byteCount: n) }
+            if UnsafeRawPointer(at) == src { return true }
+            at.copyMemory(from: src, byteCount: n)
+            return false
         }
         bodyFilled += n
+        bodyEndedByRead = inPlace && bodyFilled == body.count
     }
 
     /// While a sized body is collected and no bytes wait in `pending`: the rest of the body, for the
     /// next read to fill. At most the bytes still due, so a read never takes the next request's bytes.
     func streamReadTarget(_ stream: TCPStream) -> UnsafeMutableRawBufferPointer? {
+        if bodyEndedByRead {
+            bodyEndedByRead = false
+            return UnsafeMutableRawBufferPointer(start: nil, count: 0)
+        }
         guard case .body = state, bodySized, !streamingBody, pending.isEmpty, bodyFilled < body.count else { return nil }
         return body.withUnsafeMutableBytes { UnsafeMutableRawBufferPointer(rebasing: $0[bodyFilled...]) }
     }
@@ -170,6 +180,7 @@ final class HTTPServerConnection: TCPStreamDelegate {
         body = []
         bodyFilled = 0
         bodySized = false
+        bodyEndedByRead = false
         requestCount += 1
         armTimer(settings.bodyTimeoutMs, .body)
         if sendContinue { writer.writeContinue() }
