@@ -74,19 +74,16 @@ public struct UpstreamRequest: Sendable {
     /// The body sent upstream. When the translator left it in pieces (`withBodyParts`), reading it joins
     /// them (a copy); setting it replaces them.
     public var body: [UInt8] {
-        get { pieces.isEmpty ? storage : joinedPieces() }
+        get { split.map { $0.joined(storage) } ?? storage }
         set {
             storage = newValue
-            pieces = []
-            source = []
+            split = nil
         }
     }
-    /// The body's bytes, or with `pieces` the bytes written between the spans of `source`.
+    /// The body's bytes, or with `split` the bytes written between the spans of the client's body.
     private var storage: [UInt8]
-    /// The client's body that pieces point into (shared, not copied).
-    private var source: [UInt8] = []
-    /// The body in order: spans of `source` and of `storage`. Empty: the body is `storage`.
-    private var pieces: [Piece] = []
+    /// The body in pieces, or nil. One reference: the request is copied a few times per exchange.
+    private var split: Split?
 
     /// A span of the body in pieces: bytes of the client's body (`fromSource`) or of the written ones.
     public struct Piece: Sendable, Equatable {
@@ -98,45 +95,58 @@ public struct UpstreamRequest: Sendable {
         }
     }
 
+    /// The client's body that the pieces point into (shared, not copied) and the pieces in order.
+    private final class Split: Sendable {
+        let source: [UInt8]
+        let pieces: [Piece]
+        let count: Int
+
+        init(source: [UInt8], pieces: [Piece]) {
+            self.source = source
+            self.pieces = pieces
+            count = pieces.reduce(0) { $0 + $1.range.count }
+        }
+
+        func joined(_ written: [UInt8]) -> [UInt8] {
+            var out: [UInt8] = []
+            out.reserveCapacity(count)
+            for piece in pieces { out += (piece.fromSource ? source : written)[piece.range] }
+            return out
+        }
+    }
+
     /// The body's byte count, without joining pieces.
-    public var bodyCount: Int { pieces.isEmpty ? storage.count : pieces.reduce(0) { $0 + $1.range.count } }
+    public var bodyCount: Int { split?.count ?? storage.count }
 
     /// The body as `pieces` over `written` and the client's body `source` (e.g. long spans a translation
     /// keeps as they are): the proxy writes them as they lie, without copying them into one buffer.
-    /// Nil (nothing changed) when a piece lies outside its buffer.
+    /// Nothing changes when a piece lies outside its buffer.
     public mutating func setBody(pieces: [Piece], written: [UInt8], source: [UInt8]) {
         for piece in pieces where piece.range.upperBound > (piece.fromSource ? source.count : written.count) { return }
         storage = written
-        self.pieces = pieces
-        self.source = pieces.isEmpty ? [] : source
+        split = pieces.isEmpty ? nil : Split(source: source, pieces: pieces)
     }
 
     /// Calls `f` with the body's parts in order (one part when it is not in pieces); valid during the
     /// call. No allocation (the list is on the stack).
-    public func withBodyParts<R>(_ f: (UnsafeBufferPointer<UnsafeRawBufferPointer>) -> R) -> R {
+    public func withBodyParts(_ f: (UnsafeBufferPointer<UnsafeRawBufferPointer>) -> Void) {
         storage.withUnsafeBytes { written in
-            source.withUnsafeBytes { client in
-                withUnsafeTemporaryAllocation(of: UnsafeRawBufferPointer.self, capacity: max(1, pieces.count)) { parts in
-                    if pieces.isEmpty {
-                        parts.initializeElement(at: 0, to: written)
-                    } else {
-                        for (i, piece) in pieces.enumerated() {
-                            parts.initializeElement(
-                                at: i, to: UnsafeRawBufferPointer(rebasing: (piece.fromSource ? client : written)[piece.range]))
-                        }
+            guard let split else {
+                withUnsafePointer(to: written) { f(UnsafeBufferPointer(start: $0, count: 1)) }
+                return
+            }
+            split.source.withUnsafeBytes { client in
+                withUnsafeTemporaryAllocation(of: UnsafeRawBufferPointer.self, capacity: split.pieces.count) { parts in
+                    for (i, piece) in split.pieces.enumerated() {
+                        parts.initializeElement(
+                            at: i, to: UnsafeRawBufferPointer(rebasing: (piece.fromSource ? client : written)[piece.range]))
                     }
-                    return f(UnsafeBufferPointer(parts))
+                    f(UnsafeBufferPointer(parts))
                 }
             }
         }
     }
 
-    private func joinedPieces() -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(bodyCount)
-        withBodyParts { for part in $0 { out.append(contentsOf: part) } }
-        return out
-    }
     /// The client asked for a stream.
     public var stream: Bool
     public var contentType: String

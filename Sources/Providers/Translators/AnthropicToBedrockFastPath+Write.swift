@@ -24,7 +24,7 @@ extension AnthropicToBedrockFastPath {
         for b in headerBetas { betaBytes += b.utf8.count * 6 + 3 }
         for b in cut?.betas ?? [] { betaBytes += b.utf8.count * 6 + 3 }
         // In pieces, most of the body stays where it is: room for what is written between the spans.
-        let copied = makesPieces ? n / 8 + 4096 : n
+        let copied = makesPieces && n > 32 << 10 ? n / 8 + 4096 : n
         out.reserveCapacity(copied + 96 + betaBytes + 26 * stringContents + 40 * systemMessages)
 
         copy(0, open + 1)
@@ -171,17 +171,22 @@ extension AnthropicToBedrockFastPath {
     mutating func flush() {
         if !pending.isEmpty {
             if makesPieces && pending.count >= Self.pieceMinimum && pieces.count < Self.pieceLimit {
-                if pieces.isEmpty { pieces.reserveCapacity(32) }
-                if out.count > writtenStart {
-                    pieces.append(UpstreamRequest.Piece(fromSource: false, range: writtenStart..<out.count))
-                }
-                pieces.append(UpstreamRequest.Piece(fromSource: true, range: pending))
-                writtenStart = out.count
+                notePiece()
             } else {
                 out.append(contentsOf: UnsafeBufferPointer(start: p + pending.lowerBound, count: pending.count))
             }
         }
         pending = 0..<0
+    }
+
+    /// `pending` as a span of the client's body, after the bytes written since the last one.
+    @inline(never) mutating func notePiece() {
+        if pieces.isEmpty { pieces.reserveCapacity(32) }
+        if out.count > writtenStart {
+            pieces.append(UpstreamRequest.Piece(fromSource: false, range: writtenStart..<out.count))
+        }
+        pieces.append(UpstreamRequest.Piece(fromSource: true, range: pending))
+        writtenStart = out.count
     }
 
     @inline(__always) mutating func append(_ s: StaticString) {

@@ -373,9 +373,15 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         response.begin(isHeadRequest: request.head.isMethod("HEAD"))
         var head = loop.takeScratch()
         buildRequestHead(into: &head)
-        // One writev of the head and the body where it lies, in the pieces the translator left it in (not
-        // copied behind the head; what the kernel does not take at once is copied).
-        head.withUnsafeBytes { h in upstreamRequest!.withBodyParts { c.stream.write(h, $0) } }
+        if (upstreamRequest?.bodyCount ?? 0) > Self.copiedBodyLimit {
+            // One writev of the head and the body where it lies, in the pieces the translator left it in
+            // (not copied behind the head; what the kernel does not take at once is copied).
+            head.withUnsafeBytes { h in upstreamRequest?.withBodyParts { c.stream.write(h, $0) } }
+        } else {
+            // A small body is cheaper copied behind the head than gathered.
+            upstreamRequest?.withBodyParts { for part in $0 { head.append(contentsOf: part) } }
+            c.stream.write(head)
+        }
         requestSentAt = loop.now
         meter.requestSent()
         loop.returnScratch(head)
@@ -390,9 +396,12 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         c.stream.startReading()
     }
 
+    /// Bodies up to this size go out copied behind the request head, larger ones from where they lie.
+    static let copiedBodyLimit = 16 << 10
+
     /// The request line and headers for the upstream (the body follows them in the same write).
     private func buildRequestHead(into b: inout [UInt8]) {
-        let req = upstreamRequest!
+        guard let req = upstreamRequest else { return }
         b.reserveCapacity(384 + route.fixedUpstreamHeaders.count)
         HTTPWriter.appendRequestLine(method: method, targetPrefix: up.config.url.basePath, target: req.path, into: &b)
         b.append(contentsOf: route.fixedUpstreamHeaders)

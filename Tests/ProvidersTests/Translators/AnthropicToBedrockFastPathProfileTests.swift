@@ -285,12 +285,16 @@ final class AnthropicToBedrockFastPathProfileTests: XCTestCase {
         let expected = try XCTUnwrap(reference(c.body, beta: c.betas, options: o))
         XCTAssertEqual(request.body, expected.body)
         // The long spans it keeps stay in the client's body: the request goes out in pieces that join to it.
-        let parts = request.withBodyParts { $0.map { Array($0) } }
+        var parts: [[UInt8]] = []
+        request.withBodyParts { parts = $0.map { Array($0) } }
         XCTAssertGreaterThan(parts.count, 2)
         XCTAssertEqual(parts.flatMap { $0 }, expected.body)
         XCTAssertEqual(request.bodyCount, expected.body.count)
-        let inClient = c.body.withUnsafeBytes { client in
-            request.withBodyParts { $0.filter { $0.baseAddress.map { $0 >= client.baseAddress! && $0 < client.baseAddress! + client.count } ?? false }.count }
+        var inClient = 0
+        c.body.withUnsafeBytes { client in
+            request.withBodyParts { parts in
+                inClient = parts.filter { $0.baseAddress.map { $0 >= client.baseAddress! && $0 < client.baseAddress! + client.count } ?? false }.count
+            }
         }
         XCTAssertGreaterThan(inClient, 0, "pieces point into the client's body, not copies")
         XCTAssertEqual(t.removedForUpstream, expected.removed)
@@ -305,7 +309,9 @@ final class AnthropicToBedrockFastPathProfileTests: XCTestCase {
         // Setting the body replaces the pieces.
         var replaced = again
         replaced.body = Array("{}".utf8)
-        XCTAssertEqual(replaced.withBodyParts { $0.map { Array($0) } }, [Array("{}".utf8)])
+        var replacedParts: [[UInt8]] = []
+        replaced.withBodyParts { replacedParts = $0.map { Array($0) } }
+        XCTAssertEqual(replacedParts, [Array("{}".utf8)])
         XCTAssertEqual(replaced.bodyCount, 2)
     }
 }
