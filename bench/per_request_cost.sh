@@ -17,7 +17,12 @@
 #   pass-through: the logging case's 178-byte POST to /openai/v1/chat/completions (openai-chat,
 #                 rename_max_tokens) -> the mock's chat.completion;
 #   Anthropic -> Bedrock: a short Messages request to /bedrock/claude/v1/messages (model
-#                 claude-sonnet-4-5, aliased to a Bedrock id; the bedrock-claude profile, translation).
+#                 claude-sonnet-4-5, aliased to a Bedrock id; the bedrock-claude profile, translation);
+#   claude-code:  the Claude Code-sized request (bench/claude_code_request.py, ~123 KB, with its
+#                 anthropic-beta header) to /bedrock/claude/v1/messages?beta=true, as bench/run.sh's cc/mp1
+#                 (the bedrock-claude profile cuts it, then it is translated); not in the default ROUTES;
+#   claude-code-passthrough: the same bytes and header to /openai/v1/chat/completions (ccpt/mp1).
+#   e.g. ROUTES="claude-code claude-code-passthrough" SETTINGS=off N=200 bash bench/per_request_cost.sh
 # Settings (only these lines of the shipped file change):
 #   off             access_log: false, metrics: false (the baseline)
 #   text            access_log: {format: text, path: FILE}, metrics: false
@@ -30,7 +35,8 @@
 # stopped by PID on exit.
 #
 # Knobs: N (default 2000), MINI_PROXY_BIN (default: swift build -c release --show-bin-path/mini-proxy),
-# SETTINGS (space-separated subset of the names above), ROUTES ("passthrough bedrock"), KEEP=1 keeps the
+# SETTINGS (space-separated subset of the names above), ROUTES ("passthrough bedrock"; also claude-code,
+# claude-code-passthrough), KEEP=1 keeps the
 # callgrind out files and logs (their directory is printed).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -125,14 +131,28 @@ R_PATH[bedrock]=/bedrock/claude/v1/messages
 R_BODY[bedrock]='{"model":"claude-sonnet-4-5","max_tokens":64,'$MSG'}'
 R_HEADER[bedrock]="anthropic-version: 2023-06-01"
 R_TITLE[bedrock]="Anthropic → Bedrock"
+# The Claude Code request: the body from a file (sequential.py reads @FILE; ~123 KB is close to the
+# kernel's 128 KiB limit on one argument), two headers (R_HEADER holds them one a line).
+CC_BODY=$TMP/claude-code.json
+python3 "$ROOT/bench/claude_code_request.py" --out "$CC_BODY"
+CC_BETA=$(python3 "$ROOT/bench/claude_code_request.py" --beta)
+R_PATH[claude-code]='/bedrock/claude/v1/messages?beta=true'
+R_BODY[claude-code]=@$CC_BODY
+R_HEADER[claude-code]=$(printf 'anthropic-version: 2023-06-01\nanthropic-beta: %s' "$CC_BETA")
+R_TITLE[claude-code]="Claude Code → Bedrock"
+R_PATH[claude-code-passthrough]=/openai/v1/chat/completions
+R_BODY[claude-code-passthrough]=@$CC_BODY
+R_HEADER[claude-code-passthrough]="anthropic-beta: $CC_BETA"
+R_TITLE[claude-code-passthrough]="Claude Code pass-through"
 for r in $ROUTES; do
-  [ -n "${R_PATH[$r]:-}" ] || { echo "unknown route $r (expected passthrough bedrock)" >&2; exit 2; }
+  [ -n "${R_PATH[$r]:-}" ] || { echo "unknown route $r (expected passthrough bedrock claude-code claude-code-passthrough)" >&2; exit 2; }
 done
 
 # run_one setting route count -> RES_IR, RES_ALLOC (not in a subshell: the trap must see the PID)
 declare -A RESP_BYTES
 run_one() {
-  local s=$1 r=$2 count=$3 port out pid i info lines
+  local s=$1 r=$2 count=$3 port out pid i info lines headers=()
+  [ -z "${R_HEADER[$r]}" ] || mapfile -t headers <<<"${R_HEADER[$r]}"
   port=$(free_port); out=$TMP/callgrind.$s.$r.$count
   rm -f "$LOGDIR/$s.log"
   "${PROXY_ENV[@]}" MINI_PROXY_LISTEN="127.0.0.1:$port" \
@@ -140,8 +160,7 @@ run_one() {
     >"$TMP/proxy.$s.$r.$count.out" 2>"$TMP/proxy.$s.$r.$count.err" &
   pid=$!; PIDS+=("$pid")
   if ! "${SEQ[@]}" wait-listen "$port" 120; then tail -5 "$TMP/proxy.$s.$r.$count.err" >&2; return 1; fi
-  # shellcheck disable=SC2086  # the header is one word or none
-  if ! info=$(timeout 1200 "${SEQ[@]}" send "$port" "${R_PATH[$r]}" "${R_BODY[$r]}" "$count" ${R_HEADER[$r]:+"${R_HEADER[$r]}"}); then
+  if ! info=$(timeout 1200 "${SEQ[@]}" send "$port" "${R_PATH[$r]}" "${R_BODY[$r]}" "$count" ${headers[@]+"${headers[@]}"}); then
     echo "$s/$r: the client failed; the proxy's last lines:" >&2; tail -5 "$TMP/proxy.$s.$r.$count.err" >&2; return 1
   fi
   sleep 0.3  # the proxy sees the client's close before SIGTERM (the same in both runs)
@@ -254,6 +273,7 @@ fi
 for s in $SETTINGS; do [ -n "${SKIP[$s]:-}" ] && echo && echo "$s: skipped: ${SKIP[$s]}"; done
 echo
 for r in $ROUTES; do
-  echo "- ${R_TITLE[$r]}: POST ${R_PATH[$r]}, $(printf %s "${R_BODY[$r]}" | wc -c) bytes${R_HEADER[$r]:+ (${R_HEADER[$r]})}, answer ${RESP_BYTES[$r]:-?} bytes"
+  if [[ "${R_BODY[$r]}" == @* ]]; then bytes=$(stat -c %s "${R_BODY[$r]#@}"); else bytes=$(printf %s "${R_BODY[$r]}" | wc -c); fi
+  echo "- ${R_TITLE[$r]}: POST ${R_PATH[$r]}, $bytes bytes${R_HEADER[$r]:+ ($(tr '\n' ';' <<<"${R_HEADER[$r]}" | sed 's/;$//; s/;/; /g'))}, answer ${RESP_BYTES[$r]:-?} bytes"
 done
 true

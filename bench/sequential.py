@@ -2,7 +2,7 @@
 """Helpers for bench/per_request_cost.sh (callgrind instructions per request).
 
     sequential.py send PORT PATH BODY COUNT [NAME:VALUE ...]
-        COUNT POSTs of BODY to PATH, one after the other over ONE keep-alive connection to
+        COUNT POSTs of BODY (or of the bytes of FILE when BODY is @FILE) to PATH, one after the other over ONE keep-alive connection to
         127.0.0.1:PORT. Every answer must be a 200 with a Content-Length (or chunked) body; a closed
         connection is an error (the client never reconnects). Prints one JSON line: requests,
         request_bytes, response_bytes (body of the last answer), seconds.
@@ -78,7 +78,11 @@ def read_answer(sock: socket.socket, buf: bytearray) -> tuple[int, bytes, bytear
 
 
 def send(port: int, path: str, body: str, count: int, extra: list[str]) -> None:
-    data = body.encode()
+    if body.startswith("@"):
+        with open(body[1:], "rb") as fh:
+            data = fh.read()
+    else:
+        data = body.encode()
     head = [f"POST {path} HTTP/1.1", f"Host: {HOST}", "Content-Type: application/json",
             f"Content-Length: {len(data)}"]
     for h in extra:

@@ -27,7 +27,9 @@ struct ByteNames: Sendable, Equatable {
         }
     }
 
-    /// True when one of the names is exactly the `count` bytes at `p`.
+    /// True when one of the names is exactly the `count` bytes at `p`. The length and the first byte
+    /// are compared before `memcmp` is called: a profile's list is a dozen names, asked about every
+    /// member of every message and tool (~250 times for a Claude Code request).
     func contains(_ p: UnsafePointer<UInt8>, _ count: Int) -> Bool {
         storage.withUnsafeBufferPointer { s -> Bool in
             guard let base = s.baseAddress else { return false }
@@ -35,7 +37,9 @@ struct ByteNames: Sendable, Equatable {
             let n = s.count
             while i < n {
                 let length = Int(base[i]) | Int(base[i + 1]) << 8
-                if length == count, memcmp(base + i + 2, p, count) == 0 { return true }
+                if length == count, count == 0 || (base[i + 2] == p[0] && memcmp(base + i + 2, p, count) == 0) {
+                    return true
+                }
                 i += 2 + length
             }
             return false

@@ -9,19 +9,27 @@ extension Dialect {
 
 extension ClientRequest {
     /// The betas in the values of a client's beta header (one field or several, each a comma-separated
-    /// list): split, spaces and tabs trimmed, empty entries dropped.
+    /// list): split at every `,` byte, spaces and tabs trimmed, empty entries dropped.
+    ///
+    /// On the bytes: `String.split` walks a value `Character` by `Character` (grapheme breaking), which
+    /// cost ~97,000 instructions per request for Claude Code's 8-beta header, more than the profile's
+    /// whole cut of its 120 KB body.
     public static func betas(fromHeaderValues values: [String]) -> [String] {
         var out: [String] = []
-        for value in values {
-            for part in value.split(separator: ",") {
-                let bytes = part.utf8
-                var s = bytes.startIndex
-                var e = bytes.endIndex
-                while s < e, bytes[s] == 0x20 || bytes[s] == 0x09 { s = bytes.index(after: s) }
-                while e > s, bytes[bytes.index(before: e)] == 0x20 || bytes[bytes.index(before: e)] == 0x09 {
-                    e = bytes.index(before: e)
+        for var value in values {
+            value.withUTF8 { b in
+                let n = b.count
+                var start = 0
+                while start < n {
+                    var end = start
+                    while end < n && b[end] != 0x2C { end += 1 }
+                    var s = start
+                    var e = end
+                    while s < e && (b[s] == 0x20 || b[s] == 0x09) { s += 1 }
+                    while e > s && (b[e - 1] == 0x20 || b[e - 1] == 0x09) { e -= 1 }
+                    if s < e { out.append(String(decoding: UnsafeBufferPointer(rebasing: b[s..<e]), as: UTF8.self)) }
+                    start = end + 1
                 }
-                if s < e { out.append(String(decoding: bytes[s..<e], as: UTF8.self)) }
             }
         }
         return out

@@ -81,7 +81,82 @@ public struct ClientRequest: Sendable {
 /// The request the proxy sends upstream (the proxy adds Host, credentials and configured headers).
 public struct UpstreamRequest: Sendable {
     public var path: String
-    public var body: [UInt8]
+    /// The body sent upstream. When the translator left it in pieces (`withBodyParts`), reading it joins
+    /// them (a copy); setting it replaces them.
+    public var body: [UInt8] {
+        get { split.map { $0.joined(storage) } ?? storage }
+        set {
+            storage = newValue
+            split = nil
+        }
+    }
+    /// The body's bytes, or with `split` the bytes written between the spans of the client's body.
+    private var storage: [UInt8]
+    /// The body in pieces, or nil. One reference: the request is copied a few times per exchange.
+    private var split: Split?
+
+    /// A span of the body in pieces: bytes of the client's body (`fromSource`) or of the written ones.
+    public struct Piece: Sendable, Equatable {
+        public var fromSource: Bool
+        public var range: Range<Int>
+        public init(fromSource: Bool, range: Range<Int>) {
+            self.fromSource = fromSource
+            self.range = range
+        }
+    }
+
+    /// The client's body that the pieces point into (shared, not copied) and the pieces in order.
+    private final class Split: Sendable {
+        let source: [UInt8]
+        let pieces: [Piece]
+        let count: Int
+
+        init(source: [UInt8], pieces: [Piece]) {
+            self.source = source
+            self.pieces = pieces
+            count = pieces.reduce(0) { $0 + $1.range.count }
+        }
+
+        func joined(_ written: [UInt8]) -> [UInt8] {
+            var out: [UInt8] = []
+            out.reserveCapacity(count)
+            for piece in pieces { out += (piece.fromSource ? source : written)[piece.range] }
+            return out
+        }
+    }
+
+    /// The body's byte count, without joining pieces.
+    public var bodyCount: Int { split?.count ?? storage.count }
+
+    /// The body as `pieces` over `written` and the client's body `source` (e.g. long spans a translation
+    /// keeps as they are): the proxy writes them as they lie, without copying them into one buffer.
+    /// Nothing changes when a piece lies outside its buffer.
+    public mutating func setBody(pieces: [Piece], written: [UInt8], source: [UInt8]) {
+        for piece in pieces where piece.range.upperBound > (piece.fromSource ? source.count : written.count) { return }
+        storage = written
+        split = pieces.isEmpty ? nil : Split(source: source, pieces: pieces)
+    }
+
+    /// Calls `f` with the body's parts in order (one part when it is not in pieces); valid during the
+    /// call. No allocation (the list is on the stack).
+    public func withBodyParts(_ f: (UnsafeBufferPointer<UnsafeRawBufferPointer>) -> Void) {
+        storage.withUnsafeBytes { written in
+            guard let split else {
+                withUnsafePointer(to: written) { f(UnsafeBufferPointer(start: $0, count: 1)) }
+                return
+            }
+            split.source.withUnsafeBytes { client in
+                withUnsafeTemporaryAllocation(of: UnsafeRawBufferPointer.self, capacity: split.pieces.count) { parts in
+                    for (i, piece) in split.pieces.enumerated() {
+                        parts.initializeElement(
+                            at: i, to: UnsafeRawBufferPointer(rebasing: (piece.fromSource ? client : written)[piece.range]))
+                    }
+                    f(UnsafeBufferPointer(parts))
+                }
+            }
+        }
+    }
+
     /// The client asked for a stream.
     public var stream: Bool
     public var contentType: String
@@ -97,7 +172,7 @@ public struct UpstreamRequest: Sendable {
         accept: String = "application/json"
     ) {
         self.path = path
-        self.body = body
+        self.storage = body
         self.stream = stream
         self.contentType = contentType
         self.accept = accept

@@ -1,3 +1,5 @@
+import CByteSearch
+
 /// The validating fast path under `JSONObjectScanner` and `JSONReader.skipValue`: the same strict
 /// RFC 8259 grammar as `JSONReader` (UTF-8 validated, no lone surrogate escapes, depth-limited), but it
 /// only answers "valid, and where the value ends" or "invalid" (-1).
@@ -95,7 +97,20 @@ enum JSONFastScan {
 
     /// The index of the first byte at or after `start` that is `"`, `\`, below 0x20 or at least 0x80
     /// (`n` when there is none).
+    ///
+    /// On x86-64 SSE2 in C (`CByteSearch_json_plain_run`: byte compares and a mask, ~half the
+    /// instructions of the word arithmetic below, which Swift's SIMD types do not lower to); elsewhere
+    /// `wordPlainRun`. Strings are most of a request's bytes: this is the scan's inner loop.
     @inline(__always) static func plainRun(_ p: Bytes, _ n: Int, _ start: Int) -> Int {
+        #if arch(x86_64)
+            return CByteSearch_json_plain_run(p, n, start)
+        #else
+            return wordPlainRun(p, n, start)
+        #endif
+    }
+
+    /// `plainRun` with 64-bit word arithmetic (two words at a time in a vector register).
+    @inline(__always) static func wordPlainRun(_ p: Bytes, _ n: Int, _ start: Int) -> Int {
         var i = start
         #if _endian(little)
             // Sixteen bytes (two words in one vector register; a lane's lowest mark is exact, see

@@ -23,7 +23,9 @@ extension AnthropicToBedrockFastPath {
         var betaBytes = 0
         for b in headerBetas { betaBytes += b.utf8.count * 6 + 3 }
         for b in cut?.betas ?? [] { betaBytes += b.utf8.count * 6 + 3 }
-        out.reserveCapacity(n + 96 + betaBytes + 26 * stringContents + 40 * systemMessages)
+        // In pieces, most of the body stays where it is: room for what is written between the spans.
+        let copied = makesPieces && n > 32 << 10 ? n / 8 + 4096 : n
+        out.reserveCapacity(copied + 96 + betaBytes + 26 * stringContents + 40 * systemMessages)
 
         copy(0, open + 1)
         let lastMemberEnd = top[top.count - 1].valueEnd
@@ -165,12 +167,26 @@ extension AnthropicToBedrockFastPath {
         pending = from..<to
     }
 
-    /// Writes the copy that waits.
+    /// Writes the copy that waits (or, in pieces, notes a long one as a span of the body).
     mutating func flush() {
         if !pending.isEmpty {
-            out.append(contentsOf: UnsafeBufferPointer(start: p + pending.lowerBound, count: pending.count))
+            if makesPieces && pending.count >= Self.pieceMinimum && pieces.count < Self.pieceLimit {
+                notePiece()
+            } else {
+                out.append(contentsOf: UnsafeBufferPointer(start: p + pending.lowerBound, count: pending.count))
+            }
         }
         pending = 0..<0
+    }
+
+    /// `pending` as a span of the client's body, after the bytes written since the last one.
+    @inline(never) mutating func notePiece() {
+        if pieces.isEmpty { pieces.reserveCapacity(32) }
+        if out.count > writtenStart {
+            pieces.append(UpstreamRequest.Piece(fromSource: false, range: writtenStart..<out.count))
+        }
+        pieces.append(UpstreamRequest.Piece(fromSource: true, range: pending))
+        writtenStart = out.count
     }
 
     @inline(__always) mutating func append(_ s: StaticString) {

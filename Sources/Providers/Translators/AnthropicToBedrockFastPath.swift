@@ -130,6 +130,16 @@ struct AnthropicToBedrockFastPath {
     private var at = 0
     /// Body bytes waiting to be copied in one piece (`copy`).
     var pending = 0..<0
+    /// With a profile and the client's body at hand: spans of at least `pieceMinimum` bytes are not
+    /// copied but noted in `pieces` (with the written bytes between them), and the proxy writes the body
+    /// from where it lies (`UpstreamRequest.setBody(pieces:)`). A Claude Code request is ~12 such spans.
+    var makesPieces = false
+    var pieces: [UpstreamRequest.Piece] = []
+    /// Where in `out` the written bytes since the last span begin.
+    var writtenStart = 0
+    static let pieceMinimum = 512
+    /// Far below the kernel's 1,024 iovecs per write.
+    static let pieceLimit = 256
 
     private init(bytes: UnsafeRawBufferPointer, p: UnsafePointer<UInt8>, streams: Bool) {
         self.bytes = bytes
@@ -168,11 +178,15 @@ struct AnthropicToBedrockFastPath {
 
     /// The translated request cut to `profile` and what `healing` learned for its model, or nil when
     /// the general path and `BedrockRequestShaper` must run.
+    /// `source`: the client's body that `bytes` are, when the caller has it: long kept spans are then
+    /// not copied (`makesPieces`).
     static func translate(
-        _ bytes: UnsafeRawBufferPointer, options: TranslationOptions, beta: [String], profile: BedrockProfile
+        _ bytes: UnsafeRawBufferPointer, options: TranslationOptions, beta: [String], profile: BedrockProfile,
+        source: [UInt8]? = nil
     ) -> Shaped? {
         guard let base = bytes.baseAddress else { return nil }
         var w = AnthropicToBedrockFastPath(bytes: bytes, p: base.assumingMemoryBound(to: UInt8.self), streams: false)
+        w.makesPieces = source?.count == bytes.count
         guard w.scanned(beta: beta), let head = Self.head(bytes, model: w.model, stream: w.stream, options) else {
             return nil
         }
@@ -182,8 +196,15 @@ struct AnthropicToBedrockFastPath {
         let applies = !profile.isPassThrough || learned != nil || longContextBeta != nil
         var cut: BedrockCut? = applies ? BedrockCut(profile: profile, learned: learned) : nil
         guard w.write(beta: beta, cut: &cut, longContextBeta: longContextBeta), cut?.failed != true else { return nil }
+        var request = head.request(body: w.out)
+        if !w.pieces.isEmpty, let source {
+            if w.out.count > w.writtenStart {
+                w.pieces.append(UpstreamRequest.Piece(fromSource: false, range: w.writtenStart..<w.out.count))
+            }
+            request.setBody(pieces: w.pieces, written: w.out, source: source)
+        }
         return Shaped(
-            request: head.request(body: w.out), upstreamModel: upstreamModel, learned: learned, applied: applies,
+            request: request, upstreamModel: upstreamModel, learned: learned, applied: applies,
             removed: cut?.removed ?? BedrockNotes(), sentBetas: cut?.betas ?? beta)
     }
 

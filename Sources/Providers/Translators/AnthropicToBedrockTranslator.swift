@@ -37,7 +37,8 @@ public final class AnthropicToBedrockTranslator: ExchangeTranslator {
         let body = request.body
         if let profile = options.profile,
             let fast = body.withUnsafeBytes({
-                AnthropicToBedrockFastPath.translate($0, options: options, beta: request.anthropicBeta, profile: profile)
+                AnthropicToBedrockFastPath.translate(
+                    $0, options: options, beta: request.anthropicBeta, profile: profile, source: body)
             })
         {
             // Translated and cut in one pass, as `shape` would have cut it.

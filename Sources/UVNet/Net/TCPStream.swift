@@ -11,11 +11,20 @@ package protocol TCPStreamDelegate: AnyObject {
     func streamWritable(_ stream: TCPStream)
     /// A client TLS handshake finished (or the plain TCP connection was made), `error` says why not.
     func streamConnected(_ stream: TCPStream, error: StreamError?)
+    /// Asked right before each read of a plain TCP stream (a TLS stream reads ciphertext into the loop's
+    /// buffer): memory the read may fill instead of the loop's shared buffer, nil for that buffer. The
+    /// bytes then come to `streamRead` where they already are: a request body collected for translation
+    /// is read straight into its own storage, not copied there from the shared buffer. Used at once
+    /// (libuv reads right after asking), so it only has to be valid during the call and the read. An
+    /// empty buffer: no read now (libuv, whose last read filled its buffer, would read again at once and
+    /// find nothing); the next readiness of the socket reads as usual.
+    func streamReadTarget(_ stream: TCPStream) -> UnsafeMutableRawBufferPointer?
 }
 
 extension TCPStreamDelegate {
     package func streamWritable(_ stream: TCPStream) {}
     package func streamConnected(_ stream: TCPStream, error: StreamError?) {}
+    package func streamReadTarget(_ stream: TCPStream) -> UnsafeMutableRawBufferPointer? { nil }
 }
 
 /// Why a stream failed: a libuv error or a TLS error (with its verification reason).
@@ -211,6 +220,8 @@ package final class TCPStream {
             if nread < 0 { close() }
             return
         }
+        // The delegate's empty read target (`streamReadTarget`): no read this time, nothing ended.
+        if nread == Int(UV_ENOBUFS.rawValue), tls == nil { return }
         if nread < 0 {
             stopReading()
             let code = Int32(nread)
@@ -292,6 +303,27 @@ package final class TCPStream {
         flushEncrypted(tls)
     }
 
+    /// Writes `head` then the `body` parts as one write (a `writev` of them all, or all encrypted then
+    /// sent at once): a request head built in a scratch buffer and a body held elsewhere, maybe in
+    /// pieces, go out without copying the body behind the head first (~120 KB per Claude Code request).
+    /// What the kernel does not take at once is copied, as `write` copies it.
+    package func write(_ head: UnsafeRawBufferPointer, _ body: UnsafeBufferPointer<UnsafeRawBufferPointer>) {
+        guard !isClosed, !failed else { return }
+        guard let tls else {
+            rawWrite(head, body)
+            return
+        }
+        do {
+            try tls.writeClear(head)
+            for part in body { try tls.writeClear(part) }
+        } catch {
+            failed = true
+            delegate?.streamEnded(self, error: .tls(error))
+            return
+        }
+        flushEncrypted(tls)
+    }
+
     private func flushEncrypted(_ tls: TLSSession) {
         guard tls.hasPendingEncrypted else { return }
         loop.encryptScratch.removeAll(keepingCapacity: true)
@@ -313,13 +345,77 @@ package final class TCPStream {
                 return
             }
         }
-        let remaining = bytes.count - offset
+        queueWrite(UnsafeRawBufferPointer(start: base + offset, count: bytes.count - offset))
+    }
+
+    /// `rawWrite` of a head and body parts: one `uv_try_write` of them all (empty ones left out), the
+    /// rest copied into one queued block.
+    private func rawWrite(_ head: UnsafeRawBufferPointer, _ body: UnsafeBufferPointer<UnsafeRawBufferPointer>) {
+        guard !isClosed else { return }
+        var total = head.count
+        for part in body { total += part.count }
+        guard total > 0 else { return }
+        withUnsafeTemporaryAllocation(of: uv_buf_t.self, capacity: body.count + 1) { bufs in
+            var count = 0
+            for k in -1..<body.count {
+                let part = k < 0 ? head : body[k]
+                guard let base = part.baseAddress, part.count > 0 else { continue }
+                bufs[count] = uv_buf_t(base: UnsafeMutablePointer(mutating: base.assumingMemoryBound(to: CChar.self)), len: part.count)
+                count += 1
+            }
+            var taken = 0
+            if pendingWriteBytes == 0 {
+                let rc = uv_try_write(asStream(handle), bufs.baseAddress, UInt32(count))
+                if rc == Int32(total) { return }
+                if rc >= 0 {
+                    taken = Int(rc)
+                } else if rc != Int32(UV_EAGAIN.rawValue) {
+                    failWrite(rc)
+                    return
+                }
+            }
+            queueWrite(UnsafeBufferPointer(rebasing: bufs[0..<count]), skipping: taken, total: total)
+        }
+    }
+
+    /// Queues a copy of what `bufs` hold past their first `skipping` bytes in one block with its `uv_write_t`.
+    private func queueWrite(_ bufs: UnsafeBufferPointer<uv_buf_t>, skipping: Int, total: Int) {
+        let remaining = total - skipping
+        guard remaining > 0 else { return }
+        let reqSize = MemoryLayout<uv_write_t>.stride
+        guard let block = malloc(reqSize + remaining) else { fatalError("out of memory") }
+        var at = block + reqSize
+        var skip = skipping
+        for buf in bufs {
+            guard let base = buf.base else { continue }
+            let n = Int(buf.len)
+            if skip >= n {
+                skip -= n
+                continue
+            }
+            at.copyMemory(from: base + skip, byteCount: n - skip)
+            at += n - skip
+            skip = 0
+        }
+        submit(block, remaining)
+    }
+
+    /// Queues a copy of `bytes` in one block with its `uv_write_t`.
+    private func queueWrite(_ bytes: UnsafeRawBufferPointer) {
+        let remaining = bytes.count
+        guard remaining > 0, let base = bytes.baseAddress else { return }
         // One block: the uv_write_t followed by the bytes it writes.
         let reqSize = MemoryLayout<uv_write_t>.stride
         guard let block = malloc(reqSize + remaining) else { fatalError("out of memory") }
+        (block + reqSize).copyMemory(from: base, byteCount: remaining)
+        submit(block, remaining)
+    }
+
+    /// Writes the `remaining` bytes after the `uv_write_t` at the start of `block` (freed when written).
+    private func submit(_ block: UnsafeMutableRawPointer, _ remaining: Int) {
+        let reqSize = MemoryLayout<uv_write_t>.stride
         let req = block.bindMemory(to: uv_write_t.self, capacity: 1)
         let data = block + reqSize
-        data.copyMemory(from: base + offset, byteCount: remaining)
         req.pointee.data = UnsafeMutableRawPointer(bitPattern: remaining)
         var buf = uv_buf_t(base: data.assumingMemoryBound(to: CChar.self), len: remaining)
         let rc = uv_write(req, asStream(handle), &buf, 1, tcpStreamWriteCallback)
@@ -420,6 +516,11 @@ private func tcpStreamAllocCallback(
 ) {
     guard let h, let buf, let data = h.pointee.data else { return }
     let stream = Unmanaged<TCPStream>.fromOpaque(data).takeUnretainedValue()
+    if stream.tls == nil, let target = stream.delegate?.streamReadTarget(stream) {
+        // An empty one makes libuv skip this read (UV_ENOBUFS, which `didRead` ignores).
+        buf.pointee = uv_buf_t(base: target.baseAddress?.assumingMemoryBound(to: CChar.self), len: target.count)
+        return
+    }
     let rb = stream.loop.readBuffer
     buf.pointee = uv_buf_t(base: rb.baseAddress!.assumingMemoryBound(to: CChar.self), len: rb.count)
 }

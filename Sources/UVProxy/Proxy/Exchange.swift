@@ -391,12 +391,20 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         guard let c = connection else { return }
         c.user = self
         response.begin(isHeadRequest: request.head.isMethod("HEAD"))
-        var message = loop.takeScratch()
-        buildRequest(&upstreamRequest!, into: &message)
-        c.stream.write(message)  // copies what the kernel does not take at once
+        var head = loop.takeScratch()
+        if upstreamRequest != nil { buildRequestHead(&upstreamRequest!, into: &head) }
+        if (upstreamRequest?.bodyCount ?? 0) > Self.copiedBodyLimit {
+            // One writev of the head and the body where it lies, in the pieces the translator left it in
+            // (not copied behind the head; what the kernel does not take at once is copied).
+            head.withUnsafeBytes { h in upstreamRequest?.withBodyParts { c.stream.write(h, $0) } }
+        } else {
+            // A small body is cheaper copied behind the head than gathered.
+            upstreamRequest?.withBodyParts { for part in $0 { head.append(contentsOf: part) } }
+            c.stream.write(head)
+        }
         requestSentAt = loop.now
         meter.requestSent()
-        loop.returnScratch(message)
+        loop.returnScratch(head)
         if bodyStreamed {
             if !earlyBody.isEmpty {
                 let early = earlyBody
@@ -408,10 +416,13 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         c.stream.startReading()
     }
 
-    /// The request line, headers and body for the upstream. `req` is `upstreamRequest`, lent in place:
-    /// reading it by value copied the whole request (~250 instructions per request).
-    private func buildRequest(_ req: inout UpstreamRequest, into b: inout [UInt8]) {
-        b.reserveCapacity(384 + route.fixedUpstreamHeaders.count + req.body.count)
+    /// Bodies up to this size go out copied behind the request head, larger ones from where they lie.
+    static let copiedBodyLimit = 16 << 10
+
+    /// The request line and headers for the upstream (the body follows them in the same write). `req` is
+    /// `upstreamRequest`, lent in place: reading it by value copied the whole request (~250 instructions).
+    private func buildRequestHead(_ req: inout UpstreamRequest, into b: inout [UInt8]) {
+        b.reserveCapacity(384 + route.fixedUpstreamHeaders.count)
         HTTPWriter.appendRequestLine(method: method, targetPrefix: up.config.url.basePath, target: req.path, into: &b)
         b.append(contentsOf: route.fixedUpstreamHeaders)
         requestId.appendHeader(into: &b)
@@ -439,11 +450,10 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
             case .contentLength(let n): HTTPWriter.appendHeader("Content-Length", n, into: &b)
             default: HTTPWriter.appendHeader("Transfer-Encoding", "chunked", into: &b)
             }
-        } else if !req.body.isEmpty || request.head.isMethod("POST") || request.head.isMethod("PUT") || request.head.isMethod("PATCH") {
-            HTTPWriter.appendHeader("Content-Length", req.body.count, into: &b)
+        } else if req.bodyCount > 0 || request.head.isMethod("POST") || request.head.isMethod("PUT") || request.head.isMethod("PATCH") {
+            HTTPWriter.appendHeader("Content-Length", req.bodyCount, into: &b)
         }
         HTTPWriter.appendEndOfHead(into: &b)
-        b.append(contentsOf: req.body)
     }
 
     static let neverForwarded: Set<String> = [

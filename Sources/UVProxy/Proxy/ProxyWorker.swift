@@ -20,7 +20,7 @@ final class ProxyWorker: HTTPRequestHandler {
     /// Responses answered straight from the read buffer (`Exchange.respondInPlace`); tests read it.
     var inPlaceResponses = 0
     /// The last credential header `HTTPWriter.appendHeader` accepted. A credential source hands every
-    /// request the same String until the token changes, so `Exchange.buildRequest` writes it again
+    /// request the same String until the token changes, so `Exchange.buildRequestHead` writes it again
     /// without re-checking its bytes (~800 instructions per request) when name and value are this pair.
     var acceptedAuthHeader: (name: String, value: String)?
     private let workerTag: String

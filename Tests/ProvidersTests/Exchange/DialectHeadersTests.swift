@@ -16,6 +16,11 @@ final class DialectHeadersTests: XCTestCase {
                        ["a-1", "b-2", "c-3", "d-4"])
         // Only spaces and tabs are trimmed (as HTTP's optional whitespace).
         XCTAssertEqual(ClientRequest.betas(fromHeaderValues: ["\u{A0}x"]), ["\u{A0}x"])
+        XCTAssertEqual(ClientRequest.betas(fromHeaderValues: [",", ",,a,", "b,", ",c", "\t", " d e "]),
+                       ["a", "b", "c", "d e"])
+        // Split at the comma byte, as HTTP lists are: a comma that a combining mark follows (one `Character`
+        // with it) still separates, and multi-byte entries keep their bytes.
+        XCTAssertEqual(ClientRequest.betas(fromHeaderValues: ["a,\u{301}b", "é-1,日本"]), ["a", "\u{301}b", "é-1", "日本"])
     }
 
     func testForwardedPrefixes() {

@@ -154,6 +154,40 @@ final class JSONFastScanStringTests: XCTestCase {
             }
         }
     }
+
+    /// `plainRun` (SSE2 in C on x86-64) and the word arithmetic `wordPlainRun` (other CPUs) find the same
+    /// first stop as a byte loop: every stop byte value at every offset 0...80 of a plain run, from every
+    /// start 0...17, with the buffer ending at, before and after the stop.
+    func testPlainRunsAgreeWithTheByteLoop() {
+        func byteLoop(_ p: UnsafePointer<UInt8>, _ n: Int, _ start: Int) -> Int {
+            var i = start
+            while i < n, p[i] >= 0x20, p[i] < 0x80, p[i] != 0x22, p[i] != 0x5C { i += 1 }
+            return i
+        }
+        var checked = 0
+        for stop: UInt8 in [0x00, 0x0A, 0x1F, 0x22, 0x5C, 0x80, 0xC3, 0xFF] {
+            for at in 0...80 {
+                var b = [UInt8](repeating: 0, count: at + 40)
+                for k in 0..<b.count {
+                    let c = UInt8(0x20 + k % 95)
+                    b[k] = c == 0x22 || c == 0x5C ? 0x61 : c
+                }
+                b[at] = stop
+                b.withUnsafeBufferPointer { buffer in
+                    let p = buffer.baseAddress!
+                    for start in 0...min(at, 17) {
+                        for n in Set([at, at + 1, at + 16, at + 33, b.count]) {
+                            let want = byteLoop(p, n, start)
+                            XCTAssertEqual(JSONFastScan.plainRun(p, n, start), want, "stop \(stop) at \(at) from \(start), n \(n)")
+                            XCTAssertEqual(JSONFastScan.wordPlainRun(p, n, start), want, "words: stop \(stop) at \(at) from \(start), n \(n)")
+                            checked += 1
+                        }
+                    }
+                }
+            }
+        }
+        XCTAssertGreaterThan(checked, 5000)
+    }
 }
 
 /// A deterministic generator (SplitMix64) for the random strings.

@@ -8,6 +8,8 @@ import XCTest
 /// `BedrockRequestShaper` (body, path, what was removed, the betas sent, what had been learned).
 final class AnthropicToBedrockFastPathProfileTests: XCTestCase {
     private static let template = "/v1/bedrock/model/{model}/{action}"
+    /// Bodies long enough to be left in pieces that the tests compared.
+    private var piecesSeen = 0
 
     /// One request through both paths, with `options` and the client's `beta` header values.
     private struct Outcome: Equatable {
@@ -37,13 +39,21 @@ final class AnthropicToBedrockFastPathProfileTests: XCTestCase {
         }
     }
 
-    private func fast(_ body: [UInt8], beta: [String], options: TranslationOptions) -> Outcome? {
+    /// The fast path as the translator runs it: given the client's body, long kept spans are left in
+    /// pieces, which must join to what the copying run (no body given) writes.
+    private func fast(_ body: [UInt8], beta: [String], options: TranslationOptions, line: UInt = #line) -> Outcome? {
         guard let profile = options.profile,
             let shaped = body.withUnsafeBytes({
-                AnthropicToBedrockFastPath.translate($0, options: options, beta: beta, profile: profile)
+                AnthropicToBedrockFastPath.translate($0, options: options, beta: beta, profile: profile, source: body)
             })
         else { return nil }
         let r = shaped.request
+        let copied = body.withUnsafeBytes {
+            AnthropicToBedrockFastPath.translate($0, options: options, beta: beta, profile: profile)
+        }
+        XCTAssertEqual(r.body, copied?.request.body, "pieces and copy differ", line: line)
+        XCTAssertEqual(r.bodyCount, r.body.count, line: line)
+        if r.bodyCount >= 2 * AnthropicToBedrockFastPath.pieceMinimum { piecesSeen += 1 }
         return Outcome(
             body: r.body, path: r.path, stream: r.stream, accept: r.accept, longContext: r.longContext,
             clientModel: r.clientModel, upstreamModel: shaped.upstreamModel,
@@ -57,7 +67,7 @@ final class AnthropicToBedrockFastPathProfileTests: XCTestCase {
         _ body: [UInt8], beta: [String] = [], options: TranslationOptions, _ note: @autoclosure () -> String = "",
         line: UInt = #line
     ) -> Bool {
-        guard let got = fast(body, beta: beta, options: options) else { return false }
+        guard let got = fast(body, beta: beta, options: options, line: line) else { return false }
         guard let expected = reference(body, beta: beta, options: options) else {
             XCTFail("the fast path answered where the general path refuses: \(note()) \(body.utf8String)", line: line)
             return true
@@ -205,6 +215,7 @@ final class AnthropicToBedrockFastPathProfileTests: XCTestCase {
                 }
             }
         }
+        XCTAssertGreaterThan(piecesSeen, 0, "some compared bodies were long enough to go in pieces")
     }
 
     /// Every prefix and one-byte change of the hand-made bodies, and one-byte changes spread over a
@@ -273,6 +284,19 @@ final class AnthropicToBedrockFastPathProfileTests: XCTestCase {
         let request = try t.upstreamRequest(for: ClientRequest(body: c.body, anthropicBeta: c.betas))
         let expected = try XCTUnwrap(reference(c.body, beta: c.betas, options: o))
         XCTAssertEqual(request.body, expected.body)
+        // The long spans it keeps stay in the client's body: the request goes out in pieces that join to it.
+        var parts: [[UInt8]] = []
+        request.withBodyParts { parts = $0.map { Array($0) } }
+        XCTAssertGreaterThan(parts.count, 2)
+        XCTAssertEqual(parts.flatMap { $0 }, expected.body)
+        XCTAssertEqual(request.bodyCount, expected.body.count)
+        var inClient = 0
+        c.body.withUnsafeBytes { client in
+            request.withBodyParts { parts in
+                inClient = parts.filter { $0.baseAddress.map { $0 >= client.baseAddress! && $0 < client.baseAddress! + client.count } ?? false }.count
+            }
+        }
+        XCTAssertGreaterThan(inClient, 0, "pieces point into the client's body, not copies")
         XCTAssertEqual(t.removedForUpstream, expected.removed)
         XCTAssertEqual(t.sentBetas, expected.sentBetas)
         let retry = t.learnFromRejection(status: 400, body: Array(#"{"message":"invalid beta flag"}"#.utf8))
@@ -282,5 +306,12 @@ final class AnthropicToBedrockFastPathProfileTests: XCTestCase {
         XCTAssertNil(object["anthropic_beta"], "the model refused every beta")
         XCTAssertEqual(again.body, try XCTUnwrap(reference(c.body, beta: c.betas, options: o)).body)
         XCTAssertEqual(t.sentBetas, [])
+        // Setting the body replaces the pieces.
+        var replaced = again
+        replaced.body = Array("{}".utf8)
+        var replacedParts: [[UInt8]] = []
+        replaced.withBodyParts { replacedParts = $0.map { Array($0) } }
+        XCTAssertEqual(replacedParts, [Array("{}".utf8)])
+        XCTAssertEqual(replaced.bodyCount, 2)
     }
 }

@@ -288,6 +288,99 @@ final class StreamedRequestBodyTests: XCTestCase {
         XCTAssertEqual(r.status, 200)
         XCTAssertEqual(r.text, String(total))
     }
+
+    /// An OpenAI Chat route (its body collected and checked, then sent as it came) to `upstream`.
+    private static func chatRoute(to upstream: ScriptedUpstream) -> String {
+        """
+        access_log: false
+        upstreams:
+          up: { url: "http://127.0.0.1:\(upstream.port)" }
+        routes:
+          - { path: /v1/chat/completions, upstream: up, ingress: openai-chat, egress: openai-chat, upstream_path: /v1/chat/completions }
+        """
+    }
+
+    func testACollectedBodyTheKernelDoesNotTakeAtOnceArrivesWhole() throws {
+        // A translated route writes the request head and the body from where it lies in one writev; an
+        // upstream that reads slowly makes the kernel take part of it (a cut in the body) and the rest
+        // is queued. The upstream gets the head and every body byte, in order.
+        let text = (0..<400_000).map { "word\($0 % 1000) " }.joined()
+        let body = #"{"model":"gpt-5","messages":[{"role":"user","content":"\#(text)"}]}"#
+        let expected = Array(body.utf8)
+        let upstream = try ScriptedUpstream { fd, _ in
+            let head = ScriptedUpstream.headBytes(fd)
+            usleep(200_000)  // everything the kernel did not take waits in the proxy
+            let length = ScriptedUpstream.contentLength(head)
+            var got = [UInt8]()
+            var buf = [UInt8](repeating: 0, count: 65536)
+            while got.count < max(length, 0) {
+                let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, min(65536, length - got.count)) }
+                if n <= 0 { break }
+                got += buf[0..<n]
+                usleep(2_000)
+            }
+            ScriptedUpstream.writeJSON(fd, #"{"length":\#(length),"same":\#(got == expected)}"#)
+        }
+        defer { upstream.stop() }
+        let p = try startProxy(Self.chatRoute(to: upstream))
+        defer { p.stop(); p.wait() }
+        let c = try RawHTTPClient(port: p.port)
+        c.send("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(expected.count)\r\n\r\n")
+        c.send(expected)
+        let r = try XCTUnwrap(c.readResponse())
+        XCTAssertEqual(r.status, 200)
+        XCTAssertEqual(r.text, #"{"length":\#(expected.count),"same":true}"#)
+    }
+
+    func testCollectedBodiesReadInPiecesWithAPipelinedRequestBehind() throws {
+        // A collected body with a Content-Length is read straight into its own storage, each read at most
+        // what is still due: bodies sent in pieces (a pause between them, so that each is its own read),
+        // then the end of one body and the whole next request in one send. Each upstream request carries
+        // its body exactly, and nothing of the next request.
+        func body(_ k: Int, _ size: Int) -> [UInt8] {
+            Array(#"{"model":"gpt-5","messages":[{"role":"user","content":"\#(k):\#(String(repeating: "ab", count: size))"}]}"#.utf8)
+        }
+        let bodies = [body(1, 150_000), body(2, 40), body(3, 70_000)]
+        let upstream = try ScriptedUpstream { fd, _ in
+            while true {
+                let head = ScriptedUpstream.headBytes(fd)
+                if head.isEmpty { return }
+                let length = max(0, ScriptedUpstream.contentLength(head))
+                var got = [UInt8](repeating: 0, count: length)
+                var n = 0
+                while n < length {
+                    let r = got.withUnsafeMutableBytes { read(fd, $0.baseAddress! + n, length - n) }
+                    if r <= 0 { return }
+                    n += r
+                }
+                let which = bodies.firstIndex(of: got).map { $0 + 1 } ?? 0
+                ScriptedUpstream.writeJSON(fd, #"{"body":\#(which)}"#)
+            }
+        }
+        defer { upstream.stop() }
+        let p = try startProxy(Self.chatRoute(to: upstream))
+        defer { p.stop(); p.wait() }
+        func head(_ b: [UInt8]) -> [UInt8] {
+            Array("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: \(b.count)\r\n\r\n".utf8)
+        }
+        let c = try RawHTTPClient(port: p.port)
+        let first = bodies[0]
+        c.send(head(first) + first[0..<10])
+        for cut in [(10, 999), (999, 70_000), (70_000, 150_000)] {
+            usleep(30_000)
+            c.send(Array(first[cut.0..<cut.1]))
+        }
+        usleep(30_000)
+        // The end of the first body, the second request whole, the head and first byte of the third.
+        c.send(Array(first[150_000...]) + head(bodies[1]) + bodies[1] + head(bodies[2]) + bodies[2][0..<1])
+        usleep(30_000)
+        c.send(Array(bodies[2][1...]))
+        for k in 1...3 {
+            let r = try XCTUnwrap(c.readResponse(), "answer \(k)")
+            XCTAssertEqual(r.status, 200)
+            XCTAssertEqual(r.text, #"{"body":\#(k)}"#)
+        }
+    }
 }
 
 /// Header rules on pass-through routes: `set_headers` and `remove_headers`.

@@ -69,6 +69,28 @@ final class ScriptedUpstream: @unchecked Sendable {
         return false
     }
 
+    /// The bytes of one request head (through its blank line), read a byte at a time; empty on EOF.
+    static func headBytes(_ fd: Int32) -> [UInt8] {
+        var head = [UInt8]()
+        var byte: UInt8 = 0
+        while read(fd, &byte, 1) == 1 {
+            head.append(byte)
+            if head.count >= 4, head.suffix(4) == [13, 10, 13, 10] { break }
+        }
+        return head
+    }
+
+    /// The Content-Length a head declares (-1 without one).
+    static func contentLength(_ head: [UInt8]) -> Int {
+        let text = String(decoding: head, as: UTF8.self).lowercased()
+        return text.range(of: "content-length: ").map { Int(text[$0.upperBound...].prefix { $0.isNumber }) ?? -1 } ?? -1
+    }
+
+    /// A 200 JSON answer with `json` as its body.
+    static func writeJSON(_ fd: Int32, _ json: String) {
+        write(fd, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: \(json.utf8.count)\r\n\r\n\(json)")
+    }
+
     static func write(_ fd: Int32, _ text: String) {
         let bytes = Array(text.utf8)
         _ = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
