@@ -392,16 +392,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         c.user = self
         response.begin(isHeadRequest: request.head.isMethod("HEAD"))
         var head = loop.takeScratch()
-        if upstreamRequest != nil { buildRequestHead(&upstreamRequest!, into: &head) }
-        if (upstreamRequest?.bodyCount ?? 0) > Self.copiedBodyLimit {
-            // One writev of the head and the body where it lies, in the pieces the translator left it in
-            // (not copied behind the head; what the kernel does not take at once is copied).
-            head.withUnsafeBytes { h in upstreamRequest?.withBodyParts { c.stream.write(h, $0) } }
-        } else {
-            // A small body is cheaper copied behind the head than gathered.
-            upstreamRequest?.withBodyParts { for part in $0 { head.append(contentsOf: part) } }
-            c.stream.write(head)
-        }
+        if upstreamRequest != nil { write(&upstreamRequest!, head: &head, on: c.stream) }
         requestSentAt = loop.now
         meter.requestSent()
         loop.returnScratch(head)
@@ -414,6 +405,21 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
             if bodyComplete { sendBodyEnd() } else { client.resumeRequestBody() }
         }
         c.stream.startReading()
+    }
+
+    /// Writes `req` (`upstreamRequest`, lent in place: `upstreamRequest?.withBodyParts { ... }` copied the
+    /// whole request, ~300 instructions) with its head built in `head`.
+    private func write(_ req: inout UpstreamRequest, head: inout [UInt8], on stream: TCPStream) {
+        buildRequestHead(&req, into: &head)
+        if req.bodyCount > Self.copiedBodyLimit {
+            // One writev of the head and the body where it lies, in the pieces the translator left it in
+            // (not copied behind the head; what the kernel does not take at once is copied).
+            head.withUnsafeBytes { h in req.withBodyParts { stream.write(h, $0) } }
+        } else {
+            // A small body is cheaper copied behind the head than gathered.
+            req.withBodyParts { for part in $0 { HTTPWriter.appendBytes(part, into: &head) } }
+            stream.write(head)
+        }
     }
 
     /// Bodies up to this size go out copied behind the request head, larger ones from where they lie.
