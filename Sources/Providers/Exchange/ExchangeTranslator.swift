@@ -26,6 +26,14 @@ extension Dialect {
         return .openAIChat
     }
 
+    /// The model-list shape (`GET .../v1/models`) a client speaking this dialect reads: Anthropic's for
+    /// Anthropic Messages clients, OpenAI's for every other.
+    public var modelListDialect: Dialect { self == .anthropicMessages ? .anthropicMessages : .openAIChat }
+
+    /// True when an upstream speaking this dialect is told the model in the request's path (Bedrock's
+    /// `.../model/<id>/invoke`, read back with `BedrockModelID.model(inPath:into:)`), not in the body.
+    public var carriesModelInPath: Bool { self == .bedrockAnthropic }
+
     /// OpenTelemetry's `gen_ai.provider.name` for an upstream speaking this dialect; nil for pass-through.
     public var genAIProviderName: String? {
         switch self {

@@ -180,7 +180,7 @@ final class ProxyRuntime: @unchecked Sendable {
             var m = r
             m.path = path
             m.isPrefix = false
-            add(m, .models(r.ingress == .anthropicMessages ? .anthropicMessages : .openAIChat), methods: ["GET", "HEAD"])
+            add(m, .models(r.ingress.modelListDialect), methods: ["GET", "HEAD"])
         }
         routes = compiled
         router = Router(compiled.map { (path: $0.config.path, isPrefix: $0.config.isPrefix, index: $0.index) })

@@ -117,5 +117,8 @@ final class BedrockModelIDTests: XCTestCase {
         XCTAssertEqual(Dialect.openAIResponses.genAIProviderName, "openai")
         XCTAssertEqual(Dialect.anthropicMessages.genAIProviderName, "anthropic")
         XCTAssertNil(Dialect.passthrough.genAIProviderName)
+        XCTAssertEqual(Dialect.allCases.filter(\.carriesModelInPath), [.bedrockAnthropic])
+        XCTAssertEqual(Dialect.anthropicMessages.modelListDialect, .anthropicMessages)
+        for d in Dialect.allCases where d != .anthropicMessages { XCTAssertEqual(d.modelListDialect, .openAIChat, "\(d)") }
     }
 }

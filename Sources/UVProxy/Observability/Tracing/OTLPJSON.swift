@@ -102,11 +102,11 @@ final class OTLPJSON {
                            upstreamPath: upstreamPath)
             }
         }
-        // The model id the upstream was asked for (Bedrock: from the path; OpenAI: after aliases).
+        // The model id the upstream was asked for (from the path where the dialect puts it there, else after aliases).
         switch f.model {
         case .none:
             spans(nil)
-        case .bedrockPath:
+        case .inPath:
             if !r.upstreamPath.isNone, BedrockModelID.model(inPath: upstreamPath, into: &scratch) {
                 scratch.withUnsafeBytes { spans($0) }
             } else {
@@ -299,7 +299,7 @@ final class OTLPJSON {
 
 /// What a route contributes to its spans, rendered once per route on the exporter's thread.
 final class RouteFragments {
-    enum Model { case none, bedrockPath, aliased }
+    enum Model { case none, inPath, aliased }
 
     let route: CompiledRoute
     /// A translated route (`gen_ai.operation.name` is `chat`); pass-through routes are not.
@@ -323,11 +323,7 @@ final class RouteFragments {
         self.route = route
         let config = route.config
         chat = config.ingress != .passthrough
-        switch config.egress {
-        case .bedrockAnthropic: model = .bedrockPath
-        case .openAIChat, .openAIResponses, .anthropicMessages: model = .aliased
-        case .passthrough: model = .none
-        }
+        model = config.egress == .passthrough ? .none : (config.egress.carriesModelInPath ? .inPath : .aliased)
         let path = config.isPrefix ? config.path + "*" : config.path
         let b = JSONBuffer()
         b.escaped(path)
