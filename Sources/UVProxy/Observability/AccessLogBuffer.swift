@@ -253,14 +253,7 @@ struct AccessLineWriter {
         case .text:
             let at = base + count
             put(v)
-            // The three bytes to replace are below 0x23: one compare for every other byte.
-            var i = 0
-            let n = base + count - at
-            while i < n {
-                let c = at[i]
-                if c < 0x23, c == 0x22 || c == 0x0A || c == 0x0D { at[i] = 0x20 }
-                i &+= 1
-            }
+            Self.oneLine(at, base + count - at)
         case .json:
             putEscaped(v)
         }
@@ -376,6 +369,11 @@ struct AccessLineWriter {
         var run = 0
         var i = 0
         while i < n {
+            // Eight bytes at a time while none needs an escape (most text has none).
+            if i &+ 8 <= n, Self.jsonPlain(UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)) {
+                i &+= 8
+                continue
+            }
             let c = p[i]
             // Quote, backslash and control bytes: all but the backslash are below 0x23.
             if c < 0x23 || c == 0x5C, c < 0x20 || c == 0x22 || c == 0x5C {
@@ -405,7 +403,93 @@ struct AccessLineWriter {
             return
         }
         if v < 0 { put(0x2D) }
-        putDigits(v.magnitude, radix: 10)
+        count &+= Self.decimal(v.magnitude, into: base + count)
+    }
+
+    /// Writes `value` in decimal at `at` and answers how many bytes: two digits per division, from a
+    /// table of the hundred pairs (about half the divisions and stores of one digit at a time).
+    @inline(__always) static func decimal(_ value: UInt, into at: UnsafeMutablePointer<UInt8>) -> Int {
+        var digits = 1
+        var m = value
+        while m >= 100 {
+            m /= 100
+            digits &+= 2
+        }
+        if m >= 10 { digits &+= 1 }
+        let pairs = UnsafeRawPointer(digitPairs.utf8Start)
+        let out = UnsafeMutableRawPointer(at)
+        var n = value
+        var i = digits
+        while n >= 100 {
+            let r = Int(truncatingIfNeeded: n % 100)
+            n /= 100
+            i &-= 2
+            out.storeBytes(of: pairs.loadUnaligned(fromByteOffset: r &* 2, as: UInt16.self), toByteOffset: i, as: UInt16.self)
+        }
+        if n >= 10 {
+            out.storeBytes(of: pairs.loadUnaligned(fromByteOffset: Int(truncatingIfNeeded: n) &* 2, as: UInt16.self),
+                           toByteOffset: 0, as: UInt16.self)
+        } else {
+            at[0] = 48 &+ UInt8(truncatingIfNeeded: n)
+        }
+        return digits
+    }
+
+    /// `00`, `01` … `99`: a constant in the binary (no lazy global, no array).
+    private static var digitPairs: StaticString {
+        "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
+    }
+
+    /// Some byte of `x` is below `limit` (≤ 0x80): the classic word test, exact for "is there one".
+    @inline(__always) static func anyBelow(_ x: UInt64, _ limit: UInt8) -> Bool {
+        (x &- 0x0101_0101_0101_0101 &* UInt64(limit)) & ~x & 0x8080_8080_8080_8080 != 0
+    }
+
+    /// Turns the quotes and line breaks of `at[0..<n]` into spaces. The three bytes are below 0x23:
+    /// words of eight (or four) bytes are checked for one (the last word overlaps the one before),
+    /// and only a word that has one is looked at byte by byte.
+    @inline(__always) static func oneLine(_ at: UnsafeMutablePointer<UInt8>, _ n: Int) {
+        let p = UnsafeRawPointer(at)
+        if n >= 8 {
+            var i = 0
+            let last = n &- 8
+            while true {
+                if anyBelow(p.loadUnaligned(fromByteOffset: i, as: UInt64.self), 0x23) { spaces(at + i, 8) }
+                if i == last { return }
+                i = min(i &+ 8, last)
+            }
+        } else if n >= 4 {
+            if anyBelow(p.loadUnaligned(as: UInt32.self), 0x23) || anyBelow(p.loadUnaligned(fromByteOffset: n &- 4, as: UInt32.self), 0x23) {
+                spaces(at, n)
+            }
+        } else {
+            spaces(at, n)
+        }
+    }
+
+    /// `oneLine` byte by byte.
+    @inline(__always) static func spaces(_ at: UnsafeMutablePointer<UInt8>, _ n: Int) {
+        var i = 0
+        while i < n {
+            let c = at[i]
+            if c < 0x23, c == 0x22 || c == 0x0A || c == 0x0D { at[i] = 0x20 }
+            i &+= 1
+        }
+    }
+
+    /// Some byte of `x` is below `limit` (≤ 0x80).
+    @inline(__always) static func anyBelow(_ x: UInt32, _ limit: UInt8) -> Bool {
+        (x &- 0x0101_0101 &* UInt32(limit)) & ~x & 0x8080_8080 != 0
+    }
+
+    /// Some byte of `x` is `b`.
+    @inline(__always) static func anyEqual(_ x: UInt64, _ b: UInt8) -> Bool {
+        anyBelow(x ^ (0x0101_0101_0101_0101 &* UInt64(b)), 1)
+    }
+
+    /// No byte of `x` needs a JSON escape (control bytes, quote, backslash).
+    @inline(__always) static func jsonPlain(_ x: UInt64) -> Bool {
+        !anyBelow(x, 0x20) && !anyEqual(x, 0x22) && !anyEqual(x, 0x5C)
     }
 
     /// `n`'s digits, written backwards from their last one (the radix a constant where it is called).
