@@ -1,6 +1,7 @@
 import Glibc
 import UVNet
 import HTTP1
+import Providers
 
 /// One loop's access-log lines: formatted from bytes into a buffer (no `String` per field) and written
 /// before the loop next waits for I/O (`IterationEndHook`), or at once when the buffer passes 32 KiB.
@@ -226,6 +227,18 @@ struct AccessLineWriter {
         putInt(value)
     }
 
+    /// The answer's token counts, each present one as `int(_:_:)` writes it (`Field.inputTokens` …
+    /// `Field.reasoningTokens`), in one call: five calls cost their calls' overhead five times.
+    @inline(never)
+    mutating func usage(_ u: TokenUsage) {
+        let text = format == .text
+        if let v = u.input { put(text ? Field.inputTokens.text : Field.inputTokens.json); putInt(v) }
+        if let v = u.output { put(text ? Field.outputTokens.text : Field.outputTokens.json); putInt(v) }
+        if let v = u.cacheRead { put(text ? Field.cacheReadTokens.text : Field.cacheReadTokens.json); putInt(v) }
+        if let v = u.cacheCreation { put(text ? Field.cacheCreationTokens.text : Field.cacheCreationTokens.json); putInt(v) }
+        if let v = u.reasoning { put(text ? Field.reasoningTokens.text : Field.reasoningTokens.json); putInt(v) }
+    }
+
     /// A string field named by a prebuilt `Field.string`: kept on one line (text) or escaped (JSON), at
     /// most `maxString` bytes, as `string(_:_:)` writes it.
     @inline(never)
@@ -236,6 +249,8 @@ struct AccessLineWriter {
     }
 
     mutating func string(_ field: Field, _ value: String) {
+        // The String's own bytes when it has them (no copy of it, no retain): literals and native text.
+        if value.utf8.withContiguousStorageIfAvailable({ string(field, UnsafeRawBufferPointer($0)) }) != nil { return }
         var v = value
         v.withUTF8 { string(field, UnsafeRawBufferPointer($0)) }
     }

@@ -3,6 +3,7 @@ import Glibc
 import XCTest
 @testable import UVProxy
 @testable import UVNet
+import Providers
 
 final class AccessLogTests: XCTestCase {
     func tempPath() -> String {
@@ -173,6 +174,36 @@ final class AccessLogTests: XCTestCase {
             XCTAssertEqual(line(.text, v), Array(" note=\"".utf8) + textReference(v) + [0x22])
             XCTAssertEqual(line(.json, v), Array(#","note":""#.utf8) + jsonReference(v) + [0x22])
         }
+    }
+
+    /// `usage` writes what the five named token fields write, each present one in order, none for nil;
+    /// String values (small, literal, native, bridged from a Substring) as their bytes.
+    func testUsageAndStringFieldsWriteWhatTheNamedWritersWrite() {
+        let cases = [
+            TokenUsage(), TokenUsage(input: 0), TokenUsage(output: 9),
+            TokenUsage(input: 12, output: 40, cacheRead: 0, cacheCreation: 100, reasoning: 99),
+            TokenUsage(input: Int.max, cacheRead: 10, reasoning: 1_000_000),
+        ]
+        for format in [AccessLog.Format.text, .json] {
+            for u in cases {
+                let named = write(format) { w in
+                    if let v = u.input { w.int("input_tokens", v) }
+                    if let v = u.output { w.int("output_tokens", v) }
+                    if let v = u.cacheRead { w.int("cache_read_tokens", v) }
+                    if let v = u.cacheCreation { w.int("cache_creation_tokens", v) }
+                    if let v = u.reasoning { w.int("reasoning_tokens", v) }
+                }
+                XCTAssertEqual(write(format) { $0.usage(u) }, named, "\(u)")
+            }
+            let long = String(repeating: "claude-\"x\"\n", count: 40)
+            for v in ["", "stop", "end_turn", "gpt-4o-mini-2024-07-18", long, String(long.dropFirst(3)), String(long.utf8.prefix(20))!] {
+                var bytes = Array(v.utf8)
+                let viaBytes = write(format) { w in bytes.withUnsafeMutableBytes { w.string(.stop, UnsafeRawBufferPointer($0)) } }
+                XCTAssertEqual(write(format) { $0.string(.stop, v) }, viaBytes, v)
+            }
+        }
+        XCTAssertEqual(write(.text) { $0.usage(TokenUsage(input: 12, output: 40, cacheRead: 0)) },
+                       "2026-12-06T20:15:32Z input_tokens=12 output_tokens=40 cache_read_tokens=0\n")
     }
 
     /// Lines wait in the loop's buffer and leave together at the end of the iteration.
