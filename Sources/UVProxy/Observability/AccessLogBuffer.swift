@@ -370,7 +370,8 @@ struct AccessLineWriter {
         switch id {
         case .generated(let prefix, let counter):
             prefix.withUnsafeBytes { put($0) }
-            putInt(Int(truncatingIfNeeded: counter), radix36: true)
+            guard capacity - count >= 16 else { return }
+            count &+= Self.base36(counter, into: base + count)
         case .client(let s):
             var s = s
             s.withUTF8 { escaped ? putEscaped(UnsafeRawBufferPointer($0)) : put(UnsafeRawBufferPointer($0)) }
@@ -410,13 +411,9 @@ struct AccessLineWriter {
 
     private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
 
-    /// Decimal (or lowercase base 36 for request-id counters).
-    @inline(__always) private mutating func putInt(_ v: Int, radix36: Bool = false) {
+    /// Decimal.
+    @inline(__always) private mutating func putInt(_ v: Int) {
         guard capacity - count >= 21 else { return }
-        if radix36 {
-            putDigits(UInt(bitPattern: v), radix: 36)
-            return
-        }
         if v < 0 { put(0x2D) }
         count &+= Self.decimal(v.magnitude, into: base + count)
     }
@@ -448,6 +445,25 @@ struct AccessLineWriter {
             at[0] = 48 &+ UInt8(truncatingIfNeeded: n)
         }
         return digits
+    }
+
+    /// Writes `value` in lowercase base 36 at `at` (room for 13 bytes) and answers how many bytes: the
+    /// digits go backwards into a word-sized scratch, then one copy (one division loop, not two).
+    @inline(__always) static func base36(_ value: UInt64, into at: UnsafeMutablePointer<UInt8>) -> Int {
+        var scratch: (UInt64, UInt64) = (0, 0)
+        return withUnsafeMutableBytes(of: &scratch) { b in
+            let s = b.baseAddress!
+            var i = 16
+            var v = value
+            repeat {
+                i &-= 1
+                let d = UInt8(truncatingIfNeeded: v % 36)
+                s.storeBytes(of: d < 10 ? 48 &+ d : 87 &+ d, toByteOffset: i, as: UInt8.self)
+                v /= 36
+            } while v > 0
+            copy(UnsafeMutableRawPointer(at), s + i, 16 &- i)
+            return 16 &- i
+        }
     }
 
     /// `00`, `01` … `99`: a constant in the binary (no lazy global, no array).
@@ -505,24 +521,5 @@ struct AccessLineWriter {
     /// No byte of `x` needs a JSON escape (control bytes, quote, backslash).
     @inline(__always) static func jsonPlain(_ x: UInt64) -> Bool {
         !anyBelow(x, 0x20) && !anyEqual(x, 0x22) && !anyEqual(x, 0x5C)
-    }
-
-    /// `n`'s digits, written backwards from their last one (the radix a constant where it is called).
-    @inline(__always) private mutating func putDigits(_ value: UInt, radix: UInt) {
-        var digits = 1
-        var m = value / radix
-        while m > 0 {
-            m /= radix
-            digits &+= 1
-        }
-        var n = value
-        var i = count + digits - 1
-        repeat {
-            let d = UInt8(truncatingIfNeeded: n % radix)
-            base[i] = d < 10 ? 48 + d : 87 + d
-            n /= radix
-            i -= 1
-        } while n > 0
-        count += digits
     }
 }

@@ -126,6 +126,12 @@ final class AccessLogTests: XCTestCase {
         }
         let storage = UnsafeMutablePointer<UInt8>.allocate(capacity: 24)
         defer { storage.deallocate() }
+        for v: UInt64 in [0, 9, 10, 35, 36, 37, 36 * 36 - 1, 36 * 36, 123_456_789, 1 << 63, UInt64.max] {
+            let n = AccessLineWriter.base36(v, into: storage)
+            XCTAssertEqual(String(decoding: UnsafeBufferPointer(start: storage, count: n), as: UTF8.self), String(v, radix: 36))
+            XCTAssertEqual(write(.text) { $0.begin(requestId: .generated(prefix: Array("mp-".utf8), counter: v), method: "GET", path: "/", status: 200, durationMs: 0) },
+                           "2026-12-06T20:15:32Z mp-\(String(v, radix: 36)) GET / 200 0ms\n")
+        }
         for v: UInt in [0, 5, 10, 42, 100, 12345, 1 << 63, UInt.max] {
             let n = AccessLineWriter.decimal(v, into: storage)
             XCTAssertEqual(String(decoding: UnsafeBufferPointer(start: storage, count: n), as: UTF8.self), "\(v)")
