@@ -55,8 +55,16 @@ public enum AnswerReader {
     /// `model: false` leaves `facts.model` nil (the caller knows the model; a long id is a String to make),
     /// `stop: false` leaves `facts.stopReason` nil (only the token counts are wanted: the metrics).
     public static func json(_ body: UnsafeRawBufferPointer, dialect: Dialect, model: Bool = true, stop: Bool = true) -> AnswerFacts {
+        // One path from the empty facts to the return: with the reading's branches in here, the result
+        // was copied out of the local and the local destroyed (~120 instructions an answer).
         var facts = AnswerFacts()
-        guard body.count > 0 else { return facts }
+        read(body, dialect: dialect, model: model, stop: stop, into: &facts)
+        return facts
+    }
+
+    /// `json`'s reading, into empty `facts`.
+    static func read(_ body: UnsafeRawBufferPointer, dialect: Dialect, model: Bool, stop: Bool, into facts: inout AnswerFacts) {
+        guard body.count > 0 else { return }
         switch dialect {
         case .anthropicMessages, .bedrockAnthropic:
             if !anthropicByKeys(body, into: &facts, model: model, stop: stop) {
@@ -73,7 +81,6 @@ public enum AnswerReader {
         case .openAIResponses:
             readResponseObject(body, 0..<body.count, into: &facts)
         }
-        return facts
     }
 
     /// A Chat completion read by its keys rather than walked: the pass-through route's every answer

@@ -1,6 +1,7 @@
 import Glibc
 import UVNet
 import HTTP1
+import Providers
 
 /// One loop's access-log lines: formatted from bytes into a buffer (no `String` per field) and written
 /// before the loop next waits for I/O (`IterationEndHook`), or at once when the buffer passes 32 KiB.
@@ -226,6 +227,18 @@ struct AccessLineWriter {
         putInt(value)
     }
 
+    /// The answer's token counts, each present one as `int(_:_:)` writes it (`Field.inputTokens` …
+    /// `Field.reasoningTokens`), in one call: five calls cost their calls' overhead five times.
+    @inline(never)
+    mutating func usage(_ u: TokenUsage) {
+        let text = format == .text
+        if let v = u.input { put(text ? Field.inputTokens.text : Field.inputTokens.json); putInt(v) }
+        if let v = u.output { put(text ? Field.outputTokens.text : Field.outputTokens.json); putInt(v) }
+        if let v = u.cacheRead { put(text ? Field.cacheReadTokens.text : Field.cacheReadTokens.json); putInt(v) }
+        if let v = u.cacheCreation { put(text ? Field.cacheCreationTokens.text : Field.cacheCreationTokens.json); putInt(v) }
+        if let v = u.reasoning { put(text ? Field.reasoningTokens.text : Field.reasoningTokens.json); putInt(v) }
+    }
+
     /// A string field named by a prebuilt `Field.string`: kept on one line (text) or escaped (JSON), at
     /// most `maxString` bytes, as `string(_:_:)` writes it.
     @inline(never)
@@ -236,6 +249,8 @@ struct AccessLineWriter {
     }
 
     mutating func string(_ field: Field, _ value: String) {
+        // The String's own bytes when it has them (no copy of it, no retain): literals and native text.
+        if value.utf8.withContiguousStorageIfAvailable({ string(field, UnsafeRawBufferPointer($0)) }) != nil { return }
         var v = value
         v.withUTF8 { string(field, UnsafeRawBufferPointer($0)) }
     }
@@ -253,14 +268,7 @@ struct AccessLineWriter {
         case .text:
             let at = base + count
             put(v)
-            // The three bytes to replace are below 0x23: one compare for every other byte.
-            var i = 0
-            let n = base + count - at
-            while i < n {
-                let c = at[i]
-                if c < 0x23, c == 0x22 || c == 0x0A || c == 0x0D { at[i] = 0x20 }
-                i &+= 1
-            }
+            Self.oneLine(at, base + count - at)
         case .json:
             putEscaped(v)
         }
@@ -362,7 +370,8 @@ struct AccessLineWriter {
         switch id {
         case .generated(let prefix, let counter):
             prefix.withUnsafeBytes { put($0) }
-            putInt(Int(truncatingIfNeeded: counter), radix36: true)
+            guard capacity - count >= 16 else { return }
+            count &+= Self.base36(counter, into: base + count)
         case .client(let s):
             var s = s
             s.withUTF8 { escaped ? putEscaped(UnsafeRawBufferPointer($0)) : put(UnsafeRawBufferPointer($0)) }
@@ -376,6 +385,11 @@ struct AccessLineWriter {
         var run = 0
         var i = 0
         while i < n {
+            // Eight bytes at a time while none needs an escape (most text has none).
+            if i &+ 8 <= n, Self.jsonPlain(UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)) {
+                i &+= 8
+                continue
+            }
             let c = p[i]
             // Quote, backslash and control bytes: all but the backslash are below 0x23.
             if c < 0x23 || c == 0x5C, c < 0x20 || c == 0x22 || c == 0x5C {
@@ -397,33 +411,115 @@ struct AccessLineWriter {
 
     private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
 
-    /// Decimal (or lowercase base 36 for request-id counters).
-    @inline(__always) private mutating func putInt(_ v: Int, radix36: Bool = false) {
+    /// Decimal.
+    @inline(__always) private mutating func putInt(_ v: Int) {
         guard capacity - count >= 21 else { return }
-        if radix36 {
-            putDigits(UInt(bitPattern: v), radix: 36)
-            return
-        }
         if v < 0 { put(0x2D) }
-        putDigits(v.magnitude, radix: 10)
+        count &+= Self.decimal(v.magnitude, into: base + count)
     }
 
-    /// `n`'s digits, written backwards from their last one (the radix a constant where it is called).
-    @inline(__always) private mutating func putDigits(_ value: UInt, radix: UInt) {
+    /// Writes `value` in decimal at `at` and answers how many bytes: two digits per division, from a
+    /// table of the hundred pairs (about half the divisions and stores of one digit at a time).
+    @inline(__always) static func decimal(_ value: UInt, into at: UnsafeMutablePointer<UInt8>) -> Int {
         var digits = 1
-        var m = value / radix
-        while m > 0 {
-            m /= radix
-            digits &+= 1
+        var m = value
+        while m >= 100 {
+            m /= 100
+            digits &+= 2
         }
+        if m >= 10 { digits &+= 1 }
+        let pairs = UnsafeRawPointer(digitPairs.utf8Start)
+        let out = UnsafeMutableRawPointer(at)
         var n = value
-        var i = count + digits - 1
-        repeat {
-            let d = UInt8(truncatingIfNeeded: n % radix)
-            base[i] = d < 10 ? 48 + d : 87 + d
-            n /= radix
-            i -= 1
-        } while n > 0
-        count += digits
+        var i = digits
+        while n >= 100 {
+            let r = Int(truncatingIfNeeded: n % 100)
+            n /= 100
+            i &-= 2
+            out.storeBytes(of: pairs.loadUnaligned(fromByteOffset: r &* 2, as: UInt16.self), toByteOffset: i, as: UInt16.self)
+        }
+        if n >= 10 {
+            out.storeBytes(of: pairs.loadUnaligned(fromByteOffset: Int(truncatingIfNeeded: n) &* 2, as: UInt16.self),
+                           toByteOffset: 0, as: UInt16.self)
+        } else {
+            at[0] = 48 &+ UInt8(truncatingIfNeeded: n)
+        }
+        return digits
+    }
+
+    /// Writes `value` in lowercase base 36 at `at` (room for 13 bytes) and answers how many bytes: the
+    /// digits go backwards into a word-sized scratch, then one copy (one division loop, not two).
+    @inline(__always) static func base36(_ value: UInt64, into at: UnsafeMutablePointer<UInt8>) -> Int {
+        var scratch: (UInt64, UInt64) = (0, 0)
+        return withUnsafeMutableBytes(of: &scratch) { b in
+            let s = b.baseAddress!
+            var i = 16
+            var v = value
+            repeat {
+                i &-= 1
+                let d = UInt8(truncatingIfNeeded: v % 36)
+                s.storeBytes(of: d < 10 ? 48 &+ d : 87 &+ d, toByteOffset: i, as: UInt8.self)
+                v /= 36
+            } while v > 0
+            copy(UnsafeMutableRawPointer(at), s + i, 16 &- i)
+            return 16 &- i
+        }
+    }
+
+    /// `00`, `01` … `99`: a constant in the binary (no lazy global, no array).
+    private static var digitPairs: StaticString {
+        "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
+    }
+
+    /// Some byte of `x` is below `limit` (≤ 0x80): the classic word test, exact for "is there one".
+    @inline(__always) static func anyBelow(_ x: UInt64, _ limit: UInt8) -> Bool {
+        (x &- 0x0101_0101_0101_0101 &* UInt64(limit)) & ~x & 0x8080_8080_8080_8080 != 0
+    }
+
+    /// Turns the quotes and line breaks of `at[0..<n]` into spaces. The three bytes are below 0x23:
+    /// words of eight (or four) bytes are checked for one (the last word overlaps the one before),
+    /// and only a word that has one is looked at byte by byte.
+    @inline(__always) static func oneLine(_ at: UnsafeMutablePointer<UInt8>, _ n: Int) {
+        let p = UnsafeRawPointer(at)
+        if n >= 8 {
+            var i = 0
+            let last = n &- 8
+            while true {
+                if anyBelow(p.loadUnaligned(fromByteOffset: i, as: UInt64.self), 0x23) { spaces(at + i, 8) }
+                if i == last { return }
+                i = min(i &+ 8, last)
+            }
+        } else if n >= 4 {
+            if anyBelow(p.loadUnaligned(as: UInt32.self), 0x23) || anyBelow(p.loadUnaligned(fromByteOffset: n &- 4, as: UInt32.self), 0x23) {
+                spaces(at, n)
+            }
+        } else {
+            spaces(at, n)
+        }
+    }
+
+    /// `oneLine` byte by byte.
+    @inline(__always) static func spaces(_ at: UnsafeMutablePointer<UInt8>, _ n: Int) {
+        var i = 0
+        while i < n {
+            let c = at[i]
+            if c < 0x23, c == 0x22 || c == 0x0A || c == 0x0D { at[i] = 0x20 }
+            i &+= 1
+        }
+    }
+
+    /// Some byte of `x` is below `limit` (≤ 0x80).
+    @inline(__always) static func anyBelow(_ x: UInt32, _ limit: UInt8) -> Bool {
+        (x &- 0x0101_0101 &* UInt32(limit)) & ~x & 0x8080_8080 != 0
+    }
+
+    /// Some byte of `x` is `b`.
+    @inline(__always) static func anyEqual(_ x: UInt64, _ b: UInt8) -> Bool {
+        anyBelow(x ^ (0x0101_0101_0101_0101 &* UInt64(b)), 1)
+    }
+
+    /// No byte of `x` needs a JSON escape (control bytes, quote, backslash).
+    @inline(__always) static func jsonPlain(_ x: UInt64) -> Bool {
+        !anyBelow(x, 0x20) && !anyEqual(x, 0x22) && !anyEqual(x, 0x5C)
     }
 }

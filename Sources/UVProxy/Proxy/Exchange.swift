@@ -973,12 +973,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver, TimerTarget {
             if !named, let m = facts.model { w.string(.upstreamModel, m) }
             if headAt != 0 { w.int(.ttfbMs, Int(headAt &- requestSentAt)) }
             if firstTokenAt != 0 { w.int(.ttftMs, Int(firstTokenAt &- startedAt)) }
-            let u = facts.usage
-            if let v = u.input { w.int(.inputTokens, v) }
-            if let v = u.output { w.int(.outputTokens, v) }
-            if let v = u.cacheRead { w.int(.cacheReadTokens, v) }
-            if let v = u.cacheCreation { w.int(.cacheCreationTokens, v) }
-            if let v = u.reasoning { w.int(.reasoningTokens, v) }
+            w.usage(facts.usage)
             if let v = facts.stopReason { w.string(.stop, v) }
             if let k = keyName { k.withUnsafeBytes { w.string(.key, $0) } }
             if retriesTaken > 0 { w.int(.retries, retriesTaken) }

@@ -3,6 +3,7 @@ import Glibc
 import XCTest
 @testable import UVProxy
 @testable import UVNet
+import Providers
 
 final class AccessLogTests: XCTestCase {
     func tempPath() -> String {
@@ -108,6 +109,107 @@ final class AccessLogTests: XCTestCase {
                        "2026-12-06T20:15:32Z input_tokens=12 stop=\"end_turn\"\n")
         XCTAssertEqual(write(.json) { $0.int(.inputTokens, 12); $0.string(.stop, "end_turn") },
                        #"{"time":"2026-12-06T20:15:32Z","input_tokens":12,"stop":"end_turn"}"# + "\n")
+    }
+
+    /// The two-digits-at-a-time decimal writer: every digit count, both sides of each power of ten,
+    /// the extremes and negatives, against Swift's own `description`, in both formats.
+    func testDecimalFieldsAtEveryLength() {
+        var values = [0, 1, 9, 10, 11, 99, 100, 101, 999, 1000, 65535, Int.max, Int.max - 1, -1, -9, -10, -99, -100, Int.min, Int.min + 1]
+        var p = 1
+        for _ in 1...18 {
+            p *= 10
+            values += [p - 1, p, p + 1, -p, -(p - 1)]
+        }
+        for v in values {
+            XCTAssertEqual(write(.text) { $0.int(.bytes, v) }, "2026-12-06T20:15:32Z bytes=\(v)\n", "\(v)")
+            XCTAssertEqual(write(.json) { $0.int(.bytes, v) }, #"{"time":"2026-12-06T20:15:32Z","bytes":"# + "\(v)}\n", "\(v)")
+        }
+        let storage = UnsafeMutablePointer<UInt8>.allocate(capacity: 24)
+        defer { storage.deallocate() }
+        for v: UInt64 in [0, 9, 10, 35, 36, 37, 36 * 36 - 1, 36 * 36, 123_456_789, 1 << 63, UInt64.max] {
+            let n = AccessLineWriter.base36(v, into: storage)
+            XCTAssertEqual(String(decoding: UnsafeBufferPointer(start: storage, count: n), as: UTF8.self), String(v, radix: 36))
+            XCTAssertEqual(write(.text) { $0.begin(requestId: .generated(prefix: Array("mp-".utf8), counter: v), method: "GET", path: "/", status: 200, durationMs: 0) },
+                           "2026-12-06T20:15:32Z mp-\(String(v, radix: 36)) GET / 200 0ms\n")
+        }
+        for v: UInt in [0, 5, 10, 42, 100, 12345, 1 << 63, UInt.max] {
+            let n = AccessLineWriter.decimal(v, into: storage)
+            XCTAssertEqual(String(decoding: UnsafeBufferPointer(start: storage, count: n), as: UTF8.self), "\(v)")
+        }
+    }
+
+    /// The word-at-a-time scans: one byte to replace (text) or escape (JSON) at every position of
+    /// values of every length from 1 to 40, each of the bytes that need it and the bytes beside them
+    /// (0x1F, 0x20, 0x21, 0x23, 0x5B, 0x5D, 0x7F, 0x80, 0xFF) that must stay, against a byte-by-byte
+    /// reference.
+    func testValuesScannedEightBytesAtATimeMatchByteByByte() throws {
+        let special: [UInt8] = [0x00, 0x01, 0x0A, 0x0D, 0x1F, 0x20, 0x21, 0x22, 0x23, 0x5B, 0x5C, 0x5D, 0x7F, 0x80, 0xFF]
+        func textReference(_ b: [UInt8]) -> [UInt8] { b.map { $0 == 0x22 || $0 == 0x0A || $0 == 0x0D ? 0x20 : $0 } }
+        func jsonReference(_ b: [UInt8]) -> [UInt8] {
+            var out = [UInt8]()
+            for c in b {
+                switch c {
+                case 0x22: out += Array(#"\""#.utf8)
+                case 0x5C: out += Array(#"\\"#.utf8)
+                case ..<0x20: out += Array(String(format: "\\u%04x", Int(c)).utf8)
+                default: out.append(c)
+                }
+            }
+            return out
+        }
+        let storage = UnsafeMutablePointer<UInt8>.allocate(capacity: AccessLineWriter.maxLine)
+        defer { storage.deallocate() }
+        func line(_ format: AccessLog.Format, _ value: [UInt8]) -> [UInt8] {
+            var w = AccessLineWriter(format: format, into: storage, capacity: AccessLineWriter.maxLine)
+            value.withUnsafeBytes { w.string(.note, $0) }
+            return w.bytes
+        }
+        for n in 1...40 {
+            for at in 0..<n {
+                for c in special {
+                    var v = (0..<n).map { UInt8(0x61 + $0 % 26) }
+                    v[at] = c
+                    XCTAssertEqual(line(.text, v), Array(" note=\"".utf8) + textReference(v) + [0x22], "text n=\(n) at=\(at) c=\(c)")
+                    XCTAssertEqual(line(.json, v), Array(#","note":""#.utf8) + jsonReference(v) + [0x22], "json n=\(n) at=\(at) c=\(c)")
+                }
+            }
+        }
+        // Words of special bytes only, and none at all.
+        for c in special {
+            let v = [UInt8](repeating: c, count: 24)
+            XCTAssertEqual(line(.text, v), Array(" note=\"".utf8) + textReference(v) + [0x22])
+            XCTAssertEqual(line(.json, v), Array(#","note":""#.utf8) + jsonReference(v) + [0x22])
+        }
+    }
+
+    /// `usage` writes what the five named token fields write, each present one in order, none for nil;
+    /// String values (small, literal, native, bridged from a Substring) as their bytes.
+    func testUsageAndStringFieldsWriteWhatTheNamedWritersWrite() {
+        let cases = [
+            TokenUsage(), TokenUsage(input: 0), TokenUsage(output: 9),
+            TokenUsage(input: 12, output: 40, cacheRead: 0, cacheCreation: 100, reasoning: 99),
+            TokenUsage(input: Int.max, cacheRead: 10, reasoning: 1_000_000),
+        ]
+        for format in [AccessLog.Format.text, .json] {
+            for u in cases {
+                let named = write(format) { w in
+                    if let v = u.input { w.int("input_tokens", v) }
+                    if let v = u.output { w.int("output_tokens", v) }
+                    if let v = u.cacheRead { w.int("cache_read_tokens", v) }
+                    if let v = u.cacheCreation { w.int("cache_creation_tokens", v) }
+                    if let v = u.reasoning { w.int("reasoning_tokens", v) }
+                }
+                XCTAssertEqual(write(format) { $0.usage(u) }, named, "\(u)")
+            }
+            let long = String(repeating: "claude-\"x\"\n", count: 40)
+            for v in ["", "stop", "end_turn", "gpt-4o-mini-2024-07-18", long, String(long.dropFirst(3)), String(long.utf8.prefix(20))!] {
+                var bytes = Array(v.utf8)
+                let viaBytes = write(format) { w in bytes.withUnsafeMutableBytes { w.string(.stop, UnsafeRawBufferPointer($0)) } }
+                XCTAssertEqual(write(format) { $0.string(.stop, v) }, viaBytes, v)
+            }
+        }
+        XCTAssertEqual(write(.text) { $0.usage(TokenUsage(input: 12, output: 40, cacheRead: 0)) },
+                       "2026-12-06T20:15:32Z input_tokens=12 output_tokens=40 cache_read_tokens=0\n")
     }
 
     /// Lines wait in the loop's buffer and leave together at the end of the iteration.
