@@ -1,20 +1,11 @@
 internal import CLibUV
 import Glibc
 
-/// An object a persistent timer calls when it fires (`Timer.setTarget`): re-armed per request without a
-/// closure, so without an allocation.
-package protocol TimerTarget: AnyObject {
-    func timerFired()
-}
-
 /// A one-shot or repeating libuv timer. Loop-confined. `close()` must be called when done; the
 /// handle memory is freed after its close callback.
 package final class Timer {
     private let handle: UnsafeMutablePointer<uv_timer_t>
     private var action: (() -> Void)?
-    /// Called instead of `action` when set (`setTarget`). Held strongly, as an action's captures are:
-    /// recycling or closing the timer lets it go.
-    private var target: (any TimerTarget)?
     private var closed = false
     /// True while it waits in its loop's spare list (`EventLoop.recycleTimer`).
     private(set) var spare = false
@@ -42,14 +33,6 @@ package final class Timer {
     package func setAction(_ action: @escaping () -> Void) {
         assert(!spare, "a recycled timer was given an action by its former owner")
         self.action = action
-        persistent = true
-    }
-
-    /// Like `setAction`, with an object instead of a closure: for a timer taken per exchange, where a
-    /// closure would be an allocation per request.
-    package func setTarget(_ target: any TimerTarget) {
-        assert(!spare, "a recycled timer was given a target by its former owner")
-        self.target = target
         persistent = true
     }
 
@@ -115,7 +98,6 @@ package final class Timer {
         guard !closed, !spare else { return false }
         uv_timer_stop(handle)
         action = nil
-        target = nil
         persistent = false
         deadlineMode = false
         deadline = nil
@@ -138,7 +120,6 @@ package final class Timer {
         guard !closed else { return }
         uv_timer_stop(handle)
         action = nil
-        target = nil
     }
 
     package func close() {
@@ -147,12 +128,7 @@ package final class Timer {
         assert(!spare, "a recycled timer was closed by its former owner")
         closed = true
         action = nil
-        target = nil
         uv_close(asHandle(handle), timerCloseCallback)
-    }
-
-    @inline(__always) private func fireAction() {
-        if let target { target.timerFired() } else { action?() }
     }
 
     fileprivate func fire() {
@@ -160,7 +136,7 @@ package final class Timer {
             armedDue = nil
             guard let due = deadline else {
                 // Plain `restart(after:)` use, or a deadline cleared since: fire only for the former.
-                if !deadlineMode { fireAction() }
+                if !deadlineMode { action?() }
                 return
             }
             let now = uv_now(handle.pointee.loop)
@@ -170,7 +146,7 @@ package final class Timer {
                 return
             }
             deadline = nil
-            fireAction()
+            action?()
             return
         }
         if uv_timer_get_repeat(handle) == 0 {

@@ -11,7 +11,7 @@ import HTTP1
 /// on the loop and runs the actions it answers with the loop's objects (connection, timers,
 /// translator, meter, log). Every failure ends as an error in the client's dialect, or, once a
 /// stream started, an error event and a clean end.
-final class Exchange: UpstreamConnectionUser, ClientObserver, TimerTarget {
+final class Exchange: UpstreamConnectionUser, ClientObserver {
     private typealias Machine = ExchangeStateMachine<LoopExchangeEnvironment>
 
     private let worker: ProxyWorker
@@ -43,9 +43,6 @@ final class Exchange: UpstreamConnectionUser, ClientObserver, TimerTarget {
     /// When the request last went out (for the log's time to first byte).
     private var requestSentAt: UInt64 = 0
     private var retryTimer: Timer?
-    /// The first-byte and idle deadlines (`armDeadline`): the exchange's own timer, taken from the loop's
-    /// spares at the first deadline and handed back at the end.
-    private var deadlineTimer: Timer?
     /// What the connection or the credential said when it failed (for the machine's `answer`).
     private var failure: (stream: StreamError?, credential: APIError?) = (nil, nil)
     /// The upstream's response: head, framing, body pieces, whether the connection may be reused.
@@ -236,16 +233,9 @@ final class Exchange: UpstreamConnectionUser, ClientObserver, TimerTarget {
         case .sendRequest:
             sendRequest()
         case .armDeadline(let ms):
-            // Re-arming is lazy (`Timer.arm`): moving the deadline later costs no timer-heap operation.
-            let t: Timer
-            if let d = deadlineTimer {
-                t = d
-            } else {
-                t = loop.takeTimer()
-                t.setTarget(self)
-                deadlineTimer = t
-            }
-            if ms == 0 { t.disarm() } else { t.arm(in: ms) }
+            // First-byte and idle deadlines run on the client connection's timer (no timer, and no
+            // closure, per exchange).
+            client.armExchangeTimer(ms)
         case .startRetryTimer(let wait, let kind):
             switch kind {
             case .connect: worker.metrics?.retry(route: meter.route, reason: .connect)
@@ -854,7 +844,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver, TimerTarget {
 
     /// The first-byte or idle deadline armed with `armDeadline` passed: the machine re-arms it (bytes
     /// kept coming, or the client is the slow side) or answers 504.
-    func timerFired() {
+    func exchangeTimerFired() {
         handle(.deadline)
     }
 
@@ -923,10 +913,6 @@ final class Exchange: UpstreamConnectionUser, ClientObserver, TimerTarget {
         }
         if let t = retryTimer {
             retryTimer = nil
-            loop.recycleTimer(t)
-        }
-        if let t = deadlineTimer {
-            deadlineTimer = nil
             loop.recycleTimer(t)
         }
         stopPings()

@@ -117,40 +117,4 @@ final class TimerRecyclingTests: XCTestCase {
         XCTAssertEqual(loop.spareTimerCount, EventLoop.spareTimerLimit)
         loop.runOnce()  // the ten closed ones finish closing
     }
-
-    private final class Target: TimerTarget {
-        var fired = 0
-        func timerFired() { fired += 1 }
-    }
-
-    /// A target instead of an action (`setTarget`, the exchange's deadlines): it fires once per passed
-    /// deadline, a deadline moved later fires only then, and once recycled the timer neither fires nor
-    /// keeps the target (the next owner sets its own).
-    func testATargetFiresForItsDeadlineAndIsLetGoWhenRecycled() {
-        let loop = EventLoop()
-        loop.unrefWakeup()
-        var target: Target? = Target()
-        weak let watched = target
-        let t = loop.takeTimer()
-        t.setTarget(target!)
-        t.arm(in: 20)
-        t.arm(in: 120)  // later: lazy, the first firing finds it not yet due and re-arms
-        run(loop, forMs: 80)
-        XCTAssertEqual(target?.fired, 0, "fired before its moved deadline")
-        run(loop, forMs: 5_000) { target?.fired == 1 }
-        XCTAssertEqual(target?.fired, 1)
-        t.arm(in: 20)
-        loop.recycleTimer(t)
-        target = nil
-        XCTAssertNil(watched, "a recycled timer still holds its target")
-        run(loop, forMs: 80)  // past the deadline armed before recycling: nothing to call
-        let again = loop.takeTimer()
-        XCTAssertTrue(again === t)
-        let next = Target()
-        again.setTarget(next)
-        again.arm(in: 10)
-        run(loop, forMs: 5_000) { next.fired == 1 }
-        XCTAssertEqual(next.fired, 1)
-        loop.recycleTimer(again)
-    }
 }
