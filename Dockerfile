@@ -8,6 +8,8 @@ COPY Package.swift ./
 COPY Sources ./Sources
 # SwiftPM checks every declared target's folder, test targets included.
 COPY Tests ./Tests
+# The release link orders start-up and request-path functions by this list (Package.swift, linkerSettings).
+COPY link-order/startup-order.txt ./link-order/startup-order.txt
 RUN swift build -c release --static-swift-stdlib --product mini-proxy \
     && install -D -s "$(swift build -c release --show-bin-path)/mini-proxy" /out/mini-proxy
 
