@@ -18,6 +18,21 @@ enum JSONFastScan {
     static let tooDeep = -2
     typealias Bytes = UnsafePointer<UInt8>
 
+    /// A member's key at `start` (its opening quote), spelled without escapes, then `:` and the
+    /// whitespace after it: the index after the key's closing quote and where its value starts, or nil
+    /// (an invalid or escaped key, no colon, nothing after it). The byte-level request translators read
+    /// keys this way: an escaped key might spell a name they read, so they leave it to the general path.
+    @inline(__always) static func plainKey(_ p: Bytes, _ n: Int, _ start: Int) -> (keyEnd: Int, valueStart: Int)? {
+        var escaped = false
+        let keyEnd = string(p, n, start, &escaped)
+        guard keyEnd > 0, !escaped else { return nil }
+        let colon = whitespace(p, n, keyEnd)
+        guard colon < n, p[colon] == 0x3A else { return nil }
+        let valueStart = whitespace(p, n, colon + 1)
+        guard valueStart < n else { return nil }
+        return (keyEnd, valueStart)
+    }
+
     @inline(__always) static func whitespace(_ p: Bytes, _ n: Int, _ start: Int) -> Int {
         var i = start
         while i < n {

@@ -289,14 +289,7 @@ struct AnthropicToBedrockFastPath {
         while true {
             guard i < n, p[i] == 0x22 else { return false }
             let keyStart = i
-            var escaped = false
-            i = JSONFastScan.string(p, n, i, &escaped)
-            guard i > 0, !escaped else { return false }
-            let keyEnd = i
-            i = JSONFastScan.whitespace(p, n, i)
-            guard i < n, p[i] == 0x3A else { return false }
-            let valueStart = JSONFastScan.whitespace(p, n, i + 1)
-            guard valueStart < n else { return false }
+            guard let (keyEnd, valueStart) = JSONFastScan.plainKey(p, n, i) else { return false }
             let tag = Self.topTag(p, keyStart + 1, keyEnd - 1)
             let c = p[valueStart]
             var member = Member(
@@ -438,13 +431,7 @@ struct AnthropicToBedrockFastPath {
         while true {
             guard i < n, p[i] == 0x22 else { return -1 }
             let keyStart = i
-            var escaped = false
-            i = JSONFastScan.string(p, n, i, &escaped)
-            guard i > 0, !escaped else { return -1 }
-            let keyEnd = i
-            i = JSONFastScan.whitespace(p, n, i)
-            guard i < n, p[i] == 0x3A else { return -1 }
-            let valueStart = JSONFastScan.whitespace(p, n, i + 1)
+            guard let (keyEnd, valueStart) = JSONFastScan.plainKey(p, n, i) else { return -1 }
             i = JSONFastScan.member(p, n, valueStart, depth: valueDepth)
             guard i > 0 else { return -1 }
             let kind = JSONKind(firstByte: p[valueStart])

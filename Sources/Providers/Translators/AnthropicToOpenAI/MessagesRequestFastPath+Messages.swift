@@ -50,6 +50,13 @@ extension MessagesRequestFastPath {
         return ok ? end : -1
     }
 
+    /// A message whose content is the client's string, copied as it is: `head` is the text before it.
+    private mutating func stringMessage(_ head: StaticString, _ content: Value) {
+        pieces.append(.text(head))
+        pieces.append(.body(content.start, content.end))
+        pieces.append(.text("}"))
+    }
+
     // MARK: System
 
     /// The blocks read into `blocks` as system text: the non-empty texts joined with a blank line,
@@ -74,11 +81,7 @@ extension MessagesRequestFastPath {
     /// A `role: system` message inside `messages`: a `system` message where it stands.
     private mutating func systemMessage(_ content: Value) -> Bool {
         if content.kind == .string {
-            if content.end - content.start > 2 {
-                pieces.append(.text(#",{"role":"system","content":"#))
-                pieces.append(.body(content.start, content.end))
-                pieces.append(.text("}"))
-            }
+            if content.end - content.start > 2 { stringMessage(#",{"role":"system","content":"#, content) }
             return true
         }
         guard content.kind == .array else { return false }
@@ -103,9 +106,7 @@ extension MessagesRequestFastPath {
     /// images and the other parts (a lone text part as a plain string).
     private mutating func user(_ content: Value) -> Bool {
         if content.kind == .string {
-            pieces.append(.text(#",{"role":"user","content":"#))
-            pieces.append(.body(content.start, content.end))
-            pieces.append(.text("}"))
+            stringMessage(#",{"role":"user","content":"#, content)
             return true
         }
         guard content.kind == .array else { return false }
@@ -260,11 +261,7 @@ extension MessagesRequestFastPath {
     /// `tool_calls` with the input as the `arguments` string; nothing for a turn with neither.
     private mutating func assistant(_ content: Value) -> Bool {
         if content.kind == .string {
-            if content.end - content.start > 2 {
-                pieces.append(.text(#",{"role":"assistant","content":"#))
-                pieces.append(.body(content.start, content.end))
-                pieces.append(.text("}"))
-            }
+            if content.end - content.start > 2 { stringMessage(#",{"role":"assistant","content":"#, content) }
             return true
         }
         guard content.kind == .array else { return false }

@@ -149,14 +149,7 @@ struct MessagesRequestFastPath {
         while true {
             guard i < n, p[i] == 0x22 else { return false }
             let keyStart = i
-            var escaped = false
-            i = JSONFastScan.string(p, n, i, &escaped)
-            guard i > 0, !escaped else { return false }
-            let keyEnd = i
-            i = JSONFastScan.whitespace(p, n, i)
-            guard i < n, p[i] == 0x3A else { return false }
-            let start = JSONFastScan.whitespace(p, n, i + 1)
-            guard start < n else { return false }
+            guard let (keyEnd, start) = JSONFastScan.plainKey(p, n, i) else { return false }
             let field = Self.field(p, keyStart + 1, keyEnd - 1)
             if field != .other {
                 let bit: UInt32 = 1 << field.rawValue
@@ -317,14 +310,7 @@ struct MessagesRequestFastPath {
         while true {
             guard i < n, p[i] == 0x22 else { return -1 }
             let keyStart = i
-            var escaped = false
-            i = JSONFastScan.string(p, n, i, &escaped)
-            guard i > 0, !escaped else { return -1 }
-            let keyEnd = i
-            i = JSONFastScan.whitespace(p, n, i)
-            guard i < n, p[i] == 0x3A else { return -1 }
-            let valueStart = JSONFastScan.whitespace(p, n, i + 1)
-            guard valueStart < n else { return -1 }
+            guard let (keyEnd, valueStart) = JSONFastScan.plainKey(p, n, i) else { return -1 }
             i = visit(&self, (keyStart + 1)..<(keyEnd - 1), valueStart, p[valueStart])
             guard i > 0 else { return -1 }
             i = JSONFastScan.whitespace(p, n, i)
