@@ -62,12 +62,15 @@ P = out.append
 P(f"# mini-proxy benchmark — {E.get('SHA')}{' (QUICK)' if E.get('QUICK') == '1' else ''}")
 P("")
 P(f"- Machine: {machine()}")
-P(f"- Tools: {E.get('WRK_VERSION')}, nginx {E.get('NGINX_VERSION')}, Python {platform.python_version()} (SSE/memory client)")
+P(f"- Tools: {E.get('WRK_VERSION')}, nginx {E.get('NGINX_VERSION')}, Python {platform.python_version()} (SSE/memory client)"
+  + (f", LiteLLM {E['LITELLM_V']} (`litellm[proxy]` from PyPI)" if E.get("LITELLM_V") else ""))
 P(f"- Command: `{E.get('CMD')}` — took {E.get('ELAPSED')} s")
 P("- Everything on 127.0.0.1: upstream = `mini-proxy mock`; wrk `-t1`, medians over rounds; "
   "\"mp1\"/\"mp2\" = mini-proxy with 1/2 workers; nginx = 1 worker, keepalive 64, proxy_buffering off; "
   "\"floor\" = `bench/forwarder.c`, a C byte forwarder (epoll, read/write, one upstream connection per client, "
-  "not HTTP-aware): not a competitor, the kernel's cost that any user-space proxy pays here.")
+  "not HTTP-aware): not a competitor, the kernel's cost that any user-space proxy pays here."
+  + (" \"litellm\" = LiteLLM's proxy (1 worker, its default logging) forwarding the same chat request to the "
+     "mock's OpenAI path (pass-through table; at 1 and 32 connections)." if E.get("LITELLM_V") else ""))
 P("")
 
 # ---- targets summary ----------------------------------------------------------------------------------
@@ -109,6 +112,14 @@ def cc_targets():
         pt99 = f"; pass-through {mp1c['p99'] - dp1['p99']:+.0f} µs" if dp1 and mp1c else ""
         target(f"Claude Code request ({size}), added p99 at 1 conn: Anthropic route", "–",
                f"{a99:+.0f} µs (nginx {n99:+.0f} µs{pt99})", None)
+    r1c = rrm("cc", "mp1raw", 1)
+    if d1c and n1c and r1c:
+        a, n = r1c["p50"] - d1c["p50"], n1c["p50"] - d1c["p50"]
+        r = f" = {a / n:.2f}× nginx's" if n > 0 else ""
+        cut = (f"; the Anthropic route's profile, scan and translation add {m1c['p50'] - r1c['p50']:+.0f} µs on top"
+               if m1c else "")
+        target(f"Claude Code request ({size}), added p50 at 1 conn: the same Bedrock bytes through a passthrough "
+               "route (no JSON work, nginx's work)", "–", f"{a:+.0f} µs{r} (nginx {n:+.0f} µs){cut}", None)
     n32, m32, p32 = rrm("cc", "nginx", 32), rrm("cc", "mp1", 32), rrm("ccpt", "mp1", 32)
     if m32 and p32 and m32["cpu"] is not None and p32["cpu"] is not None:
         extra = m32["cpu"] - p32["cpu"]
@@ -138,7 +149,9 @@ def cc_table():
       f"`invoke` path the Bedrock body mini-proxy sends ({E.get('CC_BEDROCK_BYTES')} bytes, taken from the mock's "
       "`+echo` at start), nginx byte for byte. **Pass-through**: the same client bytes to `POST "
       "/openai/v1/chat/completions` (openai-chat, one validating scan, `max_tokens` renamed), its \"direct\" the "
-      "mock's chat path. Added latency is against each route's own direct; CPU as in the tables above.")
+      "mock's chat path. **mp1raw**: the Bedrock body through mini-proxy's passthrough route `/raw/*` (no JSON "
+      "work; the body streamed as it arrives), nginx's work on the same bytes. Added latency is against each route's "
+      "own direct; CPU as in the tables above.")
     P("")
     P("| conns | route | target | req/s | vs nginx | vs direct | p50 µs | p99 µs | +p50 vs direct | +p99 vs direct | proxy CPU µs/req | of which kernel µs | upstream CPU µs/req | errors |")
     P("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
@@ -146,7 +159,7 @@ def cc_table():
         ng = rrm("cc", "nginx", c)
         for sc, route in (("cc", "Anthropic → Bedrock"), ("ccpt", "OpenAI pass-through")):
             d = rrm(sc, "direct", c)
-            for t in ("direct", "nginx", "mp1"):
+            for t in ("direct", "nginx", "mp1", "mp1raw"):
                 m = rrm(sc, t, c)
                 if not m:
                     continue
@@ -349,6 +362,14 @@ if tr_m32 and pt_n32:
     target("Translation req/s at 32 conns vs nginx pass-through", "≥ 0.8×",
            f"{r:.2f}× (1 worker), {r2:.2f}× (2 workers)", r >= 0.8 or r2 >= 0.8)
 d1, m1, n1, f1 = rrm("pt", "direct", 1), rrm("pt", "mp1", 1), rrm("pt", "nginx", 1), rrm("pt", "floor", 1)
+l1, l32 = rrm("pt", "litellm", 1), rrm("pt", "litellm", 32)
+if pt_m32 and l32:
+    a = f"; added p50 at 1 conn: mini-proxy {m1['p50'] - d1['p50']:+.0f} µs, LiteLLM {l1['p50'] - d1['p50']:+,.0f} µs" \
+        if l1 and m1 and d1 else ""
+    cpu = f"; CPU per request {pt_m32['cpu']:.1f} µs vs {l32['cpu']:,.0f} µs" if l32["cpu"] and pt_m32["cpu"] else ""
+    target("Pass-through beside LiteLLM (same request, same mock)", "–",
+           f"req/s at 32 conns: {pt_m32['rps'] / l32['rps']:,.0f}× LiteLLM's ({pt_m32['rps']:,.0f} vs {l32['rps']:,.0f})"
+           f"{cpu}{a}; LiteLLM errors {l32['err'] + (l1['err'] if l1 else 0)}", None)
 
 
 def peers_added(k):  # " (nginx +39 µs; floor +28 µs)": the same percentile's added latency for the peers
@@ -483,7 +504,7 @@ for sc, title in (("pt", "Pass-through `POST /openai/v1/chat/completions` (max_t
     for c in conns:
         d = rrm(sc, "direct", c)
         ng = rrm("pt", "nginx", c)
-        for t in ("direct", "nginx", "mp1", "mp2", "floor"):
+        for t in ("direct", "nginx", "mp1", "mp2", "floor", "litellm"):
             m = rrm(sc, t, c)
             if not m:
                 continue

@@ -126,7 +126,7 @@ per_request_us() {  # ticks before, ticks after, requests -> microseconds per re
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 CLK_TCK=$(getconf CLK_TCK)
 
-read -r P_MOCK P_NGX P_MP1 P_MP2 P_START P_FLOOR P_NGXL0 P_NGXL1 P_LGOFF P_LGTEXT P_LGJSON <<<"$(free_ports 11)"
+read -r P_MOCK P_NGX P_MP1 P_MP2 P_START P_FLOOR P_NGXL0 P_NGXL1 P_LGOFF P_LGTEXT P_LGJSON P_LITELLM <<<"$(free_ports 12)"
 
 # --- the upstream ---------------------------------------------------------------------------------
 "$BIN" mock --listen "127.0.0.1:$P_MOCK" 2>"$TMP/mock.log" &
@@ -161,6 +161,9 @@ routes:
   - { path: /provider/bedrock/format/openai/v1/chat/completions, upstream: mock, ingress: openai-chat,
       egress: bedrock-anthropic }
   - { path: /bench/stream, upstream: mock, ingress: passthrough, upstream_path: /v1/bench/stream }
+  # The Claude Code request's Bedrock bytes with no JSON work at all (cc/mp1raw: the floor of the Anthropic
+  # route's I/O path, what nginx does).
+  - { path: /raw/*, upstream: mock, ingress: passthrough, upstream_path: /v1/*, methods: [POST] }
   # The two pairs of issue "Any agent on any model" (the huge case), as config/demo.yaml has them.
   - { path: /provider/bedrock/format/openai/v1/responses, upstream: mock, ingress: openai-responses,
       egress: bedrock-anthropic }
@@ -266,6 +269,45 @@ for i in $(seq 1 100); do
 done
 [ -n "$NGXW" ] || { echo "nginx worker not found" >&2; exit 1; }
 
+# --- LiteLLM (ONLY=all; LITELLM=0 skips it): the Python gateway most teams run, on the same pass-through
+# work. Its proxy (the version pinned here, installed once into .venv-bench, ~760 MB) forwards the same chat
+# request to the mock's OpenAI path, set up as its docs do it: an openai/ model with an api_base, a master
+# key, one worker, its default logging. drop_params: LiteLLM refuses `temperature` for gpt-5 otherwise
+# (mini-proxy and nginx forward it); like mini-proxy's route, it renames max_tokens for gpt-5.
+LITELLM=${LITELLM:-1}
+LITELLM_VERSION=1.108.7
+LITELLM_PID=""; LITELLM_KEY=""
+if [ "$ONLY" = all ] && [ "$LITELLM" = 1 ]; then
+  LVENV=$ROOT/.venv-bench
+  if [ ! -f "$LVENV/.litellm-$LITELLM_VERSION" ]; then
+    log "installing litellm[proxy]==$LITELLM_VERSION into .venv-bench (once; ~1.5 min)"
+    if { python3 -m venv "$LVENV" && "$LVENV/bin/pip" install -q "litellm[proxy]==$LITELLM_VERSION" \
+         && touch "$LVENV/.litellm-$LITELLM_VERSION"; } >"$TMP/litellm-install.log" 2>&1; then :; else
+      log "LiteLLM could not be installed (offline? $TMP/litellm-install.log): its rows are left out"
+    fi
+  fi
+  if [ -f "$LVENV/.litellm-$LITELLM_VERSION" ]; then
+    cat >"$TMP/litellm.yaml" <<EOF
+model_list:
+  - model_name: gpt-5
+    litellm_params: {model: openai/gpt-5, api_base: "http://127.0.0.1:$P_MOCK/v1/openai/v1", api_key: bench-token}
+litellm_settings:
+  drop_params: true
+EOF
+    LITELLM_KEY=sk-bench-$RANDOM$RANDOM-litellm
+    LITELLM_MASTER_KEY=$LITELLM_KEY LITELLM_LOCAL_MODEL_COST_MAP=True LITELLM_TELEMETRY=False \
+      "$LVENV/bin/litellm" --config "$TMP/litellm.yaml" --host 127.0.0.1 --port "$P_LITELLM" --num_workers 1 \
+      >"$TMP/litellm.log" 2>&1 &
+    LITELLM_PID=$!; PIDS+=("$LITELLM_PID")
+    for _ in $(seq 1 120); do (exec 3<>"/dev/tcp/127.0.0.1/$P_LITELLM") 2>/dev/null && break; sleep 0.5; done
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$P_LITELLM") 2>/dev/null; then
+      log "LiteLLM did not start within 60 s ($TMP/litellm.log): its rows are left out"
+      kill "$LITELLM_PID" 2>/dev/null || true; LITELLM_PID=""
+    fi
+  fi
+fi
+LITELLM_V=""; if [ -n "$LITELLM_PID" ]; then LITELLM_V=$LITELLM_VERSION; fi
+
 # Idle RSS: fresh processes, nothing served yet.
 RSS_IDLE_MP1=$(rss_kb "$MP1"); RSS_IDLE_MP2=$(rss_kb "$MP2")
 RSS_IDLE_NGX=$(( $(rss_kb "$NGX") + $(rss_kb "$NGXW") ))
@@ -283,7 +325,7 @@ SSE_BEDROCK='{"anthropic_version":"bedrock-2023-05-31",'$MSG',"max_tokens":64}'
 SSE_BEDROCK_PATH="/v1/bedrock/model/anthropic.claude-sonnet-4-5$SSE_OPT-v1:0/invoke-with-response-stream"
 
 # Each target: name port path body pid-of-the-proxy ("-" for direct).
-declare -A T_PORT T_PATH T_BODY T_PID T_FILE
+declare -A T_PORT T_PATH T_BODY T_PID T_FILE T_AUTH
 def() { T_PORT[$1]=$2; T_PATH[$1]=$3; T_BODY[$1]=$4; T_PID[$1]=$5; }
 def pt/direct "$P_MOCK" /v1/openai/v1/chat/completions "$CHAT_BODY" -
 def pt/nginx "$P_NGX" /openai/v1/chat/completions "$CHAT_BODY" "$NGXW"
@@ -291,6 +333,9 @@ def pt/mp1 "$P_MP1" /openai/v1/chat/completions "$CHAT_BODY" "$MP1"
 def pt/mp2 "$P_MP2" /openai/v1/chat/completions "$CHAT_BODY" "$MP2"
 # The floor cannot rewrite the path (nor max_tokens): it is sent the mock's own path.
 [ "$FLOOR" = 1 ] && def pt/floor "$P_FLOOR" /v1/openai/v1/chat/completions "$CHAT_BODY" "$FWD"
+if [ -n "$LITELLM_PID" ]; then
+  def pt/litellm "$P_LITELLM" /v1/chat/completions "$CHAT_BODY" "$LITELLM_PID"; T_AUTH[pt/litellm]="Bearer $LITELLM_KEY"
+fi
 def tr/direct "$P_MOCK" "$BEDROCK_PATH" "$BEDROCK_BODY" -
 def tr/mp1 "$P_MP1" /provider/bedrock/format/openai/v1/chat/completions "$TR_BODY" "$MP1"
 def tr/mp2 "$P_MP2" /provider/bedrock/format/openai/v1/chat/completions "$TR_BODY" "$MP2"
@@ -308,10 +353,11 @@ fi
 
 # Every route answers 200 before anything is measured.
 for t in "${!T_PORT[@]}"; do
-  code=$(python3 - "${T_PORT[$t]}" "${T_PATH[$t]}" "${T_BODY[$t]}" <<'EOF'
+  code=$(python3 - "${T_PORT[$t]}" "${T_PATH[$t]}" "${T_BODY[$t]}" "${T_AUTH[$t]:-}" <<'EOF'
 import http.client, sys
 c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=5)
-c.request("POST", sys.argv[2], sys.argv[3], {"Content-Type": "application/json"})
+auth = {"Authorization": sys.argv[4]} if sys.argv[4] else {}
+c.request("POST", sys.argv[2], sys.argv[3], {"Content-Type": "application/json", **auth})
 r = c.getresponse(); r.read(); print(r.status)
 EOF
 )
@@ -339,7 +385,7 @@ run_wrk() {  # target conns duration round
     out=$(BENCH_PATH=${T_PATH[$t]} BENCH_BODY_FILE=${T_FILE[$t]} BENCH_BETA=$CC_BETA wrk -t1 -c"$c" -d"${d}s" \
           --timeout 5s --latency -s "$ROOT/bench/claude_code.lua" "http://127.0.0.1:${T_PORT[$t]}")
   else
-    out=$(BENCH_PATH=${T_PATH[$t]} BENCH_BODY=${T_BODY[$t]} wrk -t1 -c"$c" -d"${d}s" --timeout 5s --latency \
+    out=$(BENCH_PATH=${T_PATH[$t]} BENCH_BODY=${T_BODY[$t]} BENCH_AUTH=${T_AUTH[$t]:-} wrk -t1 -c"$c" -d"${d}s" --timeout 5s --latency \
           -s "$ROOT/bench/post.lua" "http://127.0.0.1:${T_PORT[$t]}")
   fi
   a0=0; [ "$pid" != - ] && a0=$(cpu_ticks "$pid") && s1=$(sys_ticks "$pid")
@@ -366,12 +412,16 @@ run_wrk() {  # target conns duration round
 # ONLY=logging skip it. (Not indented: the block is most of the script.)
 STARTUP=(); SLOW={}; IDLE_MP={}; IDLE_NGX={}; SIZE=0; SWIFT_LIBS=0
 if [ "$ONLY" = all ]; then
-RR_TARGETS="pt/direct pt/nginx pt/mp1 pt/mp2${FWD:+ pt/floor} tr/direct tr/mp1 tr/mp2"
+RR_TARGETS="pt/direct pt/nginx pt/mp1 pt/mp2${FWD:+ pt/floor}${LITELLM_PID:+ pt/litellm} tr/direct tr/mp1 tr/mp2"
 log "warm-up"
 for t in $RR_TARGETS; do run_wrk "$t" 32 1 warm; done
 for round in $(seq 1 "$ROUNDS"); do
   for c in $CONNS; do
-    for t in $RR_TARGETS; do run_wrk "$t" "$c" "$DURATION" "$round"; done
+    for t in $RR_TARGETS; do
+      # LiteLLM serves tens to hundreds of requests a second here: 256 connections would only time out.
+      if [ "$t" = pt/litellm ] && [ "$c" -gt 32 ]; then continue; fi
+      run_wrk "$t" "$c" "$DURATION" "$round"
+    done
   done
 done
 
@@ -527,6 +577,8 @@ if [ "$ONLY" = all ] || [ "$ONLY" = claude-code ]; then
 #   cc/mp1       the Anthropic route: the bedrock-claude profile cuts the body, then it is translated;
 #   cc/nginx     nginx forwarding, byte for byte, the Bedrock body mini-proxy sends (captured below);
 #   cc/direct    that Bedrock body straight to the mock's invoke path;
+#   cc/mp1raw    that Bedrock body through mini-proxy's passthrough route /raw/* (no JSON work: the body is
+#                streamed as it arrives), i.e. nginx's work: the floor of mini-proxy's own I/O path;
 #   ccpt/mp1     the same client bytes (and header) through the OpenAI pass-through route;
 #   ccpt/direct  those bytes straight to the mock's chat path.
 # Runs last, so that its large bodies do not weigh on the memory figures above.
@@ -554,11 +606,12 @@ EOF
 def cc/direct "$P_MOCK" "$CC_INVOKE" "" -
 def cc/nginx "$P_NGX" "${CC_INVOKE#/v1}" "" "$NGXW"
 def cc/mp1 "$P_MP1" "$CC_PATH" "" "$MP1"
+def cc/mp1raw "$P_MP1" "/raw${CC_INVOKE#/v1}" "" "$MP1"
 def ccpt/direct "$P_MOCK" /v1/openai/v1/chat/completions "" -
 def ccpt/mp1 "$P_MP1" /openai/v1/chat/completions "" "$MP1"
-T_FILE[cc/direct]=$CC_BEDROCK; T_FILE[cc/nginx]=$CC_BEDROCK
+T_FILE[cc/direct]=$CC_BEDROCK; T_FILE[cc/nginx]=$CC_BEDROCK; T_FILE[cc/mp1raw]=$CC_BEDROCK
 T_FILE[cc/mp1]=$CC_BODY; T_FILE[ccpt/direct]=$CC_BODY; T_FILE[ccpt/mp1]=$CC_BODY
-CC_TARGETS="cc/direct cc/nginx cc/mp1 ccpt/direct ccpt/mp1"
+CC_TARGETS="cc/direct cc/nginx cc/mp1 cc/mp1raw ccpt/direct ccpt/mp1"
 for t in $CC_TARGETS; do
   code=$(python3 - "${T_PORT[$t]}" "${T_PATH[$t]}" "${T_FILE[$t]}" "$CC_BETA" <<'EOF'
 import http.client, sys
@@ -661,7 +714,7 @@ export WRK_TSV KERNEL_TSV SSE_JSONL SSE_CLIENT SLOW IDLE_MP IDLE_NGX SIZE SWIFT_
 export CC_BODY_BYTES CC_BEDROCK_BYTES CC_BETA CC_INVOKE CC_DURATION
 export HUGE_JSONL=${HUGE_JSONL:-} HUGE_N=${HUGE_N:-} HUGE_SECONDS=${HUGE_SECONDS:-}
 export LOG_TSV LOG_FS LG_TOKEN LG_SAMPLE_TEXT LG_SAMPLE_JSON LG_SAMPLE_NGINX
-export RSS_IDLE_MP1 RSS_IDLE_MP2 RSS_IDLE_NGX MP1 MP2 NGXW FWD
+export RSS_IDLE_MP1 RSS_IDLE_MP2 RSS_IDLE_NGX MP1 MP2 NGXW FWD LITELLM_V
 export STARTUP_JSON="[$(IFS=,; echo "${STARTUP[*]}")]"
 export ELAPSED=$(( $(date +%s) - T_START ))
 export NGINX_VERSION=$("$NGINX" -v 2>&1 | sed 's/^nginx version: //')
