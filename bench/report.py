@@ -402,8 +402,12 @@ def ssem(route, t, n):
         return None
     per = baseline.get((route, t), max(r["events_max"] for r in rs))
     lost = sum(max(0, per * n - r["events"]) for r in rs)
-    return {"ttfe": med([r["ttfe_ms_p50"] for r in rs]), "ttfe_max": med([r["ttfe_ms_max"] for r in rs]),
-            "gap": med([r["gap_ms_max"] for r in rs]), "lost": lost, "per": per,
+    def medv(key):  # None when no run of this target got an event (all streams refused or cut)
+        vs = [r[key] for r in rs if r[key] is not None]
+        return med(vs) if vs else None
+
+    return {"ttfe": medv("ttfe_ms_p50"), "ttfe_max": medv("ttfe_ms_max"),
+            "gap": medv("gap_ms_max"), "lost": lost, "per": per,
             "incomplete": sum(r["incomplete"] + r["non200"] for r in rs),
             "rss": [r["rss_peak_kb"] for r in rs]}
 
@@ -414,25 +418,26 @@ worst_add_ttfe32, worst_add_gap, lost1000 = None, None, 0
 for route in routes:
     for n in streams:
         d, m = ssem(route, "direct", n), ssem(route, "mp1", n)
-        if not (d and m):
+        if n == max(streams) and m:
+            lost1000 += m["lost"] + m["incomplete"]
+        if not (d and m) or None in (d["ttfe"], m["ttfe"], d["gap"], m["gap"]):
             continue
         at, ag = m["ttfe"] - d["ttfe"], m["gap"] - d["gap"]
         if n == 32:
             worst_add_ttfe32 = at if worst_add_ttfe32 is None else max(worst_add_ttfe32, at)
         worst_add_gap = ag if worst_add_gap is None else max(worst_add_gap, ag)
-        if n == max(streams):
-            lost1000 += m["lost"] + m["incomplete"]
 # The same at 32 streams with the proxy on a core of its own (client and mock share the other).
 worst_pinned = None
 for route in routes:
     d, m = ssem(route, "direct@pinned", 32), ssem(route, "mp1@pinned", 32)
-    if d and m:
+    if d and m and d["ttfe"] is not None and m["ttfe"] is not None:
         at = m["ttfe"] - d["ttfe"]
         worst_pinned = at if worst_pinned is None else max(worst_pinned, at)
 # The peers on openai-chat, the one route they serve: "(openai-chat: nginx -0.027, floor +0.010 ms)".
 def sse_peers(t_suffix, n, key, names):
     d = ssem("openai-chat", "direct" + t_suffix, n)
-    parts = [f"{t} {m[key] - d[key]:+.3f}" for t in names for m in [ssem("openai-chat", t + t_suffix, n)] if m and d]
+    parts = [f"{t} {m[key] - d[key]:+.3f}" for t in names for m in [ssem("openai-chat", t + t_suffix, n)]
+             if m and d and m[key] is not None and d[key] is not None]
     return f"openai-chat: {' / '.join(parts)} ms" if parts else ""
 
 
@@ -558,7 +563,7 @@ if kernel:
 P(f"## SSE: 64 events 20 ms apart per stream (our client, `{E.get('SSE_CLIENT', 'bench/loadclient.py sse')}`)")
 P("")
 def sse_added(m, d, t):  # "+first event" and "+worst gap" vs direct, as table cells ("" for direct itself)
-    if not d or t == "direct":
+    if not d or t == "direct" or None in (m["ttfe"], d["ttfe"], m["gap"], d["gap"]):
         return "", ""
     return f"{m['ttfe'] - d['ttfe']:+.3f}", f"{m['gap'] - d['gap']:+.3f}"
 

@@ -322,7 +322,8 @@ SSE_OPT='+chunks=64+delay=20'
 SSE_CHAT='{"model":"gpt-5'$SSE_OPT'",'$MSG',"max_tokens":64,"stream":true}'
 SSE_ANTH='{"model":"claude-sonnet-4-5'$SSE_OPT'",'$MSG',"max_tokens":64,"stream":true}'
 SSE_BEDROCK='{"anthropic_version":"bedrock-2023-05-31",'$MSG',"max_tokens":64}'
-SSE_BEDROCK_PATH="/v1/bedrock/model/anthropic.claude-sonnet-4-5$SSE_OPT-v1:0/invoke-with-response-stream"
+# Dateless ids take -v1 on Bedrock (never -v1:0: the strict mock refuses it), as mini-proxy maps claude-sonnet-4-5.
+SSE_BEDROCK_PATH="/v1/bedrock/model/anthropic.claude-sonnet-4-5$SSE_OPT-v1/invoke-with-response-stream"
 
 # Each target: name port path body pid-of-the-proxy ("-" for direct).
 declare -A T_PORT T_PATH T_BODY T_PID T_FILE T_AUTH
