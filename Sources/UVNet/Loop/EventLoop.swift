@@ -23,6 +23,8 @@ package final class EventLoop {
     /// timeout then costs no allocation, no handle set-up and no close callback.
     private var spareTimers: [Timer] = []
     static let spareTimerLimit = 1024
+    /// The deadlines of this loop's owners (exchanges), on one timer.
+    package let deadlines: DeadlineQueue
 
     /// An empty buffer with the capacity an earlier message left: fill it, write it, `returnScratch`
     /// it. Up to `scratchPoolSize` may be out at once (a header block and the message it goes into);
@@ -86,6 +88,7 @@ package final class EventLoop {
         EventLoop.keepsLargeBuffers
         handle = .allocate(capacity: 1)
         uv_loop_init(handle)
+        deadlines = DeadlineQueue(loopHandle: handle)
         readBuffer = .allocate(byteCount: 64 * 1024, alignment: 16)
         clearBuffer = .allocate(byteCount: 64 * 1024, alignment: 16)
         encryptScratch.reserveCapacity(80 * 1024)
@@ -98,6 +101,7 @@ package final class EventLoop {
     }
 
     deinit {
+        deadlines.close()
         for t in spareTimers where t.takeFromSpares() { t.close() }
         spareTimers.removeAll()
         uv_close(UnsafeMutableRawPointer(wakeup).assumingMemoryBound(to: uv_handle_t.self), nil)

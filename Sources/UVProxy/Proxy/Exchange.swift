@@ -11,7 +11,7 @@ import HTTP1
 /// on the loop and runs the actions it answers with the loop's objects (connection, timers,
 /// translator, meter, log). Every failure ends as an error in the client's dialect, or, once a
 /// stream started, an error event and a clean end.
-final class Exchange: UpstreamConnectionUser, ClientObserver {
+final class Exchange: UpstreamConnectionUser, ClientObserver, DeadlineOwner {
     private typealias Machine = ExchangeStateMachine<LoopExchangeEnvironment>
 
     private let worker: ProxyWorker
@@ -43,6 +43,9 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     /// When the request last went out (for the log's time to first byte).
     private var requestSentAt: UInt64 = 0
     private var retryTimer: Timer?
+    /// The first-byte and idle deadlines (`armDeadline`): the exchange's entry in its loop's
+    /// `DeadlineQueue`, from the first deadline to `finish`.
+    private var deadline = Deadline()
     /// What the connection or the credential said when it failed (for the machine's `answer`).
     private var failure: (stream: StreamError?, credential: APIError?) = (nil, nil)
     /// The upstream's response: head, framing, body pieces, whether the connection may be reused.
@@ -98,6 +101,11 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
                           fallbacks: route.fallbacks.count,
                           bodyStreamed: route.action.isPassthrough && request.head.framing != .none,
                           passthrough: route.action.isPassthrough, startedAt: startedAt)
+    }
+
+    deinit {
+        // `finish` leaves; an exchange dropped without it must not stay in the queue (it holds its owner unretained).
+        if deadline.joined { worker.loop.deadlines.leave(&deadline) }
     }
 
     private static func target(_ route: CompiledRoute) -> Machine.Target {
@@ -233,9 +241,9 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         case .sendRequest:
             sendRequest()
         case .armDeadline(let ms):
-            // First-byte and idle deadlines run on the client connection's timer (no timer, and no
-            // closure, per exchange).
-            client.armExchangeTimer(ms)
+            // On the loop's deadline queue: no timer, no closure and no allocation per exchange, and
+            // a deadline that moves later touches no timer.
+            if ms == 0 { loop.deadlines.clear(deadline) } else { loop.deadlines.set(&deadline, owner: self, in: ms) }
         case .startRetryTimer(let wait, let kind):
             switch kind {
             case .connect: worker.metrics?.retry(route: meter.route, reason: .connect)
@@ -844,7 +852,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
 
     /// The first-byte or idle deadline armed with `armDeadline` passed: the machine re-arms it (bytes
     /// kept coming, or the client is the slow side) or answers 504.
-    func exchangeTimerFired() {
+    func deadlinePassed() {
         handle(.deadline)
     }
 
@@ -915,6 +923,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
             retryTimer = nil
             loop.recycleTimer(t)
         }
+        loop.deadlines.leave(&deadline)
         stopPings()
         if client.observer === self { client.observer = nil }
         if let w = watcher { facts = w.facts }
