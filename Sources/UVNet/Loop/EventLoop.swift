@@ -127,6 +127,9 @@ package final class EventLoop {
     /// Milliseconds, the loop's cached clock.
     package var now: UInt64 { uv_now(handle) }
 
+    /// The same clock as a value to keep: reading it retains nothing.
+    package var clock: LoopClock { LoopClock(loop: UnsafeMutableRawPointer(handle)) }
+
     /// Queues `job` to run on this loop's thread. Safe from any thread.
     package func execute(_ job: @escaping @Sendable () -> Void) {
         lock.lock()
@@ -159,6 +162,15 @@ package final class EventLoop {
 }
 
 extension EventLoop: @unchecked Sendable {}
+
+/// A loop's cached clock (`EventLoop.now`) as a plain value. The exchange's state machine reads the time
+/// on every upstream read; through a loop reference held unowned each read retained and released the loop.
+package struct LoopClock {
+    private let loop: UnsafeMutableRawPointer
+    fileprivate init(loop: UnsafeMutableRawPointer) { self.loop = loop }
+    /// Milliseconds, valid while the loop lives.
+    package var now: UInt64 { uv_now(loop.assumingMemoryBound(to: uv_loop_t.self)) }
+}
 
 private func eventLoopWakeupCallback(_ async: UnsafeMutablePointer<uv_async_t>?) {
     guard let async, let data = async.pointee.data else { return }

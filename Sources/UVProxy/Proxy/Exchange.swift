@@ -496,28 +496,63 @@ final class Exchange: UpstreamConnectionUser, ClientObserver, DeadlineOwner {
     /// Acts on what one read of the upstream says, event by event, while the exchange reads it.
     private func readResponse(_ bytes: UnsafeRawBufferPointer) {
         var input = bytes
-        // A body that came whole with its head may be answered from the read buffer.
-        // (The head itself, not `response.head`: reading that optional copied the head once more.)
-        var headInThisRead: HTTPResponseHead?
+        if !response.isReadingBody, !readHead(&input) { return }
+        // The body: one or two steps per stream event, with no head in the values passed.
         while machine.isSending {
-            switch response.read(&input) {
+            switch response.nextBody(&input) {
             case .needMore:
                 return
-            case .head(let head):
-                beginBody(head)
-                headInThisRead = head
             case .body(let piece):
-                if let head = headInThisRead, respondInPlace(head: head, body: piece) { return }
-                headInThisRead = nil
                 deliver(piece)
+                // The usual stream event: one chunk, the whole read.
+                if input.isEmpty, response.needsBytes { return }
             case .end(let reusable):
                 completeBody(reusable: reusable)
                 return
-            case .failure(let failure):
-                fail(.badGateway(failure.message))
+            case .failure:
+                fail(.badGateway(response.failureMessage))
                 return
             }
         }
+    }
+
+    /// Reads up to the response head and acts on it. A body that came whole with its head may be
+    /// answered from the read buffer at once (the head itself is passed on, not `response.head`:
+    /// reading that optional copied the head once more). True: the body follows in `input`.
+    private func readHead(_ input: inout UnsafeRawBufferPointer) -> Bool {
+        while machine.isSending {
+            switch response.read(&input) {
+            case .needMore:
+                return false
+            case .head(let head):
+                beginBody(head)
+                guard machine.isSending else { return false }
+                switch response.nextBody(&input) {
+                case .needMore:
+                    return false
+                case .body(let piece):
+                    if respondInPlace(head: head, body: piece) { return false }
+                    deliver(piece)
+                    return true
+                case .end(let reusable):
+                    completeBody(reusable: reusable)
+                    return false
+                case .failure:
+                    fail(.badGateway(response.failureMessage))
+                    return false
+                }
+            case .body(let piece):
+                deliver(piece)
+                return true
+            case .end(let reusable):
+                completeBody(reusable: reusable)
+                return false
+            case .failure(let failure):
+                fail(.badGateway(failure.message))
+                return false
+            }
+        }
+        return false
     }
 
     private func beginBody(_ head: HTTPResponseHead) {
@@ -1048,8 +1083,15 @@ extension APIError {
 struct LoopExchangeEnvironment: ExchangeEnvironment {
     unowned(unsafe) let worker: ProxyWorker
     unowned(unsafe) let primary: CompiledRoute
+    let clock: LoopClock
 
-    var now: UInt64 { worker.loop.now }
+    init(worker: ProxyWorker, primary: CompiledRoute) {
+        self.worker = worker
+        self.primary = primary
+        clock = worker.loop.clock
+    }
+
+    var now: UInt64 { clock.now }
     var wallNow: Int { time(nil) }
     func jitter() -> Double { Double.random(in: 0...1) }
 

@@ -75,6 +75,7 @@ package final class HTTPServerConnection: TCPStreamDelegate {
         let t = stream.loop.takeTimer()
         timer = t
         stream.delegate = self
+        stream.offersReadTargets = true
         t.setAction { [unowned self] in self.timerFired() }
         armTimer(settings.headTimeoutMs, .head)
         stream.startReading()
