@@ -73,6 +73,8 @@ final class Exchange: UpstreamConnectionUser, ClientObserver, DeadlineOwner {
     private var facts = AnswerFacts()
     /// Reads the facts of a 2xx stream as it goes to the client (nil: not a stream, or nobody looks).
     private var watcher: StreamWatcher?
+    /// `watcher != nil`, kept apart: testing the optional took an outlined tag read per stream event.
+    private var watching = false
     /// `loop.now` when the (last try's) response head came, and when the first token went to the client.
     private var headAt: UInt64 = 0
     private var firstTokenAt: UInt64 = 0
@@ -564,7 +566,8 @@ final class Exchange: UpstreamConnectionUser, ClientObserver, DeadlineOwner {
         meter.responseHead(stream: isStream && (200..<300).contains(head.status))
         headAt = loop.now
         watcher = nil
-        if isStream, (200..<300).contains(head.status), observed { watcher = StreamWatcher(dialect: clientDialect) }
+        watching = isStream && (200..<300).contains(head.status) && observed
+        if watching { watcher = StreamWatcher(dialect: clientDialect) }
         let shouldRetry = head.status >= 400 && !bodyStreamed ? head.value("x-should-retry") : nil
         let actions = machine.handle(.head(status: head.status, isStream: isStream, shouldRetry: shouldRetry))
         if !machine.retryCandidate, !primary.fallbacks.isEmpty, head.status < 500 {
@@ -636,12 +639,12 @@ final class Exchange: UpstreamConnectionUser, ClientObserver, DeadlineOwner {
             if !out.isEmpty {
                 bytesToClient += out.count
                 client.streamWrite(out)
-                if watcher != nil { out.withUnsafeBytes { watch($0) } }
+                if watching { out.withUnsafeBytes { watch($0) } }
             }
         case .rawStream:
             bytesToClient += piece.count
             client.streamWrite(piece)
-            if watcher != nil {
+            if watching {
                 watch(piece)
             } else if piece.count == bytesToClient, piece.count == response.contentLength, observed,
                       (200..<300).contains(upstreamStatus), let i = responseContentType,
@@ -655,7 +658,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver, DeadlineOwner {
     /// Stream bytes that went to the client: the watcher reads them; the first token's time is noted.
     @inline(__always)
     private func watch(_ bytes: UnsafeRawBufferPointer) {
-        guard watcher != nil else { return }
+        guard watching else { return }
         watcher!.feed(bytes)
         if firstTokenAt == 0, watcher!.facts.firstToken { firstTokenAt = loop.now }
     }

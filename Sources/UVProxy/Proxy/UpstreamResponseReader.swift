@@ -130,6 +130,7 @@ struct UpstreamResponseReader {
 
     /// `read` once the head is in (`isReadingBody`, or after): the next body event of `input`. Unlike
     /// `read`, a piece that ends a chunk leaves `input` after the chunk's closing CRLF when it is there.
+    @inline(__always)
     mutating func nextBody(_ input: inout UnsafeRawBufferPointer) -> BodyStep {
         switch state {
         case .body:
@@ -197,6 +198,7 @@ struct UpstreamResponseReader {
 
     /// `takingChunkEnd`: `nextBody`'s callers take a chunk's closing CRLF with its data (`read` leaves
     /// `input` right after each body piece).
+    @inline(__always)
     private mutating func readBody(_ input: inout UnsafeRawBufferPointer, takingChunkEnd: Bool = false) -> BodyStep {
         switch framing {
         case .contentLength:
