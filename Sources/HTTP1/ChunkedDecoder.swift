@@ -17,8 +17,9 @@ package enum ChunkedStep {
     case needMore
     /// The last chunk and the trailers were read; bytes after `consumed` belong to the next message.
     case done(consumed: Int)
-    /// The body is malformed; the error is sticky.
-    case failure(HTTPParseError)
+    /// The body is malformed (`ChunkedDecoder.error` says how); sticky. No payload, so that a step is
+    /// a plain value (returned in registers, nothing to destroy): `next` runs once or twice per stream event.
+    case failure
 }
 
 /// An incremental decoder for the chunked transfer coding (RFC 9112 section 7.1).
@@ -58,6 +59,9 @@ package struct ChunkedDecoder: Sendable {
     /// True once the last chunk and trailers were read.
     package var isDone: Bool { state == .done }
 
+    /// Why the body is malformed, once `next` or `decode` said it is.
+    package var error: HTTPParseError? { failure }
+
     /// Decodes as much of `input` as possible, passing each run of body bytes to `body` (spans of
     /// the input, valid only during the call). After `.done`, further calls answer `.done(consumed: 0)`.
     package mutating func decode(
@@ -73,8 +77,8 @@ package struct ChunkedDecoder: Sendable {
                 return .needMore(consumed: input.count)
             case .done(let consumed):
                 return .done(consumed: offset &+ consumed)
-            case .failure(let error):
-                return .failure(error)
+            case .failure:
+                return .failure(failure!)
             }
         }
     }
@@ -82,8 +86,10 @@ package struct ChunkedDecoder: Sendable {
     /// Decodes `input` up to the end of its first run of body bytes, the end of the body, or the end of
     /// the input, whichever comes first: the pull form of `decode`, for a caller that hands each run on
     /// as a value rather than through a closure. Call again with the bytes after `consumed`.
-    package mutating func next(_ input: UnsafeRawBufferPointer) -> ChunkedStep {
-        if let failure { return .failure(failure) }
+    /// `takingChunkEnd`: a run that ends its chunk also takes the chunk's closing CRLF when it follows in
+    /// `input` (counted in `consumed`), so that a chunk that came whole (an SSE event) is one call, not two.
+    package mutating func next(_ input: UnsafeRawBufferPointer, takingChunkEnd: Bool = false) -> ChunkedStep {
+        if failure != nil { return .failure }
         if state == .done { return .done(consumed: 0) }
         let n = input.count
         var i = 0
@@ -92,10 +98,18 @@ package struct ChunkedDecoder: Sendable {
                 let take = Swift.min(remaining, n &- i)
                 remaining &-= take
                 bodyBytes &+= take
-                if remaining == 0 { state = .dataCR }
                 let end = i &+ take
-                position &+= end
-                return .body(UnsafeRawBufferPointer(rebasing: input[i..<end]), consumed: end)
+                var used = end
+                if remaining == 0 {
+                    if takingChunkEnd, n &- end >= 2, input[end] == HTTPBytes.cr, input[end &+ 1] == HTTPBytes.lf {
+                        state = .sizeStart
+                        used = end &+ 2
+                    } else {
+                        state = .dataCR
+                    }
+                }
+                position &+= used
+                return .body(UnsafeRawBufferPointer(rebasing: input[i..<end]), consumed: used)
             }
             let b = input[i]
             if var error = step(b) {
@@ -115,7 +129,7 @@ package struct ChunkedDecoder: Sendable {
 
     private mutating func fail(_ error: HTTPParseError) -> ChunkedStep {
         failure = error
-        return .failure(error)
+        return .failure
     }
 
     /// One byte of a size line, a data terminator or the trailers. Returns an error or nil.

@@ -23,6 +23,8 @@ package final class EventLoop {
     /// timeout then costs no allocation, no handle set-up and no close callback.
     private var spareTimers: [Timer] = []
     static let spareTimerLimit = 1024
+    /// The deadlines of this loop's owners (exchanges), on one timer.
+    package let deadlines: DeadlineQueue
 
     /// An empty buffer with the capacity an earlier message left: fill it, write it, `returnScratch`
     /// it. Up to `scratchPoolSize` may be out at once (a header block and the message it goes into);
@@ -86,6 +88,7 @@ package final class EventLoop {
         EventLoop.keepsLargeBuffers
         handle = .allocate(capacity: 1)
         uv_loop_init(handle)
+        deadlines = DeadlineQueue(loopHandle: handle)
         readBuffer = .allocate(byteCount: 64 * 1024, alignment: 16)
         clearBuffer = .allocate(byteCount: 64 * 1024, alignment: 16)
         encryptScratch.reserveCapacity(80 * 1024)
@@ -98,6 +101,7 @@ package final class EventLoop {
     }
 
     deinit {
+        deadlines.close()
         for t in spareTimers where t.takeFromSpares() { t.close() }
         spareTimers.removeAll()
         uv_close(UnsafeMutableRawPointer(wakeup).assumingMemoryBound(to: uv_handle_t.self), nil)
@@ -122,6 +126,9 @@ package final class EventLoop {
 
     /// Milliseconds, the loop's cached clock.
     package var now: UInt64 { uv_now(handle) }
+
+    /// The same clock as a value to keep: reading it retains nothing.
+    package var clock: LoopClock { LoopClock(loop: UnsafeMutableRawPointer(handle)) }
 
     /// Queues `job` to run on this loop's thread. Safe from any thread.
     package func execute(_ job: @escaping @Sendable () -> Void) {
@@ -155,6 +162,15 @@ package final class EventLoop {
 }
 
 extension EventLoop: @unchecked Sendable {}
+
+/// A loop's cached clock (`EventLoop.now`) as a plain value. The exchange's state machine reads the time
+/// on every upstream read; through a loop reference held unowned each read retained and released the loop.
+package struct LoopClock {
+    private let loop: UnsafeMutableRawPointer
+    fileprivate init(loop: UnsafeMutableRawPointer) { self.loop = loop }
+    /// Milliseconds, valid while the loop lives.
+    package var now: UInt64 { uv_now(loop.assumingMemoryBound(to: uv_loop_t.self)) }
+}
 
 private func eventLoopWakeupCallback(_ async: UnsafeMutablePointer<uv_async_t>?) {
     guard let async, let data = async.pointee.data else { return }

@@ -11,9 +11,13 @@ package final class Timer {
     private(set) var spare = false
     private var keepsLoopAlive = false
 
-    package init(loop: EventLoop) {
+    package convenience init(loop: EventLoop) {
+        self.init(loopHandle: loop.handle)
+    }
+
+    init(loopHandle: UnsafeMutablePointer<uv_loop_t>) {
         handle = mallocStruct(uv_timer_t.self)
-        uv_timer_init(loop.handle, handle)
+        uv_timer_init(loopHandle, handle)
         // Lifetime: balanced in timerCloseCallback.
         handle.pointee.data = Unmanaged.passRetained(self).toOpaque()
         uv_unref(asHandle(handle))

@@ -51,6 +51,9 @@ package final class TCPStream {
     package let loop: EventLoop
     private let handle: UnsafeMutablePointer<uv_tcp_t>
     package var delegate: (any TCPStreamDelegate)?
+    /// The delegate may give reads a place of its own (`streamReadTarget`). Off, every read goes to the
+    /// loop's buffer without asking: an upstream stream's reads (one per event) skip the call.
+    package var offersReadTargets = false
     package private(set) var tls: TLSSession?
     /// Bytes handed to libuv and not yet written to the socket.
     private(set) var pendingWriteBytes = 0
@@ -516,7 +519,7 @@ private func tcpStreamAllocCallback(
 ) {
     guard let h, let buf, let data = h.pointee.data else { return }
     let stream = Unmanaged<TCPStream>.fromOpaque(data).takeUnretainedValue()
-    if stream.tls == nil, let target = stream.delegate?.streamReadTarget(stream) {
+    if stream.offersReadTargets, stream.tls == nil, let target = stream.delegate?.streamReadTarget(stream) {
         // An empty one makes libuv skip this read (UV_ENOBUFS, which `didRead` ignores).
         buf.pointee = uv_buf_t(base: target.baseAddress?.assumingMemoryBound(to: CChar.self), len: target.count)
         return

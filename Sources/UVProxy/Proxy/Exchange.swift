@@ -11,7 +11,7 @@ import HTTP1
 /// on the loop and runs the actions it answers with the loop's objects (connection, timers,
 /// translator, meter, log). Every failure ends as an error in the client's dialect, or, once a
 /// stream started, an error event and a clean end.
-final class Exchange: UpstreamConnectionUser, ClientObserver {
+final class Exchange: UpstreamConnectionUser, ClientObserver, DeadlineOwner {
     private typealias Machine = ExchangeStateMachine<LoopExchangeEnvironment>
 
     private let worker: ProxyWorker
@@ -43,6 +43,9 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     /// When the request last went out (for the log's time to first byte).
     private var requestSentAt: UInt64 = 0
     private var retryTimer: Timer?
+    /// The first-byte and idle deadlines (`armDeadline`): the exchange's entry in its loop's
+    /// `DeadlineQueue`, from the first deadline to `finish`.
+    private var deadline = Deadline()
     /// What the connection or the credential said when it failed (for the machine's `answer`).
     private var failure: (stream: StreamError?, credential: APIError?) = (nil, nil)
     /// The upstream's response: head, framing, body pieces, whether the connection may be reused.
@@ -70,6 +73,8 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     private var facts = AnswerFacts()
     /// Reads the facts of a 2xx stream as it goes to the client (nil: not a stream, or nobody looks).
     private var watcher: StreamWatcher?
+    /// `watcher != nil`, kept apart: testing the optional took an outlined tag read per stream event.
+    private var watching = false
     /// `loop.now` when the (last try's) response head came, and when the first token went to the client.
     private var headAt: UInt64 = 0
     private var firstTokenAt: UInt64 = 0
@@ -98,6 +103,11 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
                           fallbacks: route.fallbacks.count,
                           bodyStreamed: route.action.isPassthrough && request.head.framing != .none,
                           passthrough: route.action.isPassthrough, startedAt: startedAt)
+    }
+
+    deinit {
+        // `finish` leaves; an exchange dropped without it must not stay in the queue (it holds its owner unretained).
+        if deadline.joined { worker.loop.deadlines.leave(&deadline) }
     }
 
     private static func target(_ route: CompiledRoute) -> Machine.Target {
@@ -233,9 +243,9 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         case .sendRequest:
             sendRequest()
         case .armDeadline(let ms):
-            // First-byte and idle deadlines run on the client connection's timer (no timer, and no
-            // closure, per exchange).
-            client.armExchangeTimer(ms)
+            // On the loop's deadline queue: no timer, no closure and no allocation per exchange, and
+            // a deadline that moves later touches no timer.
+            if ms == 0 { loop.deadlines.clear(deadline) } else { loop.deadlines.set(&deadline, owner: self, in: ms) }
         case .startRetryTimer(let wait, let kind):
             switch kind {
             case .connect: worker.metrics?.retry(route: meter.route, reason: .connect)
@@ -488,28 +498,63 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     /// Acts on what one read of the upstream says, event by event, while the exchange reads it.
     private func readResponse(_ bytes: UnsafeRawBufferPointer) {
         var input = bytes
-        // A body that came whole with its head may be answered from the read buffer.
-        // (The head itself, not `response.head`: reading that optional copied the head once more.)
-        var headInThisRead: HTTPResponseHead?
+        if !response.isReadingBody, !readHead(&input) { return }
+        // The body: one or two steps per stream event, with no head in the values passed.
         while machine.isSending {
-            switch response.read(&input) {
+            switch response.nextBody(&input) {
             case .needMore:
                 return
-            case .head(let head):
-                beginBody(head)
-                headInThisRead = head
             case .body(let piece):
-                if let head = headInThisRead, respondInPlace(head: head, body: piece) { return }
-                headInThisRead = nil
                 deliver(piece)
+                // The usual stream event: one chunk, the whole read.
+                if input.isEmpty, response.needsBytes { return }
             case .end(let reusable):
                 completeBody(reusable: reusable)
                 return
-            case .failure(let failure):
-                fail(.badGateway(failure.message))
+            case .failure:
+                fail(.badGateway(response.failureMessage))
                 return
             }
         }
+    }
+
+    /// Reads up to the response head and acts on it. A body that came whole with its head may be
+    /// answered from the read buffer at once (the head itself is passed on, not `response.head`:
+    /// reading that optional copied the head once more). True: the body follows in `input`.
+    private func readHead(_ input: inout UnsafeRawBufferPointer) -> Bool {
+        while machine.isSending {
+            switch response.read(&input) {
+            case .needMore:
+                return false
+            case .head(let head):
+                beginBody(head)
+                guard machine.isSending else { return false }
+                switch response.nextBody(&input) {
+                case .needMore:
+                    return false
+                case .body(let piece):
+                    if respondInPlace(head: head, body: piece) { return false }
+                    deliver(piece)
+                    return true
+                case .end(let reusable):
+                    completeBody(reusable: reusable)
+                    return false
+                case .failure:
+                    fail(.badGateway(response.failureMessage))
+                    return false
+                }
+            case .body(let piece):
+                deliver(piece)
+                return true
+            case .end(let reusable):
+                completeBody(reusable: reusable)
+                return false
+            case .failure(let failure):
+                fail(.badGateway(failure.message))
+                return false
+            }
+        }
+        return false
     }
 
     private func beginBody(_ head: HTTPResponseHead) {
@@ -521,7 +566,8 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         meter.responseHead(stream: isStream && (200..<300).contains(head.status))
         headAt = loop.now
         watcher = nil
-        if isStream, (200..<300).contains(head.status), observed { watcher = StreamWatcher(dialect: clientDialect) }
+        watching = isStream && (200..<300).contains(head.status) && observed
+        if watching { watcher = StreamWatcher(dialect: clientDialect) }
         let shouldRetry = head.status >= 400 && !bodyStreamed ? head.value("x-should-retry") : nil
         let actions = machine.handle(.head(status: head.status, isStream: isStream, shouldRetry: shouldRetry))
         if !machine.retryCandidate, !primary.fallbacks.isEmpty, head.status < 500 {
@@ -593,12 +639,12 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
             if !out.isEmpty {
                 bytesToClient += out.count
                 client.streamWrite(out)
-                if watcher != nil { out.withUnsafeBytes { watch($0) } }
+                if watching { out.withUnsafeBytes { watch($0) } }
             }
         case .rawStream:
             bytesToClient += piece.count
             client.streamWrite(piece)
-            if watcher != nil {
+            if watching {
                 watch(piece)
             } else if piece.count == bytesToClient, piece.count == response.contentLength, observed,
                       (200..<300).contains(upstreamStatus), let i = responseContentType,
@@ -612,7 +658,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     /// Stream bytes that went to the client: the watcher reads them; the first token's time is noted.
     @inline(__always)
     private func watch(_ bytes: UnsafeRawBufferPointer) {
-        guard watcher != nil else { return }
+        guard watching else { return }
         watcher!.feed(bytes)
         if firstTokenAt == 0, watcher!.facts.firstToken { firstTokenAt = loop.now }
     }
@@ -844,7 +890,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
 
     /// The first-byte or idle deadline armed with `armDeadline` passed: the machine re-arms it (bytes
     /// kept coming, or the client is the slow side) or answers 504.
-    func exchangeTimerFired() {
+    func deadlinePassed() {
         handle(.deadline)
     }
 
@@ -915,6 +961,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
             retryTimer = nil
             loop.recycleTimer(t)
         }
+        loop.deadlines.leave(&deadline)
         stopPings()
         if client.observer === self { client.observer = nil }
         if let w = watcher { facts = w.facts }
@@ -1039,8 +1086,15 @@ extension APIError {
 struct LoopExchangeEnvironment: ExchangeEnvironment {
     unowned(unsafe) let worker: ProxyWorker
     unowned(unsafe) let primary: CompiledRoute
+    let clock: LoopClock
 
-    var now: UInt64 { worker.loop.now }
+    init(worker: ProxyWorker, primary: CompiledRoute) {
+        self.worker = worker
+        self.primary = primary
+        clock = worker.loop.clock
+    }
+
+    var now: UInt64 { clock.now }
     var wallNow: Int { time(nil) }
     func jitter() -> Double { Double.random(in: 0...1) }
 

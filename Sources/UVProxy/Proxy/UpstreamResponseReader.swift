@@ -25,6 +25,16 @@ struct UpstreamResponseReader {
         case failure(Failure)
     }
 
+    /// What one call of `readBody` found: `Event` without the head, so that a stream's reads (one or
+    /// two calls per event) pass a value in registers, not a head-sized enum to destroy.
+    enum BodyStep {
+        case needMore
+        case body(UnsafeRawBufferPointer)
+        case end(reusable: Bool)
+        /// `failureMessage` says why; sticky until `begin`.
+        case failure
+    }
+
     /// Why a response cannot be read on.
     struct Failure: Error, Equatable {
         enum Kind: Equatable { case invalidHead, invalidChunked }
@@ -82,6 +92,20 @@ struct UpstreamResponseReader {
     /// True while the response's body is being read (after `.head`, before `.end`).
     var isReadingBody: Bool { state == .body }
 
+    /// With its input used up, the body can only wait for more bytes (`nextBody` would answer
+    /// `.needMore`): a stream's read that ends with an event's last byte need not ask again.
+    var needsBytes: Bool {
+        guard state == .body else { return false }
+        switch framing {
+        case .chunked, .untilClose: return true
+        case .contentLength: return remaining > 0
+        case .none: return false
+        }
+    }
+
+    /// Why the response cannot be read on, once it cannot.
+    var failureMessage: String { failure?.message ?? "" }
+
     /// Reads from `input` up to the next event; `input` is left holding the bytes not yet read. Call
     /// again until `.needMore` (or `.end` / `.failure`); an empty input still yields `.end` for a head
     /// without body. Bytes after the response's end are left in `input` (the caller drops them).
@@ -91,11 +115,34 @@ struct UpstreamResponseReader {
         case .head:
             return readHead(&input)
         case .body:
-            return readBody(&input)
+            switch readBody(&input) {
+            case .needMore: return .needMore
+            case .body(let piece): return .body(piece)
+            case .end(let reusable): return .end(reusable: reusable)
+            case .failure: return .failure(failure!)
+            }
         case .ended:
             return .needMore
         case .failed:
             return .failure(failure!)
+        }
+    }
+
+    /// `read` once the head is in (`isReadingBody`, or after): the next body event of `input`. Unlike
+    /// `read`, a piece that ends a chunk leaves `input` after the chunk's closing CRLF when it is there.
+    @inline(__always)
+    mutating func nextBody(_ input: inout UnsafeRawBufferPointer) -> BodyStep {
+        switch state {
+        case .body:
+            if input.count > 0 { receivedBytes = true }
+            return readBody(&input, takingChunkEnd: true)
+        case .failed:
+            return .failure
+        case .head:
+            assertionFailure("nextBody before the response head")
+            return .needMore
+        case .ended:
+            return .needMore
         }
     }
 
@@ -149,7 +196,10 @@ struct UpstreamResponseReader {
         }
     }
 
-    private mutating func readBody(_ input: inout UnsafeRawBufferPointer) -> Event {
+    /// `takingChunkEnd`: `nextBody`'s callers take a chunk's closing CRLF with its data (`read` leaves
+    /// `input` right after each body piece).
+    @inline(__always)
+    private mutating func readBody(_ input: inout UnsafeRawBufferPointer, takingChunkEnd: Bool = false) -> BodyStep {
         switch framing {
         case .contentLength:
             if remaining == 0 { return end() }
@@ -160,7 +210,8 @@ struct UpstreamResponseReader {
             input = UnsafeRawBufferPointer(rebasing: input[n...])
             return .body(piece)
         case .chunked:
-            switch chunked.next(input) {
+            if input.isEmpty { return .needMore }
+            switch chunked.next(input, takingChunkEnd: takingChunkEnd) {
             case .body(let piece, let consumed):
                 input = UnsafeRawBufferPointer(rebasing: input[consumed...])
                 return .body(piece)
@@ -170,8 +221,9 @@ struct UpstreamResponseReader {
             case .done(let consumed):
                 input = UnsafeRawBufferPointer(rebasing: input[consumed...])
                 return end()
-            case .failure(let e):
-                return fail(.invalidChunked, "upstream sent invalid chunked framing: \(e.message)")
+            case .failure:
+                _ = fail(.invalidChunked, "upstream sent invalid chunked framing: \(chunked.error?.message ?? "")")
+                return .failure
             }
         case .untilClose:
             if input.isEmpty { return .needMore }
@@ -183,7 +235,7 @@ struct UpstreamResponseReader {
         }
     }
 
-    private mutating func end() -> Event {
+    private mutating func end() -> BodyStep {
         state = .ended
         return .end(reusable: keepAlive && framing != .untilClose)
     }

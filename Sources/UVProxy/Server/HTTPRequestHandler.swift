@@ -36,8 +36,6 @@ package protocol ClientObserver: AnyObject {
     func clientWritable()
     /// The client went away (EOF, reset, timeout): abandon the upstream at once.
     func clientGone()
-    /// The deadline armed with `HTTPServerConnection.armExchangeTimer` passed.
-    func exchangeTimerFired()
     /// A piece of a streamed request body (valid only during the call).
     func clientBody(_ bytes: UnsafeRawBufferPointer)
     /// The streamed request body ended.
@@ -45,7 +43,6 @@ package protocol ClientObserver: AnyObject {
 }
 
 extension ClientObserver {
-    package func exchangeTimerFired() {}
     package func clientBody(_ bytes: UnsafeRawBufferPointer) {}
     package func clientBodyEnd() {}
 }

@@ -90,7 +90,8 @@ struct HTTPRequestReader {
             case .done(let consumed):
                 state = .head
                 return (.end, consumed)
-            case .failure(let error):
+            case .failure:
+                let error = chunked.error!
                 state = .failed(status: error.status, message: error.message)
                 return (.failure(status: error.status, message: error.message), input.count)
             }

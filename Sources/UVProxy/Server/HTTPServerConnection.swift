@@ -54,7 +54,7 @@ package final class HTTPServerConnection: TCPStreamDelegate {
     /// read again at once and find nothing (EAGAIN). The next ask answers "not now" instead.
     private var bodyEndedByRead = false
     private var processing = false
-    /// Head, body, keep-alive and exchange deadlines; a spare of the loop's, handed back on close.
+    /// Head, body and keep-alive deadlines (an exchange keeps its own); a spare of the loop's, handed back on close.
     private var timer: Timer?
     /// The exchange in flight, told about backpressure and disconnects. Held strongly: the
     /// connection owns its exchange until the response is finished (the cycle ends there).
@@ -75,6 +75,7 @@ package final class HTTPServerConnection: TCPStreamDelegate {
         let t = stream.loop.takeTimer()
         timer = t
         stream.delegate = self
+        stream.offersReadTargets = true
         t.setAction { [unowned self] in self.timerFired() }
         armTimer(settings.headTimeoutMs, .head)
         stream.startReading()
@@ -361,7 +362,7 @@ package final class HTTPServerConnection: TCPStreamDelegate {
     }
 
     /// What the connection's one timer currently guards.
-    private enum TimerPurpose { case head, body, keepAlive, exchange }
+    private enum TimerPurpose { case head, body, keepAlive }
     private var timerPurpose = TimerPurpose.head
     private var timerMs: UInt64 = 0
 
@@ -371,16 +372,8 @@ package final class HTTPServerConnection: TCPStreamDelegate {
         if ms == 0 { timer?.disarm() } else { timer?.arm(in: ms) }
     }
 
-    /// Lets the exchange in flight use this connection's timer for its own deadlines (first byte,
-    /// idle): one timer per connection, re-armed without allocating.
-    func armExchangeTimer(_ ms: UInt64) {
-        armTimer(ms, .exchange)
-    }
-
     private func timerFired() {
         switch (timerPurpose, state) {
-        case (.exchange, .waitingResponse), (.exchange, .streaming):
-            observer?.exchangeTimerFired()
         case (.keepAlive, .head) where pending.isEmpty && parserIdle, (.head, .head) where pending.isEmpty && parserIdle:
             close()  // idle keep-alive (or a silent client): close quietly
         case (_, .head), (_, .body):

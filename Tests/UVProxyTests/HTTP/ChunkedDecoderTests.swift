@@ -142,6 +142,64 @@ final class ChunkedDecoderTests: XCTestCase {
         XCTAssertEqual("\r\n0\r\n\r\n".bytes.withUnsafeBytes { decoder.decode($0) { _ in } }, .done(consumed: 7))
         XCTAssertEqual("more".bytes.withUnsafeBytes { decoder.decode($0) { _ in } }, .done(consumed: 0))
     }
+
+    /// `next(takingChunkEnd: true)` takes a chunk's closing CRLF with its data when both are in the input
+    /// (an SSE event that is one chunk in one read is then one call), and only a real CRLF; without the
+    /// flag, or split, the CRLF is read by the next call.
+    func testNextTakesTheClosingCRLFWithTheDataWhenAsked() {
+        func step(_ d: inout ChunkedDecoder, _ s: String, taking: Bool = true) -> (String?, Int, done: Bool, failed: Bool) {
+            s.bytes.withUnsafeBytes { p in
+                switch d.next(p, takingChunkEnd: taking) {
+                case .body(let span, let consumed): return (String(decoding: span, as: UTF8.self), consumed, false, false)
+                case .needMore: return (nil, p.count, false, false)
+                case .done(let consumed): return (nil, consumed, true, false)
+                case .failure: return (nil, 0, false, true)
+                }
+            }
+        }
+        var d = ChunkedDecoder(maxBodyBytes: 1 << 20)
+        var r = step(&d, "5\r\nhello\r\n7\r\nworld!!\r\n0\r\n\r\n")
+        XCTAssertEqual(r.0, "hello")
+        XCTAssertEqual(r.1, 10, "the CRLF after the data was not taken")
+        r = step(&d, "7\r\nworld!!\r\n0\r\n\r\n")
+        XCTAssertEqual(r.0, "world!!")
+        XCTAssertEqual(r.1, 12)
+        r = step(&d, "0\r\n\r\n")
+        XCTAssertTrue(r.done)
+        XCTAssertEqual(r.1, 5)
+        // Not asked: the data's end, as before.
+        d = ChunkedDecoder(maxBodyBytes: 1 << 20)
+        r = step(&d, "5\r\nhello\r\n0\r\n\r\n", taking: false)
+        XCTAssertEqual(r.1, 8)
+        r = step(&d, "\r\n0\r\n\r\n", taking: false)
+        XCTAssertTrue(r.done)
+        XCTAssertEqual(r.1, 7)
+        // Only the CR came: it is left for the next call, with the LF.
+        d = ChunkedDecoder(maxBodyBytes: 1 << 20)
+        r = step(&d, "3\r\nabc\r")
+        XCTAssertEqual(r.0, "abc")
+        XCTAssertEqual(r.1, 6)
+        r = step(&d, "\r\n0\r\n\r\n")
+        XCTAssertTrue(r.done)
+        XCTAssertEqual(r.1, 7)
+        // A chunk's data split from its CRLF: the CRLF comes with the next call.
+        d = ChunkedDecoder(maxBodyBytes: 1 << 20)
+        r = step(&d, "3\r\nab")
+        XCTAssertEqual(r.0, "ab")
+        r = step(&d, "c\r\n0\r\n\r\n")
+        XCTAssertEqual(r.0, "c")
+        XCTAssertEqual(r.1, 3)
+        r = step(&d, "0\r\n\r\n")
+        XCTAssertTrue(r.done)
+        // Two bytes that are not CRLF after the data: not taken, and an error when read.
+        d = ChunkedDecoder(maxBodyBytes: 1 << 20)
+        r = step(&d, "3\r\nabcXY")
+        XCTAssertEqual(r.0, "abc")
+        XCTAssertEqual(r.1, 6)
+        r = step(&d, "XY")
+        XCTAssertTrue(r.failed)
+        XCTAssertEqual(d.error?.code, .badChunkData)
+    }
 }
 
 extension ChunkedDecoderTests.Vector {

@@ -261,3 +261,111 @@ final class UpstreamResponseReaderTests: XCTestCase {
 extension UpstreamResponseReader.Event {
     var isNeedMore: Bool { if case .needMore = self { return true } else { return false } }
 }
+
+/// `nextBody`, the exchange's body loop (no head in the values it returns; a chunk's closing CRLF taken
+/// with its data): for every vector, fed whole, byte by byte and split at every index, the same body,
+/// end, reuse and failure as `read`.
+final class UpstreamResponseReaderNextBodyTests: XCTestCase {
+    typealias Outcome = UpstreamResponseReaderTests.Outcome
+
+    /// `read` up to the head, `nextBody` after it.
+    static func run(_ chunks: [[UInt8]]) -> Outcome {
+        var reader = UpstreamResponseReader()
+        reader.begin(isHeadRequest: false)
+        var status: Int?
+        var framing = HTTPBodyFraming.none
+        var body: [UInt8] = []
+        var ended: Bool?
+        var trailing = 0
+        for chunk in chunks {
+            if ended != nil {
+                trailing += chunk.count
+                continue
+            }
+            let result: Outcome? = chunk.withUnsafeBytes { whole in
+                var input = whole
+                while status == nil {
+                    switch reader.read(&input) {
+                    case .needMore: return nil
+                    case .head(let head):
+                        status = head.status
+                        framing = head.framing
+                    case .failure(let f): return .failed(f.kind, f.message)
+                    case .body, .end:
+                        XCTFail("a body event before the head")
+                        return nil
+                    }
+                }
+                while true {
+                    let before = input
+                    switch reader.nextBody(&input) {
+                    case .needMore:
+                        XCTAssertEqual(input.count, 0, "needMore leaves nothing unread")
+                        return nil
+                    case .body(let piece):
+                        XCTAssertGreaterThan(piece.count, 0)
+                        XCTAssertTrue(piece.baseAddress! >= before.baseAddress!
+                                      && piece.baseAddress! + piece.count <= before.baseAddress! + before.count,
+                                      "body pieces are spans of the input")
+                        // What is left starts right after the piece, or after the chunk's CRLF taken with it.
+                        let skipped = input.baseAddress! - (piece.baseAddress! + piece.count)
+                        XCTAssertTrue(skipped == 0 || skipped == 2, "skipped \(skipped) bytes after a piece")
+                        body += piece
+                        if input.isEmpty {
+                            // `needsBytes` says what asking again with nothing would answer (a copy asks).
+                            var probe = reader
+                            var nothing = input
+                            var waits = false
+                            if case .needMore = probe.nextBody(&nothing) { waits = true }
+                            XCTAssertEqual(reader.needsBytes, waits)
+                        }
+                    case .end(let reusable):
+                        ended = reusable
+                        trailing += input.count
+                        var more = input
+                        if case .needMore = reader.nextBody(&more) {} else { XCTFail("events after the end") }
+                        return nil
+                    case .failure:
+                        var again = input
+                        guard case .failure = reader.nextBody(&again) else {
+                            XCTFail("a failure is sticky")
+                            return nil
+                        }
+                        return .failed(.invalidChunked, reader.failureMessage)
+                    }
+                }
+            }
+            if let result { return result }
+        }
+        let text = String(decoding: body, as: UTF8.self)
+        if let reusable = ended {
+            return .ended(status: status!, framing: framing, body: text, reusable: reusable, trailing: trailing)
+        }
+        return .open(status: status, body: text)
+    }
+
+    func testNextBodyAgreesWithRead() {
+        let head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+        let sse = (1...5).map { i -> String in
+            let event = "data: {\"i\":\(i)}\n\n"
+            return String(event.utf8.count, radix: 16) + "\r\n" + event + "\r\n"
+        }.joined()
+        let wires = [
+            head + sse + "0\r\n\r\n",
+            head + sse + "0\r\n\r\nHTTP/1.1 200",  // bytes after the end
+            head + "5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nTrailer: x\r\n\r\n",
+            head + "5\r\nhello\r\n",  // open
+            head + "5\r\nhelloXX",  // no CRLF after the data
+            head + "5\r\nhello\r\nzz\r\n",  // not hexadecimal
+            "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",
+            "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhel",
+            "HTTP/1.1 204 No Content\r\n\r\n",
+        ]
+        for wire in wires {
+            let bytes = Array(wire.utf8)
+            let viaRead = UpstreamResponseReaderTests.run([bytes])
+            let viaNextBody = Feeding.agree(bytes, name: wire) { Self.run($0) }
+            XCTAssertEqual(viaNextBody, viaRead, wire)
+        }
+    }
+}
