@@ -62,6 +62,14 @@ public enum AnswerReader {
         return facts
     }
 
+    /// `json`'s reading, into `facts` (emptied first): for a caller that keeps the facts in a stored
+    /// property, which this fills in place.
+    public static func json(_ body: UnsafeRawBufferPointer, dialect: Dialect, model: Bool = true, stop: Bool = true,
+                            into facts: inout AnswerFacts) {
+        facts = AnswerFacts()
+        read(body, dialect: dialect, model: model, stop: stop, into: &facts)
+    }
+
     /// `json`'s reading, into empty `facts`.
     static func read(_ body: UnsafeRawBufferPointer, dialect: Dialect, model: Bool, stop: Bool, into facts: inout AnswerFacts) {
         guard body.count > 0 else { return }

@@ -26,7 +26,9 @@ final class AccessLogBuffer {
         self.sink = sink
         storage = .allocate(capacity: sink.enabled ? Self.capacity : 1)
         guard sink.enabled else { return }
-        hook = IterationEndHook(loop: loop) { [unowned self] in self.flush() }
+        // Unowned and unchecked: the hook is closed (it never fires again) before this buffer goes
+        // (`close`, `deinit`); a checked `unowned` cost a strong retain and release per line.
+        hook = IterationEndHook(loop: loop) { [unowned(unsafe) self] in self.flush() }
     }
 
     deinit {
@@ -378,10 +380,16 @@ struct AccessLineWriter {
         }
     }
 
-    /// JSON string text: runs that need no escape are copied whole.
+    /// JSON string text: runs that need no escape are copied whole. Most values (ids, methods, paths,
+    /// model names, stop words) have no byte to escape: they are checked a word at a time, as
+    /// `oneLine` checks text, and copied in one piece; only a value with such a byte is walked.
     private mutating func putEscaped(_ b: UnsafeRawBufferPointer) {
         guard let p = b.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return }
         let n = b.count
+        if !Self.needsEscape(UnsafeRawPointer(p), n) {
+            put(b)
+            return
+        }
         var run = 0
         var i = 0
         while i < n {
@@ -516,6 +524,35 @@ struct AccessLineWriter {
     /// Some byte of `x` is `b`.
     @inline(__always) static func anyEqual(_ x: UInt64, _ b: UInt8) -> Bool {
         anyBelow(x ^ (0x0101_0101_0101_0101 &* UInt64(b)), 1)
+    }
+
+    /// Some byte of `p[0..<n]` needs a JSON escape: words of eight (or four) bytes are tested, the
+    /// last one overlapping the one before; below four bytes, byte by byte.
+    @inline(__always) static func needsEscape(_ p: UnsafeRawPointer, _ n: Int) -> Bool {
+        if n >= 8 {
+            var i = 0
+            let last = n &- 8
+            while true {
+                if !jsonPlain(p.loadUnaligned(fromByteOffset: i, as: UInt64.self)) { return true }
+                if i == last { return false }
+                i = min(i &+ 8, last)
+            }
+        }
+        if n >= 4 {
+            return !jsonPlain(p.loadUnaligned(as: UInt32.self)) || !jsonPlain(p.loadUnaligned(fromByteOffset: n &- 4, as: UInt32.self))
+        }
+        var i = 0
+        while i < n {
+            let c = p.load(fromByteOffset: i, as: UInt8.self)
+            if c < 0x20 || c == 0x22 || c == 0x5C { return true }
+            i &+= 1
+        }
+        return false
+    }
+
+    /// No byte of `x` needs a JSON escape (control bytes, quote, backslash).
+    @inline(__always) static func jsonPlain(_ x: UInt32) -> Bool {
+        !anyBelow(x, 0x20) && !anyBelow(x ^ 0x2222_2222, 1) && !anyBelow(x ^ 0x5C5C_5C5C, 1)
     }
 
     /// No byte of `x` needs a JSON escape (control bytes, quote, backslash).

@@ -26,7 +26,11 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     private var path: String { request.head.pathString }
     private let requestId: RequestID
     private let startedAt: UInt64
-    private var translator: (any ExchangeTranslator)?
+    private var translator: (any ExchangeTranslator)? {
+        // Asked once per translator, not per answer (a witness call and a retain of the existential).
+        didSet { translatorNamesModel = translator?.namesUpstreamModel == true }
+    }
+    private var translatorNamesModel = false
     /// Set with `clientModel` (no observer: the log lends it `inout` to the translator, in place).
     private var upstreamRequest: UpstreamRequest?
     /// `upstreamRequest?.clientModel`, kept apart: reading it through the optional copied the request.
@@ -98,6 +102,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
                           fallbacks: route.fallbacks.count,
                           bodyStreamed: route.action.isPassthrough && request.head.framing != .none,
                           passthrough: route.action.isPassthrough, startedAt: startedAt)
+        translatorNamesModel = translator?.namesUpstreamModel == true
     }
 
     private static func target(_ route: CompiledRoute) -> Machine.Target {
@@ -114,7 +119,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     /// The answer's own `model` is wanted: the log and the traces name the upstream model, and only a
     /// translator that does not know it leaves that to the answer (the metrics label the client's).
     private var readsAnswerModel: Bool {
-        readsAnswerWords && translator?.namesUpstreamModel != true
+        readsAnswerWords && !translatorNamesModel
     }
     /// The log or the traces look: they want the stop reason and the model, the metrics only the tokens.
     private var readsAnswerWords: Bool { worker.log.enabled || worker.tracer != nil }
@@ -558,7 +563,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
         requestIdAndCORSHeaders(into: &block)
         appendForwardedUpstreamHeaders(head, into: &block)
         bytesToClient = n
-        if observed { facts = AnswerReader.json(body, dialect: clientDialect, model: readsAnswerModel, stop: readsAnswerWords) }
+        if observed { readAnswer(body) }
         worker.inPlaceResponses &+= 1
         block.withUnsafeBytes { client.respond(status: head.status, headerBlock: $0, body: body) }
         loop.returnScratch(block)
@@ -604,7 +609,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
                       (200..<300).contains(upstreamStatus), let i = responseContentType,
                       response.head?.valueHasPrefix(at: i, "application/json") == true {
                 // A pass-through JSON answer that came whole in one read: its usage, read in place.
-                facts = AnswerReader.json(piece, dialect: clientDialect, model: readsAnswerModel, stop: readsAnswerWords)
+                readAnswer(piece)
             }
         }
     }
@@ -618,6 +623,12 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     }
 
     static let maxCollectedBytes = 64 << 20
+
+    /// The facts of a whole 2xx JSON answer to the client, read into `facts` in place (a returned
+    /// `AnswerFacts` was copied into it and the old one destroyed: ~100 instructions an answer).
+    private func readAnswer(_ body: UnsafeRawBufferPointer) {
+        AnswerReader.json(body, dialect: clientDialect, model: readsAnswerModel, stop: readsAnswerWords, into: &facts)
+    }
 
     /// The response ended; `reusable`: its framing and head let the connection carry another request.
     private func completeBody(reusable: Bool) {
@@ -657,7 +668,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
             let response = translator.clientResponse(status: head.status, contentType: head.value("content-type"),
                                                      body: collected, retryAfter: retryAfter)
             if observed, (200..<300).contains(response.status) {
-                facts = response.body.withUnsafeBytes { AnswerReader.json($0, dialect: clientDialect, model: readsAnswerModel, stop: readsAnswerWords) }
+                response.body.withUnsafeBytes { readAnswer($0) }
             }
             if clientStreamStarted {
                 // Keep-alive pings already started a 200 stream: the upstream's error becomes an error event.
