@@ -14,6 +14,10 @@ final class AccessLogBuffer {
     private let storage: UnsafeMutablePointer<UInt8>
     private var used = 0
     private var hook: IterationEndHook?
+    /// `hook` while it is open, read without a retain (a line asks it to fire; `hook` keeps it).
+    private unowned(unsafe) var openHook: IterationEndHook?
+    /// The loop this buffer's lines are made on (it outlives the buffer: the worker owns both).
+    private unowned(unsafe) let loop: EventLoop
     /// The formatted time of `cachedSecond` (`2026-12-06T20:15:32Z`).
     private var cachedSecond = -1
     private var cachedTime: (UInt64, UInt64, UInt64) = (0, 0, 0)
@@ -25,10 +29,12 @@ final class AccessLogBuffer {
     init(sink: AccessLog, loop: EventLoop) {
         self.sink = sink
         storage = .allocate(capacity: sink.enabled ? Self.capacity : 1)
+        self.loop = loop
         guard sink.enabled else { return }
         // Unowned and unchecked: the hook is closed (it never fires again) before this buffer goes
         // (`close`, `deinit`); a checked `unowned` cost a strong retain and release per line.
         hook = IterationEndHook(loop: loop) { [unowned(unsafe) self] in self.flush() }
+        openHook = hook
     }
 
     deinit {
@@ -38,10 +44,13 @@ final class AccessLogBuffer {
 
     var enabled: Bool { sink.enabled }
 
+    /// The loop's time (ms), read without retaining the loop.
+    var now: UInt64 { loop.now }
+
     /// Appends one line, built by `build` with the fields of `AccessLineWriter`.
     @inline(__always)
     func line(_ build: (inout AccessLineWriter) -> Void) {
-        guard let hook else { return }
+        guard let hook = openHook else { return }
         let now = time(nil)
         if now != cachedSecond { formatTime(now) }
         var w = AccessLineWriter(format: sink.format, into: storage + used, capacity: Self.capacity - used)
@@ -61,6 +70,7 @@ final class AccessLogBuffer {
     /// Writes what is left and stops (the worker's loop is ending).
     func close() {
         flush()
+        openHook = nil
         hook?.close()
         hook = nil
     }
@@ -394,7 +404,7 @@ struct AccessLineWriter {
         var i = 0
         while i < n {
             // Eight bytes at a time while none needs an escape (most text has none).
-            if i &+ 8 <= n, Self.jsonPlain(UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)) {
+            if i &+ 8 <= n, Self.jsonPlainWord(UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)) {
                 i &+= 8
                 continue
             }
@@ -533,7 +543,7 @@ struct AccessLineWriter {
             var i = 0
             let last = n &- 8
             while true {
-                if !jsonPlain(p.loadUnaligned(fromByteOffset: i, as: UInt64.self)) { return true }
+                if !jsonPlainWord(p.loadUnaligned(fromByteOffset: i, as: UInt64.self)) { return true }
                 if i == last { return false }
                 i = min(i &+ 8, last)
             }
@@ -550,9 +560,23 @@ struct AccessLineWriter {
         return false
     }
 
-    /// No byte of `x` needs a JSON escape (control bytes, quote, backslash).
+    /// No byte of `x` needs a JSON escape (control bytes, quote, backslash): the three word tests
+    /// of `jsonPlain(UInt64)` in one expression, without a branch between them.
     @inline(__always) static func jsonPlain(_ x: UInt32) -> Bool {
-        !anyBelow(x, 0x20) && !anyBelow(x ^ 0x2222_2222, 1) && !anyBelow(x ^ 0x5C5C_5C5C, 1)
+        let ones: UInt32 = 0x0101_0101
+        let q = x ^ 0x2222_2222
+        let s = x ^ 0x5C5C_5C5C
+        return ((x &- 0x2020_2020) & ~x | (q &- ones) & ~q | (s &- ones) & ~s) & 0x8080_8080 == 0
+    }
+
+    /// No byte of `x` needs a JSON escape (control bytes, quote, backslash), tested as one expression
+    /// (a byte below 0x20, a byte equal to 0x22, a byte equal to 0x5C: each the classic word test,
+    /// exact for "is there one"), without a branch between the three.
+    @inline(__always) static func jsonPlainWord(_ x: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let q = x ^ 0x2222_2222_2222_2222
+        let s = x ^ 0x5C5C_5C5C_5C5C_5C5C
+        return ((x &- 0x2020_2020_2020_2020) & ~x | (q &- ones) & ~q | (s &- ones) & ~s) & 0x8080_8080_8080_8080 == 0
     }
 
     /// No byte of `x` needs a JSON escape (control bytes, quote, backslash).

@@ -27,10 +27,11 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     private let requestId: RequestID
     private let startedAt: UInt64
     private var translator: (any ExchangeTranslator)? {
-        // Asked once per translator, not per answer (a witness call and a retain of the existential).
-        didSet { translatorNamesModel = translator?.namesUpstreamModel == true }
+        didSet { translatorNamesModel = nil }
     }
-    private var translatorNamesModel = false
+    /// `translator?.namesUpstreamModel`, asked once per translator and only when an answer is read
+    /// for the log or traces (a witness call and a retain of the existential each time it is asked).
+    private var translatorNamesModel: Bool?
     /// Set with `clientModel` (no observer: the log lends it `inout` to the translator, in place).
     private var upstreamRequest: UpstreamRequest?
     /// `upstreamRequest?.clientModel`, kept apart: reading it through the optional copied the request.
@@ -102,7 +103,6 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
                           fallbacks: route.fallbacks.count,
                           bodyStreamed: route.action.isPassthrough && request.head.framing != .none,
                           passthrough: route.action.isPassthrough, startedAt: startedAt)
-        translatorNamesModel = translator?.namesUpstreamModel == true
     }
 
     private static func target(_ route: CompiledRoute) -> Machine.Target {
@@ -119,7 +119,9 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     /// The answer's own `model` is wanted: the log and the traces name the upstream model, and only a
     /// translator that does not know it leaves that to the answer (the metrics label the client's).
     private var readsAnswerModel: Bool {
-        readsAnswerWords && !translatorNamesModel
+        guard readsAnswerWords else { return false }
+        if translatorNamesModel == nil { translatorNamesModel = translator?.namesUpstreamModel == true }
+        return !translatorNamesModel!
     }
     /// The log or the traces look: they want the stop reason and the model, the metrics only the tokens.
     private var readsAnswerWords: Bool { worker.log.enabled || worker.tracer != nil }
@@ -949,8 +951,9 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     @inline(never)
     private func logLine(status: Int, retries retriesTaken: Int, targetIndex: Int) {
         let head = request.head
-        let duration = loop.now - startedAt
-        let fields = route.logFields
+        let duration = worker.log.now - startedAt
+        let fields = route.logFields.spans
+        let translator = self.translator  // one retain for the two questions below
         worker.log.line { w in
             head.bytes.withUnsafeBytes { b in
                 w.begin(requestId: requestId, method: UnsafeRawBufferPointer(rebasing: b[head.method]),
