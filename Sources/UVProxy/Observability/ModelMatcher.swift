@@ -73,11 +73,16 @@ final class ModelMatcher {
     }
 
     /// `a[0..<n]` equals `b[0..<n]`: model names of 8 bytes or more compared as words (the first, the
-    /// last, overlapping, and those between), most mismatches at the first; shorter ones byte by byte.
+    /// last, overlapping, and those between), most mismatches at the first; 4 to 7 bytes as two
+    /// overlapping 4-byte words; shorter ones byte by byte.
     /// Not `memcmp`: a call costs more than the compare for names this short.
     @inline(__always)
     static func same(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ n: Int) -> Bool {
         guard n >= 8 else {
+            if n >= 4 {
+                return a.loadUnaligned(as: UInt32.self) == b.loadUnaligned(as: UInt32.self)
+                    && a.loadUnaligned(fromByteOffset: n &- 4, as: UInt32.self) == b.loadUnaligned(fromByteOffset: n &- 4, as: UInt32.self)
+            }
             var i = 0
             while i < n {
                 if a.load(fromByteOffset: i, as: UInt8.self) != b.load(fromByteOffset: i, as: UInt8.self) { return false }

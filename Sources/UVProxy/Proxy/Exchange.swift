@@ -950,11 +950,17 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     /// writes outgrew the optimizer's budget there and left calls to `count` and `min` in the line.
     @inline(never)
     private func logLine(status: Int, retries retriesTaken: Int, targetIndex: Int) {
+        // The worker (which this exchange keeps) keeps its log: used without a retain.
+        Unmanaged.passUnretained(worker.log)._withUnsafeGuaranteedRef { logLine(status: status, retries: retriesTaken, targetIndex: targetIndex, log: $0) }
+    }
+
+    @inline(__always)
+    private func logLine(status: Int, retries retriesTaken: Int, targetIndex: Int, log: AccessLogBuffer) {
         let head = request.head
-        let duration = worker.log.now - startedAt
+        let duration = log.now - startedAt
         let fields = route.logFields.spans
         let translator = self.translator  // one retain for the two questions below
-        worker.log.line { w in
+        log.line { w in
             head.bytes.withUnsafeBytes { b in
                 w.begin(requestId: requestId, method: UnsafeRawBufferPointer(rebasing: b[head.method]),
                         path: UnsafeRawBufferPointer(rebasing: b[head.pathRange]), status: status, durationMs: duration)

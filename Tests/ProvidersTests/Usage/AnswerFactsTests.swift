@@ -413,6 +413,30 @@ final class AnswerFactsTests: XCTestCase {
         }
     }
 
+    /// `json(_:dialect:into:)` leaves in the facts it is given exactly what `json` returns, whatever
+    /// they held before (an earlier answer's usage, stop reason, model, stream flags).
+    func testReadingIntoFactsReplacesWhatTheyHeld() {
+        var old = AnswerFacts()
+        old.usage = TokenUsage(input: 1, output: 2, cacheRead: 3, cacheCreation: 4, reasoning: 5)
+        old.stopReason = "length"
+        old.model = "a-model-name-longer-than-fifteen-bytes"
+        old.firstToken = true
+        old.ended = true
+        let bodies: [(Dialect, String)] = [
+            (.openAIChat, #"{"model":"gpt-5","choices":[{"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":2}}"#),
+            (.anthropicMessages, #"{"model":"claude-x","stop_reason":"end_turn","usage":{"input_tokens":1,"output_tokens":2}}"#),
+            (.openAIResponses, #"{"status":"completed","model":"m","usage":{"input_tokens":3,"output_tokens":8}}"#),
+            (.openAIChat, #"{"choices":[]}"#), (.anthropicMessages, "not json"),
+        ]
+        for (dialect, body) in bodies {
+            for (model, stop) in [(true, true), (false, true), (true, false), (false, false)] {
+                var facts = old
+                Array(body.utf8).withUnsafeBytes { AnswerReader.json($0, dialect: dialect, model: model, stop: stop, into: &facts) }
+                XCTAssertEqual(facts, Array(body.utf8).withUnsafeBytes { AnswerReader.json($0, dialect: dialect, model: model, stop: stop) }, body)
+            }
+        }
+    }
+
     /// `model: false` reads everything but the model, `stop: false` everything but the stop reason, on
     /// the key search and on the walk.
     func testAnswerModelLeftUnreadWhenNotWanted() {
