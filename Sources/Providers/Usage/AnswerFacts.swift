@@ -129,22 +129,23 @@ public enum AnswerReader {
     /// usage's or a top-level key of another name (`service_tier`, `system_fingerprint`), and a compact
     /// writer writes every key compactly. False (nothing read) when the object does not start so.
     static func compactChatUsage(_ b: UnsafeRawBufferPointer, from v: Int, into u: inout TokenUsage) -> Bool {
-        let n = b.count
-        guard let base = b.baseAddress, v + 17 < n, memcmp(base + v + 1, #""prompt_tokens":"#, 16) == 0,
-              let prompt = UsageKeys.int(b, v + 17)
-        else { return false }
-        if let ordered = UsageRun.openAIOrder(b, after: v + 17, prompt: prompt) {
-            u = ordered
-            return true
-        }
-        searchedChatUsage(b, from: v, prompt: prompt, into: &u)
+        guard let prompt = firstCount(b, from: v, #""prompt_tokens":"#) else { return false }
+        u = UsageRun.openAIOrder(b, after: v + 17, prompt: prompt) ?? searchedChatUsage(b, from: v, prompt: prompt)
         return true
     }
 
+    /// The count of the key `key` (quotes and colon included) that a usage object at `v` starts with.
+    @inline(__always)
+    static func firstCount(_ b: UnsafeRawBufferPointer, from v: Int, _ key: StaticString) -> Int? {
+        let k = key.utf8CodeUnitCount
+        guard let base = b.baseAddress, v >= 0, v + 1 + k < b.count, memcmp(base + v + 1, key.utf8Start, k) == 0 else { return nil }
+        return UsageKeys.int(b, v + 1 + k)
+    }
+
     /// `compactChatUsage`'s search for each key after `{"prompt_tokens":N` (keys in any order).
-    static func searchedChatUsage(_ b: UnsafeRawBufferPointer, from v: Int, prompt: Int, into u: inout TokenUsage) {
+    static func searchedChatUsage(_ b: UnsafeRawBufferPointer, from v: Int, prompt: Int) -> TokenUsage {
         let n = b.count
-        u.input = prompt
+        var u = TokenUsage(input: prompt)
         // By a byte that is rare among the usage's keys: `c` (it comes next), `h`, `g`.
         if let k = KeySearch.firstKey(b, #""completion_tokens":"#, anchor: 1, from: v + 17, before: n),
            let x = UsageKeys.int(b, KeySearch.valueStart(b, k + 20)) { u.output = x }
@@ -152,6 +153,7 @@ public enum AnswerReader {
            let x = UsageKeys.int(b, KeySearch.valueStart(b, k + 16)) { u.cacheRead = x }
         if let k = KeySearch.firstKey(b, #""reasoning_tokens":"#, anchor: 9, from: v + 17, before: n),
            let x = UsageKeys.int(b, KeySearch.valueStart(b, k + 19)) { u.reasoning = x }
+        return u
     }
 
     /// A stop or finish reason: the common ones as literals (no decoding), others decoded.
@@ -200,21 +202,15 @@ public enum AnswerReader {
     /// in `compactChatUsage`: Anthropic and Bedrock write the usage last, so every key after it is the
     /// usage's. False (nothing read) when the object does not start so.
     static func compactAnthropicUsage(_ b: UnsafeRawBufferPointer, from v: Int, into u: inout TokenUsage) -> Bool {
-        let n = b.count
-        guard let base = b.baseAddress, v + 16 < n, memcmp(base + v + 1, #""input_tokens":"#, 15) == 0,
-              let input = UsageKeys.int(b, v + 16)
-        else { return false }
-        if let ordered = UsageRun.anthropicOrder(b, after: v + 16, input: input) {
-            u = ordered
-            return true
-        }
-        searchedAnthropicUsage(b, from: v, input: input, into: &u)
+        guard let input = firstCount(b, from: v, #""input_tokens":"#) else { return false }
+        u = UsageRun.anthropicOrder(b, after: v + 16, input: input) ?? searchedAnthropicUsage(b, from: v, input: input)
         return true
     }
 
     /// `compactAnthropicUsage`'s search for each key after `{"input_tokens":N` (keys in any order).
-    static func searchedAnthropicUsage(_ b: UnsafeRawBufferPointer, from v: Int, input: Int, into u: inout TokenUsage) {
+    static func searchedAnthropicUsage(_ b: UnsafeRawBufferPointer, from v: Int, input: Int) -> TokenUsage {
         let n = b.count
+        var u = TokenUsage()
         // By the `h` of `cache` and the `p` of `output` (the keys before it have theirs in `input`).
         if let k = KeySearch.firstKey(b, #""cache_creation_input_tokens":"#, anchor: 4, from: v + 16, before: n),
            let x = UsageKeys.int(b, KeySearch.valueStart(b, k + 30)) { u.cacheCreation = x }
@@ -223,6 +219,7 @@ public enum AnswerReader {
         if let k = KeySearch.firstKey(b, #""output_tokens":"#, anchor: 4, from: v + 16, before: n),
            let x = UsageKeys.int(b, KeySearch.valueStart(b, k + 16)) { u.output = x }
         u.input = input + (u.cacheRead ?? 0) + (u.cacheCreation ?? 0)
+        return u
     }
 
     /// An Anthropic message walked member by member (the reference for `anthropicByKeys`).

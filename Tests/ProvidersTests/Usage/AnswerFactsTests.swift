@@ -341,29 +341,26 @@ final class AnswerFactsTests: XCTestCase {
             body.withUnsafeBytes { dialect == .openAIChat ? AnswerReader.chatByWalk($0, into: &f) : AnswerReader.anthropicByWalk($0, into: &f) }
             return f
         }
+        /// The usage object's offset and its first count (`prompt_tokens` or `input_tokens`), as the
+        /// compact readers start.
+        func start(_ dialect: Dialect, _ b: UnsafeRawBufferPointer) -> (v: Int, at: Int, first: Int)? {
+            guard let u = KeySearch.lastKey(b, #""usage":"#, anchor: 4, before: b.count) else { return nil }
+            let at = u + 8 + (dialect == .openAIChat ? 17 : 16)
+            guard at < b.count, let n = UsageKeys.int(b, at) else { return nil }
+            return (u + 8, at, n)
+        }
         func searched(_ dialect: Dialect, _ body: [UInt8]) -> TokenUsage? {
             body.withUnsafeBytes { b -> TokenUsage? in
-                guard let u = KeySearch.lastKey(b, #""usage":"#, anchor: 4, before: b.count) else { return nil }
-                let v = u + 8
-                let first = dialect == .openAIChat ? 17 : 16
-                guard v + first < b.count, let n = UsageKeys.int(b, v + first) else { return nil }
-                var t = TokenUsage()
-                if dialect == .openAIChat {
-                    AnswerReader.searchedChatUsage(b, from: v, prompt: n, into: &t)
-                } else {
-                    AnswerReader.searchedAnthropicUsage(b, from: v, input: n, into: &t)
-                }
-                return t
+                guard let s = start(dialect, b) else { return nil }
+                return dialect == .openAIChat ? AnswerReader.searchedChatUsage(b, from: s.v, prompt: s.first)
+                    : AnswerReader.searchedAnthropicUsage(b, from: s.v, input: s.first)
             }
         }
         func ordered(_ dialect: Dialect, _ body: [UInt8]) -> TokenUsage? {
             body.withUnsafeBytes { b -> TokenUsage? in
-                guard let u = KeySearch.lastKey(b, #""usage":"#, anchor: 4, before: b.count) else { return nil }
-                let v = u + 8
-                let first = dialect == .openAIChat ? 17 : 16
-                guard v + first < b.count, let n = UsageKeys.int(b, v + first) else { return nil }
-                return dialect == .openAIChat ? UsageRun.openAIOrder(b, after: v + first, prompt: n)
-                    : UsageRun.anthropicOrder(b, after: v + first, input: n)
+                guard let s = start(dialect, b) else { return nil }
+                return dialect == .openAIChat ? UsageRun.openAIOrder(b, after: s.at, prompt: s.first)
+                    : UsageRun.anthropicOrder(b, after: s.at, input: s.first)
             }
         }
         // Where the ordered read sees the usage object end (a `}` after `total_tokens`) the search
