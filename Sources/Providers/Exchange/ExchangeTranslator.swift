@@ -318,7 +318,9 @@ extension UpstreamRequest {
         }
         var t = template
         var p = path
-        return t.withUTF8 { tb in p.withUTF8 { pb in Self.modelSegment(UnsafeRawBufferPointer(tb), UnsafeRawBufferPointer(pb), body) } }
+        return t.withUTF8 { tb in
+            p.withUTF8 { pb in Self.modelSegment(UnsafeRawBufferPointer(tb), UnsafeRawBufferPointer(pb), body) }
+        }
     }
 
     /// `withModelSegment` on the bytes of the template and of the path.

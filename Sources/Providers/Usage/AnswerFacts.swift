@@ -138,7 +138,8 @@ public enum AnswerReader {
     @inline(__always)
     static func firstCount(_ b: UnsafeRawBufferPointer, from v: Int, _ key: StaticString) -> Int? {
         let k = key.utf8CodeUnitCount
-        guard let base = b.baseAddress, v >= 0, v + 1 + k < b.count, memcmp(base + v + 1, key.utf8Start, k) == 0 else { return nil }
+        guard let base = b.baseAddress, v >= 0, v + 1 + k < b.count, memcmp(base + v + 1, key.utf8Start, k) == 0
+        else { return nil }
         return UsageKeys.int(b, v + 1 + k)
     }
 

@@ -65,7 +65,8 @@ final class AccessLogBuffer {
     func flush() {
         guard used > 0 else { return }
         // This buffer keeps its sink: used without a retain.
-        Unmanaged.passUnretained(sink)._withUnsafeGuaranteedRef { $0.write(UnsafeRawBufferPointer(start: storage, count: used)) }
+        let lines = UnsafeRawBufferPointer(start: storage, count: used)
+        Unmanaged.passUnretained(sink)._withUnsafeGuaranteedRef { $0.write(lines) }
         used = 0
     }
 
@@ -567,7 +568,8 @@ struct AccessLineWriter {
             }
         }
         if n >= 4 {
-            return !jsonPlain(p.loadUnaligned(as: UInt32.self)) || !jsonPlain(p.loadUnaligned(fromByteOffset: n &- 4, as: UInt32.self))
+            return !jsonPlain(p.loadUnaligned(as: UInt32.self))
+                || !jsonPlain(p.loadUnaligned(fromByteOffset: n &- 4, as: UInt32.self))
         }
         var i = 0
         while i < n {

@@ -80,8 +80,9 @@ final class ModelMatcher {
     static func same(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ n: Int) -> Bool {
         guard n >= 8 else {
             if n >= 4 {
+                let last = n &- 4
                 return a.loadUnaligned(as: UInt32.self) == b.loadUnaligned(as: UInt32.self)
-                    && a.loadUnaligned(fromByteOffset: n &- 4, as: UInt32.self) == b.loadUnaligned(fromByteOffset: n &- 4, as: UInt32.self)
+                    && a.loadUnaligned(fromByteOffset: last, as: UInt32.self) == b.loadUnaligned(fromByteOffset: last, as: UInt32.self)
             }
             var i = 0
             while i < n {
@@ -90,13 +91,16 @@ final class ModelMatcher {
             }
             return true
         }
+        let last = n &- 8
         if a.loadUnaligned(as: UInt64.self) != b.loadUnaligned(as: UInt64.self)
-            || a.loadUnaligned(fromByteOffset: n &- 8, as: UInt64.self) != b.loadUnaligned(fromByteOffset: n &- 8, as: UInt64.self) {
+            || a.loadUnaligned(fromByteOffset: last, as: UInt64.self) != b.loadUnaligned(fromByteOffset: last, as: UInt64.self) {
             return false
         }
         var i = 8
         while i < n &- 8 {
-            if a.loadUnaligned(fromByteOffset: i, as: UInt64.self) != b.loadUnaligned(fromByteOffset: i, as: UInt64.self) { return false }
+            if a.loadUnaligned(fromByteOffset: i, as: UInt64.self) != b.loadUnaligned(fromByteOffset: i, as: UInt64.self) {
+                return false
+            }
             i &+= 8
         }
         return true

@@ -14,7 +14,9 @@ final class RouteLogFields: @unchecked Sendable {
         let routeJSON: UnsafeRawBufferPointer
 
         @inline(__always)
-        func upstream(_ format: AccessLog.Format) -> UnsafeRawBufferPointer { format == .text ? upstreamText : upstreamJSON }
+        func upstream(_ format: AccessLog.Format) -> UnsafeRawBufferPointer {
+            format == .text ? upstreamText : upstreamJSON
+        }
 
         @inline(__always)
         func route(_ format: AccessLog.Format) -> UnsafeRawBufferPointer { format == .text ? routeText : routeJSON }
@@ -38,11 +40,14 @@ final class RouteLogFields: @unchecked Sendable {
             route.withUnsafeBytes { r in format(.text) { $0.string("route", r) } },
             route.withUnsafeBytes { r in format(.json) { $0.string("route", r) } },
         ]
-        let storage = UnsafeMutableRawPointer.allocate(byteCount: max(1, pieces.reduce(0) { $0 + $1.count }), alignment: 8)
+        let total = pieces.reduce(0) { $0 + $1.count }
+        let storage = UnsafeMutableRawPointer.allocate(byteCount: max(1, total), alignment: 8)
         var spans: [UnsafeRawBufferPointer] = []
         var at = 0
         for piece in pieces {
-            piece.withUnsafeBytes { if let b = $0.baseAddress { (storage + at).copyMemory(from: b, byteCount: $0.count) } }
+            piece.withUnsafeBytes { p in
+                if let b = p.baseAddress { (storage + at).copyMemory(from: b, byteCount: p.count) }
+            }
             spans.append(UnsafeRawBufferPointer(start: storage + at, count: piece.count))
             at += piece.count
         }

@@ -951,7 +951,9 @@ final class Exchange: UpstreamConnectionUser, ClientObserver {
     @inline(never)
     private func logLine(status: Int, retries retriesTaken: Int, targetIndex: Int) {
         // The worker (which this exchange keeps) keeps its log: used without a retain.
-        Unmanaged.passUnretained(worker.log)._withUnsafeGuaranteedRef { logLine(status: status, retries: retriesTaken, targetIndex: targetIndex, log: $0) }
+        Unmanaged.passUnretained(worker.log)._withUnsafeGuaranteedRef {
+            logLine(status: status, retries: retriesTaken, targetIndex: targetIndex, log: $0)
+        }
     }
 
     @inline(__always)
