@@ -307,45 +307,58 @@ extension UpstreamRequest {
     /// not fit.
     @discardableResult
     public func withModelSegment(template: String, _ body: (UnsafeRawBufferPointer) -> Void) -> Bool {
+        // Native strings' own bytes (no copy of either String, no retain per call: the access log
+        // asks this of every Bedrock exchange); `withUTF8` on copies for any other.
+        if let found = template.utf8.withContiguousStorageIfAvailable({ tb in
+            path.utf8.withContiguousStorageIfAvailable { pb in
+                Self.modelSegment(UnsafeRawBufferPointer(tb), UnsafeRawBufferPointer(pb), body)
+            }
+        }), let found {
+            return found
+        }
         var t = template
         var p = path
-        return t.withUTF8 { tb -> Bool in
-            // The template's bytes before `{model}`.
-            guard let mark = Self.modelMark(UnsafeRawBufferPointer(tb)) else { return false }
-            return p.withUTF8 { pb -> Bool in
-                guard pb.count > mark, mark == 0 || memcmp(pb.baseAddress!, tb.baseAddress!, mark) == 0 else { return false }
-                let base = UnsafeRawPointer(pb.baseAddress!)
-                let end = memchr(base + mark, 0x2F, pb.count - mark).map { base.distance(to: UnsafeRawPointer($0)) } ?? pb.count
-                guard end > mark else { return false }
-                guard var pct = memchr(base + mark, 0x25, end - mark).map({ base.distance(to: UnsafeRawPointer($0)) }) else {
-                    body(UnsafeRawBufferPointer(start: base + mark, count: end - mark))
-                    return true
-                }
-                withUnsafeTemporaryAllocation(of: UInt8.self, capacity: end - mark) { out in
-                    // Runs between escapes are copied whole.
-                    let o = UnsafeMutableRawPointer(out.baseAddress!)
-                    var n = 0
-                    var i = mark
-                    while true {
-                        o.advanced(by: n).copyMemory(from: base + i, byteCount: pct - i)
-                        n += pct - i
-                        i = pct
-                        guard i < end else { break }
-                        if end - i >= 3, let hi = Self.hex(pb[i + 1]), let lo = Self.hex(pb[i + 2]) {
-                            o.storeBytes(of: hi << 4 | lo, toByteOffset: n, as: UInt8.self)
-                            i += 3
-                        } else {
-                            o.storeBytes(of: 0x25, toByteOffset: n, as: UInt8.self)
-                            i += 1
-                        }
-                        n += 1
-                        pct = memchr(base + i, 0x25, end - i).map { base.distance(to: UnsafeRawPointer($0)) } ?? end
-                    }
-                    body(UnsafeRawBufferPointer(start: o, count: n))
-                }
-                return true
-            }
+        return t.withUTF8 { tb in
+            p.withUTF8 { pb in Self.modelSegment(UnsafeRawBufferPointer(tb), UnsafeRawBufferPointer(pb), body) }
         }
+    }
+
+    /// `withModelSegment` on the bytes of the template and of the path.
+    private static func modelSegment(_ tb: UnsafeRawBufferPointer, _ pb: UnsafeRawBufferPointer,
+                                     _ body: (UnsafeRawBufferPointer) -> Void) -> Bool {
+        // The template's bytes before `{model}`.
+        guard let mark = Self.modelMark(tb) else { return false }
+        guard pb.count > mark, mark == 0 || memcmp(pb.baseAddress!, tb.baseAddress!, mark) == 0 else { return false }
+        let base = UnsafeRawPointer(pb.baseAddress!)
+        let end = memchr(base + mark, 0x2F, pb.count - mark).map { base.distance(to: UnsafeRawPointer($0)) } ?? pb.count
+        guard end > mark else { return false }
+        guard var pct = memchr(base + mark, 0x25, end - mark).map({ base.distance(to: UnsafeRawPointer($0)) }) else {
+            body(UnsafeRawBufferPointer(start: base + mark, count: end - mark))
+            return true
+        }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: end - mark) { out in
+            // Runs between escapes are copied whole.
+            let o = UnsafeMutableRawPointer(out.baseAddress!)
+            var n = 0
+            var i = mark
+            while true {
+                o.advanced(by: n).copyMemory(from: base + i, byteCount: pct - i)
+                n += pct - i
+                i = pct
+                guard i < end else { break }
+                if end - i >= 3, let hi = Self.hex(pb[i + 1]), let lo = Self.hex(pb[i + 2]) {
+                    o.storeBytes(of: hi << 4 | lo, toByteOffset: n, as: UInt8.self)
+                    i += 3
+                } else {
+                    o.storeBytes(of: 0x25, toByteOffset: n, as: UInt8.self)
+                    i += 1
+                }
+                n += 1
+                pct = memchr(base + i, 0x25, end - i).map { base.distance(to: UnsafeRawPointer($0)) } ?? end
+            }
+            body(UnsafeRawBufferPointer(start: o, count: n))
+        }
+        return true
     }
 
     /// The offset of `{model}` in a path template.

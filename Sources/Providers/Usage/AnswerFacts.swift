@@ -62,6 +62,20 @@ public enum AnswerReader {
         return facts
     }
 
+    /// `json`'s reading, into `facts` (emptied first): for a caller that keeps the facts in a stored
+    /// property, which this fills in place.
+    public static func json(_ body: UnsafeRawBufferPointer, dialect: Dialect, model: Bool = true, stop: Bool = true,
+                            into facts: inout AnswerFacts) {
+        // Emptied field by field: most often the facts are still empty, and assigning a fresh value
+        // destroyed the old one through an outlined call.
+        facts.usage = TokenUsage()
+        if facts.stopReason != nil { facts.stopReason = nil }
+        if facts.model != nil { facts.model = nil }
+        facts.firstToken = false
+        facts.ended = false
+        read(body, dialect: dialect, model: model, stop: stop, into: &facts)
+    }
+
     /// `json`'s reading, into empty `facts`.
     static func read(_ body: UnsafeRawBufferPointer, dialect: Dialect, model: Bool, stop: Bool, into facts: inout AnswerFacts) {
         guard body.count > 0 else { return }
@@ -115,11 +129,24 @@ public enum AnswerReader {
     /// usage's or a top-level key of another name (`service_tier`, `system_fingerprint`), and a compact
     /// writer writes every key compactly. False (nothing read) when the object does not start so.
     static func compactChatUsage(_ b: UnsafeRawBufferPointer, from v: Int, into u: inout TokenUsage) -> Bool {
+        guard let prompt = firstCount(b, from: v, #""prompt_tokens":"#) else { return false }
+        u = UsageRun.openAIOrder(b, after: v + 17, prompt: prompt) ?? searchedChatUsage(b, from: v, prompt: prompt)
+        return true
+    }
+
+    /// The count of the key `key` (quotes and colon included) that a usage object at `v` starts with.
+    @inline(__always)
+    static func firstCount(_ b: UnsafeRawBufferPointer, from v: Int, _ key: StaticString) -> Int? {
+        let k = key.utf8CodeUnitCount
+        guard let base = b.baseAddress, v >= 0, v + 1 + k < b.count, memcmp(base + v + 1, key.utf8Start, k) == 0
+        else { return nil }
+        return UsageKeys.int(b, v + 1 + k)
+    }
+
+    /// `compactChatUsage`'s search for each key after `{"prompt_tokens":N` (keys in any order).
+    static func searchedChatUsage(_ b: UnsafeRawBufferPointer, from v: Int, prompt: Int) -> TokenUsage {
         let n = b.count
-        guard let base = b.baseAddress, v + 17 < n, memcmp(base + v + 1, #""prompt_tokens":"#, 16) == 0,
-              let prompt = UsageKeys.int(b, v + 17)
-        else { return false }
-        u.input = prompt
+        var u = TokenUsage(input: prompt)
         // By a byte that is rare among the usage's keys: `c` (it comes next), `h`, `g`.
         if let k = KeySearch.firstKey(b, #""completion_tokens":"#, anchor: 1, from: v + 17, before: n),
            let x = UsageKeys.int(b, KeySearch.valueStart(b, k + 20)) { u.output = x }
@@ -127,7 +154,7 @@ public enum AnswerReader {
            let x = UsageKeys.int(b, KeySearch.valueStart(b, k + 16)) { u.cacheRead = x }
         if let k = KeySearch.firstKey(b, #""reasoning_tokens":"#, anchor: 9, from: v + 17, before: n),
            let x = UsageKeys.int(b, KeySearch.valueStart(b, k + 19)) { u.reasoning = x }
-        return true
+        return u
     }
 
     /// A stop or finish reason: the common ones as literals (no decoding), others decoded.
@@ -176,10 +203,15 @@ public enum AnswerReader {
     /// in `compactChatUsage`: Anthropic and Bedrock write the usage last, so every key after it is the
     /// usage's. False (nothing read) when the object does not start so.
     static func compactAnthropicUsage(_ b: UnsafeRawBufferPointer, from v: Int, into u: inout TokenUsage) -> Bool {
+        guard let input = firstCount(b, from: v, #""input_tokens":"#) else { return false }
+        u = UsageRun.anthropicOrder(b, after: v + 16, input: input) ?? searchedAnthropicUsage(b, from: v, input: input)
+        return true
+    }
+
+    /// `compactAnthropicUsage`'s search for each key after `{"input_tokens":N` (keys in any order).
+    static func searchedAnthropicUsage(_ b: UnsafeRawBufferPointer, from v: Int, input: Int) -> TokenUsage {
         let n = b.count
-        guard let base = b.baseAddress, v + 16 < n, memcmp(base + v + 1, #""input_tokens":"#, 15) == 0,
-              let input = UsageKeys.int(b, v + 16)
-        else { return false }
+        var u = TokenUsage()
         // By the `h` of `cache` and the `p` of `output` (the keys before it have theirs in `input`).
         if let k = KeySearch.firstKey(b, #""cache_creation_input_tokens":"#, anchor: 4, from: v + 16, before: n),
            let x = UsageKeys.int(b, KeySearch.valueStart(b, k + 30)) { u.cacheCreation = x }
@@ -188,7 +220,7 @@ public enum AnswerReader {
         if let k = KeySearch.firstKey(b, #""output_tokens":"#, anchor: 4, from: v + 16, before: n),
            let x = UsageKeys.int(b, KeySearch.valueStart(b, k + 16)) { u.output = x }
         u.input = input + (u.cacheRead ?? 0) + (u.cacheCreation ?? 0)
-        return true
+        return u
     }
 
     /// An Anthropic message walked member by member (the reference for `anthropicByKeys`).
@@ -635,4 +667,105 @@ struct UsageKeys {
         }
         return v
     }
+}
+
+/// A compact usage object read in the order its provider writes it: each next key checked in place
+/// (a few word compares) and its count read, with no search at all. OpenAI writes
+/// `{"prompt_tokens":N,"completion_tokens":N,"total_tokens":N,"prompt_tokens_details":{"cached_tokens":N,
+/// "audio_tokens":N},"completion_tokens_details":{"reasoning_tokens":N,...`, Bedrock's Anthropic
+/// `{"input_tokens":N,"cache_creation_input_tokens":N,"cache_read_input_tokens":N,"output_tokens":N`.
+/// nil as soon as the bytes differ (another order, another key, spaces, a value that is not a count):
+/// the caller then searches for each key, as it did before (`compactChatUsage`, `compactAnthropicUsage`).
+struct UsageRun {
+    private let p: UnsafeRawPointer
+    private let n: Int
+    private var i: Int
+
+    private init(_ p: UnsafeRawPointer, _ n: Int, _ i: Int) {
+        self.p = p
+        self.n = n
+        self.i = i
+    }
+
+    /// After `{"prompt_tokens":N` (`after` is the offset of N).
+    static func openAIOrder(_ b: UnsafeRawBufferPointer, after at: Int, prompt: Int) -> TokenUsage? {
+        guard let base = b.baseAddress, at >= 0, at <= b.count else { return nil }
+        var r = UsageRun(base, b.count, at)
+        guard r.skipCount(), r.expect(#","completion_tokens":"#), let output = r.count(),
+              r.expect(#","total_tokens":"#), r.skipCount()
+        else { return nil }
+        if r.at(0x7D) { return TokenUsage(input: prompt, output: output) }
+        guard r.expect(#","prompt_tokens_details":{"cached_tokens":"#), let cached = r.count(),
+              r.expect(#","audio_tokens":"#), r.skipCount(),
+              r.expect(#"},"completion_tokens_details":{"reasoning_tokens":"#), let reasoning = r.count()
+        else { return nil }
+        return TokenUsage(input: prompt, output: output, cacheRead: cached, reasoning: reasoning)
+    }
+
+    /// After `{"input_tokens":N` (`after` is the offset of N): `input` counts the cache parts too.
+    static func anthropicOrder(_ b: UnsafeRawBufferPointer, after at: Int, input: Int) -> TokenUsage? {
+        guard let base = b.baseAddress, at >= 0, at <= b.count else { return nil }
+        var r = UsageRun(base, b.count, at)
+        guard r.skipCount(), r.expect(#","cache_creation_input_tokens":"#), let creation = r.count(),
+              r.expect(#","cache_read_input_tokens":"#), let read = r.count(),
+              r.expect(#","output_tokens":"#), let output = r.count()
+        else { return nil }
+        return TokenUsage(input: input &+ read &+ creation, output: output, cacheRead: read, cacheCreation: creation)
+    }
+
+    /// The byte at the cursor is `c`.
+    @inline(__always)
+    private func at(_ c: UInt8) -> Bool { i < n && p.load(fromByteOffset: i, as: UInt8.self) == c }
+
+    /// The bytes at the cursor are `s` (at least 8 bytes): compared a word at a time (the last word
+    /// overlapping the one before), and passed.
+    @inline(__always)
+    private mutating func expect(_ s: StaticString) -> Bool {
+        let m = s.utf8CodeUnitCount
+        guard m <= n &- i else { return false }
+        let x = p + i
+        let y = UnsafeRawPointer(s.utf8Start)
+        @inline(__always) func word(_ o: Int) -> UInt64 {
+            x.loadUnaligned(fromByteOffset: o, as: UInt64.self) ^ y.loadUnaligned(fromByteOffset: o, as: UInt64.self)
+        }
+        // Unrolled for keys up to 64 bytes (`m` is a constant where this is inlined: the tests fold).
+        var d = word(m &- 8)
+        if m > 8 { d |= word(0) }
+        if m > 16 { d |= word(8) }
+        if m > 24 { d |= word(16) }
+        if m > 32 { d |= word(24) }
+        if m > 40 { d |= word(32) }
+        if m > 48 { d |= word(40) }
+        if m > 56 { d |= word(48) }
+        precondition(m <= 64, "UsageRun.expect: a key of at most 64 bytes")
+        guard d == 0 else { return false }
+        i &+= m
+        return true
+    }
+
+    /// The count at the cursor (as `UsageKeys.int` reads one: at most 15 digits, then a delimiter),
+    /// passed; nil when there is none.
+    @inline(__always)
+    private mutating func count() -> Int? {
+        let q = p.assumingMemoryBound(to: UInt8.self)
+        var j = i
+        var v = 0
+        while j < n {
+            let d = q[j] &- 0x30
+            if d >= 10 { break }
+            v = v &* 10 &+ Int(d)
+            j &+= 1
+        }
+        guard UInt(bitPattern: j &- i &- 1) < 15 else { return nil }  // 1 to 15 digits
+        if j < n {
+            let c = q[j]
+            guard c == 0x2C || c == 0x7D || c <= 0x20 && (c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09) || c == 0x5D
+            else { return nil }
+        }
+        i = j
+        return v
+    }
+
+    @inline(__always)
+    private mutating func skipCount() -> Bool { count() != nil }
 }

@@ -46,7 +46,8 @@ package final class IterationEndHook {
 
 private func iterationEndHookCallback(_ h: UnsafeMutablePointer<uv_idle_t>?) {
     guard let data = h?.pointee.data else { return }
-    Unmanaged<IterationEndHook>.fromOpaque(data).takeUnretainedValue().fire()
+    // The handle keeps the hook (the retain taken in init): no retain for the call.
+    Unmanaged<IterationEndHook>.fromOpaque(data)._withUnsafeGuaranteedRef { $0.fire() }
 }
 
 private func iterationEndHookCloseCallback(_ h: UnsafeMutablePointer<uv_handle_t>?) {

@@ -14,6 +14,11 @@ final class AccessLogBuffer {
     private let storage: UnsafeMutablePointer<UInt8>
     private var used = 0
     private var hook: IterationEndHook?
+    /// `hook` while it is open, used without a retain (a line asks it to fire; `hook` keeps it).
+    private var openHook: Unmanaged<IterationEndHook>?
+    /// The loop this buffer's lines are made on, used without a retain (it outlives the buffer: the
+    /// worker owns both).
+    private let loop: Unmanaged<EventLoop>
     /// The formatted time of `cachedSecond` (`2026-12-06T20:15:32Z`).
     private var cachedSecond = -1
     private var cachedTime: (UInt64, UInt64, UInt64) = (0, 0, 0)
@@ -25,8 +30,12 @@ final class AccessLogBuffer {
     init(sink: AccessLog, loop: EventLoop) {
         self.sink = sink
         storage = .allocate(capacity: sink.enabled ? Self.capacity : 1)
+        self.loop = Unmanaged.passUnretained(loop)
         guard sink.enabled else { return }
-        hook = IterationEndHook(loop: loop) { [unowned self] in self.flush() }
+        // Unowned and unchecked: the hook is closed (it never fires again) before this buffer goes
+        // (`close`, `deinit`); a checked `unowned` cost a strong retain and release per line.
+        hook = IterationEndHook(loop: loop) { [unowned(unsafe) self] in self.flush() }
+        openHook = hook.map { Unmanaged.passUnretained($0) }
     }
 
     deinit {
@@ -36,10 +45,13 @@ final class AccessLogBuffer {
 
     var enabled: Bool { sink.enabled }
 
+    /// The loop's time (ms), read without retaining the loop.
+    var now: UInt64 { loop._withUnsafeGuaranteedRef { $0.now } }
+
     /// Appends one line, built by `build` with the fields of `AccessLineWriter`.
     @inline(__always)
     func line(_ build: (inout AccessLineWriter) -> Void) {
-        guard let hook else { return }
+        guard let hook = openHook else { return }
         let now = time(nil)
         if now != cachedSecond { formatTime(now) }
         var w = AccessLineWriter(format: sink.format, into: storage + used, capacity: Self.capacity - used)
@@ -47,18 +59,21 @@ final class AccessLogBuffer {
         build(&w)
         w.end()
         used += w.count
-        if used >= Self.flushAt { flush() } else { hook.arm() }
+        if used >= Self.flushAt { flush() } else { hook._withUnsafeGuaranteedRef { $0.arm() } }
     }
 
     func flush() {
         guard used > 0 else { return }
-        sink.write(UnsafeRawBufferPointer(start: storage, count: used))
+        // This buffer keeps its sink: used without a retain.
+        let lines = UnsafeRawBufferPointer(start: storage, count: used)
+        Unmanaged.passUnretained(sink)._withUnsafeGuaranteedRef { $0.write(lines) }
         used = 0
     }
 
     /// Writes what is left and stops (the worker's loop is ending).
     func close() {
         flush()
+        openHook = nil
         hook?.close()
         hook = nil
     }
@@ -378,15 +393,31 @@ struct AccessLineWriter {
         }
     }
 
-    /// JSON string text: runs that need no escape are copied whole.
+    /// JSON string text: runs that need no escape are copied whole. Most values (ids, methods, paths,
+    /// model names, stop words) have no byte to escape: they are checked a word at a time, as
+    /// `oneLine` checks text, and copied in one piece; only a value with such a byte is walked.
+    /// The check and the copy are inlined into the field writers (a call per value cost more than
+    /// both); the walk is not.
+    @inline(__always)
     private mutating func putEscaped(_ b: UnsafeRawBufferPointer) {
+        guard let p = b.baseAddress else { return }
+        if !Self.needsEscape(p, b.count) {
+            put(b)
+        } else {
+            putEscapedWalk(b)
+        }
+    }
+
+    /// `putEscaped` for a value with a byte to escape.
+    @inline(never)
+    private mutating func putEscapedWalk(_ b: UnsafeRawBufferPointer) {
         guard let p = b.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return }
         let n = b.count
         var run = 0
         var i = 0
         while i < n {
             // Eight bytes at a time while none needs an escape (most text has none).
-            if i &+ 8 <= n, Self.jsonPlain(UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)) {
+            if i &+ 8 <= n, Self.jsonPlainWord(UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)) {
                 i &+= 8
                 continue
             }
@@ -516,6 +547,56 @@ struct AccessLineWriter {
     /// Some byte of `x` is `b`.
     @inline(__always) static func anyEqual(_ x: UInt64, _ b: UInt8) -> Bool {
         anyBelow(x ^ (0x0101_0101_0101_0101 &* UInt64(b)), 1)
+    }
+
+    /// Some byte of `p[0..<n]` may need a JSON escape: words of eight (or four) bytes are tested, the
+    /// last one overlapping the one before; below four bytes, byte by byte. Eight-byte words are
+    /// tested for a byte below 0x23 or a backslash (two word tests, not three): a space or a `!`
+    /// answers true too, and `putEscapedWalk` then copies it as it is.
+    @inline(__always) static func needsEscape(_ p: UnsafeRawPointer, _ n: Int) -> Bool {
+        if n >= 8 {
+            var i = 0
+            let last = n &- 8
+            while true {
+                let x = p.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                let s = x ^ 0x5C5C_5C5C_5C5C_5C5C
+                if ((x &- 0x2323_2323_2323_2323) & ~x | (s &- 0x0101_0101_0101_0101) & ~s) & 0x8080_8080_8080_8080 != 0 {
+                    return true
+                }
+                if i == last { return false }
+                i = min(i &+ 8, last)
+            }
+        }
+        if n >= 4 {
+            return !jsonPlain(p.loadUnaligned(as: UInt32.self))
+                || !jsonPlain(p.loadUnaligned(fromByteOffset: n &- 4, as: UInt32.self))
+        }
+        var i = 0
+        while i < n {
+            let c = p.load(fromByteOffset: i, as: UInt8.self)
+            if c < 0x20 || c == 0x22 || c == 0x5C { return true }
+            i &+= 1
+        }
+        return false
+    }
+
+    /// No byte of `x` needs a JSON escape (control bytes, quote, backslash): the three word tests
+    /// of `jsonPlain(UInt64)` in one expression, without a branch between them.
+    @inline(__always) static func jsonPlain(_ x: UInt32) -> Bool {
+        let ones: UInt32 = 0x0101_0101
+        let q = x ^ 0x2222_2222
+        let s = x ^ 0x5C5C_5C5C
+        return ((x &- 0x2020_2020) & ~x | (q &- ones) & ~q | (s &- ones) & ~s) & 0x8080_8080 == 0
+    }
+
+    /// No byte of `x` needs a JSON escape (control bytes, quote, backslash), tested as one expression
+    /// (a byte below 0x20, a byte equal to 0x22, a byte equal to 0x5C: each the classic word test,
+    /// exact for "is there one"), without a branch between the three.
+    @inline(__always) static func jsonPlainWord(_ x: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let q = x ^ 0x2222_2222_2222_2222
+        let s = x ^ 0x5C5C_5C5C_5C5C_5C5C
+        return ((x &- 0x2020_2020_2020_2020) & ~x | (q &- ones) & ~q | (s &- ones) & ~s) & 0x8080_8080_8080_8080 == 0
     }
 
     /// No byte of `x` needs a JSON escape (control bytes, quote, backslash).

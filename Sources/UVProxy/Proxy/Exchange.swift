@@ -26,7 +26,12 @@ final class Exchange: UpstreamConnectionUser, ClientObserver, DeadlineOwner {
     private var path: String { request.head.pathString }
     private let requestId: RequestID
     private let startedAt: UInt64
-    private var translator: (any ExchangeTranslator)?
+    private var translator: (any ExchangeTranslator)? {
+        didSet { translatorNamesModel = nil }
+    }
+    /// `translator?.namesUpstreamModel`, asked once per translator and only when an answer is read
+    /// for the log or traces (a witness call and a retain of the existential each time it is asked).
+    private var translatorNamesModel: Bool?
     /// Set with `clientModel` (no observer: the log lends it `inout` to the translator, in place).
     private var upstreamRequest: UpstreamRequest?
     /// `upstreamRequest?.clientModel`, kept apart: reading it through the optional copied the request.
@@ -124,7 +129,9 @@ final class Exchange: UpstreamConnectionUser, ClientObserver, DeadlineOwner {
     /// The answer's own `model` is wanted: the log and the traces name the upstream model, and only a
     /// translator that does not know it leaves that to the answer (the metrics label the client's).
     private var readsAnswerModel: Bool {
-        readsAnswerWords && translator?.namesUpstreamModel != true
+        guard readsAnswerWords else { return false }
+        if translatorNamesModel == nil { translatorNamesModel = translator?.namesUpstreamModel == true }
+        return !translatorNamesModel!
     }
     /// The log or the traces look: they want the stop reason and the model, the metrics only the tokens.
     private var readsAnswerWords: Bool { worker.log.enabled || worker.tracer != nil }
@@ -604,7 +611,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver, DeadlineOwner {
         requestIdAndCORSHeaders(into: &block)
         appendForwardedUpstreamHeaders(head, into: &block)
         bytesToClient = n
-        if observed { facts = AnswerReader.json(body, dialect: clientDialect, model: readsAnswerModel, stop: readsAnswerWords) }
+        if observed { readAnswer(body) }
         worker.inPlaceResponses &+= 1
         block.withUnsafeBytes { client.respond(status: head.status, headerBlock: $0, body: body) }
         loop.returnScratch(block)
@@ -650,7 +657,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver, DeadlineOwner {
                       (200..<300).contains(upstreamStatus), let i = responseContentType,
                       response.head?.valueHasPrefix(at: i, "application/json") == true {
                 // A pass-through JSON answer that came whole in one read: its usage, read in place.
-                facts = AnswerReader.json(piece, dialect: clientDialect, model: readsAnswerModel, stop: readsAnswerWords)
+                readAnswer(piece)
             }
         }
     }
@@ -664,6 +671,12 @@ final class Exchange: UpstreamConnectionUser, ClientObserver, DeadlineOwner {
     }
 
     static let maxCollectedBytes = 64 << 20
+
+    /// The facts of a whole 2xx JSON answer to the client, read into `facts` in place (a returned
+    /// `AnswerFacts` was copied into it and the old one destroyed: ~100 instructions an answer).
+    private func readAnswer(_ body: UnsafeRawBufferPointer) {
+        AnswerReader.json(body, dialect: clientDialect, model: readsAnswerModel, stop: readsAnswerWords, into: &facts)
+    }
 
     /// The response ended; `reusable`: its framing and head let the connection carry another request.
     private func completeBody(reusable: Bool) {
@@ -703,7 +716,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver, DeadlineOwner {
             let response = translator.clientResponse(status: head.status, contentType: head.value("content-type"),
                                                      body: collected, retryAfter: retryAfter)
             if observed, (200..<300).contains(response.status) {
-                facts = response.body.withUnsafeBytes { AnswerReader.json($0, dialect: clientDialect, model: readsAnswerModel, stop: readsAnswerWords) }
+                response.body.withUnsafeBytes { readAnswer($0) }
             }
             if clientStreamStarted {
                 // Keep-alive pings already started a 200 stream: the upstream's error becomes an error event.
@@ -984,10 +997,19 @@ final class Exchange: UpstreamConnectionUser, ClientObserver, DeadlineOwner {
     /// writes outgrew the optimizer's budget there and left calls to `count` and `min` in the line.
     @inline(never)
     private func logLine(status: Int, retries retriesTaken: Int, targetIndex: Int) {
+        // The worker (which this exchange keeps) keeps its log: used without a retain.
+        Unmanaged.passUnretained(worker.log)._withUnsafeGuaranteedRef {
+            logLine(status: status, retries: retriesTaken, targetIndex: targetIndex, log: $0)
+        }
+    }
+
+    @inline(__always)
+    private func logLine(status: Int, retries retriesTaken: Int, targetIndex: Int, log: AccessLogBuffer) {
         let head = request.head
-        let duration = loop.now - startedAt
-        let fields = route.logFields
-        worker.log.line { w in
+        let duration = log.now - startedAt
+        let fields = route.logFields.spans
+        let translator = self.translator  // one retain for the two questions below
+        log.line { w in
             head.bytes.withUnsafeBytes { b in
                 w.begin(requestId: requestId, method: UnsafeRawBufferPointer(rebasing: b[head.method]),
                         path: UnsafeRawBufferPointer(rebasing: b[head.pathRange]), status: status, durationMs: duration)

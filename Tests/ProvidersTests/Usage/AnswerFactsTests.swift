@@ -308,6 +308,132 @@ final class AnswerFactsTests: XCTestCase {
                        TokenUsage(input: 86 + 100 + 1920, output: 3, cacheRead: 1920, cacheCreation: 100))
     }
 
+    /// The usage objects read in their provider's order (`UsageRun`): what they give is what the walk
+    /// gives, for counts of 1 to 15 digits (16 digits are not a count: the search takes over), and for
+    /// the short Chat usage that ends after `total_tokens`. A body whose every byte of the usage object
+    /// is changed in turn (to a digit, a letter, a space, a quote, a comma, a brace), or which is cut
+    /// at every length: the ordered read either gives what the search for each key gives (the way
+    /// such bodies were read before it), or where the usage object visibly ends before the keys the
+    /// search goes on to find, what the walk gives; or it declines. Nothing traps.
+    func testUsageInTheProvidersOrderAgreesWithTheWalk() {
+        let chatTail = #","service_tier":"default","system_fingerprint":"fp_h"}"#
+        func chat(_ u: String) -> [UInt8] {
+            Array((#"{"id":"c","object":"chat.completion","model":"gpt-5","choices":[{"index":0,"message":{"role":"assistant","content":"hi"},"finish_reason":"stop"}],"usage":"# + u + chatTail).utf8)
+        }
+        func anthropic(_ u: String) -> [UInt8] {
+            Array((#"{"id":"msg","type":"message","role":"assistant","model":"claude-x","content":[{"type":"text","text":"hi"}],"stop_reason":"end_turn","stop_sequence":null,"usage":"# + u + "}").utf8)
+        }
+        func chatUsage(_ a: String, _ b: String, _ c: String, _ d: String) -> String {
+            #"{"prompt_tokens":\#(a),"completion_tokens":\#(b),"total_tokens":52,"prompt_tokens_details":{"cached_tokens":\#(c),"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":\#(d),"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}}"#
+        }
+        func anthropicUsage(_ a: String, _ b: String, _ c: String, _ d: String) -> String {
+            #"{"input_tokens":\#(a),"cache_creation_input_tokens":\#(b),"cache_read_input_tokens":\#(c),"output_tokens":\#(d)}"#
+        }
+        func keys(_ dialect: Dialect, _ body: [UInt8]) -> (AnswerFacts, Bool) {
+            var f = AnswerFacts()
+            let found = body.withUnsafeBytes {
+                dialect == .openAIChat ? AnswerReader.chatByKeys($0, into: &f) : AnswerReader.anthropicByKeys($0, into: &f)
+            }
+            return (f, found)
+        }
+        func walk(_ dialect: Dialect, _ body: [UInt8]) -> AnswerFacts {
+            var f = AnswerFacts()
+            body.withUnsafeBytes { dialect == .openAIChat ? AnswerReader.chatByWalk($0, into: &f) : AnswerReader.anthropicByWalk($0, into: &f) }
+            return f
+        }
+        /// The usage object's offset and its first count (`prompt_tokens` or `input_tokens`), as the
+        /// compact readers start.
+        func start(_ dialect: Dialect, _ b: UnsafeRawBufferPointer) -> (v: Int, at: Int, first: Int)? {
+            guard let u = KeySearch.lastKey(b, #""usage":"#, anchor: 4, before: b.count) else { return nil }
+            let at = u + 8 + (dialect == .openAIChat ? 17 : 16)
+            guard at < b.count, let n = UsageKeys.int(b, at) else { return nil }
+            return (u + 8, at, n)
+        }
+        func searched(_ dialect: Dialect, _ body: [UInt8]) -> TokenUsage? {
+            body.withUnsafeBytes { b -> TokenUsage? in
+                guard let s = start(dialect, b) else { return nil }
+                return dialect == .openAIChat ? AnswerReader.searchedChatUsage(b, from: s.v, prompt: s.first)
+                    : AnswerReader.searchedAnthropicUsage(b, from: s.v, input: s.first)
+            }
+        }
+        func ordered(_ dialect: Dialect, _ body: [UInt8]) -> TokenUsage? {
+            body.withUnsafeBytes { b -> TokenUsage? in
+                guard let s = start(dialect, b) else { return nil }
+                return dialect == .openAIChat ? UsageRun.openAIOrder(b, after: s.at, prompt: s.first)
+                    : UsageRun.anthropicOrder(b, after: s.at, input: s.first)
+            }
+        }
+        // Where the ordered read sees the usage object end (a `}` after `total_tokens`) the search
+        // still takes detail keys from the bytes after it: there the ordered read is the walk's.
+        func agrees(_ dialect: Dialect, _ m: [UInt8]) {
+            guard let u = ordered(dialect, m) else { return }
+            if u != searched(dialect, m) { XCTAssertEqual(u, walk(dialect, m).usage, "\(m.utf8String)") }
+        }
+        let numbers = ["0", "7", "12", "99999", "123456789012345"]
+        var bodies: [(Dialect, [UInt8])] = []
+        for (i, a) in numbers.enumerated() {
+            let b = numbers[(i + 1) % numbers.count], c = numbers[(i + 2) % numbers.count], d = numbers[(i + 3) % numbers.count]
+            bodies.append((.openAIChat, chat(chatUsage(a, b, c, d))))
+            bodies.append((.anthropicMessages, anthropic(anthropicUsage(a, b, c, d))))
+        }
+        bodies.append((.openAIChat, chat(#"{"prompt_tokens":7,"completion_tokens":9,"total_tokens":16}"#)))
+        for (dialect, body) in bodies {
+            XCTAssertNotNil(ordered(dialect, body), body.utf8String)
+            XCTAssertEqual(ordered(dialect, body), searched(dialect, body), body.utf8String)
+            let (k, found) = keys(dialect, body)
+            XCTAssertTrue(found, body.utf8String)
+            XCTAssertEqual(k, walk(dialect, body), body.utf8String)
+        }
+        // 16 digits: not a count; the search and the walk agree on what is left.
+        for dialect in [Dialect.openAIChat, .anthropicMessages] {
+            let body = dialect == .openAIChat ? chat(chatUsage("1", "1234567890123456", "2", "3")) : anthropic(anthropicUsage("1", "1234567890123456", "2", "3"))
+            XCTAssertNil(ordered(dialect, body))
+            XCTAssertEqual(keys(dialect, body).0, walk(dialect, body), body.utf8String)
+        }
+        // Every byte of the usage object changed, and every cut.
+        for (dialect, body) in [(Dialect.openAIChat, chat(chatUsage("12", "40", "3", "5"))),
+                                (.anthropicMessages, anthropic(anthropicUsage("12", "4", "100", "20")))] {
+            let start = body.withUnsafeBytes { KeySearch.lastKey($0, #""usage":"#, anchor: 4, before: $0.count)! } + 8
+            for at in start..<body.count {
+                for c in Array("5x \",}{".utf8) where c != body[at] {
+                    var m = body
+                    m[at] = c
+                    agrees(dialect, m)
+                    _ = keys(dialect, m)
+                }
+            }
+            for cut in 0...body.count {
+                let m = Array(body[..<cut])
+                agrees(dialect, m)
+                _ = keys(dialect, m)
+            }
+        }
+    }
+
+    /// `json(_:dialect:into:)` leaves in the facts it is given exactly what `json` returns, whatever
+    /// they held before (an earlier answer's usage, stop reason, model, stream flags).
+    func testReadingIntoFactsReplacesWhatTheyHeld() {
+        var old = AnswerFacts()
+        old.usage = TokenUsage(input: 1, output: 2, cacheRead: 3, cacheCreation: 4, reasoning: 5)
+        old.stopReason = "length"
+        old.model = "a-model-name-longer-than-fifteen-bytes"
+        old.firstToken = true
+        old.ended = true
+        let bodies: [(Dialect, String)] = [
+            (.openAIChat, #"{"model":"gpt-5","choices":[{"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":2}}"#),
+            (.anthropicMessages, #"{"model":"claude-x","stop_reason":"end_turn","usage":{"input_tokens":1,"output_tokens":2}}"#),
+            (.openAIResponses, #"{"status":"completed","model":"m","usage":{"input_tokens":3,"output_tokens":8}}"#),
+            (.openAIChat, #"{"choices":[]}"#), (.anthropicMessages, "not json"),
+        ]
+        for (dialect, body) in bodies {
+            for (model, stop) in [(true, true), (false, true), (true, false), (false, false)] {
+                var facts = old
+                Array(body.utf8).withUnsafeBytes { AnswerReader.json($0, dialect: dialect, model: model, stop: stop, into: &facts) }
+                XCTAssertEqual(facts, Array(body.utf8).withUnsafeBytes { AnswerReader.json($0, dialect: dialect, model: model, stop: stop) }, body)
+            }
+        }
+    }
+
     /// `model: false` reads everything but the model, `stop: false` everything but the stop reason, on
     /// the key search and on the walk.
     func testAnswerModelLeftUnreadWhenNotWanted() {

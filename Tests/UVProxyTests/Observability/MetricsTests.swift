@@ -3,6 +3,7 @@ import XCTest
 
 @testable import UVProxy
 @testable import UVNet
+@testable import HTTP1
 
 /// The metrics registry without sockets: bucket math, counter tables, labels, summing workers'
 /// snapshots by label values, the text format, the scrape's message passing, the config keys.
@@ -132,6 +133,67 @@ final class MetricsTests: XCTestCase {
         XCTAssertEqual(label(#""gpt\u002d5""#), "other")  // escaped: not compared decoded
         XCTAssertEqual(m.modelLabel(nil, in: []), WorkerMetrics.otherModel)
         XCTAssertEqual(m.modelLabel(0..<99, in: [1, 2]), WorkerMetrics.otherModel)
+    }
+
+    /// The matcher's word compare: names of every length from 1 to 40 (several of each length) are
+    /// found, and a name that differs from one of them in any single byte, or is a byte shorter or
+    /// longer, is `other`.
+    func testModelMatcherComparesEveryByteOfEveryLength() {
+        var names: [(name: String, id: Int)] = []
+        for n in 1...40 {
+            for variant in 0..<3 {
+                names.append((String((0..<n).map { Character(UnicodeScalar(UInt8(0x61 + ($0 + variant) % 26))) }), names.count + 1))
+            }
+        }
+        let matcher = ModelMatcher(names)
+        func id(_ bytes: [UInt8]) -> Int { bytes.withUnsafeBytes { matcher.id($0) } }
+        for (name, expected) in names {
+            let bytes = Array(name.utf8)
+            XCTAssertEqual(id(bytes), expected, name)
+            XCTAssertEqual(bytes.withUnsafeBytes { b in
+                Array(#"""#.utf8 + Array(b) + #"""#.utf8).withUnsafeBytes { matcher.id(jsonString: $0) }
+            }, expected, name)
+            for at in bytes.indices {
+                var other = bytes
+                other[at] = 0x41
+                XCTAssertEqual(id(other), WorkerMetrics.otherModel, "\(name) at \(at)")
+            }
+            XCTAssertEqual(id(bytes + [0x61]), names.first { $0.name == name + "a" }?.id ?? WorkerMetrics.otherModel, name)
+            XCTAssertEqual(id(Array(bytes.dropLast())), names.first { $0.name == String(name.dropLast()) }?.id ?? WorkerMetrics.otherModel, name)
+        }
+        XCTAssertEqual(id([]), WorkerMetrics.otherModel)
+        XCTAssertEqual(id([UInt8](repeating: 0x61, count: 300)), WorkerMetrics.otherModel)
+    }
+
+    /// The endpoint answers its path alone or with a query, and no other target: a longer or shorter
+    /// path, one that differs in any byte, another case; a configured path with a `?` matches nothing.
+    func testMetricsEndpointMatchesItsPathWithOrWithoutAQuery() throws {
+        let loop = EventLoop()
+        func matches(_ path: String, _ target: String) throws -> Bool {
+            var parser = HTTPRequestParser(limits: HTTPLimits())
+            let bytes = Array("GET \(target) HTTP/1.1\r\nHost: x\r\n\r\n".utf8)
+            guard case .complete(let head, _) = bytes.withUnsafeBytes({ parser.parse($0) }) else {
+                XCTFail(target)
+                return false
+            }
+            return MetricsEndpoint(loop: loop, hub: MetricsHub(), path: path).matches(head)
+        }
+        for target in ["/metrics", "/metrics?", "/metrics?name[]=x", "/metrics?a=/metrics"] {
+            XCTAssertTrue(try matches("/metrics", target), target)
+        }
+        for target in ["/metric", "/metricsx", "/metrics/", "/Metrics", "/openai/v1/chat/completions", "/", "/x?/metrics", "*"] {
+            XCTAssertFalse(try matches("/metrics", target), target)
+        }
+        let long = "/admin/observability/prometheus/metrics"
+        XCTAssertTrue(try matches(long, long))
+        XCTAssertTrue(try matches(long, long + "?x"))
+        for at in long.utf8.indices.dropFirst() {
+            var b = Array(long.utf8)
+            b[long.utf8.distance(from: long.utf8.startIndex, to: at)] = 0x5F
+            XCTAssertFalse(try matches(long, String(decoding: b, as: UTF8.self)), "\(at)")
+        }
+        XCTAssertFalse(try matches("/m?x", "/m?x"))
+        XCTAssertFalse(try matches("/m?x", "/m"))
     }
 
     func testRoutesAreLabelledByConfiguredPath() throws {
