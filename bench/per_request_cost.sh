@@ -18,6 +18,9 @@
 #                 rename_max_tokens) -> the mock's chat.completion;
 #   Anthropic -> Bedrock: a short Messages request to /bedrock/claude/v1/messages (model
 #                 claude-sonnet-4-5, aliased to a Bedrock id; the bedrock-claude profile, translation);
+#   openai-bedrock: the same short chat request (model claude-sonnet-4-5) to
+#                 /provider/bedrock/format/openai/v1/chat/completions (OpenAI -> Bedrock translation, as
+#                 bench/run.sh's tr/mp1); not in the default ROUTES;
 #   claude-code:  the Claude Code-sized request (bench/claude_code_request.py, ~123 KB, with its
 #                 anthropic-beta header) to /bedrock/claude/v1/messages?beta=true, as bench/run.sh's cc/mp1
 #                 (the bedrock-claude profile cuts it, then it is translated); not in the default ROUTES;
@@ -35,7 +38,7 @@
 # stopped by PID on exit.
 #
 # Knobs: N (default 2000), MINI_PROXY_BIN (default: swift build -c release --show-bin-path/mini-proxy),
-# SETTINGS (space-separated subset of the names above), ROUTES ("passthrough bedrock"; also claude-code,
+# SETTINGS (space-separated subset of the names above), ROUTES ("passthrough bedrock"; also openai-bedrock, claude-code,
 # claude-code-passthrough), KEEP=1 keeps the
 # callgrind out files and logs (their directory is printed).
 set -euo pipefail
@@ -131,6 +134,10 @@ R_PATH[bedrock]=/bedrock/claude/v1/messages
 R_BODY[bedrock]='{"model":"claude-sonnet-4-5","max_tokens":64,'$MSG'}'
 R_HEADER[bedrock]="anthropic-version: 2023-06-01"
 R_TITLE[bedrock]="Anthropic → Bedrock"
+R_PATH[openai-bedrock]=/provider/bedrock/format/openai/v1/chat/completions
+R_BODY[openai-bedrock]='{"model":"claude-sonnet-4-5",'$MSG',"max_tokens":64,"temperature":0.2,"user":"bench-client-0001"}'
+R_HEADER[openai-bedrock]=""
+R_TITLE[openai-bedrock]="OpenAI → Bedrock"
 # The Claude Code request: the body from a file (sequential.py reads @FILE; ~123 KB is close to the
 # kernel's 128 KiB limit on one argument), two headers (R_HEADER holds them one a line).
 CC_BODY=$TMP/claude-code.json
@@ -145,7 +152,7 @@ R_BODY[claude-code-passthrough]=@$CC_BODY
 R_HEADER[claude-code-passthrough]="anthropic-beta: $CC_BETA"
 R_TITLE[claude-code-passthrough]="Claude Code pass-through"
 for r in $ROUTES; do
-  [ -n "${R_PATH[$r]:-}" ] || { echo "unknown route $r (expected passthrough bedrock claude-code claude-code-passthrough)" >&2; exit 2; }
+  [ -n "${R_PATH[$r]:-}" ] || { echo "unknown route $r (expected passthrough bedrock openai-bedrock claude-code claude-code-passthrough)" >&2; exit 2; }
 done
 
 # run_one setting route count -> RES_IR, RES_ALLOC (not in a subshell: the trap must see the PID)
