@@ -47,18 +47,10 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-
-P_MOCK=$(free_port)
-"$MOCK" mock --listen "127.0.0.1:$P_MOCK" 2>"$TMP/mock.log" &
-PIDS+=("$!")
-"${SEQ[@]}" wait-listen "$P_MOCK" 10
-TOKEN=bench-slauth-token-0123456789abcdef0123456789abcdef
+source "$ROOT/bench/cost_env.sh"
+start_mock "$MOCK"
 sed "s|^access_log: true\$|access_log: false|" "$ROOT/config/ai-gateway.yaml" >"$TMP/off.yaml"
 echo "metrics: false" >>"$TMP/off.yaml"
-PROXY_ENV=(env -u MINI_PROXY_API_KEY -u AI_GATEWAY_CA_FILE -u ATLASSIAN_CLOUD_ID -u AI_GATEWAY_USE_CASE_ID
-  MINI_PROXY_WORKERS=1 AI_GATEWAY_URL="http://127.0.0.1:$P_MOCK" AI_GATEWAY_TOKEN_COMMAND="printf %s $TOKEN"
-  SWIFT_DETERMINISTIC_HASHING=${SWIFT_DETERMINISTIC_HASHING-1})
 
 MSG='"messages":[{"role":"user","content":"Write one short sentence that says hello to the benchmark."}]'
 declare -A R_PATH R_BODY R_HEADER R_TITLE

@@ -84,16 +84,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# --- the upstream (and the OTLP sink for the tracing setting) -----------------------------------------
-P_MOCK=$(free_port)
-"$BIN" mock --listen "127.0.0.1:$P_MOCK" 2>"$TMP/mock.log" &
-MOCK=$!; PIDS+=("$MOCK")
-"${SEQ[@]}" wait-listen "$P_MOCK" 10
-TOKEN=bench-slauth-token-0123456789abcdef0123456789abcdef
+# --- the upstream (and the OTLP sink for the tracing setting), the shipped config's environment -------
+source "$ROOT/bench/cost_env.sh"
+start_mock "$BIN"
 P_SINK=""
 
 # --- configs --------------------------------------------------------------------------------------
@@ -115,13 +108,6 @@ make_config() {  # name -> $TMP/<name>.yaml
     true
   } >"$TMP/$name.yaml"
 }
-# The variables the shipped file reads, as bench/run.sh's logging case sets them. A command prefix (not
-# a function): `"${PROXY_ENV[@]}" valgrind ... &` leaves valgrind's own PID in $! (env execs it).
-# SWIFT_DETERMINISTIC_HASHING=1: a fixed hash seed, so that dictionaries lay out alike in every run; with
-# a random seed two runs of the same setting differ by ~10k instructions, with it by ~1-2k.
-PROXY_ENV=(env -u MINI_PROXY_API_KEY -u AI_GATEWAY_CA_FILE -u ATLASSIAN_CLOUD_ID -u AI_GATEWAY_USE_CASE_ID
-  MINI_PROXY_WORKERS=1 AI_GATEWAY_URL="http://127.0.0.1:$P_MOCK" AI_GATEWAY_TOKEN_COMMAND="printf %s $TOKEN"
-  SWIFT_DETERMINISTIC_HASHING=${SWIFT_DETERMINISTIC_HASHING-1})
 
 # --- requests -------------------------------------------------------------------------------------
 MSG='"messages":[{"role":"user","content":"Write one short sentence that says hello to the benchmark."}]'
