@@ -383,7 +383,7 @@ run_wrk() {  # target conns duration round
   b0=0; [ "$pid" != - ] && b0=$(cpu_ticks "$pid") && s0=$(sys_ticks "$pid")
   m0=$(cpu_ticks "$MOCK"); ms0=$(sys_ticks "$MOCK")
   if [ -n "${T_FILE[$t]:-}" ]; then  # the Claude Code request: its body from a file, its anthropic-beta header
-    out=$(BENCH_PATH=${T_PATH[$t]} BENCH_BODY_FILE=${T_FILE[$t]} BENCH_BETA=$CC_BETA wrk -t1 -c"$c" -d"${d}s" \
+    out=$(BENCH_PATH=${T_PATH[$t]} BENCH_BODY_FILE=${T_FILE[$t]} BENCH_BETA=$CC_BETA ${WRK_PIN[@]+"${WRK_PIN[@]}"} wrk -t1 -c"$c" -d"${d}s" \
           --timeout 5s --latency -s "$ROOT/bench/claude_code.lua" "http://127.0.0.1:${T_PORT[$t]}")
   else
     out=$(BENCH_PATH=${T_PATH[$t]} BENCH_BODY=${T_BODY[$t]} BENCH_AUTH=${T_AUTH[$t]:-} wrk -t1 -c"$c" -d"${d}s" --timeout 5s --latency \
@@ -631,6 +631,25 @@ for round in $(seq 1 "$ROUNDS"); do
     for t in $CC_TARGETS; do run_wrk "$t" "$c" "$CC_DURATION" "$round"; done
   done
 done
+# The same one-connection runs with every process on CPU 0 (wrk, the mock, the proxy under test): at one
+# connection the work is a chain (client -> proxy -> mock -> proxy -> client), and on two cores the
+# scheduler's placement and the cross-core wake-ups (IPIs, costly in a VM) move "direct" alone by a third
+# between rounds. On one core the added p50 is the proxy's own work on the request's path, round after round.
+# Scenarios cc1/ccpt1 (report.py: "one core").
+if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
+  for t in $CC_TARGETS; do
+    def "${t/\//1/}" "${T_PORT[$t]}" "${T_PATH[$t]}" "" "${T_PID[$t]}"; T_FILE[${t/\//1/}]=${T_FILE[$t]}
+  done
+  pin() { taskset -a -p -c "$1" "$2" >/dev/null; }
+  pin 0 "$MOCK"; pin 0 "$MP1"; pin 0 "$NGXW"
+  WRK_PIN=(taskset -c 0)
+  for round in $(seq 1 "$ROUNDS"); do
+    for t in $CC_TARGETS; do run_wrk "${t/\//1/}" 1 "$CC_DURATION" "$round"; done
+  done
+  WRK_PIN=()
+  all=0-$(( $(nproc) - 1 ))
+  pin "$all" "$MOCK"; pin "$all" "$MP1"; pin "$all" "$NGXW"
+fi
 fi  # the Claude Code request
 
 if [ "$ONLY" = all ] || [ "$ONLY" = huge ]; then
