@@ -70,6 +70,10 @@ final class Exchange: UpstreamConnectionUser, ClientObserver, DeadlineOwner {
     /// Body bytes that arrived before the upstream connection was ready (at most one read: the
     /// client is paused meanwhile).
     private var earlyBody: [UInt8] = []
+    /// A streamed body's request head (a loop scratch buffer), held until the body's first piece or its
+    /// end so that both leave in one write: the upstream is woken once, not for the head and then again
+    /// for the body (for TLS: one flush of records instead of two).
+    private var heldHead: [UInt8]?
     private var bytesToClient = 0
     private var logNote: String?
     /// Timestamps for the metrics (inert when they are off).
@@ -409,10 +413,16 @@ final class Exchange: UpstreamConnectionUser, ClientObserver, DeadlineOwner {
         c.user = self
         response.begin(isHeadRequest: request.head.isMethod("HEAD"))
         var head = loop.takeScratch()
-        if upstreamRequest != nil { write(&upstreamRequest!, head: &head, on: c.stream) }
+        if bodyStreamed {
+            // The head waits for the body (`heldHead`): usually the rest of the read that brought it.
+            if upstreamRequest != nil { buildRequestHead(&upstreamRequest!, into: &head) }
+            heldHead = head
+        } else {
+            if upstreamRequest != nil { write(&upstreamRequest!, head: &head, on: c.stream) }
+            loop.returnScratch(head)
+        }
         requestSentAt = loop.now
         meter.requestSent()
-        loop.returnScratch(head)
         if bodyStreamed {
             if !earlyBody.isEmpty {
                 let early = earlyBody
@@ -792,17 +802,40 @@ final class Exchange: UpstreamConnectionUser, ClientObserver, DeadlineOwner {
             var framed = [UInt8]()
             framed.reserveCapacity(bytes.count + 16)
             HTTPWriter.appendChunk(bytes, into: &framed)
-            c.stream.write(framed)
+            framed.withUnsafeBytes { sendUpstream($0, on: c) }
         } else {
-            c.stream.write(bytes)
+            sendUpstream(bytes, on: c)
         }
     }
 
+    /// Writes `bytes` upstream, behind the held request head when there is one (one write for both).
+    private func sendUpstream(_ bytes: UnsafeRawBufferPointer, on c: UpstreamConnection) {
+        guard let head = heldHead else {
+            c.stream.write(bytes)
+            return
+        }
+        heldHead = nil
+        head.withUnsafeBytes { h in
+            withUnsafeTemporaryAllocation(of: UnsafeRawBufferPointer.self, capacity: 1) { parts in
+                parts[0] = bytes
+                c.stream.write(h, UnsafeBufferPointer(parts))
+            }
+        }
+        loop.returnScratch(head)
+    }
+
     private func sendBodyEnd() {
-        guard bodyChunked, let c = connection else { return }
-        var last = [UInt8]()
-        HTTPWriter.appendLastChunk(into: &last)
-        c.stream.write(last)
+        guard let c = connection else { return }
+        if bodyChunked {
+            var last = [UInt8]()
+            HTTPWriter.appendLastChunk(into: &last)
+            last.withUnsafeBytes { sendUpstream($0, on: c) }
+        } else if let head = heldHead {
+            // An empty body (`Content-Length: 0`): the head alone.
+            heldHead = nil
+            c.stream.write(head)
+            loop.returnScratch(head)
+        }
     }
 
     func clientGone() {

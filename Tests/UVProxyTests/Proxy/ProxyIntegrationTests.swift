@@ -289,6 +289,78 @@ final class StreamedRequestBodyTests: XCTestCase {
         XCTAssertEqual(r.text, String(total))
     }
 
+    /// A pass-through request's head waits for its body's first piece and leaves with it (one write, one
+    /// wake-up of the upstream): sent while the client pauses between head and body, the upstream's first
+    /// byte would come ~300 ms before the body's. Sized and chunked bodies, and an early end of a chunked
+    /// body (the last chunk only).
+    func testAStreamedBodysHeadLeavesWithItsFirstPiece() throws {
+        final class Arrivals: @unchecked Sendable {
+            let lock = NSLock()
+            var firstByte: [Date] = []
+            var heads: [String] = []
+            var bodies: [String] = []
+        }
+        let arrivals = Arrivals()
+        let upstream = try ScriptedUpstream { fd, _ in
+            while true {
+                var first: UInt8 = 0
+                guard read(fd, &first, 1) == 1 else { return }
+                let at = Date()
+                var head = [first]
+                var byte: UInt8 = 0
+                while head.suffix(4) != [13, 10, 13, 10], read(fd, &byte, 1) == 1 { head.append(byte) }
+                let text = String(decoding: head, as: UTF8.self)
+                var body = [UInt8]()
+                if let line = text.split(separator: "\r\n").first(where: { $0.lowercased().hasPrefix("content-length:") }) {
+                    let n = Int(line.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) ?? 0
+                    while body.count < n, read(fd, &byte, 1) == 1 { body.append(byte) }
+                } else {  // chunked: up to the last chunk's empty line
+                    while !(body.count >= 5 && body.suffix(5) == Array("0\r\n\r\n".utf8)), read(fd, &byte, 1) == 1 { body.append(byte) }
+                }
+                arrivals.lock.lock()
+                arrivals.firstByte.append(at)
+                arrivals.heads.append(text)
+                arrivals.bodies.append(String(decoding: body, as: UTF8.self))
+                arrivals.lock.unlock()
+                ScriptedUpstream.write(fd, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            }
+        }
+        defer { upstream.stop() }
+        let p = try startProxy("""
+        access_log: false
+        upstreams:
+          up: { url: "http://127.0.0.1:\(upstream.port)" }
+        routes:
+          - { path: /upload, upstream: up, ingress: passthrough, egress: passthrough, upstream_path: /upload }
+        """)
+        defer { p.stop(); p.wait() }
+        let c = try RawHTTPClient(port: p.port)
+        let cases: [(head: String, body: [String], upstreamBody: String)] = [
+            ("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\n", ["hello", " world"], "hello world"),
+            ("POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n", ["5\r\nhello\r\n", "0\r\n\r\n"],
+             "5\r\nhello\r\n0\r\n\r\n"),
+            ("POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n", ["0\r\n\r\n"], "0\r\n\r\n"),
+        ]
+        for (i, t) in cases.enumerated() {
+            c.send(t.head)
+            let headSent = Date()
+            usleep(300_000)
+            let bodySent = Date()
+            for piece in t.body { c.send(piece) }
+            let r = try XCTUnwrap(c.readResponse(), "case \(i)")
+            XCTAssertEqual(r.status, 200, "case \(i)")
+            arrivals.lock.lock()
+            let first = arrivals.firstByte[i], head = arrivals.heads[i], body = arrivals.bodies[i]
+            arrivals.lock.unlock()
+            XCTAssertTrue(head.hasPrefix("POST /upload HTTP/1.1\r\n"), "case \(i): \(head)")
+            XCTAssertEqual(body, t.upstreamBody, "case \(i)")
+            // Nothing reached the upstream before the body left the client (the head waited for it).
+            XCTAssertGreaterThanOrEqual(first.timeIntervalSince(bodySent), -0.005, "case \(i)")
+            XCTAssertGreaterThan(first.timeIntervalSince(headSent), 0.25, "case \(i)")
+        }
+        XCTAssertEqual(upstream.connections, 1)
+    }
+
     /// An OpenAI Chat route (its body collected and checked, then sent as it came) to `upstream`.
     private static func chatRoute(to upstream: ScriptedUpstream) -> String {
         """
