@@ -114,11 +114,33 @@ public enum HTTPWriter {
     @inlinable
     public static func appendField(_ i: Int, of head: some HTTPHead, into out: inout [UInt8]) {
         let field = head.fields[i]
-        out.append(contentsOf: head.bytes[field.name])
-        out.append(HTTPBytes.colon)
-        out.append(HTTPBytes.sp)
-        out.append(contentsOf: head.bytes[field.value])
-        appendCRLF(into: &out)
+        head.bytes.withUnsafeBytes { p in
+            appendField(name: UnsafeRawBufferPointer(rebasing: p[field.name]),
+                        value: UnsafeRawBufferPointer(rebasing: p[field.value]), into: &out)
+        }
+    }
+
+    /// `<name>: <value>\r\n` in one capacity check and one append, for a name and value taken from a
+    /// parsed head (which validated them). Five appends per field cost ~250 instructions.
+    @inlinable @inline(__always)
+    public static func appendField(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, into out: inout [UInt8]) {
+        let n = name.count
+        let v = value.count
+        let total = n &+ v &+ 4
+        let needed = out.count &+ total
+        if out.capacity < needed { out.reserveCapacity(Swift.max(needed, out.capacity &* 2)) }
+        out.append(addingCapacity: total) { (o: inout OutputSpan<UInt8>) in
+            o.withUnsafeMutableBufferPointer { buf, initialized in
+                let d = UnsafeMutableRawPointer(buf.baseAddress! + initialized)
+                if n > 0 { d.copyMemory(from: name.baseAddress!, byteCount: n) }
+                d.storeBytes(of: HTTPBytes.colon, toByteOffset: n, as: UInt8.self)
+                d.storeBytes(of: HTTPBytes.sp, toByteOffset: n &+ 1, as: UInt8.self)
+                if v > 0 { (d + (n &+ 2)).copyMemory(from: value.baseAddress!, byteCount: v) }
+                d.storeBytes(of: HTTPBytes.cr, toByteOffset: n &+ v &+ 2, as: UInt8.self)
+                d.storeBytes(of: HTTPBytes.lf, toByteOffset: n &+ v &+ 3, as: UInt8.self)
+                initialized &+= total
+            }
+        }
     }
 
     /// The blank line that ends a head.

@@ -47,8 +47,22 @@ public enum RateLimitHeaders {
         } else {
             return nil
         }
-        for k in 0..<6 where HeaderBytes.equalsLowercased(name, fromAnthropic ? anthropicName(k) : openAIName(k)) {
-            return k
+        // Compared whole: the length picks at most two candidates: the names are 24 (OpenAI) or 32 (Anthropic) bytes
+        // long plus 0 (tokens limit, reset), 2 (requests limit, reset), 4 (tokens remaining) or 6.
+        let candidates: (Int, Int)
+        switch name.count &- (fromAnthropic ? 32 : 24) {
+        case 0: candidates = (3, 5)
+        case 2: candidates = (0, 2)
+        case 4: candidates = (4, 4)
+        case 6: candidates = (1, 1)
+        default: return nil
+        }
+        if HeaderBytes.startsLowercased(name, fromAnthropic ? anthropicName(candidates.0) : openAIName(candidates.0)) {
+            return candidates.0
+        }
+        if candidates.1 != candidates.0,
+           HeaderBytes.startsLowercased(name, fromAnthropic ? anthropicName(candidates.1) : openAIName(candidates.1)) {
+            return candidates.1
         }
         return nil
     }
@@ -67,20 +81,47 @@ public enum RateLimitHeaders {
     ) -> Bool {
         guard let k = counterpartIndex(name: name, upstream: upstream, client: client) else { return false }
         let toOpenAI = isOpenAI(client)
-        let start = out.count
-        ChunkBytes.append(toOpenAI ? openAIName(k) : anthropicName(k), to: &out)
-        out.append(0x3A)  // ':'
-        out.append(0x20)
-        let written: Bool
-        if HeaderBytes.isASCII(value) {
-            written = appendValue(k, value, toOpenAI: toOpenAI, now: now, into: &out)
-        } else {
+        let clientName = toOpenAI ? openAIName(k) : anthropicName(k)
+        guard HeaderBytes.isASCII(value) else {
             // What a String made of these bytes holds (obs-text that is not UTF-8 becomes U+FFFD), as the
             // client got it when this went through Strings; seen only from an odd upstream.
             var s = String(decoding: value, as: UTF8.self)
-            written = s.withUTF8 { appendValue(k, UnsafeRawBufferPointer($0), toOpenAI: toOpenAI, now: now, into: &out) }
+            return s.withUTF8 { appendLine(k, clientName, UnsafeRawBufferPointer($0), toOpenAI: toOpenAI, now: now, into: &out) }
         }
-        guard written else {
+        return appendLine(k, clientName, value, toOpenAI: toOpenAI, now: now, into: &out)
+    }
+
+    /// `<clientName>: <value in the client's form>\r\n`, or false (nothing appended) for a reset that
+    /// cannot be read or is absurd.
+    @inline(__always)
+    private static func appendLine(_ k: Int, _ clientName: StaticString, _ value: UnsafeRawBufferPointer, toOpenAI: Bool,
+                                   now: Int, into out: inout [UInt8]) -> Bool {
+        guard k % 3 == 2 else {
+            HeaderBytes.appendLine(clientName, value, into: &out)
+            return true
+        }
+        if toOpenAI {
+            // Seconds from now, `60s`: under 10^9, so at most 9 digits, written into a stack buffer.
+            guard let when = rfc3339Seconds(value), when > now - 1_000_000_000, when < now + 1_000_000_000 else { return false }
+            var v = max(0, when - now)
+            var digits: (UInt64, UInt64) = (0, 0)
+            return withUnsafeMutableBytes(of: &digits) { d in
+                var i = d.count &- 1
+                d[i] = 0x73  // 's'
+                repeat {
+                    i &-= 1
+                    d[i] = 0x30 &+ UInt8(truncatingIfNeeded: v % 10)
+                    v /= 10
+                } while v > 0
+                HeaderBytes.appendLine(clientName, UnsafeRawBufferPointer(rebasing: d[i...]), into: &out)
+                return true
+            }
+        }
+        let start = out.count
+        ChunkBytes.append(clientName, to: &out)
+        out.append(0x3A)  // ':'
+        out.append(0x20)
+        guard appendValue(value, now: now, into: &out) else {
             out.removeSubrange(start...)
             return false
         }
@@ -89,22 +130,11 @@ public enum RateLimitHeaders {
         return true
     }
 
-    /// The value of header `k` in the client's dialect (`toOpenAI`: an OpenAI client) appended to `out`,
-    /// or false (nothing appended) for a reset that cannot be read or is absurd.
-    private static func appendValue(_ k: Int, _ value: UnsafeRawBufferPointer, toOpenAI: Bool, now: Int,
-                                    into out: inout [UInt8]) -> Bool {
-        guard k % 3 == 2 else {
-            out.append(contentsOf: value)
-            return true
-        }
-        if toOpenAI {
-            guard let when = rfc3339Seconds(value), when > now - 1_000_000_000, when < now + 1_000_000_000 else { return false }
-            ChunkBytes.append(max(0, when - now), to: &out)
-            out.append(0x73)  // 's'
-        } else {
-            guard let seconds = durationSeconds(value), seconds.isFinite, seconds < 1e9 else { return false }
-            ModelList.appendRFC3339(now + Int(seconds.rounded(.up)), into: &out)
-        }
+    /// A duration reset as the time `now` plus it, rounded up, appended to `out`, or false (nothing
+    /// appended) when it cannot be read or is absurd.
+    private static func appendValue(_ value: UnsafeRawBufferPointer, now: Int, into out: inout [UInt8]) -> Bool {
+        guard let seconds = durationSeconds(value), seconds.isFinite, seconds < 1e9 else { return false }
+        ModelList.appendRFC3339(now + Int(seconds.rounded(.up)), into: &out)
         return true
     }
 

@@ -364,6 +364,11 @@ final class Exchange: UpstreamConnectionUser, ClientObserver, DeadlineOwner {
             handle(.credential(ok: true))
             return
         }
+        if let v = credential.cachedValue(rejected: rejected) {
+            authValue = v
+            handle(.credential(ok: true))
+            return
+        }
         credential.value(on: loop, rejected: rejected, metrics: worker.metrics) { result in
             guard !self.machine.isDone else { return }
             switch result {
@@ -876,11 +881,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver, DeadlineOwner {
                 let name = UnsafeRawBufferPointer(rebasing: p[field.name])
                 guard ForwardedResponseHeaders.isForwarded(name) else { continue }
                 let value = UnsafeRawBufferPointer(rebasing: p[field.value])
-                HTTPWriter.appendBytes(name, into: &b)
-                b.append(UInt8(ascii: ":"))
-                b.append(UInt8(ascii: " "))
-                HTTPWriter.appendBytes(value, into: &b)
-                HTTPWriter.appendCRLF(into: &b)
+                HTTPWriter.appendField(name: name, value: value, into: &b)
                 if translates {
                     if now == 0 { now = time(nil) }
                     RateLimitHeaders.appendCounterpart(name: name, value: value, upstream: upstream, client: client,
