@@ -452,7 +452,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver, DeadlineOwner {
     private func buildRequestHead(_ req: inout UpstreamRequest, into b: inout [UInt8]) {
         b.reserveCapacity(384 + route.fixedUpstreamHeaders.count)
         HTTPWriter.appendRequestLine(method: method, targetPrefix: up.config.url.basePath, target: req.path, into: &b)
-        b.append(contentsOf: route.fixedUpstreamHeaders)
+        route.fixedUpstreamHeaders.withUnsafeBytes { HTTPWriter.appendBytes($0, into: &b) }
         requestId.appendHeader(into: &b)
         if translator == nil {
             // Pass-through: the client's end-to-end headers, minus credentials, hop-by-hop and configured removals.
@@ -847,7 +847,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver, DeadlineOwner {
 
     private func requestIdAndCORSHeaders(into b: inout [UInt8]) {
         requestId.appendHeader(into: &b)
-        b.append(contentsOf: route.corsHeaderBlock)
+        route.corsHeaderBlock.withUnsafeBytes { HTTPWriter.appendBytes($0, into: &b) }
         appendTargetHeader(into: &b)
     }
 
@@ -860,7 +860,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver, DeadlineOwner {
         var b = [UInt8]()
         b.reserveCapacity(256)
         baseHeaders(contentType: contentType, into: &b)
-        b.append(contentsOf: Self.streamLines)
+        Self.streamLines.withUnsafeBytes { HTTPWriter.appendBytes($0, into: &b) }
         if let head { appendForwardedUpstreamHeaders(head, into: &b) }
         return b
     }
@@ -895,7 +895,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver, DeadlineOwner {
         var b = [UInt8]()
         b.reserveCapacity(head.bytes.count + 128)
         requestId.appendHeader(into: &b)
-        b.append(contentsOf: route.corsHeaderBlock)
+        route.corsHeaderBlock.withUnsafeBytes { HTTPWriter.appendBytes($0, into: &b) }
         appendTargetHeader(into: &b)
         for i in 0..<head.fields.count where !Self.hopByHopResponse.contains(head.name(at: i).lowercased()) {
             HTTPWriter.appendField(i, of: head, into: &b)
