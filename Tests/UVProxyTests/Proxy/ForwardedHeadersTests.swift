@@ -10,22 +10,13 @@ import Providers
 /// the fields a client does not act on or whose reset cannot be read. The whole block is compared, so a
 /// name or value mangled on the way, a field dropped or one added fails here.
 final class ForwardedHeadersTests: XCTestCase {
-    private static func sendAll(_ fd: Int32, _ bytes: [UInt8]) {
-        var off = 0
-        while off < bytes.count {
-            let n = bytes[off...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if n <= 0 { return }
-            off += n
-        }
-    }
-
     /// The client's head for one request through a route `ingress -> egress` whose upstream answers 200
     /// with `fields` and `body`; plus the Unix seconds before and after it.
     private func clientHead(ingress: String, egress: String, path: String, upstreamPath: String, request: String,
                             fields: String, body: String) throws -> (head: String, before: Int, after: Int) {
         let response = Array("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\(fields)Content-Length: \(body.utf8.count)\r\n\r\n\(body)".utf8)
         let up = try ScriptedUpstream { fd, _ in
-            while ScriptedUpstream.readHead(fd) { Self.sendAll(fd, response) }
+            while ScriptedUpstream.readHead(fd) { ScriptedUpstream.sendAll(fd, response[...]) }
         }
         defer { up.stop() }
         let p = try startProxy("""
