@@ -47,6 +47,26 @@ public enum HTTPBytes {
         return below20 | del
     }
 
+    /// SWAR, one test per 8 bytes: the high bit of each byte of `w` that is an ASCII letter, digit or
+    /// `-` (the bytes of nearly every field name, all of them tokens), exact for every byte (no carry
+    /// crosses a byte: each byte's high bit is cleared before the additions).
+    @inlinable @inline(__always)
+    static func commonTokenMask(_ w: UInt64) -> UInt64 {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let lows: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+        let x = w & lows
+        // Letters: x | 0x20 in a...z (only A...Z move into that range when bit 5 is set).
+        let l = x | (ones &* 0x20)
+        let letter = (l &+ ones &* (0x80 - 0x61)) & ~(l &+ ones &* (0x80 - 0x7B))
+        let digit = (x &+ ones &* (0x80 - 0x30)) & ~(x &+ ones &* (0x80 - 0x3A))
+        // `-`: a zero byte of x ^ '-', found exactly (the low seven bits plus 0x7F carry into bit 7
+        // unless they are all zero).
+        let d = x ^ (ones &* 0x2D)
+        let dash = ~((d &+ lows) | d)
+        return (letter | digit | dash) & ~w & highs
+    }
+
     @inlinable @inline(__always)
     static func hexValue(_ b: UInt8) -> Int? {
         switch b {

@@ -112,6 +112,17 @@ struct HTTPHeadScanner: Sendable {
             return HTTPParseError(.obsFold, "obsolete line folding (line \(lineNumber) starts with whitespace)")
         }
         var j = line.lowerBound
+        // Eight name bytes at a time while they are letters, digits or `-`; from the first other byte
+        // on, one at a time (the colon, or a rarer token byte).
+        while line.upperBound &- j >= 8 {
+            let m = HTTPBytes.commonTokenMask(UInt64(littleEndian: p.loadUnaligned(fromByteOffset: j, as: UInt64.self)))
+            if m == 0x8080_8080_8080_8080 {
+                j &+= 8
+                continue
+            }
+            j &+= (~m & 0x8080_8080_8080_8080).trailingZeroBitCount &>> 3
+            break
+        }
         while j < line.upperBound && HTTPBytes.isToken(p[j]) { j &+= 1 }
         if j == line.upperBound {
             return HTTPParseError(.badHeader, "header line \(lineNumber) has no colon")

@@ -51,11 +51,27 @@ public enum ForwardedResponseHeaders {
     /// A cheap first test for a field name: bit `b & 31` is set for the first byte `b` of every prefix
     /// (ASCII letters, either case), so a name whose first byte's bit is clear matches no prefix.
     public static let firstBytes: UInt32 = prefixes.reduce(0) { $0 | 1 << UInt32($1[0] & 31) }
+
+    /// True when a field `name` (bytes as received, any case) starts with one of `prefixes`: most
+    /// names (content-type, date, server, ...) are ruled out by their first byte.
+    @inlinable
+    public static func isForwarded(_ name: UnsafeRawBufferPointer) -> Bool {
+        guard let first = name.first else { return false }
+        switch first | 0x20 {
+        case UInt8(ascii: "x"):
+            return HeaderBytes.hasLowercasedPrefix(name, "x-ratelimit-") || HeaderBytes.hasLowercasedPrefix(name, "x-amzn-requestid")
+                || HeaderBytes.hasLowercasedPrefix(name, "x-should-retry")
+        case UInt8(ascii: "a"): return HeaderBytes.hasLowercasedPrefix(name, "anthropic-ratelimit-")
+        case UInt8(ascii: "o"): return HeaderBytes.hasLowercasedPrefix(name, "openai-")
+        case UInt8(ascii: "r"): return HeaderBytes.hasLowercasedPrefix(name, "request-id")
+        default: return false
+        }
+    }
 }
 
 extension RateLimitHeaders {
     /// A client of `client`'s dialect knows the upstream's rate-limit headers under other names
-    /// (OpenAI ↔ Anthropic): `counterpart` then gives them.
+    /// (OpenAI ↔ Anthropic): `appendCounterpart` then gives them.
     public static func translates(upstream: Dialect, client: Dialect) -> Bool {
         (isAnthropic(upstream) && isOpenAI(client)) || (isOpenAI(upstream) && isAnthropic(client))
     }

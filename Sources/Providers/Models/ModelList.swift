@@ -54,6 +54,13 @@ public enum ModelList {
 
     /// Unix seconds → `YYYY-MM-DDTHH:MM:SSZ` (UTC), with Howard Hinnant's civil-from-days algorithm.
     public static func rfc3339(_ seconds: Int) -> String {
+        var out: [UInt8] = []
+        appendRFC3339(seconds, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The same appended to `out` as bytes (no String: a rate-limit reset in a response head).
+    public static func appendRFC3339(_ seconds: Int, into out: inout [UInt8]) {
         let days = seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400
         let secs = seconds - days * 86400
         let z = days + 719_468
@@ -65,10 +72,30 @@ public enum ModelList {
         let d = doy - (153 * mp + 2) / 5 + 1
         let m = mp < 10 ? mp + 3 : mp - 9
         let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
-        func pad(_ v: Int, _ width: Int) -> String {
-            let s = String(v)
-            return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
+        appendPadded(y, 4, into: &out)
+        out.append(UInt8(ascii: "-"))
+        appendPadded(m, 2, into: &out)
+        out.append(UInt8(ascii: "-"))
+        appendPadded(d, 2, into: &out)
+        out.append(UInt8(ascii: "T"))
+        appendPadded(secs / 3600, 2, into: &out)
+        out.append(UInt8(ascii: ":"))
+        appendPadded(secs % 3600 / 60, 2, into: &out)
+        out.append(UInt8(ascii: ":"))
+        appendPadded(secs % 60, 2, into: &out)
+        out.append(UInt8(ascii: "Z"))
+    }
+
+    /// `String(v)` left-padded with zeros to `width` characters (a negative year keeps its sign after
+    /// the zeros, as the String form always wrote it).
+    private static func appendPadded(_ v: Int, _ width: Int, into out: inout [UInt8]) {
+        var count = v < 0 ? 2 : 1
+        var rest = v.magnitude / 10
+        while rest > 0 {
+            count += 1
+            rest /= 10
         }
-        return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(secs / 3600, 2)):\(pad(secs % 3600 / 60, 2)):\(pad(secs % 60, 2))Z"
+        for _ in count..<max(count, width) { out.append(UInt8(ascii: "0")) }
+        ChunkBytes.append(v, to: &out)
     }
 }

@@ -22,6 +22,8 @@ final class CredentialSource: @unchecked Sendable {
     /// A static or environment value with the prefix, made once (nil: none, or the variable is unset or empty).
     private let fixedValue: String?
     private var expiresAt: Double = 0
+    /// The value comes from a command (is cached and refreshed), not from the config or the environment.
+    private let isCommand: Bool
     private var running = false
     private var waiters: [(loop: EventLoop, done: Completion)] = []
     private let clock: @Sendable () -> Double
@@ -37,6 +39,7 @@ final class CredentialSource: @unchecked Sendable {
         case .env: fixedValue = config.token.flatMap { $0.isEmpty ? nil : config.prefix + $0 }
         case .command: fixedValue = nil
         }
+        if case .command = config.source { isCommand = true } else { isCommand = false }
     }
 
     /// The header to send, or nil when the upstream has no auth.
@@ -71,6 +74,19 @@ final class CredentialSource: @unchecked Sendable {
             lock.unlock()
             if start { run(command, on: loop, metrics: metrics) }
         }
+    }
+
+    /// The header value at hand, without a callback: a static or environment value, or the command's
+    /// token while it is fresh (`rejected`, a token the upstream just refused, is dropped first). Nil
+    /// when `value(on:)` must be asked (a command run to start or to wait for, or an unset variable's
+    /// error). The exchange asks this first: a cached token costs a lock and a clock read, no closure.
+    func cachedValue(rejected: String?) -> String? {
+        guard isCommand else { return fixedValue }
+        lock.lock()
+        defer { lock.unlock() }
+        if let rejected, token == rejected { token = nil }
+        if let token, clock() < expiresAt { return token }
+        return nil
     }
 
     /// True when a 401 from the upstream is worth a refresh and one retry.

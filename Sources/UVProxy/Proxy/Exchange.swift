@@ -368,6 +368,11 @@ final class Exchange: UpstreamConnectionUser, ClientObserver, DeadlineOwner {
             handle(.credential(ok: true))
             return
         }
+        if let v = credential.cachedValue(rejected: rejected) {
+            authValue = v
+            handle(.credential(ok: true))
+            return
+        }
         credential.value(on: loop, rejected: rejected, metrics: worker.metrics) { result in
             guard !self.machine.isDone else { return }
             switch result {
@@ -457,7 +462,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver, DeadlineOwner {
     private func buildRequestHead(_ req: inout UpstreamRequest, into b: inout [UInt8]) {
         b.reserveCapacity(384 + route.fixedUpstreamHeaders.count)
         HTTPWriter.appendRequestLine(method: method, targetPrefix: up.config.url.basePath, target: req.path, into: &b)
-        b.append(contentsOf: route.fixedUpstreamHeaders)
+        route.fixedUpstreamHeaders.withUnsafeBytes { HTTPWriter.appendBytes($0, into: &b) }
         requestId.appendHeader(into: &b)
         if translator == nil {
             // Pass-through: the client's end-to-end headers, minus credentials, hop-by-hop and configured removals.
@@ -875,7 +880,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver, DeadlineOwner {
 
     private func requestIdAndCORSHeaders(into b: inout [UInt8]) {
         requestId.appendHeader(into: &b)
-        b.append(contentsOf: route.corsHeaderBlock)
+        route.corsHeaderBlock.withUnsafeBytes { HTTPWriter.appendBytes($0, into: &b) }
         appendTargetHeader(into: &b)
     }
 
@@ -888,7 +893,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver, DeadlineOwner {
         var b = [UInt8]()
         b.reserveCapacity(256)
         baseHeaders(contentType: contentType, into: &b)
-        b.append(contentsOf: Self.streamLines)
+        Self.streamLines.withUnsafeBytes { HTTPWriter.appendBytes($0, into: &b) }
         if let head { appendForwardedUpstreamHeaders(head, into: &b) }
         return b
     }
@@ -896,21 +901,25 @@ final class Exchange: UpstreamConnectionUser, ClientObserver, DeadlineOwner {
     private static let streamLines: [UInt8] = Array("Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\n".utf8)
 
     /// The response headers a client may act on (`ForwardedResponseHeaders`: rate limits, request ids,
-    /// retry advice), copied as received (no String per field), and rate limits also under the client's
-    /// own names when its dialect calls them otherwise (`RateLimitHeaders`).
+    /// retry advice), copied as received, and rate limits also under the client's own names when its
+    /// dialect calls them otherwise (`RateLimitHeaders`). On the head's bytes: no String per field (the
+    /// names lowercased and the values read as Strings cost ~13,000 instructions per response).
     private func appendForwardedUpstreamHeaders(_ head: HTTPResponseHead, into b: inout [UInt8]) {
-        let firstBytes = ForwardedResponseHeaders.firstBytes
-        for i in 0..<head.fields.count {
-            // Most fields (content-type, date, server, ...) are ruled out by their first letter.
-            let first = head.bytes[head.fields[i].name.lowerBound]
-            guard firstBytes & (1 << UInt32(first & 31)) != 0,
-                  ForwardedResponseHeaders.prefixes.contains(where: { head.nameHasPrefix(i, $0) }) else { continue }
-            HTTPWriter.appendField(i, of: head, into: &b)
-            if translator != nil, RateLimitHeaders.translates(upstream: route.config.egress, client: route.config.ingress),
-               let other = RateLimitHeaders.counterpart(
-                name: head.name(at: i).lowercased(), value: head.value(at: i), upstream: route.config.egress,
-                client: route.config.ingress, now: time(nil)) {
-                HTTPWriter.appendHeader(other.name, other.value, into: &b)
+        let upstream = route.config.egress
+        let client = route.config.ingress
+        let translates = translator != nil && RateLimitHeaders.translates(upstream: upstream, client: client)
+        var now = 0
+        head.bytes.withUnsafeBytes { p in
+            for field in head.fields {
+                let name = UnsafeRawBufferPointer(rebasing: p[field.name])
+                guard ForwardedResponseHeaders.isForwarded(name) else { continue }
+                let value = UnsafeRawBufferPointer(rebasing: p[field.value])
+                HTTPWriter.appendField(name: name, value: value, into: &b)
+                if translates {
+                    if now == 0 { now = time(nil) }
+                    RateLimitHeaders.appendCounterpart(name: name, value: value, upstream: upstream, client: client,
+                                                       now: now, into: &b)
+                }
             }
         }
     }
@@ -919,7 +928,7 @@ final class Exchange: UpstreamConnectionUser, ClientObserver, DeadlineOwner {
         var b = [UInt8]()
         b.reserveCapacity(head.bytes.count + 128)
         requestId.appendHeader(into: &b)
-        b.append(contentsOf: route.corsHeaderBlock)
+        route.corsHeaderBlock.withUnsafeBytes { HTTPWriter.appendBytes($0, into: &b) }
         appendTargetHeader(into: &b)
         for i in 0..<head.fields.count where !Self.hopByHopResponse.contains(head.name(at: i).lowercased()) {
             HTTPWriter.appendField(i, of: head, into: &b)

@@ -67,7 +67,7 @@ enum RequestID {
             HTTPWriter.appendTrustedHeader("X-Request-Id", s, into: &out)
         case .generated(let prefix, let counter):
             HTTPWriter.appendStatic("X-Request-Id: ", into: &out)
-            out.append(contentsOf: prefix)
+            prefix.withUnsafeBytes { HTTPWriter.appendBytes($0, into: &out) }
             RequestIds.appendDigits(counter, into: &out)
             HTTPWriter.appendCRLF(into: &out)
         }

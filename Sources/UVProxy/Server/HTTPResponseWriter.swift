@@ -58,7 +58,7 @@ struct HTTPResponseWriter<Sink: ResponseSink> {
     /// The status line, the handler's header lines, framing and connection management.
     private func appendHead(status: Int, headerBlock: UnsafeRawBufferPointer, framing: Framing, draining: Bool, into out: inout [UInt8]) {
         HTTPWriter.appendStatusLine(status, into: &out)
-        out.append(contentsOf: headerBlock)
+        HTTPWriter.appendBytes(headerBlock, into: &out)
         switch framing {
         case .contentLength(let n): HTTPWriter.appendHeader("Content-Length", n, into: &out)
         case .chunked: out.append(contentsOf: ResponseLines.chunked)
@@ -79,7 +79,7 @@ struct HTTPResponseWriter<Sink: ResponseSink> {
         out.reserveCapacity(128 + headerBlock.count + body.count)
         let framing: Framing = status == 204 || status == 304 ? .untilClose : .contentLength(body.count)
         appendHead(status: status, headerBlock: headerBlock, framing: framing, draining: draining, into: &out)
-        if !isHeadRequest { out.append(contentsOf: body) }
+        if !isHeadRequest { HTTPWriter.appendBytes(body, into: &out) }
         stream.write(out)  // copies what the kernel does not take at once
         stream.returnScratch(out)
     }

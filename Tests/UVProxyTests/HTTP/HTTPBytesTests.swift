@@ -71,4 +71,64 @@ final class HTTPTokenTests: XCTestCase {
             XCTAssertEqual(HTTPBytes.isToken(byte), expected, "byte \(b)")
         }
     }
+
+    /// The name scanner's mask: exactly the letters, digits and `-` among the eight bytes, each byte's
+    /// bit independent of its neighbours (every value at every offset, random neighbours).
+    func testCommonTokenMaskIsExactPerByte() {
+        func isCommon(_ b: UInt8) -> Bool {
+            (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2D
+        }
+        var rng = SystemRandomNumberGenerator()
+        var common = 0
+        for offset in 0..<8 {
+            for value in 0...255 {
+                for _ in 0..<8 {
+                    var bytes = (0..<8).map { _ in UInt8.random(in: 0...255, using: &rng) }
+                    bytes[offset] = UInt8(value)
+                    let w = bytes.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+                    let mask = HTTPBytes.commonTokenMask(w)
+                    XCTAssertEqual(mask & ~0x8080_8080_8080_8080, 0)
+                    for i in 0..<8 {
+                        XCTAssertEqual(mask >> (8 * i + 7) & 1 == 1, isCommon(bytes[i]), "\(bytes) at \(i)")
+                    }
+                    if isCommon(UInt8(value)) { common += 1 }
+                    XCTAssertTrue(!isCommon(UInt8(value)) || HTTPBytes.isToken(UInt8(value)), "a common byte is a token")
+                }
+            }
+        }
+        XCTAssertEqual(common, 8 * 8 * (10 + 26 + 26 + 1))
+    }
+
+    /// Field names through the request parser, eight bytes at a time and then byte by byte: a probe
+    /// byte at every position of names of every length up to 40 ends the name exactly where the byte
+    /// by byte reading ended it (any token continues it, the colon ends it, anything else is refused).
+    func testFieldNamesEndWhereTheBytewiseReadingEnds() {
+        let probes: [UInt8] = Array("aZ09-!#$%&'*+.^_`|~:@ ()[]{}\"/,;<=>?".utf8) + [0x09, 0x80, 0xC3, 0xFF]
+        for length in 1...40 {
+            let base = (0..<length).map { i in Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-".utf8)[(i * 7 + length) % 63] }
+            for position in 0..<length {
+                for probe in probes {
+                    var name = base
+                    name[position] = probe
+                    let head = Array("GET / HTTP/1.1\r\n".utf8) + name + Array(": v\r\nHost: x\r\n\r\n".utf8)
+                    var parser = HTTPRequestParser()
+                    let result = head.withUnsafeBytes { parser.parse($0) }
+                    // Byte by byte: the name runs to the first byte that is not a token.
+                    let end = name.firstIndex { !HTTPBytes.isToken($0) } ?? name.count
+                    let ok = end > 0 && (end == name.count || name[end] == 0x3A)
+                    switch result {
+                    case .complete(let h, _):
+                        XCTAssertTrue(ok, "\(name)")
+                        XCTAssertEqual(Array(h.bytes[h.fields[0].name]), Array(name[..<end]), "\(name)")
+                        let value = Array(h.bytes[h.fields[0].value])
+                        XCTAssertEqual(value, end == name.count ? Array("v".utf8) : Array(name[(end + 1)...]) + Array(": v".utf8))
+                    case .failure:
+                        XCTAssertFalse(ok, "\(name)")
+                    case .incomplete:
+                        XCTFail("incomplete: \(name)")
+                    }
+                }
+            }
+        }
+    }
 }

@@ -42,6 +42,20 @@ final class HTTPWriterTests: XCTestCase {
         XCTAssertEqual(text { HTTPWriter.appendStatusLine(200, into: &$0) }, "HTTP/1.1 200 OK\r\n")
         XCTAssertEqual(text { HTTPWriter.appendStatusLine(431, into: &$0) }, "HTTP/1.1 431 Request Header Fields Too Large\r\n")
         XCTAssertEqual(text { HTTPWriter.appendStatusLine(599, into: &$0) }, "HTTP/1.1 599 Server Error\r\n")
+        // Every status (200 written whole, the others from their parts), after bytes already there.
+        for status in 100...599 {
+            var out: [UInt8] = Array("x".utf8)
+            HTTPWriter.appendStatusLine(status, into: &out)
+            XCTAssertEqual(String(decoding: out, as: UTF8.self), "xHTTP/1.1 \(status) \(HTTPWriter.reasonPhrase(status))\r\n")
+        }
+        // Fields copied whole: empty values, and after bytes already there.
+        for (name, value) in [("a", ""), ("X-Long-Name-Of-Forty-Bytes-For-Checking", "v 1\t2"), ("k", "é")] {
+            var out: [UInt8] = Array("x".utf8)
+            let n = Array(name.utf8)
+            let v = Array(value.utf8)
+            n.withUnsafeBytes { nb in v.withUnsafeBytes { HTTPWriter.appendField(name: nb, value: $0, into: &out) } }
+            XCTAssertEqual(String(decoding: out, as: UTF8.self), "x\(name): \(value)\r\n")
+        }
         XCTAssertEqual(text { HTTPWriter.appendRequestLine(method: "POST", target: "/v1/x?a=b", into: &$0) },
                        "POST /v1/x?a=b HTTP/1.1\r\n")
         var out: [UInt8] = []

@@ -10,15 +10,6 @@ import XCTest
 /// same head bytes and body, for every shape of response below, and the proxy's counter shows which
 /// path ran.
 final class ExchangeInPlaceResponseTests: XCTestCase {
-    private static func sendAll(_ fd: Int32, _ bytes: ArraySlice<UInt8>) {
-        var off = bytes.startIndex
-        while off < bytes.endIndex {
-            let n = bytes[off...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if n <= 0 { return }
-            off += n
-        }
-    }
-
     private static func headEnd(_ bytes: [UInt8]) -> Int {
         (bytes.indices.first { i in i + 4 <= bytes.count && Array(bytes[i..<(i + 4)]) == [13, 10, 13, 10] } ?? 0) + 4
     }
@@ -30,11 +21,11 @@ final class ExchangeInPlaceResponseTests: XCTestCase {
         return try ScriptedUpstream { fd, _ in
             while ScriptedUpstream.readHead(fd) {
                 if split && headEnd < response.count {
-                    Self.sendAll(fd, response[0..<(headEnd + 1)])
+                    ScriptedUpstream.sendAll(fd, response[0..<(headEnd + 1)])
                     usleep(50_000)
-                    Self.sendAll(fd, response[(headEnd + 1)...])
+                    ScriptedUpstream.sendAll(fd, response[(headEnd + 1)...])
                 } else {
-                    Self.sendAll(fd, response[...])
+                    ScriptedUpstream.sendAll(fd, response[...])
                 }
             }
         }

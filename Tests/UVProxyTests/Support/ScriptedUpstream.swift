@@ -44,6 +44,16 @@ final class ScriptedUpstream: @unchecked Sendable {
         close(fd)
     }
 
+    /// Writes all of `bytes` (stops early if the peer is gone).
+    static func sendAll(_ fd: Int32, _ bytes: ArraySlice<UInt8>) {
+        var off = bytes.startIndex
+        while off < bytes.endIndex {
+            let n = bytes[off...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n <= 0 { return }
+            off += n
+        }
+    }
+
     /// Reads until a blank line ends a request head with no body; false on EOF.
     static func readHead(_ fd: Int32) -> Bool {
         var data = [UInt8]()
