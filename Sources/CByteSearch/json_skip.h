@@ -89,6 +89,16 @@ static inline __attribute__((target("avx2,bmi,bmi2"))) CByteSearch_json_masks CB
     return m;
 }
 
+/// AVX-512 (BW): one 64-byte load, compares straight into the masks.
+static inline __attribute__((target("avx512f,avx512bw,bmi,bmi2"))) CByteSearch_json_masks CByteSearch_json_masks_avx512(
+    const unsigned char *b) {
+    __m512i v = _mm512_loadu_si512((const void *)b);
+    CByteSearch_json_masks m = {
+        _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(0x22)), _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(0x5C)),
+        _mm512_cmplt_epi8_mask(v, _mm512_set1_epi8(0x20))};
+    return m;
+}
+
 /// The escaped characters of a block: each byte after an odd-length backslash run, and the first byte
 /// when `carry` (0 or 1) says the previous block escapes it; `*carry_out` whether the next block's first
 /// byte is escaped. (The escaped backslashes inside a run are not marked: nothing needs them.)
@@ -108,42 +118,28 @@ static inline __attribute__((always_inline)) uint64_t CByteSearch_json_escaped(u
     return (from_even & ~b & odd) | (from_odd & ~b & even) | carry;
 }
 
-/// Whether `c` after a backslash is a whole escape: one of `"\\/bfnrt` (a bit in one of two words).
-static inline __attribute__((always_inline)) int CByteSearch_json_simple_escape(unsigned char c) {
-    const uint64_t low = 1ULL << '"' | 1ULL << '/';
-    const uint64_t high = 1ULL << ('\\' - 64) | 1ULL << ('b' - 64) | 1ULL << ('f' - 64) | 1ULL << ('n' - 64) |
-                          1ULL << ('r' - 64) | 1ULL << ('t' - 64);
-    return c < 128 && ((c < 64 ? low : high) >> (c & 63) & 1);
-}
+/// 1 for the bytes that make a whole escape after a backslash: `"\\/bfnrt`.
+static const unsigned char CByteSearch_json_simple_escapes[256] = {
+    ['"'] = 1, ['\\'] = 1, ['/'] = 1, ['b'] = 1, ['f'] = 1, ['n'] = 1, ['r'] = 1, ['t'] = 1};
 
 /// Of the escaped characters `escaped` of the 64 bytes at `bytes`, those that are not a whole escape
 /// (`\u`, invalid ones): `CByteSearch_json_check` looks at them. The escapes strings are full of (`\n`,
 /// `\"`, `\\`, `\t`, ...) are valid here and now.
 static inline __attribute__((always_inline)) uint64_t CByteSearch_json_other_escapes(const unsigned char *bytes,
-                                                                               uint64_t escaped) {
+                                                                                    uint64_t escaped) {
     uint64_t others = 0;
     for (; escaped; escaped &= escaped - 1) {
         int k = __builtin_ctzll(escaped);
-        others |= (uint64_t)!CByteSearch_json_simple_escape(bytes[k]) << k;
+        others |= (uint64_t)(CByteSearch_json_simple_escapes[bytes[k]] ^ 1) << k;
     }
     return others;
 }
 
-/// The last bytes of a value's input, fewer than 64, copied into a block of spaces (which no mask
-/// marks), so that the mask functions never read past `n`.
-static inline __attribute__((noinline)) const unsigned char *CByteSearch_json_pad(const unsigned char *p, long n,
-                                                                                 long base, unsigned char *pad) {
-    memset(pad, 0x20, 64);
-    memcpy(pad, p + base, (size_t)(n - base));
-    return pad;
-}
-
-/// The block at `base`. `carry` is the previous block's when that block is the one before `base`;
-/// otherwise no string crosses into this block and the carry is 0.
-static inline __attribute__((always_inline)) CByteSearch_json_block CByteSearch_json_load(
-    const unsigned char *p, long n, long base, uint64_t carry, CByteSearch_json_masks_fn masks) {
-    unsigned char pad[64];
-    const unsigned char *bytes = __builtin_expect(n - base >= 64, 1) ? p + base : CByteSearch_json_pad(p, n, base, pad);
+/// The block of the 64 bytes at `bytes`, which are the input's from `base`. `carry` is the previous
+/// block's when that block is the one before `base`; otherwise no string crosses into this block and
+/// the carry is 0.
+static inline __attribute__((always_inline)) CByteSearch_json_block CByteSearch_json_masked(
+    const unsigned char *bytes, long base, uint64_t carry, CByteSearch_json_masks_fn masks) {
     CByteSearch_json_masks m = masks(bytes);
     CByteSearch_json_block b = {base, m.quote, m.special, 0, 0};
     if (__builtin_expect((m.backslash | carry) != 0, 0)) {
@@ -152,6 +148,24 @@ static inline __attribute__((always_inline)) CByteSearch_json_block CByteSearch_
         b.content |= CByteSearch_json_other_escapes(bytes, b.escaped);
     }
     return b;
+}
+
+/// The block of the last bytes of a value's input, fewer than 64 from `base`, copied into a block of
+/// spaces (which no mask marks): nothing at or past `n` is read. Out of line: once a value at most.
+static inline __attribute__((noinline)) CByteSearch_json_block CByteSearch_json_tail(const unsigned char *p, long n,
+                                                                                    long base, uint64_t carry,
+                                                                                    CByteSearch_json_masks_fn masks) {
+    unsigned char pad[64];
+    memset(pad, 0x20, sizeof pad);
+    memcpy(pad, p + base, (size_t)(n - base));
+    return CByteSearch_json_masked(pad, base, carry, masks);
+}
+
+/// The block at `base` (see `CByteSearch_json_masked`).
+static inline __attribute__((always_inline)) CByteSearch_json_block CByteSearch_json_load(
+    const unsigned char *p, long n, long base, uint64_t carry, CByteSearch_json_masks_fn masks) {
+    if (__builtin_expect(n - base >= 64, 1)) return CByteSearch_json_masked(p + base, base, carry, masks);
+    return CByteSearch_json_tail(p, n, base, carry, masks);
 }
 
 /// The value of four hex digits at `i`, or -1.
@@ -290,7 +304,11 @@ static inline __attribute__((always_inline)) long CByteSearch_json_string(const 
             *checked = CByteSearch_json_check(p, n, b->base, content, b->escaped, *checked);
             if (*checked < 0) return -1;
         }
-        if (__builtin_expect(quotes != 0, 1)) return b->base + __builtin_ctzll(quotes) + 1;
+        if (__builtin_expect(quotes != 0, 1)) {
+            long end = b->base + __builtin_ctzll(quotes) + 1;
+            __builtin_assume(end > 0);  // a block's base is never below `start` (at least 0)
+            return end;
+        }
         // The string goes on: to the next block with a quote or something to check.
         do {
             if (b->base + 64 >= n) return -1;
@@ -382,7 +400,7 @@ key:  // a member's key at `i`, `c` its first byte
     if (c != '"') return -1;
     i = CByteSearch_json_string(p, n, start, i, &b, &checked, masks);
     if (i < 0) return -1;
-    if (__builtin_expect(n - i >= 2 && p[i] == ':' && p[i + 1] > 0x20, 1)) {
+    if (__builtin_expect(i + 1 < n && p[i] == ':' && p[i + 1] > 0x20, 1)) {
         i++;  // `"key":value`, no whitespace
         goto value;
     }
@@ -401,23 +419,37 @@ static inline __attribute__((noinline)) long CByteSearch_json_skip_sse2(const un
     return CByteSearch_json_skip_with(p, n, start, depth, max_depth, CByteSearch_json_masks_sse2);
 }
 
-/// The skip with AVX2 masks: only where `CByteSearch_has_avx2()`.
+/// The skip with AVX2 masks: only where `CByteSearch_json_skip_level()` is at least 1.
 static inline __attribute__((noinline, target("avx2,bmi,bmi2"))) long CByteSearch_json_skip_avx2(
     const unsigned char *p, long n, long start, long depth, long max_depth) {
     return CByteSearch_json_skip_with(p, n, start, depth, max_depth, CByteSearch_json_masks_avx2);
 }
 
-/// Whether this CPU (and its OS) runs AVX2 and BMI1/2 (the AVX2 skip is compiled for all three): asked
-/// once, then remembered.
-static inline int CByteSearch_has_avx2(void) {
+/// The skip with AVX-512 masks: only where `CByteSearch_json_skip_level()` is 2.
+static inline __attribute__((noinline, target("avx512f,avx512bw,bmi,bmi2"))) long CByteSearch_json_skip_avx512(
+    const unsigned char *p, long n, long start, long depth, long max_depth) {
+    return CByteSearch_json_skip_with(p, n, start, depth, max_depth, CByteSearch_json_masks_avx512);
+}
+
+/// Which block skip this CPU (and its OS) runs: 2 with AVX-512 (F, BW), 1 with AVX2, 0 without (both
+/// also need BMI1 and BMI2, which they are compiled for). Asked once, then remembered.
+static inline int CByteSearch_json_skip_level(void) {
     static int known = -1;  // -1: not asked yet
-    int have = __atomic_load_n(&known, __ATOMIC_RELAXED);
-    if (have < 0) {
+    int level = __atomic_load_n(&known, __ATOMIC_RELAXED);
+    if (level < 0) {
         __builtin_cpu_init();
-        have = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2");
-        __atomic_store_n(&known, have, __ATOMIC_RELAXED);
+        int bmi = __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2");
+        level = !bmi || !__builtin_cpu_supports("avx2") ? 0
+                : __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") ? 2 : 1;
+        __atomic_store_n(&known, level, __ATOMIC_RELAXED);
     }
-    return have;
+    return level;
+}
+
+/// The block skip the CPU runs best (`CByteSearch_json_skip_level()` must not be 0).
+static inline long CByteSearch_json_skip(const unsigned char *p, long n, long start, long depth, long max_depth) {
+    return CByteSearch_json_skip_level() == 2 ? CByteSearch_json_skip_avx512(p, n, start, depth, max_depth)
+                                              : CByteSearch_json_skip_avx2(p, n, start, depth, max_depth);
 }
 
 #endif

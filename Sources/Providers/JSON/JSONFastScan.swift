@@ -319,35 +319,45 @@ enum JSONFastScan {
     /// The index after the value at `start` (no leading whitespace), or -1 (or `tooDeep`). `depth` is
     /// the value's own nesting depth; containers at `maxDepth` or deeper are invalid.
     ///
-    /// On an x86-64 CPU with AVX2 and at least a block (64 bytes) left, the block-at-a-time skip in C
-    /// (`CByteSearch_json_skip_avx2`: string bytes looked at 64 at a time through bitmasks, so escapes,
-    /// non-ASCII bytes and closing quotes cost no stop each); elsewhere, and for the last bytes of a body,
-    /// `scalarValue`. Both give the same answer. (With SSE2 masks the block skip spends more instructions
-    /// than `scalarValue` on a Claude Code request, 352k against 301k, and no less time: not taken.)
-    @inline(__always) static func value(_ p: Bytes, _ n: Int, _ start: Int, depth: Int, maxDepth: Int) -> Int {
+    /// On an x86-64 CPU with AVX2 (or AVX-512) and at least `blockSkipMinimum` bytes left, the block-at-a-time
+    /// skip in C (`CByteSearch_json_skip`: string bytes looked at 64 at a time through bitmasks, so
+    /// escapes, non-ASCII bytes and closing quotes cost no stop each); elsewhere, and for the last bytes
+    /// of a body, `scalarValue`. Both give the same answer. (With SSE2 masks the block skip spends more
+    /// instructions than `scalarValue` on a Claude Code request, 352k against 301k, and no less time:
+    /// not taken.)
+    static func value(_ p: Bytes, _ n: Int, _ start: Int, depth: Int, maxDepth: Int) -> Int {
         #if arch(x86_64)
-            if n &- start >= blockSkipMinimum && CByteSearch_has_avx2() != 0 {
-                return CByteSearch_json_skip_avx2(p, n, start, depth, maxDepth)
+            if n &- start >= blockSkipMinimum && CByteSearch_json_skip_level() != 0 {
+                return CByteSearch_json_skip(p, n, start, depth, maxDepth)
             }
         #endif
         return scalarValue(p, n, start, depth: depth, maxDepth: maxDepth)
     }
 
-    /// Bytes left from which `value` takes the block skip (its first block costs about what the scalar
-    /// scan spends on a short value).
-    static let blockSkipMinimum = 64
+    /// Bytes left from which `value` takes the block skip. A small body's values are cheaper byte by byte
+    /// (from 64 bytes left, the 178-byte pass-through request cost 2.6% more); a large body's values,
+    /// small or not, are cheaper in blocks.
+    static let blockSkipMinimum = 256
 
     #if arch(x86_64)
-        /// The block skip with SSE2 masks, or with AVX2 masks (only where `blockSkipHasAVX2`), whatever
-        /// `value` would take: the tests hold both to `scalarValue`, on any length.
-        static func blockValue(_ p: Bytes, _ n: Int, _ start: Int, depth: Int, maxDepth: Int, avx2: Bool) -> Int {
-            avx2
-                ? CByteSearch_json_skip_avx2(p, n, start, depth, maxDepth)
-                : CByteSearch_json_skip_sse2(p, n, start, depth, maxDepth)
+        /// The block skip's mask variants: SSE2 (every x86-64), AVX2, AVX-512.
+        enum BlockMasks: CaseIterable { case sse2, avx2, avx512 }
+
+        /// The block skip with the given masks, whatever `value` would take (only those in
+        /// `blockMasksHere`): the tests hold each to `scalarValue`, on any length.
+        static func blockValue(_ p: Bytes, _ n: Int, _ start: Int, depth: Int, maxDepth: Int, masks: BlockMasks) -> Int
+        {
+            switch masks {
+            case .sse2: CByteSearch_json_skip_sse2(p, n, start, depth, maxDepth)
+            case .avx2: CByteSearch_json_skip_avx2(p, n, start, depth, maxDepth)
+            case .avx512: CByteSearch_json_skip_avx512(p, n, start, depth, maxDepth)
+            }
         }
 
-        /// Whether this CPU runs the AVX2 block skip (the one `value` takes then).
-        static var blockSkipHasAVX2: Bool { CByteSearch_has_avx2() != 0 }
+        /// The mask variants this CPU runs.
+        static var blockMasksHere: [BlockMasks] {
+            Array(BlockMasks.allCases.prefix(1 + Int(CByteSearch_json_skip_level())))
+        }
     #endif
 
     /// `value` byte by byte (strings through `vectorString`): the path off x86-64 and the reference the

@@ -12,8 +12,8 @@ import XCTest
 /// change their bytes one at a time.
 final class JSONBlockSkipTests: XCTestCase {
     #if arch(x86_64)
-        /// The mask variants this machine runs: SSE2 always, AVX2 where the CPU has it.
-        private let variants: [Bool] = JSONFastScan.blockSkipHasAVX2 ? [false, true] : [false]
+        /// The mask variants this machine runs: SSE2 always, AVX2 and AVX-512 where the CPU has them.
+        private let variants = JSONFastScan.blockMasksHere
 
         /// Checks the scans of `b` from `start` against each other; returns the scalar answer. Stops the
         /// caller's loop early through `failures` (a broken scan would otherwise print thousands of lines).
@@ -27,12 +27,12 @@ final class JSONBlockSkipTests: XCTestCase {
                 let p = buffer.baseAddress ?? UnsafePointer(bitPattern: 8).unsafelyUnwrapped
                 let n = buffer.count
                 let scalar = JSONFastScan.scalarValue(p, n, start, depth: depth, maxDepth: maxDepth)
-                for avx2 in variants {
-                    let block = JSONFastScan.blockValue(p, n, start, depth: depth, maxDepth: maxDepth, avx2: avx2)
+                for masks in variants {
+                    let block = JSONFastScan.blockValue(p, n, start, depth: depth, maxDepth: maxDepth, masks: masks)
                     if block != scalar {
                         failures += 1
                         XCTFail(
-                            "\(avx2 ? "AVX2" : "SSE2") block skip \(block), scalar \(scalar): \(note()) start \(start) "
+                            "\(masks) block skip \(block), scalar \(scalar): \(note()) start \(start) "
                                 + "depth \(depth) \(describe(b))", line: line)
                     }
                 }
@@ -227,10 +227,23 @@ final class JSONBlockSkipTests: XCTestCase {
             }
         }
 
-        /// `value` takes the block skip from 64 bytes left and the scalar scan below: both answer alike at
-        /// the threshold, and callers that scan sub-values get their end index.
+        /// The variants the tests (and `value`) run are the ones the CPU flags allow: on the AVX2 and
+        /// AVX-512 machines this suite runs on, all three are checked above.
+        func testMaskVariantsFollowTheCPUFlags() throws {
+            guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+                let line = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") })
+            else { throw XCTSkip("no /proc/cpuinfo") }
+            let flags = Set(line.split(separator: " ").map(String.init))
+            let avx2 = flags.isSuperset(of: ["avx2", "bmi1", "bmi2"])
+            let avx512 = avx2 && flags.isSuperset(of: ["avx512f", "avx512bw"])
+            XCTAssertEqual(variants, avx512 ? [.sse2, .avx2, .avx512] : avx2 ? [.sse2, .avx2] : [.sse2])
+        }
+
+        /// `value` takes the block skip from `blockSkipMinimum` bytes left and the scalar scan below: both
+        /// answer alike at the threshold, and callers that scan sub-values get their end index.
         func testValueDispatchAtTheThreshold() {
-            for length in 60...70 {
+            let minimum = JSONFastScan.blockSkipMinimum
+            for length in (minimum - 4)...(minimum + 4) {
                 let doc = bytes("{\"k\":\"") + [UInt8](repeating: 0x61, count: length - 8) + bytes("\"}")
                 XCTAssertEqual(doc.count, length)
                 let end = doc.withUnsafeBufferPointer {
