@@ -306,6 +306,15 @@ enum JSONFastScan {
         guard start < n else { return -1 }
         switch p[start] {
         case 0x22:
+            #if arch(x86_64)
+                // A string that does not end plain within its first 32 bytes (a text, a tool result)
+                // goes on in blocks, from its start: escapes and non-ASCII bytes cost no stop there.
+                if n &- start >= blockSkipMinimum && CByteSearch_json_skip_level() != 0 {
+                    let stop = CByteSearch_json_plain_run(p, start &+ 33, start &+ 1)
+                    if p[stop] == 0x22 { return stop &+ 1 }
+                    return CByteSearch_json_skip(p, n, start, depth, JSONParser.maxDepth)
+                }
+            #endif
             var escaped = false
             return vectorString(p, n, start, &escaped)
         case 0x7B, 0x5B: return value(p, n, start, depth: depth, maxDepth: JSONParser.maxDepth)

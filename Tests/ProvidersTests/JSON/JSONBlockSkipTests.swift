@@ -258,6 +258,33 @@ final class JSONBlockSkipTests: XCTestCase {
             XCTAssertEqual(check(doc, start: 5), 18)
         }
 
+        /// `member` ends a string that is not plain within 32 bytes with the block skip (far enough from
+        /// the end): from every quote of a Claude Code capture (opening and closing ones: the bytes between
+        /// two strings make strings too), and a plain string ending at each offset around 32, it answers
+        /// as the string scan does.
+        func testMemberStringsAnswerAsTheStringScan() {
+            let body = Fixture.bytes("claude-code", "tool-round-trip.json")
+            var plain: [[UInt8]] = []
+            for length in 28...40 {
+                plain.append(bytes("\"") + [UInt8](repeating: 0x61, count: length) + bytes("\"") + Array(body[..<300]))
+            }
+            for doc in [body] + plain {
+                doc.withUnsafeBufferPointer { b in
+                    let p = b.baseAddress!
+                    for s in b.indices where b[s] == 0x22 {
+                        var escaped = false
+                        let expected = JSONFastScan.stringBytewise(p, b.count, s, &escaped)
+                        let got = JSONFastScan.member(p, b.count, s, depth: 1)
+                        if got != expected {
+                            failures += 1
+                            XCTFail("member \(got), string scan \(expected) from \(s)")
+                        }
+                        if tooManyFailures { return }
+                    }
+                }
+            }
+        }
+
         // MARK: - Inputs
 
         /// Every `.json` fixture under Fixtures (or under `folder`).
