@@ -7,7 +7,9 @@ import CByteSearch
 /// Why a second implementation: skipping is the per-byte cost of every pass-through request. These are
 /// static functions over a pointer, a length and a local index, so the whole state stays in registers;
 /// there is no error value to build and no `throws` in the loop. Strings are scanned sixteen bytes at
-/// a time (`plainRun`, `stopBytes`). When the answer is "invalid", callers run the detailed `JSONReader`
+/// a time (`plainRun`, `stopBytes`); on x86-64 with AVX2 or AVX-512, large values go through the C
+/// block skip instead (`value`: 64 bytes of bitmasks at a time, the same answers, held to
+/// `scalarValue` by `JSONBlockSkipTests`). When the answer is "invalid", callers run the detailed `JSONReader`
 /// over the same bytes to get the message and offset, so both must agree on validity: the tests check
 /// them against each other.
 ///
