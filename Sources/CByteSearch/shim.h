@@ -52,4 +52,6 @@ static inline long CByteSearch_json_plain_run(const unsigned char *p, long n, lo
 }
 #endif
 
+#include "json_skip.h"
+
 #endif

@@ -159,6 +159,24 @@ enum Bench {
             for _ in 0..<n {
                 sink(try? make().upstreamRequest(for: request))
             }
+        case "json.skip.claude-code", "json.skip.scalar.claude-code":
+            // The validating skip of the whole Claude Code body (what every route's scan spends on it):
+            // `JSONFastScan.value` (the block skip on x86-64) or the byte-at-a-time `scalarValue`.
+            guard let body = claudeCodeBody() else {
+                print("set PBENCH_CC_BODY to a file written by bench/claude_code_request.py --out FILE")
+                return
+            }
+            let scalar = op == "json.skip.scalar.claude-code"
+            func once() -> Int {
+                opaque(body).withUnsafeBufferPointer { b in
+                    guard let p = b.baseAddress else { return -1 }
+                    return scalar
+                        ? JSONFastScan.scalarValue(p, b.count, 0, depth: 0, maxDepth: JSONParser.maxDepth)
+                        : JSONFastScan.value(p, b.count, 0, depth: 0, maxDepth: JSONParser.maxDepth)
+                }
+            }
+            if n == 0 { print("\(op): \(body.count) bytes, value ends at \(once())") }
+            for _ in 0..<n { sink(once()) }
         case "responses-bedrock.request.file", "anthropic-openai.request.file", "json.roundtrip.file",
             "json.parse.file":
             // A body from the file named by PBENCH_BODY (bench/huge_request.py: the Codex- and Claude Code-like
