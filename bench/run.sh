@@ -5,7 +5,7 @@
 #
 #   make bench                 # full run, about 10 minutes
 #   QUICK=1 bash bench/run.sh  # smoke run, about 2.5 minutes (1 round, short runs, 20 s slow reader)
-#   ONLY=claude-code bash bench/run.sh   # the Claude Code-sized request alone (~2 min; ~25 s with QUICK=1)
+#   ONLY=claude-code bash bench/run.sh   # the Claude Code-sized request alone (~3 min; ~1 min with QUICK=1)
 #   ONLY=logging bash bench/run.sh       # the access log side by side with nginx's (~1 min 30 s; ~25 s with QUICK=1)
 #   ONLY=huge bash bench/run.sh          # 115 KB, 1 MB and 10 MB agent requests through the two new pairs (~30 s)
 #
