@@ -633,8 +633,8 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 # The same one-connection runs with every process on CPU 0 (wrk, the mock, the proxy under test): at one
 # connection the work is a chain (client -> proxy -> mock -> proxy -> client), and on two cores the
-# scheduler's placement and the cross-core wake-ups (IPIs, costly in a VM) move "direct" alone by a third
-# between rounds. On one core the added p50 is the proxy's own work on the request's path, round after round.
+# scheduler's placement and the cross-core wake-ups (IPIs, costly in a VM) move "direct" alone by up to 60%
+# between rounds (319 to 516 us in one run). On one core the added p50 is the proxy's own work on the request's path, round after round.
 # Scenarios cc1/ccpt1 (report.py: "one core").
 if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
   for t in $CC_TARGETS; do
